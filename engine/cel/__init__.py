@@ -1,0 +1,50 @@
+"""The CEL layer: one adapter over cel-expr-python, the libraries, and the front end.
+
+Use :func:`environment_for` to get the (cached) environment of a policy kind, then ``compile`` and ``evaluate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import names
+from .errors import CelCompileError, CelCostError, CelError, CelEvalError
+from .libs import libraries_for
+from .providers import Providers, current_providers, using_providers
+from .runtime import Activation, CelEnvironment, Program, environment
+
+_KIND_VARIABLES: dict[str, tuple[str, ...]] = {
+    "vpol": names.POLICY_VARIABLES,
+    "mpol": names.POLICY_VARIABLES,
+    "gpol": names.POLICY_VARIABLES,
+    "dpol": (*names.POLICY_VARIABLES, names.RESOURCE),
+    "ivpol": names.IMAGE_POLICY_VARIABLES,
+    "vap": names.ADMISSION_POLICY_VARIABLES,
+    "map": names.ADMISSION_POLICY_VARIABLES,
+    "cpol": names.ADMISSION_POLICY_VARIABLES,
+}
+
+
+def environment_for(kind: str, extra_variables: Iterable[str] = ()) -> CelEnvironment:
+    """The environment Kyverno builds for a policy kind (``vpol``, ``mpol``, ``gpol``, ``dpol``, ``ivpol``,
+    ``vap``, ``map``, ``cpol``), plus any ``extra_variables`` (e.g. ``ref`` for image matching)."""
+    base = _KIND_VARIABLES.get(kind)
+    if base is None:
+        raise ValueError(f"unknown policy kind key {kind!r}; expected one of {sorted(_KIND_VARIABLES)}")
+    variables = tuple(dict.fromkeys((*base, *extra_variables)))
+    return environment(variables, libraries_for(kind))
+
+
+__all__ = [
+    "Activation",
+    "CelCompileError",
+    "CelCostError",
+    "CelEnvironment",
+    "CelError",
+    "CelEvalError",
+    "Program",
+    "Providers",
+    "current_providers",
+    "environment_for",
+    "using_providers",
+]

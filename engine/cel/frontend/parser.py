@@ -1,0 +1,317 @@
+"""CEL parser: tokens -> :mod:`nodes` AST (recursive descent, CEL's precedence and associativity).
+
+Precedence, loosest first: ``?:`` (right-associative), ``||``, ``&&``, relations (``< <= >= > == != in``), ``+ -``,
+``* / %``, unary ``! -``, then member access (``.f``, ``.?f``, ``.f()``, ``[i]``, ``[?i]``, ``T{...}``).
+
+Like cel-go, chains of ``||`` / ``&&`` become balanced trees and an even run of ``!`` or ``-`` cancels out; a ``-``
+directly before a numeric literal makes a negative literal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .lexer import Token, tokenize
+from .nodes import (
+    Binary,
+    Call,
+    Construct,
+    Expr,
+    FieldInit,
+    Ident,
+    Index,
+    ListElement,
+    ListExpr,
+    Literal,
+    MapEntry,
+    MapExpr,
+    Select,
+    Ternary,
+    Unary,
+    qualified_name,
+)
+from .source import SyntaxProblem
+
+#: Nesting of parenthesised / bracketed sub-expressions beyond which parsing stops (cel-cpp's limit is 32).
+MAX_PARSE_NESTING = 100
+
+_RELATIONS = frozenset({"<", "<=", ">=", ">", "==", "!=", "in"})
+_LITERAL_TOKENS = {"INT": "int", "UINT": "uint", "DOUBLE": "double", "STRING": "string", "BYTES": "bytes"}
+_KEYWORD_LITERALS = {"true": "bool", "false": "bool", "null": "null"}
+
+
+class NestingProblem(SyntaxProblem):
+    """The expression nests deeper than the parser follows."""
+
+
+def parse(source: str) -> Expr:
+    """Parse CEL ``source`` into an AST; raise :class:`SyntaxProblem` with the offending offset."""
+    return _Parser(source).parse_all()
+
+
+def balanced(op: str, operands: list[Expr]) -> Expr:
+    """Combine ``operands`` with the associative ``op`` into a balanced tree (order preserved)."""
+    if len(operands) == 1:
+        return operands[0]
+    middle = len(operands) // 2
+    left = balanced(op, operands[:middle])
+    right = balanced(op, operands[middle:])
+    return Binary(op, left, right, _start(left), _end(right))
+
+
+def _start(node: Expr) -> int:
+    return node.start
+
+
+def _end(node: Expr) -> int:
+    return node.end
+
+
+class _Parser:
+    """One parse of one source string."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.position = 0
+        self.nesting = 0
+
+    # -- token helpers ---------------------------------------------------------------------------------------
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.position]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.position + ahead, len(self.tokens) - 1)]
+
+    def at(self, text: str) -> bool:
+        return self.token.kind == "OP" and self.token.text == text
+
+    def advance(self) -> Token:
+        token = self.token
+        if token.kind != "EOF":
+            self.position += 1
+        return token
+
+    def expect(self, text: str) -> Token:
+        if not self.at(text):
+            self.fail(f"expected '{text}'")
+        return self.advance()
+
+    def fail(self, message: str) -> None:
+        token = self.token
+        found = "<EOF>" if token.kind == "EOF" else repr(token.text)
+        raise SyntaxProblem(f"Syntax error: {message}, found {found}", token.start)
+
+    def expect_ident(self) -> Token:
+        if self.token.kind != "IDENT":
+            self.fail("expected an identifier")
+        return self.advance()
+
+    # -- grammar ---------------------------------------------------------------------------------------------
+
+    def parse_all(self) -> Expr:
+        expr = self.expression()
+        if self.token.kind != "EOF":
+            self.fail("unexpected input after the expression")
+        return expr
+
+    def expression(self) -> Expr:
+        self.nesting += 1
+        if self.nesting > MAX_PARSE_NESTING:
+            raise NestingProblem(
+                f"expression nesting exceeds {MAX_PARSE_NESTING} levels", self.token.start
+            )
+        try:
+            condition = self.logical("||")
+            if not self.at("?"):
+                return condition
+            self.advance()
+            then = self.logical("||")
+            self.expect(":")
+            otherwise = self.expression()
+            return Ternary(condition, then, otherwise, condition.start, otherwise.end)
+        finally:
+            self.nesting -= 1
+
+    def logical(self, op: str) -> Expr:
+        operands = [self.relation() if op == "&&" else self.logical("&&")]
+        while self.at(op):
+            self.advance()
+            operands.append(self.relation() if op == "&&" else self.logical("&&"))
+        return balanced(op, operands)
+
+    def relation(self) -> Expr:
+        left = self.additive()
+        while (self.token.kind == "OP" and self.token.text in _RELATIONS) or (
+            self.token.kind == "IDENT" and self.token.text == "in"
+        ):
+            op = self.advance().text
+            right = self.additive()
+            left = Binary(op, left, right, left.start, right.end)
+        return left
+
+    def additive(self) -> Expr:
+        left = self.multiplicative()
+        while self.at("+") or self.at("-"):
+            op = self.advance().text
+            right = self.multiplicative()
+            left = Binary(op, left, right, left.start, right.end)
+        return left
+
+    def multiplicative(self) -> Expr:
+        left = self.unary()
+        while self.at("*") or self.at("/") or self.at("%"):
+            op = self.advance().text
+            right = self.unary()
+            left = Binary(op, left, right, left.start, right.end)
+        return left
+
+    def unary(self) -> Expr:
+        if not (self.at("!") or self.at("-")):
+            return self.member()
+        op_token = self.token
+        count = 0
+        while self.at(op_token.text):
+            self.advance()
+            count += 1
+        if op_token.text == "-" and self.token.kind in ("INT", "DOUBLE"):
+            literal = self.advance()
+            operand: Expr = Literal(_LITERAL_TOKENS[literal.kind], "-" + literal.text, self.tokens[self.position - 2].start,
+                                    literal.end)
+            count -= 1
+            operand = self.postfix(operand)
+        else:
+            operand = self.unary()
+        if count % 2 == 0:
+            return operand
+        return Unary(op_token.text, operand, op_token.start, operand.end)
+
+    def member(self) -> Expr:
+        return self.postfix(self.primary())
+
+    def postfix(self, expr: Expr) -> Expr:
+        while True:
+            if self.at("."):
+                self.advance()
+                optional = self.at("?")
+                if optional:
+                    self.advance()
+                name = self.expect_ident()
+                if self.at("(") and not optional:
+                    args, end = self.call_args()
+                    expr = Call(expr, name.text, args, expr.start, end)
+                else:
+                    expr = Select(expr, name.text, optional, expr.start, name.end)
+            elif self.at("["):
+                self.advance()
+                optional = self.at("?")
+                if optional:
+                    self.advance()
+                index = self.nested_expression()
+                end = self.expect("]").end
+                expr = Index(expr, index, optional, expr.start, end)
+            elif self.at("{") and qualified_name(expr) is not None:
+                expr = self.construct(expr)
+            else:
+                return expr
+
+    def nested_expression(self) -> Expr:
+        return self.expression()
+
+    def call_args(self) -> tuple[tuple[Expr, ...], int]:
+        self.expect("(")
+        args: list[Expr] = []
+        if not self.at(")"):
+            args.append(self.nested_expression())
+            while self.at(","):
+                self.advance()
+                args.append(self.nested_expression())
+        end = self.expect(")").end
+        return tuple(args), end
+
+    def construct(self, type_expr: Expr) -> Expr:
+        type_name = qualified_name(type_expr)
+        assert type_name is not None
+        self.expect("{")
+        fields: list[FieldInit] = []
+        while not self.at("}"):
+            start = self.token.start
+            optional = self.at("?")
+            if optional:
+                self.advance()
+            name = self.expect_ident()
+            self.expect(":")
+            value = self.nested_expression()
+            fields.append(FieldInit(name.text, value, optional, start))
+            if not self.at(","):
+                break
+            self.advance()
+        end = self.expect("}").end
+        return Construct(type_name, tuple(fields), type_expr.start, end)
+
+    def primary(self) -> Expr:
+        token = self.token
+        if token.kind in _LITERAL_TOKENS:
+            self.advance()
+            return Literal(_LITERAL_TOKENS[token.kind], token.text, token.start, token.end)
+        if token.kind == "IDENT":
+            if token.text in _KEYWORD_LITERALS:
+                self.advance()
+                return Literal(_KEYWORD_LITERALS[token.text], token.text, token.start, token.end)
+            return self.identifier("", token.start)
+        if self.at("."):
+            self.advance()
+            return self.identifier(".", token.start)
+        if self.at("("):
+            self.advance()
+            inner = self.nested_expression()
+            end = self.expect(")").end
+            return replace(inner, start=token.start, end=end)
+        if self.at("["):
+            return self.list_literal()
+        if self.at("{"):
+            return self.map_literal()
+        self.fail("expected an expression")
+        raise AssertionError("unreachable")
+
+    def identifier(self, dot: str, start: int) -> Expr:
+        name = self.expect_ident()
+        if name.text in _KEYWORD_LITERALS or name.text == "in":
+            raise SyntaxProblem(f"Syntax error: reserved identifier: {name.text}", name.start)
+        if self.at("("):
+            args, end = self.call_args()
+            return Call(None, dot + name.text, args, start, end)
+        return Ident(dot + name.text, start, name.end)
+
+    def list_literal(self) -> Expr:
+        start = self.expect("[").start
+        elements: list[ListElement] = []
+        while not self.at("]"):
+            optional = self.at("?")
+            if optional:
+                self.advance()
+            elements.append(ListElement(self.nested_expression(), optional))
+            if not self.at(","):
+                break
+            self.advance()
+        end = self.expect("]").end
+        return ListExpr(tuple(elements), start, end)
+
+    def map_literal(self) -> Expr:
+        start = self.expect("{").start
+        entries: list[MapEntry] = []
+        while not self.at("}"):
+            optional = self.at("?")
+            if optional:
+                self.advance()
+            key = self.nested_expression()
+            self.expect(":")
+            value = self.nested_expression()
+            entries.append(MapEntry(key, value, optional))
+            if not self.at(","):
+                break
+            self.advance()
+        end = self.expect("}").end
+        return MapExpr(tuple(entries), start, end)

@@ -1,0 +1,140 @@
+"""AST -> CEL source.
+
+With the original ``source`` given, a parsed node (``start >= 0``) is re-emitted verbatim from the source text, so an
+unchanged sub-expression keeps its exact spelling; nodes built by a rewrite (``start == -1``) are printed
+structurally, with parentheses only where precedence needs them. Literals always keep their source text.
+"""
+
+from __future__ import annotations
+
+from .lexer import tokenize
+from .nodes import (
+    Binary,
+    Call,
+    Construct,
+    Expr,
+    Ident,
+    Index,
+    ListExpr,
+    Literal,
+    MapExpr,
+    Select,
+    Ternary,
+    Unary,
+)
+from .source import SyntaxProblem
+
+_TERNARY, _OR, _AND, _RELATION, _ADDITIVE, _MULTIPLICATIVE, _UNARY, _MEMBER = range(1, 9)
+
+_BINARY_PRECEDENCE = {
+    "||": _OR,
+    "&&": _AND,
+    "<": _RELATION, "<=": _RELATION, ">": _RELATION, ">=": _RELATION, "==": _RELATION, "!=": _RELATION,
+    "in": _RELATION,
+    "+": _ADDITIVE, "-": _ADDITIVE,
+    "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE, "%": _MULTIPLICATIVE,
+}
+_ASSOCIATIVE = frozenset({"||", "&&"})
+
+
+def to_source(node: Expr, source: str | None = None) -> str:
+    """CEL text for ``node``; parsed nodes come verbatim from ``source`` when it is given."""
+    return _Printer(source).text(node)
+
+
+def _precedence(node: Expr) -> int:
+    if isinstance(node, Ternary):
+        return _TERNARY
+    if isinstance(node, Binary):
+        return _BINARY_PRECEDENCE[node.op]
+    if isinstance(node, Unary):
+        return _UNARY
+    if isinstance(node, Literal) and node.text.startswith("-"):
+        return _UNARY
+    return _MEMBER
+
+
+def _fully_parenthesised(text: str) -> bool:
+    """True when ``text`` is one parenthesised group, e.g. ``(a + b)`` but not ``(a) + (b)``."""
+    try:
+        tokens = tokenize(text)
+    except SyntaxProblem:
+        return False
+    if len(tokens) < 3 or tokens[0].text != "(" or tokens[0].kind != "OP":
+        return False
+    depth = 0
+    for index, token in enumerate(tokens[:-1]):
+        if token.kind != "OP":
+            continue
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+            if depth == 0 and index != len(tokens) - 2:
+                return False
+    return True
+
+
+class _Printer:
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+
+    def verbatim(self, node: Expr) -> str | None:
+        if self.source is None or node.start < 0:
+            return None
+        return self.source[node.start: node.end]
+
+    def operand(self, node: Expr, minimum: int) -> str:
+        """Text of ``node`` used where precedence ``minimum`` is required (parenthesised if looser)."""
+        original = self.verbatim(node)
+        if original is not None:
+            if _fully_parenthesised(original) or _precedence(node) >= minimum:
+                return original
+            return f"({original})"
+        text = self.structural(node)
+        return text if _precedence(node) >= minimum else f"({text})"
+
+    def text(self, node: Expr) -> str:
+        original = self.verbatim(node)
+        return original if original is not None else self.structural(node)
+
+    def structural(self, node: Expr) -> str:
+        if isinstance(node, Literal):
+            return node.text
+        if isinstance(node, Ident):
+            return node.name
+        if isinstance(node, Select):
+            return f"{self.operand(node.operand, _MEMBER)}.{'?' if node.optional else ''}{node.field}"
+        if isinstance(node, Index):
+            index = self.text(node.index)
+            return f"{self.operand(node.operand, _MEMBER)}[{'?' if node.optional else ''}{index}]"
+        if isinstance(node, Call):
+            args = ", ".join(self.text(arg) for arg in node.args)
+            if node.target is None:
+                return f"{node.function}({args})"
+            return f"{self.operand(node.target, _MEMBER)}.{node.function}({args})"
+        if isinstance(node, ListExpr):
+            items = ", ".join(f"{'?' if e.optional else ''}{self.text(e.value)}" for e in node.elements)
+            return f"[{items}]"
+        if isinstance(node, MapExpr):
+            entries = ", ".join(
+                f"{'?' if e.optional else ''}{self.text(e.key)}: {self.text(e.value)}" for e in node.entries
+            )
+            return "{" + entries + "}"
+        if isinstance(node, Construct):
+            fields = ", ".join(f"{'?' if f.optional else ''}{f.name}: {self.text(f.value)}" for f in node.fields)
+            return f"{node.type_name}{{{fields}}}"
+        if isinstance(node, Unary):
+            return f"{node.op}{self.operand(node.operand, _MEMBER)}"
+        if isinstance(node, Binary):
+            precedence = _BINARY_PRECEDENCE[node.op]
+            right_minimum = precedence if node.op in _ASSOCIATIVE else precedence + 1
+            left = self.operand(node.left, precedence)
+            right = self.operand(node.right, right_minimum)
+            return f"{left} {node.op} {right}"
+        if isinstance(node, Ternary):
+            condition = self.operand(node.condition, _OR)
+            then = self.operand(node.then, _OR)
+            otherwise = self.operand(node.otherwise, _TERNARY)
+            return f"{condition} ? {then} : {otherwise}"
+        raise TypeError(f"not a CEL node: {node!r}")

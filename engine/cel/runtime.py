@@ -1,0 +1,183 @@
+"""The one adapter over cel-expr-python (Google's cel-cpp bindings).
+
+Nothing else in pykyverno imports ``cel_expr_python``. This module builds environments (declared variables, the
+cel-go/Kubernetes/Kyverno libraries), compiles expressions once through a cache keyed by environment and source,
+binds an activation per object under evaluation, and turns results into Python values or :class:`CelEvalError`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cel_expr_python import cel
+
+from . import frontend
+from .decl import Library
+from .errors import CelCompileError, CelEvalError
+
+_T = cel.Type
+_TYPES: dict[str, Any] = {
+    "dyn": _T.DYN,
+    "bool": _T.BOOL,
+    "int": _T.INT,
+    "uint": _T.UINT,
+    "double": _T.DOUBLE,
+    "string": _T.STRING,
+    "bytes": _T.BYTES,
+    "null": _T.NULL,
+    "timestamp": _T.TIMESTAMP,
+    "duration": _T.DURATION,
+    "list": _T.List(_T.DYN),
+    "map": _T.Map(_T.DYN, _T.DYN),
+}
+
+# Extensions cel-cpp ships natively; cel-go's names (Kyverno's base env enables all of them).
+_NATIVE_EXTENSIONS = (
+    "bindings", "encoders", "lists", "math", "optional", "regex", "sets", "strings", "two-var-comprehensions",
+)
+_CONFIG_YAML = "extensions:\n" + "".join(f'  - name: "{name}"\n' for name in _NATIVE_EXTENSIONS)
+
+_STATUS_PREFIX = re.compile(r"^[A-Z_]+: ")
+_STATUS_SUFFIX = re.compile(r"\s*\[[A-Z_]+\]\s*$")
+_MISSING_KEY = re.compile(r'Key not found in map : "?(.*?)"?$')
+
+
+def _clean_status(message: str) -> str:
+    """Strip absl status decorations (``INVALID_ARGUMENT: ... [INVALID_ARGUMENT]``) from a cel-cpp message."""
+    message = _STATUS_SUFFIX.sub("", message.strip())
+    message = _STATUS_PREFIX.sub("", message)
+    return message
+
+
+def error_message(raw: str) -> str:
+    """Translate a cel-cpp runtime error into the wording Kubernetes (cel-go) uses."""
+    message = _clean_status(raw)
+    missing = _MISSING_KEY.search(message)
+    if missing:
+        return f"no such key: {missing.group(1)}"
+    if message.startswith("No matching overloads found"):
+        return message.replace("No matching overloads found", "no such overload", 1)
+    if "Iteration budget exceeded" in message:
+        return "operation cancelled: actual cost limit exceeded (iteration budget)"
+    return message
+
+
+def _to_python(value: Any) -> Any:
+    """Convert a plain value from cel-expr-python into ordinary Python containers."""
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if isinstance(value, list):
+        return [_to_python(item) for item in value]
+    if isinstance(value, dict):
+        return {_to_python(k): _to_python(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled expression, bound to the environment that compiled it."""
+
+    source: str
+    path: str
+    _expression: Any
+    _environment: CelEnvironment
+
+    def evaluate(self, activation: Activation | Mapping[str, Any]) -> Any:
+        """Evaluate and return a Python value; raise :class:`CelEvalError` on a CEL error."""
+        if not isinstance(activation, Activation):
+            activation = self._environment.activation(activation)
+        try:
+            value = self._expression.eval(activation._native)
+        except RuntimeError as exc:
+            raise CelEvalError(error_message(str(exc)), expression=self.source, path=self.path) from None
+        kind = value.type()
+        if kind == _T.ERROR:
+            raise CelEvalError(error_message(str(value.value())), expression=self.source, path=self.path)
+        try:
+            return _to_python(value.plain_value())
+        except TypeError:
+            raise CelEvalError(
+                f"expression returned a value of type {kind.name()} that has no plain form"
+                " (an optional? use .orValue(default) or .value())",
+                expression=self.source,
+                path=self.path,
+            ) from None
+
+
+class Activation:
+    """The variables of one evaluation. Build one per object and reuse it for all of a policy's expressions."""
+
+    __slots__ = ("_native", "data")
+
+    def __init__(self, native: Any, data: Mapping[str, Any]) -> None:
+        self._native = native
+        self.data = data
+
+
+class CelEnvironment:
+    """A CEL environment: declared variables plus libraries, with a compile cache."""
+
+    def __init__(self, variables: Iterable[str], libraries: Iterable[Library] = ()) -> None:
+        self.libraries = tuple(libraries)
+        self.variable_names = tuple(variables)
+        self._globals: dict[str, Any] = {}
+        declared: dict[str, Any] = {name: _T.DYN for name in self.variable_names}
+        decls = []
+        for library in self.libraries:
+            for name, value in library.variables.items():
+                declared[name] = _T.DYN
+                self._globals[name] = value
+            for fn in library.functions:
+                overloads = [
+                    cel.Overload(ov.id, _TYPES[ov.result], [_TYPES[p] for p in ov.params], ov.member, ov.impl)
+                    for ov in fn.overloads
+                ]
+                decls.append(cel.FunctionDecl(fn.name, overloads))
+        extensions = [cel.CelExtension("pykyverno", decls)] if decls else []
+        self._env = cel.NewEnv(
+            config=cel.NewEnvConfigFromYaml(_CONFIG_YAML), variables=declared, extensions=extensions
+        )
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def compile(self, source: str, path: str = "") -> Program:
+        """Compile ``source`` (once; later calls hit the cache). Raise :class:`CelCompileError` with carets."""
+        if not isinstance(source, str) or not source.strip():
+            raise CelCompileError("expression is empty", expression=str(source or ""), path=path)
+        native = self._cache.get(source)
+        if native is None:
+            prepared = frontend.prepare(source, path=path)
+            try:
+                native = self._env.compile(prepared)
+            except RuntimeError as exc:
+                raise CelCompileError(_clean_status(str(exc)), expression=source, path=path) from None
+            with self._lock:
+                self._cache[source] = native
+        return Program(source, path, native, self)
+
+    def activation(self, data: Mapping[str, Any]) -> Activation:
+        """Bind ``data`` (variable name -> plain value) plus the libraries' globals for evaluation."""
+        merged = {name: None for name in self.variable_names}
+        merged.update(self._globals)
+        merged.update(data)
+        return Activation(self._env.Activation(merged), merged)
+
+
+_environments: dict[tuple[tuple[str, ...], tuple[str, ...]], CelEnvironment] = {}
+_env_lock = threading.Lock()
+
+
+def environment(variables: Iterable[str], libraries: Iterable[Library] = ()) -> CelEnvironment:
+    """Return the shared environment for these variables and libraries (built once per process)."""
+    libs = tuple(libraries)
+    key = (tuple(variables), tuple(lib.name for lib in libs))
+    with _env_lock:
+        env = _environments.get(key)
+        if env is None:
+            env = CelEnvironment(key[0], libs)
+            _environments[key] = env
+        return env

@@ -1,0 +1,1 @@
+"""Policy parts shared by every kind: matching, conditions, variables, exceptions, autogen."""

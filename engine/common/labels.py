@@ -1,0 +1,37 @@
+"""Kubernetes label selectors (``matchLabels`` / ``matchExpressions``) over plain label maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import PolicyValidationError
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:
+    """Whether ``labels`` satisfy a LabelSelector. ``None`` and ``{}`` select everything."""
+    if not selector:
+        return True
+    labels = labels or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        if not _expression_matches(expression, labels):
+            return False
+    return True
+
+
+def _expression_matches(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    key = expression.get("key", "")
+    operator = expression.get("operator", "")
+    values = expression.get("values") or []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    raise PolicyValidationError(f"label selector operator {operator!r} is not one of In, NotIn, Exists, DoesNotExist")

@@ -1,0 +1,97 @@
+"""``matchConstraints`` (MatchResources) matching, as the API server matches admission policies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..request import AdmissionContext, Resource
+from ..resources import is_namespaced
+from .labels import selector_matches
+from .model import MatchResources, ResourceRule
+
+
+def _listed(value: str, allowed: Iterable[str]) -> bool:
+    allowed = list(allowed)
+    return "*" in allowed or value in allowed
+
+
+def _resource_listed(plural: str, subresource: str, resources: list[str]) -> bool:
+    full = f"{plural}/{subresource}" if subresource else plural
+    for entry in resources:
+        if entry in ("*", full) and (entry != "*" or not subresource):
+            return True
+        if entry == "*/*":
+            return True
+        if "/" in entry:
+            res, sub = entry.split("/", 1)
+            if subresource and (res in ("*", plural)) and sub in ("*", subresource):
+                return True
+    return False
+
+
+def rule_matches(rule: ResourceRule, res: Resource, operation: str, subresource: str = "") -> bool:
+    """Whether one resource rule covers this resource and operation."""
+    if rule.operations and not _listed(operation, rule.operations):
+        return False
+    if not _listed(res.group, rule.api_groups) or not _listed(res.version, rule.api_versions):
+        return False
+    if not _resource_listed(res.plural, subresource, rule.resources):
+        return False
+    if rule.resource_names and res.name not in rule.resource_names:
+        return False
+    if rule.scope not in ("*", ""):
+        namespaced = is_namespaced(res.api_version, res.kind)
+        if rule.scope == "Namespaced" and namespaced is False:
+            return False
+        if rule.scope == "Cluster" and namespaced is True:
+            return False
+    return True
+
+
+def namespace_labels_for(ctx: AdmissionContext, res: Resource) -> dict[str, str] | None:
+    """Labels the namespaceSelector is tested against; ``None`` when it does not apply (cluster-scoped)."""
+    if res.kind == "Namespace" and res.group == "":
+        return dict((ctx.subject.get("metadata") or {}).get("labels") or {})
+    if not res.namespace:
+        return None
+    ns = ctx.namespace_object or {}
+    return dict((ns.get("metadata") or {}).get("labels") or {})
+
+
+def matches(constraints: MatchResources | None, ctx: AdmissionContext, res: Resource | None = None) -> bool:
+    """Whether ``matchConstraints`` select this request."""
+    if constraints is None:
+        return False
+    res = res or ctx.resource()
+    if not any(rule_matches(rule, res, ctx.operation, ctx.subresource) for rule in constraints.resource_rules):
+        return False
+    if any(rule_matches(rule, res, ctx.operation, ctx.subresource) for rule in constraints.exclude_resource_rules):
+        return False
+    if constraints.namespace_selector is not None:
+        labels = namespace_labels_for(ctx, res)
+        if labels is not None and not selector_matches(constraints.namespace_selector.as_dict(), labels):
+            return False
+    if constraints.object_selector is not None:
+        selector = constraints.object_selector.as_dict()
+        candidates = [o for o in (ctx.object, ctx.old_object) if o is not None]
+        if not any(selector_matches(selector, _labels(o)) for o in candidates):
+            return False
+    return True
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def index_keys(constraints: MatchResources | None) -> set[tuple[str, str, str]]:
+    """(group, version, plural) keys under which to index a policy; ``*`` stands for any."""
+    keys: set[tuple[str, str, str]] = set()
+    if constraints is None:
+        return keys
+    for rule in constraints.resource_rules:
+        for group in rule.api_groups or ["*"]:
+            for version in rule.api_versions or ["*"]:
+                for resource in rule.resources or ["*"]:
+                    keys.add((group, version, resource.split("/", 1)[0]))
+    return keys

@@ -1,0 +1,91 @@
+"""The admission request an evaluation sees: the object, its old version, the operation and who asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .resources import plural_for
+
+OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""
+    if "/" in api_version:
+        group, version = api_version.split("/", 1)
+        return group, version
+    return "", api_version
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Identity of a Kubernetes object under evaluation."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespace: str
+    name: str
+
+    @property
+    def api_version(self) -> str:
+        """The ``apiVersion`` string."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @classmethod
+    def of(cls, obj: dict[str, Any], plural: str | None = None) -> Resource:
+        """Identity of a plain object; the plural comes from the built-in table unless given."""
+        api_version = str(obj.get("apiVersion") or "")
+        kind = str(obj.get("kind") or "")
+        group, version = split_api_version(api_version)
+        metadata = obj.get("metadata") or {}
+        name = str(metadata.get("name") or metadata.get("generateName") or "")
+        return cls(group, version, kind, plural or plural_for(api_version, kind), str(metadata.get("namespace") or ""), name)
+
+
+@dataclass
+class AdmissionContext:
+    """What an evaluation knows besides the policy: operation, objects, user and namespace."""
+
+    operation: str = "CREATE"
+    object: dict[str, Any] | None = None
+    old_object: dict[str, Any] | None = None
+    user_info: dict[str, Any] = field(default_factory=dict)
+    namespace_object: dict[str, Any] | None = None
+    subresource: str = ""
+    dry_run: bool = False
+
+    @property
+    def subject(self) -> dict[str, Any]:
+        """The object the policy is about: ``object``, or ``oldObject`` for DELETE."""
+        return self.object if self.object is not None else (self.old_object or {})
+
+    def resource(self) -> Resource:
+        """Identity of :attr:`subject`."""
+        return Resource.of(self.subject)
+
+    def request(self) -> dict[str, Any]:
+        """The ``request`` variable, shaped like an AdmissionRequest."""
+        res = self.resource()
+        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+        gvr = {"group": res.group, "version": res.version, "resource": res.plural}
+        user = {"username": "", "groups": [], **self.user_info}
+        return {
+            "uid": "",
+            "kind": gvk,
+            "resource": gvr,
+            "subResource": self.subresource,
+            "requestKind": gvk,
+            "requestResource": gvr,
+            "requestSubResource": self.subresource,
+            "name": res.name,
+            "namespace": res.namespace,
+            "operation": self.operation,
+            "userInfo": user,
+            "object": self.object,
+            "oldObject": self.old_object,
+            "dryRun": self.dry_run,
+            "options": None,
+        }

@@ -1,0 +1,211 @@
+"""A compiled ValidatingPolicy and its one ``evaluate``: Kyverno's order and result rules.
+
+Order: matchConstraints, exceptions, matchConditions, variables (lazily), validations (stopping at the first false).
+One policy gives one result with an empty rule name; a failure or error carries ``cel.validationIndex``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..cel import CelEnvironment, CelEvalError, Program
+from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..common.exceptions import PolicyException, matching_exceptions
+from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
+from ..common.match import index_keys, matches
+from ..common.model import MatchResources
+from ..request import AdmissionContext
+from ..results import ResourceRef, RuleResult
+from .model import ValidatingPolicy
+
+SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
+CATEGORY_ANNOTATION = "policies.kyverno.io/category"
+SCORED_ANNOTATION = "policies.kyverno.io/scored"
+
+
+@dataclass(frozen=True)
+class CompiledValidation:
+    """One validation: its expression, and message or message expression."""
+
+    index: int
+    program: Program
+    message: str
+    message_program: Program | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """Knobs of an evaluation that are not part of the request."""
+
+    audit_warn: bool = False
+    now: datetime | None = None
+
+
+@dataclass
+class CompiledValidatingPolicy:
+    """A ValidatingPolicy (or one of its autogen variants) ready to evaluate many resources."""
+
+    policy: ValidatingPolicy
+    env: CelEnvironment
+    match_constraints: MatchResources | None
+    match_conditions: tuple[tuple[str, Program], ...]
+    variables: CompiledVariables
+    validations: tuple[CompiledValidation, ...]
+    audit_annotations: tuple[tuple[str, Program], ...]
+    autogen: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The name reports use (``ns/name`` for the namespaced kind)."""
+        return self.policy.qualified_name
+
+    @property
+    def kind(self) -> str:
+        """The policy kind."""
+        return self.policy.kind
+
+    @property
+    def json_mode(self) -> bool:
+        """``evaluation.mode: JSON``: the object is an arbitrary payload, not a Kubernetes resource."""
+        return self.policy.spec.evaluation.mode == "JSON"
+
+    def index_keys(self) -> set[tuple[str, str, str]]:
+        """(group, version, plural) keys this policy can match."""
+        return index_keys(self.match_constraints)
+
+    def applies_to(self, ctx: AdmissionContext) -> bool:
+        """matchConstraints (and, for namespaced policies, the policy's namespace) select the request."""
+        res = ctx.resource()
+        if self.policy.namespaced and res.namespace != self.policy.metadata.namespace:
+            return False
+        return matches(self.match_constraints, ctx, res)
+
+    def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
+        annotations = self.policy.metadata.annotations
+        scored = annotations.get(SCORED_ANNOTATION, "true") != "false"
+        if result == "fail" and not scored:
+            result = "warn"
+        return RuleResult(
+            policy=self.name,
+            policy_kind=self.kind,
+            result=result,
+            resource=ResourceRef.of(ctx.subject),
+            message=message,
+            severity=annotations.get(SEVERITY_ANNOTATION, ""),
+            category=annotations.get(CATEGORY_ANNOTATION, ""),
+            scored=scored,
+            actions=tuple(self.policy.spec.validation_actions),
+            **extra,
+        )
+
+    def data(self, ctx: AdmissionContext) -> dict[str, Any]:
+        """The CEL variables for a request (``variables`` is added by the scope)."""
+        if self.json_mode:
+            return {OBJECT: ctx.object, OLD_OBJECT: None, REQUEST: None, NAMESPACE_OBJECT: None, EXCEPTIONS: {}}
+        return {
+            OBJECT: ctx.object,
+            OLD_OBJECT: ctx.old_object,
+            REQUEST: ctx.request(),
+            NAMESPACE_OBJECT: ctx.namespace_object,
+            EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
+        }
+
+    def evaluate(
+        self,
+        ctx: AdmissionContext,
+        exceptions: list[PolicyException] | None = None,
+        options: EvaluationOptions | None = None,
+    ) -> RuleResult | None:
+        """Evaluate one request; ``None`` when the policy does not apply to it."""
+        options = options or EvaluationOptions()
+        if not self.json_mode and not self.applies_to(ctx):
+            return None
+        data = self.data(ctx)
+        scope = Scope(self.env, data, self.variables)
+        if exceptions:
+            outcome = matching_exceptions(exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now)
+            if outcome.decides:
+                return self._result(
+                    ctx, outcome.result, outcome.message(), rule="", properties={"exceptions": outcome.names}
+                )
+            if outcome.matched:
+                data[EXCEPTIONS] = outcome.variable()
+                scope = Scope(self.env, data, self.variables)
+        conditions = evaluate_conditions(scope, self.match_conditions)
+        if conditions.error:
+            if self.policy.spec.failure_policy == "Ignore":
+                return None
+            return self._result(ctx, "error", conditions.error)
+        if not conditions.matched:
+            return None
+        return self._validate(ctx, scope, options)
+
+    def _validate(self, ctx: AdmissionContext, scope: Scope, options: EvaluationOptions) -> RuleResult:
+        properties = self._audit_annotations(scope)
+        for validation in self.validations:
+            try:
+                verdict = scope.evaluate(validation.program)
+            except CelEvalError as exc:
+                return self._result(
+                    ctx,
+                    "error",
+                    f"error evaluating validation {validation.index}: {exc.message}",
+                    validation_index=validation.index,
+                    expression=validation.program.source,
+                    properties={**properties, "cel.validationIndex": str(validation.index)},
+                )
+            if verdict is True:
+                continue
+            if verdict is not False:
+                return self._result(
+                    ctx,
+                    "error",
+                    f"validation {validation.index} returned {type(verdict).__name__}, expected bool",
+                    validation_index=validation.index,
+                    expression=validation.program.source,
+                    properties={**properties, "cel.validationIndex": str(validation.index)},
+                )
+            return self._result(
+                ctx,
+                self._failure_result(options),
+                self._message(scope, validation),
+                validation_index=validation.index,
+                expression=validation.program.source,
+                properties={**properties, "cel.validationIndex": str(validation.index)},
+            )
+        return self._result(ctx, "pass", "", properties=properties)
+
+    def _failure_result(self, options: EvaluationOptions) -> str:
+        actions = set(self.policy.spec.validation_actions) or {"Audit"}
+        if "Deny" in actions:
+            return "fail"
+        if "Audit" in actions:
+            return "warn" if options.audit_warn else "fail"
+        return "warn"
+
+    def _message(self, scope: Scope, validation: CompiledValidation) -> str:
+        if validation.message_program is not None:
+            try:
+                value = scope.evaluate(validation.message_program)
+                if isinstance(value, str) and value.strip():
+                    return value
+            except CelEvalError:
+                pass
+        if validation.message:
+            return validation.message
+        return f"failed expression: {validation.program.source.strip()}"
+
+    def _audit_annotations(self, scope: Scope) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, program in self.audit_annotations:
+            try:
+                value = scope.evaluate(program)
+            except CelEvalError:
+                continue
+            if value is not None:
+                out[key] = str(value)
+        return out

@@ -1,0 +1,1 @@
+"""pykyverno server: MCP server, CLI and cluster access."""

@@ -1,0 +1,148 @@
+"""``pykyverno apply``: evaluate policies against resource manifests, as ``kyverno apply`` does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pykyverno.engine.cel import using_providers
+from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.documents import expand_lists, iter_files, read_documents
+from pykyverno.engine.errors import EngineError
+from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.loader import load_policies
+from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.results import RuleResult, summarize
+from pykyverno.engine.vpol.policy import EvaluationOptions
+
+from ..output import policy_reports, results_table
+from ..testing.inputs import TestInputs, build_inputs_from
+
+OPERATIONS = ("CREATE", "UPDATE", "DELETE")
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``apply`` subcommand."""
+    p = sub.add_parser("apply", help="apply policies to resource manifests and report results")
+    p.add_argument("policies", nargs="+", metavar="POLICY_PATH", help="policy files or folders")
+    p.add_argument("-r", "--resource", action="append", default=[], metavar="PATH", help="resource files or folders")
+    p.add_argument("-e", "--exception", action="append", default=[], metavar="PATH", help="PolicyException files")
+    p.add_argument("-f", "--values-file", metavar="F", help="Values file (namespaces, namespaceSelector, operation)")
+    p.add_argument("--context-file", metavar="F", help="Context file served to resource.Get/List and image data")
+    p.add_argument("-u", "--userinfo", metavar="F", help="UserInfo file (username, groups)")
+    p.add_argument("--operation", default="CREATE", type=str.upper, choices=OPERATIONS)
+    p.add_argument("--old-resource", action="append", default=[], metavar="PATH",
+                   help="old versions of the resources (UPDATE); with DELETE the --resource files are the old objects")
+    p.add_argument("--audit-warn", action="store_true", help="report failures of Audit policies as warn")
+    p.add_argument("-t", "--table", action="store_true", help="print a results table")
+    p.add_argument("-p", "--policy-report", action="store_true", help="print PolicyReport documents")
+    p.add_argument("-o", "--output-format", choices=["json", "yaml"], help="print results and summary as json/yaml")
+    p.set_defaults(run=run)
+
+
+def _read_objects(paths: list[str], problems: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for file in iter_files(paths):
+        try:
+            out.extend(doc.data for doc in expand_lists(read_documents(file)))
+        except EngineError as exc:
+            problems.append(str(exc))
+    return out
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def evaluate_resources(
+    index: PolicyIndex,
+    resources: list[dict[str, Any]],
+    inputs: TestInputs,
+    exceptions: list[PolicyException],
+    operation: str = "CREATE",
+    old_objects: dict[tuple[str, str, str], dict[str, Any]] | None = None,
+    options: EvaluationOptions | None = None,
+) -> list[RuleResult]:
+    """Evaluate every resource against the policies the index selects for it."""
+    results: list[RuleResult] = []
+    old_objects = old_objects or {}
+    with using_providers(inputs.providers):
+        for obj in resources:
+            namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+            ctx = AdmissionContext(
+                operation=operation,
+                user_info=inputs.user_info,
+                namespace_object=inputs.namespace_object(namespace) if namespace else None,
+            )
+            if operation == "DELETE":
+                ctx.old_object = obj
+            else:
+                ctx.object = obj
+                ctx.old_object = old_objects.get(_key(obj)) if operation == "UPDATE" else None
+            for policy in index.candidates(obj):
+                result = policy.evaluate(ctx, exceptions, options)
+                if result is not None:
+                    results.append(result)
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``pykyverno apply``."""
+    problems: list[str] = []
+    policies = load_policies(args.policies)
+    problems.extend(str(issue) for issue in policies.issues)
+    for kind, name, origin in policies.unsupported:
+        problems.append(f"{origin}: {kind} {name!r} is not supported by apply yet; skipped")
+    for obj in _read_objects(args.exception, problems):
+        try:
+            policies.exceptions.append(PolicyException.from_dict(obj))
+        except EngineError as exc:
+            problems.append(f"exception: {exc}")
+    resources = _read_objects(args.resource, problems)
+    old = {_key(o): o for o in _read_objects(args.old_resource, problems)}
+    try:
+        inputs = build_inputs_from(
+            resources=resources,
+            base_path=Path.cwd(),
+            context_path=Path(args.context_file) if args.context_file else None,
+            values_paths=[Path(args.values_file)] if args.values_file else [],
+            userinfo_path=Path(args.userinfo) if args.userinfo else None,
+        )
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    index = PolicyIndex(policies.policies)
+    results = evaluate_resources(
+        index, resources, inputs, policies.exceptions, args.operation, old, EvaluationOptions(audit_warn=args.audit_warn)
+    )
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    counts = summarize(results)
+    if args.output_format:
+        payload = {"results": [r.to_report() for r in results], "summary": counts, "errors": problems}
+        text = json.dumps(payload, indent=2) if args.output_format == "json" else yaml.safe_dump(payload, sort_keys=False)
+        print(text)
+    elif args.policy_report:
+        print(yaml.safe_dump_all(policy_reports(results), sort_keys=False), end="")
+    else:
+        print(f"Applying {len(policies.names())} policy(ies) to {len(resources)} resource(s)...")
+        if args.table:
+            print(results_table(results))
+        else:
+            for r in results:
+                if r.result in ("fail", "error", "warn"):
+                    print(f"policy {r.policy} -> resource {r.resource}: {r.result.upper()}: {r.message}")
+        print(
+            f"\npass: {counts['pass']}, fail: {counts['fail']}, warn: {counts['warn']}, "
+            f"error: {counts['error']}, skip: {counts['skip']}"
+        )
+    denied = any(r.result == "fail" and "Deny" in r.actions for r in results)
+    if denied:
+        return 1
+    return 3 if problems and not results else 0

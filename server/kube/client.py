@@ -1,0 +1,536 @@
+"""Read-only, multi-cluster Kubernetes access: one API client per kubeconfig context, built on demand.
+
+Design notes
+------------
+- **Official client, raw calls.** Requests go through ``kubernetes.client.ApiClient`` (its TLS, exec/token auth and
+  token refresh), via ``param_serialize`` + ``call_api``, and the JSON is decoded ourselves into plain dicts. We do
+  not use ``DynamicClient``: it caches discovery on disk under ``$TMPDIR`` keyed by host (stale across runs that
+  reuse a port), wraps every object in ``ResourceInstance`` (costly for thousands of Pods), and hides the HTTP
+  status/Status reason we must report. Discovery is cached in memory per client, never on disk.
+- **Explicit timeouts and retries.** ``Configuration.retries`` is set before the ``ApiClient`` is created (urllib3
+  otherwise retries a timed-out read three times: a 1 s timeout becomes 4 s), and every request passes
+  ``_request_timeout``. A 429 with ``Retry-After`` is retried a bounded number of times.
+- **Per-request context.** The context is an argument of :meth:`ClientRegistry.client`; there is no process-global
+  configuration (``load_kube_config`` is never called).
+- Every call is blocking; async callers wrap them in worker threads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import urllib3
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
+
+from .contexts import ContextInfo, Kubeconfig
+from .errors import (
+    ApiError,
+    ClusterError,
+    ContextNotAllowed,
+    ContextNotFound,
+    Expired,
+    Forbidden,
+    KubeconfigError,
+    NotFound,
+    RequestTimeout,
+    ServerError,
+    TLSError,
+    TooManyRequests,
+    Unauthorized,
+    Unreachable,
+)
+
+_MAX_SERVER_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How clients talk to clusters.
+
+    :ivar timeout: seconds per HTTP request (connect + read), pinned: a call fails in about this time.
+    :ivar retries: urllib3 retries on connection errors and timeouts (0: none; each one can cost ``timeout``).
+    :ivar throttle_retries: how many times a 429 answer is retried after its ``Retry-After``.
+    :ivar max_retry_after: a longer ``Retry-After`` (seconds) is not waited for: the 429 is raised.
+    :ivar allow: context-name patterns (``fnmatch``) that may be used; None allows all.
+    :ivar deny: context-name patterns that may not be used (wins over ``allow``).
+    :ivar page_size: default ``limit`` of list requests.
+    :ivar discovery_ttl: seconds a discovery result is reused.
+    """
+
+    timeout: float = 10.0
+    retries: int = 0
+    throttle_retries: int = 2
+    max_retry_after: float = 5.0
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
+    page_size: int = 500
+    discovery_ttl: float = 300.0
+
+
+@dataclass(frozen=True)
+class ServerVersion:
+    """The ``/version`` answer of a cluster."""
+
+    major: str
+    minor: str
+    git_version: str
+    platform: str
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class APIResourceInfo:
+    """One resource type of a cluster, from discovery (subresources excluded)."""
+
+    group: str
+    version: str
+    resource: str  # plural
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    preferred: bool = False  # this version is the group's preferred version
+
+    @property
+    def api_version(self) -> str:
+        """``group/version`` (``version`` for the core group)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def listable(self) -> bool:
+        """Whether the resource supports ``list``."""
+        return "list" in self.verbs
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What a cluster serves. ``failed`` maps a group-version that could not be discovered to the reason."""
+
+    resources: tuple[APIResourceInfo, ...]
+    preferred_versions: Mapping[str, str]
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, group: str, version: str, resource: str) -> APIResourceInfo | None:
+        """The resource ``group/version/resource``, or None."""
+        for r in self.resources:
+            if (r.group, r.version, r.resource) == (group, version, resource):
+                return r
+        return None
+
+    def by_kind(self, group: str, kind: str, version: str | None = None) -> APIResourceInfo | None:
+        """The resource serving ``kind`` in ``group`` (the preferred version unless ``version`` is given)."""
+        cands = [r for r in self.resources if r.group == group and r.kind == kind
+                 and (version is None or r.version == version)]
+        if not cands:
+            return None
+        return next((r for r in cands if r.preferred), cands[0])
+
+    def preferred(self) -> list[APIResourceInfo]:
+        """The resources of every group's preferred version."""
+        return [r for r in self.resources if r.preferred]
+
+    def versions(self, group: str) -> list[str]:
+        """Every served version of ``group``, in discovery order (preferred first)."""
+        out: list[str] = []
+        for r in self.resources:
+            if r.group == group and r.version not in out:
+                out.append(r.version)
+        return out
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a paginated list."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+    continue_token: str | None
+    remaining: int | None
+
+
+def _gr(group: str, version: str, resource: str) -> str:
+    return f"{resource}.{group}/{version}" if group else f"{resource}/{version}"
+
+
+def _describe(verb: str, group: str, version: str, resource: str, namespace: str | None, name: str | None) -> str:
+    what = _gr(group, version, resource)
+    if name:
+        what += f" {name!r}"
+    where = f" in namespace {namespace!r}" if namespace else ""
+    return f"{verb} {what}{where}"
+
+
+def _path(group: str, version: str, resource: str, namespace: str | None = None, name: str | None = None) -> str:
+    base = f"/apis/{quote(group, safe='')}/{quote(version, safe='')}" if group else f"/api/{quote(version, safe='')}"
+    if namespace:
+        base += f"/namespaces/{quote(namespace, safe='')}"
+    base += f"/{quote(resource, safe='')}"
+    if name:
+        base += f"/{quote(name, safe='')}"
+    return base
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_SERVER_MESSAGE else text[: _MAX_SERVER_MESSAGE - 1] + "…"
+
+
+class KubeClient:
+    """Read access to one cluster (one context). Obtain it from :meth:`ClientRegistry.client`."""
+
+    def __init__(self, context: str, api_client: ApiClient, settings: ClientSettings,
+                 info: ContextInfo | None = None) -> None:
+        self.context = context
+        self.api_client = api_client
+        self.settings = settings
+        self.info = info
+        self._discovery: tuple[float, Discovery] | None = None
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------- requests
+    def _fail(self, exc: BaseException, what: str) -> NoReturn:
+        """Turn a transport exception into our error (no traceback chaining: messages stay clean)."""
+        reason: BaseException = exc
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+            reason = exc.reason
+        server = self.info.server if self.info else ""
+        at = f" at {server}" if server else ""
+        prefix = f"context {self.context!r}: cannot {what}"
+        if (isinstance(exc, ApiException) and exc.status == 0) or isinstance(reason, (urllib3.exceptions.SSLError,
+                                                                                        ssl.SSLError)):
+            detail = ""
+            text = str(reason.reason if isinstance(reason, ApiException) else reason)
+            for marker in ("certificate verify failed", "CERTIFICATE_VERIFY_FAILED", "handshake", "wrong version",
+                           "WRONG_VERSION_NUMBER", "hostname mismatch", "unknown ca"):
+                if marker.lower() in text.lower():
+                    idx = text.lower().index(marker.lower())
+                    detail = ": " + _short(text[idx:].split("(_ssl")[0].rstrip(" )"))[:120]
+                    break
+            raise TLSError(f"{prefix}: TLS verification with the API server{at} failed{detail} "
+                           "(check the cluster's certificate-authority in the kubeconfig)",
+                           context=self.context, resource=what, reason="TLSError") from None
+        if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+            raise RequestTimeout(f"{prefix}: the API server{at} did not answer within {self.settings.timeout:g}s",
+                                 context=self.context, resource=what) from None
+        if isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)):
+            raise Unreachable(f"{prefix}: the API server{at} is unreachable (connection refused or no route)",
+                              context=self.context, resource=what) from None
+        if isinstance(reason, urllib3.exceptions.NameResolutionError):
+            raise Unreachable(f"{prefix}: the API server host{at} cannot be resolved",
+                              context=self.context, resource=what) from None
+        if isinstance(reason, (urllib3.exceptions.ProtocolError, ConnectionResetError, ConnectionAbortedError)):
+            raise Unreachable(f"{prefix}: the API server{at} closed the connection without answering",
+                              context=self.context, resource=what) from None
+        raise Unreachable(f"{prefix}: the connection to the API server{at} failed ({type(reason).__name__})",
+                          context=self.context, resource=what) from None
+
+    def _api_error(self, status: int, data: bytes, headers: Mapping[str, str], what: str) -> ApiError:
+        reason, message = "", ""
+        try:
+            body = json.loads(data or b"{}")
+            if isinstance(body, dict) and body.get("kind") == "Status":
+                reason = str(body.get("reason") or "")
+                message = str(body.get("message") or "")
+        except ValueError:
+            pass
+        cls: type[ApiError]
+        if status == 401:
+            cls, summary = Unauthorized, "the API server rejected the credentials (401 Unauthorized)"
+        elif status == 403:
+            cls, summary = Forbidden, "forbidden by the API server (403)"
+        elif status == 404:
+            cls, summary = NotFound, "not found (404)"
+        elif status == 410:
+            cls, summary = Expired, "the list continue token expired (410); restart the list"
+        elif status == 429:
+            cls, summary = TooManyRequests, "throttled by the API server (429 Too Many Requests)"
+        elif status >= 500:
+            cls, summary = ServerError, f"the API server failed ({status})"
+        else:
+            cls, summary = ApiError, f"the API server answered {status}"
+        text = f"context {self.context!r}: cannot {what}: {summary}"
+        if message and status != 401:
+            text += f": {_short(message)}"
+        if cls is TooManyRequests:
+            return TooManyRequests(text, context=self.context, resource=what, status=status, reason=reason or None,
+                                   retry_after=_retry_after(headers))
+        return cls(text, context=self.context, resource=what, status=status, reason=reason or None)
+
+    def request_json(self, path: str, query: Iterable[tuple[str, str]] = (), *, what: str = "") -> dict[str, Any]:
+        """GET ``path`` (with ``query``) and return the decoded JSON object.
+
+        :raises ClusterError: an :class:`ApiError` subclass for an HTTP error, a transport error otherwise.
+        """
+        what = what or f"get {path}"
+        attempt = 0
+        while True:
+            try:
+                method, url, headers, _, _ = self.api_client.param_serialize(
+                    method="GET", resource_path=path, query_params=list(query),
+                    header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+                resp = self.api_client.call_api(method, url, header_params=headers,
+                                                _request_timeout=self.settings.timeout)
+                data = resp.read()  # type: ignore[no-untyped-call]
+            except (ApiException, urllib3.exceptions.HTTPError, OSError) as e:
+                self._fail(e, what)
+            status = int(resp.status)
+            if 200 <= status < 300:
+                try:
+                    body = json.loads(data)
+                except ValueError:
+                    raise ServerError(f"context {self.context!r}: cannot {what}: the API server sent invalid JSON",
+                                      context=self.context, resource=what, status=status,
+                                      reason="InvalidResponse") from None
+                if not isinstance(body, dict):
+                    raise ServerError(f"context {self.context!r}: cannot {what}: unexpected answer",
+                                      context=self.context, resource=what, status=status, reason="InvalidResponse")
+                return body
+            err = self._api_error(status, data, dict(resp.headers or {}), what)
+            if isinstance(err, TooManyRequests) and attempt < self.settings.throttle_retries:
+                wait = err.retry_after if err.retry_after is not None else 1.0
+                if wait <= self.settings.max_retry_after:
+                    attempt += 1
+                    time.sleep(wait)
+                    continue
+            raise err
+
+    # ------------------------------------------------------------------ reads
+    def version(self) -> ServerVersion:
+        """The cluster's version (``GET /version``)."""
+        body = self.request_json("/version", what="get the server version")
+        return ServerVersion(major=str(body.get("major", "")), minor=str(body.get("minor", "")),
+                             git_version=str(body.get("gitVersion", "")), platform=str(body.get("platform", "")),
+                             raw=body)
+
+    def discover(self, *, refresh: bool = False) -> Discovery:
+        """Every resource type of the cluster, per group version, with preferred versions and CRDs.
+
+        A group version that fails (e.g. an aggregated API that is down) is recorded in ``Discovery.failed``
+        and the rest is returned; a failure of ``/api`` or ``/apis`` raises.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if not refresh and self._discovery and now - self._discovery[0] < self.settings.discovery_ttl:
+                return self._discovery[1]
+        core = self.request_json("/api", what="discover the core API")
+        groups = self.request_json("/apis", what="discover API groups")
+        gvs: list[tuple[str, str, bool]] = [("", v, i == 0) for i, v in enumerate(core.get("versions") or [])]
+        preferred: dict[str, str] = {"": (core.get("versions") or ["v1"])[0]}
+        for g in groups.get("groups") or []:
+            name = str(g.get("name", ""))
+            pref = str((g.get("preferredVersion") or {}).get("version", ""))
+            versions = [str(v.get("version", "")) for v in g.get("versions") or []]
+            if not pref and versions:
+                pref = versions[0]
+            preferred[name] = pref
+            ordered = ([pref] if pref in versions else []) + [v for v in versions if v != pref]
+            gvs.extend((name, v, v == pref) for v in ordered)
+        resources: list[APIResourceInfo] = []
+        failed: dict[str, str] = {}
+        for group, version, is_pref in gvs:
+            gv = f"{group}/{version}" if group else version
+            path = f"/apis/{gv}" if group else f"/api/{version}"
+            try:
+                body = self.request_json(path, what=f"discover {gv}")
+            except ClusterError as e:
+                failed[gv] = e.message
+                continue
+            for r in body.get("resources") or []:
+                name = str(r.get("name", ""))
+                if not name or "/" in name:
+                    continue  # subresource
+                resources.append(APIResourceInfo(
+                    group=group, version=version, resource=name, kind=str(r.get("kind", "")),
+                    namespaced=bool(r.get("namespaced", False)), verbs=tuple(r.get("verbs") or ()),
+                    singular=str(r.get("singularName") or ""), short_names=tuple(r.get("shortNames") or ()),
+                    categories=tuple(r.get("categories") or ()), preferred=is_pref))
+        disc = Discovery(resources=tuple(resources), preferred_versions=preferred, failed=failed)
+        with self._lock:
+            self._discovery = (time.monotonic(), disc)
+        return disc
+
+    def list_pages(self, group: str, version: str, resource: str, *, namespace: str | None = None,
+                   label_selector: str | None = None, field_selector: str | None = None,
+                   limit: int | None = None) -> Iterator[ListPage]:
+        """Pages of a list, following ``metadata.continue``; items get ``apiVersion`` and ``kind``.
+
+        ``namespace=None`` lists a cluster-scoped resource, or a namespaced one across all namespaces.
+
+        :raises Expired: when a continue token goes stale between pages (the pages already yielded stand).
+        """
+        what = _describe("list", group, version, resource, namespace, None)
+        path = _path(group, version, resource, namespace)
+        page_size = self.settings.page_size if limit is None else limit
+        token: str | None = None
+        while True:
+            query: list[tuple[str, str]] = []
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if field_selector:
+                query.append(("fieldSelector", field_selector))
+            if page_size and page_size > 0:
+                query.append(("limit", str(page_size)))
+            if token:
+                query.append(("continue", token))
+            body = self.request_json(path, query, what=what)
+            meta = body.get("metadata") or {}
+            list_kind = str(body.get("kind") or "")
+            kind = list_kind[:-4] if list_kind.endswith("List") else ""
+            api_version = str(body.get("apiVersion") or (f"{group}/{version}" if group else version))
+            items = []
+            for item in body.get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                item.setdefault("apiVersion", api_version)
+                if kind:
+                    item.setdefault("kind", kind)
+                items.append(item)
+            token = meta.get("continue") or None
+            remaining = meta.get("remainingItemCount")
+            yield ListPage(items=items, resource_version=str(meta.get("resourceVersion") or ""),
+                           continue_token=token, remaining=int(remaining) if remaining is not None else None)
+            if not token:
+                return
+
+    def list(self, group: str, version: str, resource: str, *, namespace: str | None = None,
+             label_selector: str | None = None, field_selector: str | None = None,
+             limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every object of a resource type as plain dicts (``apiVersion``/``kind`` filled), paginating with
+        ``limit`` (default :attr:`ClientSettings.page_size`) and ``continue``. See :meth:`list_pages`."""
+        for page in self.list_pages(group, version, resource, namespace=namespace, label_selector=label_selector,
+                                    field_selector=field_selector, limit=limit):
+            yield from page.items
+
+    def get(self, group: str, version: str, resource: str, name: str, *,
+            namespace: str | None = None) -> dict[str, Any]:
+        """One object as a plain dict.
+
+        :raises NotFound: when it does not exist.
+        """
+        what = _describe("get", group, version, resource, namespace, name)
+        return self.request_json(_path(group, version, resource, namespace, name), what=what)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.api_client.close()  # type: ignore[no-untyped-call]
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    for k, v in headers.items():
+        if k.lower() == "retry-after":
+            try:
+                return max(0.0, float(v))
+            except ValueError:
+                return None
+    return None
+
+
+class ClientRegistry:
+    """One :class:`KubeClient` per context, created lazily under a lock and reused.
+
+    The kubeconfig is read once, when the registry is built, and never written. Contexts are filtered by
+    ``settings.allow`` / ``settings.deny``.
+    """
+
+    def __init__(self, kubeconfig: Kubeconfig, settings: ClientSettings | None = None) -> None:
+        self.kubeconfig = kubeconfig
+        self.settings = settings or ClientSettings()
+        self._clients: dict[str, KubeClient] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | None = None, *, settings: ClientSettings | None = None,
+                        **load_kwargs: Any) -> ClientRegistry:
+        """Load kubeconfig files (see :meth:`Kubeconfig.load`) and build a registry."""
+        return cls(Kubeconfig.load(path, **load_kwargs), settings)
+
+    def allowed(self, name: str) -> bool:
+        """Whether the allow-list / deny-list lets ``name`` be used."""
+        if any(fnmatch.fnmatchcase(name, p) for p in self.settings.deny):
+            return False
+        return self.settings.allow is None or any(fnmatch.fnmatchcase(name, p) for p in self.settings.allow)
+
+    def available(self) -> list[str]:
+        """The names of the usable contexts."""
+        return [n for n in self.kubeconfig.names() if self.allowed(n)]
+
+    def contexts(self) -> list[ContextInfo]:
+        """The usable contexts (never credentials)."""
+        return [c for c in self.kubeconfig.contexts() if self.allowed(c.name)]
+
+    def resolve(self, context: str | None = None) -> str:
+        """The context name to use: ``context``, or the current context when None.
+
+        :raises ContextNotFound: unknown context (or none selected and no current one).
+        :raises ContextNotAllowed: excluded by the allow-list / deny-list.
+        """
+        available = self.available()
+        if context is None:
+            current = self.kubeconfig.current_context
+            if current is None:
+                raise ContextNotFound("no context given and the kubeconfig has no current context",
+                                      context=None, available=available)
+            context = current
+        if context not in self.kubeconfig.names():
+            raise ContextNotFound(f"unknown context {context!r}", context=context, available=available)
+        if not self.allowed(context):
+            raise ContextNotAllowed(f"context {context!r} is not allowed by the server configuration",
+                                    context=context, available=available)
+        return context
+
+    def client(self, context: str | None = None) -> KubeClient:
+        """The client of ``context`` (the current context when None), built on first use.
+
+        :raises ContextError: unknown or disallowed context.
+        :raises KubeconfigError: the context's configuration is invalid.
+        """
+        name = self.resolve(context)
+        with self._lock:
+            existing = self._clients.get(name)
+            if existing is not None:
+                return existing
+            configuration = Configuration()
+            configuration.retries = self.settings.retries  # before ApiClient: the pool manager reads it once
+            self.kubeconfig.configure(name, configuration)
+            if not configuration.host:
+                raise KubeconfigError(f"context {name!r} has no server URL", context=name)
+            api = ApiClient(configuration=configuration)
+            api.user_agent = "pykyverno"
+            kc = KubeClient(name, api, self.settings, self.kubeconfig.info(name))
+            self._clients[name] = kc
+            return kc
+
+    def close(self) -> None:
+        """Close every client built so far."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for c in clients:
+            c.close()
+
+    def __enter__(self) -> ClientRegistry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = [
+    "APIResourceInfo",
+    "ClientRegistry",
+    "ClientSettings",
+    "Discovery",
+    "KubeClient",
+    "ListPage",
+    "ServerVersion",
+]

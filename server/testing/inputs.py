@@ -1,0 +1,117 @@
+"""The side inputs of a Test or an ``apply`` run: Values, UserInfo, Context, mocked API calls and global context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pykyverno.engine.cel import Providers
+from pykyverno.engine.cel.offline import build_offline_providers
+from pykyverno.engine.documents import read_documents
+from pykyverno.engine.errors import LoadError
+
+from .testfile import TestFile
+
+
+def _first_document(path: Path) -> dict[str, Any]:
+    documents = read_documents(path)
+    if not documents:
+        raise LoadError("file holds no document", source=str(path))
+    return documents[0].data
+
+
+@dataclass
+class TestInputs:
+    """Everything besides policies and resources that shapes an evaluation."""
+
+    providers: Providers
+    user_info: dict[str, Any] = field(default_factory=dict)
+    namespaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    global_values: dict[str, Any] = field(default_factory=dict)
+    #: (policy, resource name) -> values such as ``request.operation``.
+    resource_values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def namespace_object(self, name: str) -> dict[str, Any]:
+        """The Namespace object of ``name`` (a bare one when the inputs do not describe it)."""
+        return self.namespaces.get(name) or {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+    def operation_for(self, policy: str, obj: dict[str, Any], default: str) -> str:
+        """The operation to evaluate with: per-resource values win over global values and the row's."""
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        values = self.resource_values.get((policy, name), {})
+        operation = values.get("request.operation") or self.global_values.get("request.operation")
+        if default != "CREATE" or not operation:
+            return default
+        return str(operation).upper()
+
+
+def parse_values(data: dict[str, Any], inputs: TestInputs) -> None:
+    """Apply a ``Values`` document (namespaces, namespaceSelector, globalValues, per-resource values)."""
+    for ns in data.get("namespaces") or []:
+        name = str((ns.get("metadata") or {}).get("name") or "")
+        if name:
+            inputs.namespaces[name] = ns
+    for selector in data.get("namespaceSelector") or []:
+        name = str(selector.get("name") or "")
+        if not name:
+            continue
+        ns = inputs.namespaces.setdefault(name, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        ns.setdefault("metadata", {}).setdefault("labels", {}).update(selector.get("labels") or {})
+    inputs.global_values.update(data.get("globalValues") or {})
+    for policy in data.get("policies") or []:
+        for resource in policy.get("resources") or []:
+            key = (str(policy.get("name") or ""), str(resource.get("name") or ""))
+            inputs.resource_values[key] = dict(resource.get("values") or {})
+
+
+def build_inputs_from(
+    *,
+    resources: list[dict[str, Any]],
+    base_path: Path,
+    context_path: Path | None = None,
+    values_paths: list[Path] | None = None,
+    inline_values: dict[str, Any] | None = None,
+    userinfo_path: Path | None = None,
+    api_call_responses: list[dict[str, Any]] | None = None,
+    global_context_entries: list[dict[str, Any]] | None = None,
+) -> TestInputs:
+    """Build evaluation inputs from explicit files (used by ``apply`` and by Tests)."""
+    context = _first_document(context_path) if context_path else None
+    providers = build_offline_providers(
+        context=context,
+        api_call_responses=api_call_responses or [],
+        global_context_entries=global_context_entries or [],
+        base_path=base_path,
+    )
+    inputs = TestInputs(providers=providers)
+    context_objects = ((context or {}).get("spec") or {}).get("resources") or []
+    for obj in [*context_objects, *resources]:
+        if isinstance(obj, dict) and obj.get("kind") == "Namespace":
+            name = str((obj.get("metadata") or {}).get("name") or "")
+            inputs.namespaces.setdefault(name, obj)
+    for path in values_paths or []:
+        parse_values(_first_document(path), inputs)
+    if inline_values:
+        parse_values(inline_values, inputs)
+    if userinfo_path:
+        info = _first_document(userinfo_path)
+        inputs.user_info = dict(info.get("userInfo") or {})
+    return inputs
+
+
+def build_inputs(test: TestFile, resources: list[dict[str, Any]]) -> TestInputs:
+    """Build the inputs of a Test from its ``variables``/``values``, ``userinfo``, ``context`` and mocks."""
+    context_paths = test.paths("context")
+    userinfo_paths = test.paths("userinfo")
+    inline = test.value("values")
+    return build_inputs_from(
+        resources=resources,
+        base_path=test.folder,
+        context_path=context_paths[0] if context_paths else None,
+        values_paths=test.paths("variables"),
+        inline_values=inline if isinstance(inline, dict) else None,
+        userinfo_path=userinfo_paths[0] if userinfo_paths else None,
+        api_call_responses=test.value("apiCallResponses") or [],
+        global_context_entries=test.value("globalContextEntries") or [],
+    )

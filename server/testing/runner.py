@@ -1,0 +1,256 @@
+"""Running a ``kyverno-test.yaml`` Test: load its inputs, evaluate, and compare each expected row with the engine.
+
+Every expected (test, policy, resource) pair becomes one :class:`CaseOutcome`; a pair whose policy kind is not
+supported yet, or whose resource is missing, is a failed case with the reason, never a skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pykyverno.engine.cel import Providers, using_providers
+from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.documents import Document, expand_lists, iter_files, read_documents
+from pykyverno.engine.errors import EngineError, LoadError
+from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.results import RuleResult
+from pykyverno.engine.vpol.policy import EvaluationOptions
+
+from .inputs import TestInputs, build_inputs
+from .testfile import ExpectedRow, TestFile
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One expected pair and what the engine produced for it."""
+
+    test_file: str
+    test_name: str
+    policy: str
+    rule: str
+    resource: str
+    kind: str
+    expected: str
+    actual: str
+    passed: bool
+    reason: str = ""
+    policy_kind: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the ``pykyverno test -o json`` row)."""
+        return {
+            "test": self.test_file,
+            "testName": self.test_name,
+            "policy": self.policy,
+            "rule": self.rule,
+            "resource": self.resource,
+            "kind": self.kind,
+            "policyKind": self.policy_kind,
+            "expected": self.expected,
+            "actual": self.actual,
+            "passed": self.passed,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class TestRun:
+    """All outcomes of one Test document, plus load problems."""
+
+    test: TestFile
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
+
+
+def _resource_key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def _find_resources(resources: list[dict[str, Any]], kind: str, ref: str) -> list[dict[str, Any]]:
+    namespace, _, name = ref.rpartition("/")
+    found = []
+    for obj in resources:
+        obj_kind, obj_ns, obj_name = _resource_key(obj)
+        if obj_name != name or (kind and obj_kind != kind):
+            continue
+        if namespace and obj_ns != namespace:
+            continue
+        found.append(obj)
+    return found
+
+
+class _Evaluator:
+    """Evaluates policies of a set on resources, caching by (operation, resource)."""
+
+    def __init__(self, policies: PolicySet, inputs: TestInputs) -> None:
+        self.policies = policies
+        self.inputs = inputs
+        self._cache: dict[tuple[str, str, int], list[RuleResult]] = {}
+
+    def context(self, obj: dict[str, Any], operation: str, policy: str) -> AdmissionContext:
+        operation = self.inputs.operation_for(policy, obj, operation)
+        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+        ctx = AdmissionContext(
+            operation=operation,
+            user_info=self.inputs.user_info,
+            namespace_object=self.inputs.namespace_object(namespace) if namespace else None,
+        )
+        if operation == "DELETE":
+            ctx.old_object = obj
+        elif operation == "UPDATE":
+            ctx.object = obj
+            ctx.old_object = obj
+        else:
+            ctx.object = obj
+        return ctx
+
+    def results(self, policy_name: str, obj: dict[str, Any], operation: str) -> list[RuleResult]:
+        key = (policy_name, operation, id(obj))
+        if key not in self._cache:
+            out = []
+            ctx = self.context(obj, operation, policy_name)
+            with using_providers(self.inputs.providers):
+                for compiled in self.policies.policies:
+                    if compiled.name != policy_name and compiled.name.rsplit("/", 1)[-1] != policy_name:
+                        continue
+                    result = compiled.evaluate(ctx, self.policies.exceptions, EvaluationOptions())
+                    if result is not None:
+                        out.append(result)
+            self._cache[key] = out
+        return self._cache[key]
+
+
+def _actual(results: list[RuleResult], rule: str) -> str:
+    if rule:
+        results = [r for r in results if r.rule == rule] or results
+    if not results:
+        return "skip"
+    order = ["error", "fail", "warn", "pass", "skip"]
+    return min((r.result for r in results), key=order.index)
+
+
+def _load_resources(paths: Iterable[Path], issues: list[str]) -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = []
+    for file in iter_files(paths):
+        try:
+            documents: list[Document] = read_documents(file)
+        except LoadError as exc:
+            issues.append(str(exc))
+            continue
+        resources.extend(doc.data for doc in expand_lists(documents))
+    return resources
+
+
+def _load_exceptions(paths: Iterable[Path], policies: PolicySet, issues: list[str]) -> None:
+    for file in iter_files(paths):
+        try:
+            for doc in read_documents(file):
+                if doc.data.get("kind") == "PolicyException":
+                    policies.exceptions.append(PolicyException.from_dict(doc.data, doc.origin))
+        except EngineError as exc:
+            issues.append(str(exc))
+
+
+def run_test(test: TestFile) -> TestRun:
+    """Evaluate one Test document and compare every expected row."""
+    run = TestRun(test)
+    policies = load_policies(test.paths("policies"))
+    run.issues.extend(str(issue) for issue in policies.issues)
+    _load_exceptions(test.paths("exceptions"), policies, run.issues)
+    resources = _load_resources(test.paths("resources"), run.issues)
+    payloads = _load_resources(test.paths("jsonPayloads") + test.paths("jsonPayload"), run.issues)
+    try:
+        inputs = build_inputs(test, resources)
+    except EngineError as exc:
+        run.issues.append(str(exc))
+        inputs = TestInputs(providers=Providers())
+    evaluator = _Evaluator(policies, inputs)
+    broken = {issue.name: str(issue) for issue in policies.issues if issue.name}
+    unsupported = {name: kind for kind, name, _ in policies.unsupported}
+    loaded = {p.name.rsplit("/", 1)[-1] for p in policies.policies}
+    for row in test.rows:
+        refs = list(row.resources)
+        if not refs and payloads:
+            for payload in payloads:
+                run.outcomes.append(_compare_payload(test, row, evaluator, payload))
+            continue
+        if not refs:
+            refs = [""]
+        for ref in refs:
+            run.outcomes.append(
+                _compare(test, row, ref, evaluator, resources, loaded, unsupported, broken)
+            )
+    return run
+
+
+def _outcome(test: TestFile, row: ExpectedRow, ref: str, actual: str, reason: str = "", kind: str = "") -> CaseOutcome:
+    passed = actual == row.result and not reason
+    return CaseOutcome(
+        test_file=str(test.path),
+        test_name=test.name,
+        policy=row.policy,
+        rule=row.rule,
+        resource=ref,
+        kind=row.kind,
+        expected=row.result,
+        actual=actual,
+        passed=passed,
+        reason=reason if not passed else "",
+        policy_kind=kind or row.policy_kind_flag,
+    )
+
+
+def _compare_payload(test: TestFile, row: ExpectedRow, evaluator: _Evaluator, payload: dict[str, Any]) -> CaseOutcome:
+    ctx = AdmissionContext(object=payload)
+    results = []
+    with using_providers(evaluator.inputs.providers):
+        for compiled in evaluator.policies.policies:
+            if compiled.name == row.policy:
+                result = compiled.evaluate(ctx, evaluator.policies.exceptions)
+                if result is not None:
+                    results.append(result)
+    actual = _actual(results, row.rule)
+    reason = "" if actual == row.result else _mismatch_reason(results)
+    return _outcome(test, row, "<payload>", actual, reason)
+
+
+def _mismatch_reason(results: list[RuleResult]) -> str:
+    if not results:
+        return "the policy did not apply (no match, or match conditions false)"
+    return "; ".join(f"{r.result}: {r.message}" for r in results if r.message) or "result differs"
+
+
+def _compare(
+    test: TestFile,
+    row: ExpectedRow,
+    ref: str,
+    evaluator: _Evaluator,
+    resources: list[dict[str, Any]],
+    loaded: set[str],
+    unsupported: dict[str, str],
+    broken: dict[str, str],
+) -> CaseOutcome:
+    if row.policy in broken:
+        return _outcome(test, row, ref, "error", f"policy failed to load: {broken[row.policy]}")
+    if row.policy in unsupported:
+        kind = unsupported[row.policy]
+        return _outcome(test, row, ref, "unsupported", f"policy kind {kind} is not supported yet", kind)
+    if row.policy not in loaded:
+        return _outcome(test, row, ref, "missing", f"policy {row.policy!r} not found in the test's policies")
+    matches = _find_resources(resources, row.kind, ref)
+    if not matches:
+        return _outcome(test, row, ref, "missing", f"resource {row.kind}/{ref} not found in the test's resources")
+    actuals = []
+    details: list[RuleResult] = []
+    for obj in matches:
+        results = evaluator.results(row.policy, obj, row.operation)
+        details.extend(results)
+        actuals.append(_actual(results, row.rule))
+    actual = next((a for a in actuals if a != row.result), actuals[0])
+    reason = "" if actual == row.result else _mismatch_reason(details)
+    return _outcome(test, row, ref, actual, reason, "ValidatingPolicy")
