@@ -80,7 +80,9 @@ def read_documents(path: str | Path) -> list[Document]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise LoadError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=str(file)) from None
+            raise LoadError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=str(file)
+            ) from None
         items = data if isinstance(data, list) else [data]
         return [Document(item, str(file), i) for i, item in enumerate(items) if isinstance(item, dict)]
     return parse_documents(text, str(file))

@@ -6,6 +6,7 @@ document index, and the rest of the set still loads.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,29 +17,30 @@ from .documents import Document, iter_files, read_documents
 from .errors import EngineError, LoadError
 from .request import AdmissionContext
 from .results import RuleResult
-from .vpol import compile_validating_policy
-from .vpol.model import API_VERSIONS as VPOL_API_VERSIONS
-from .vpol.model import KINDS as VPOL_KINDS
-from .vpol.model import ValidatingPolicy
 
 POLICY_GROUP = "policies.kyverno.io"
 
-#: Kinds the engine knows of but does not evaluate yet: reported as unsupported, not as unknown.
-PENDING_KINDS = {
-    "MutatingPolicy",
-    "NamespacedMutatingPolicy",
-    "GeneratingPolicy",
-    "NamespacedGeneratingPolicy",
-    "DeletingPolicy",
-    "NamespacedDeletingPolicy",
-    "ImageValidatingPolicy",
-    "NamespacedImageValidatingPolicy",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding",
-    "ClusterPolicy",
-    "Policy",
+#: Policy kinds and the engine package that loads them. Each package exposes ``KINDS`` and
+#: ``load(documents, into)``, which receives every document of its kinds at once (so that, for example,
+#: admission policies can be paired with their bindings) and adds compiled policies and issues to ``into``.
+#: A kind whose package is not importable is reported as unsupported, never silently dropped.
+KIND_PACKAGES: dict[str, str] = {
+    "ValidatingPolicy": "vpol",
+    "NamespacedValidatingPolicy": "vpol",
+    "MutatingPolicy": "mpol",
+    "NamespacedMutatingPolicy": "mpol",
+    "GeneratingPolicy": "gpol",
+    "NamespacedGeneratingPolicy": "gpol",
+    "DeletingPolicy": "dpol",
+    "NamespacedDeletingPolicy": "dpol",
+    "ImageValidatingPolicy": "ivpol",
+    "NamespacedImageValidatingPolicy": "ivpol",
+    "ValidatingAdmissionPolicy": "vap",
+    "ValidatingAdmissionPolicyBinding": "vap",
+    "MutatingAdmissionPolicy": "vap",
+    "MutatingAdmissionPolicyBinding": "vap",
+    "ClusterPolicy": "cpol",
+    "Policy": "cpol",
 }
 
 
@@ -55,9 +57,9 @@ class CompiledPolicy(Protocol):
 
     def index_keys(self) -> set[tuple[str, str, str]]: ...
 
-    def evaluate(self, ctx: AdmissionContext, exceptions: list[PolicyException] | None = ..., options: Any = ...) -> (
-        RuleResult | None
-    ): ...
+    def evaluate(
+        self, ctx: AdmissionContext, exceptions: list[PolicyException] | None = ..., options: Any = ...
+    ) -> RuleResult | None: ...
 
 
 @dataclass(frozen=True)
@@ -102,41 +104,57 @@ def _group(api_version: str) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
-def load_document(doc: Document, into: PolicySet) -> None:
-    """Load one document (policy or exception) into ``into``; record an issue when it cannot be used."""
-    data = doc.data
-    kind = data.get("kind")
-    api_version = data.get("apiVersion")
-    name = str((data.get("metadata") or {}).get("name") or "")
-    if not isinstance(kind, str) or not kind or not isinstance(api_version, str) or not api_version:
-        into.issues.append(LoadIssue(doc.origin, "not a Kubernetes object: apiVersion and kind are required", name))
-        return
+def _kind_package(name: str) -> Any | None:
     try:
-        if kind in VPOL_KINDS:
-            if api_version not in VPOL_API_VERSIONS:
-                raise LoadError(f"{kind} apiVersion {api_version!r} is not one of {', '.join(VPOL_API_VERSIONS)}")
-            policy = ValidatingPolicy.from_dict(data, doc.origin)
-            into.policies.extend(compile_validating_policy(policy))
-            into.sources[policy.qualified_name] = data
-        elif kind == "PolicyException":
-            if _group(api_version) not in (POLICY_GROUP, "kyverno.io"):
-                raise LoadError(f"PolicyException apiVersion {api_version!r} is not in {POLICY_GROUP}")
-            into.exceptions.append(PolicyException.from_dict(data, doc.origin))
-        elif kind in PENDING_KINDS:
-            into.unsupported.append((kind, name, doc.origin))
-            into.sources[name] = data
-        else:
-            raise LoadError(f"unknown policy kind {kind!r} (apiVersion {api_version!r})")
+        return importlib.import_module(f"{__package__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith(f".{name}"):
+            return None
+        raise
+
+
+def _load_exception(doc: Document, into: PolicySet) -> None:
+    data = doc.data
+    api_version = str(data.get("apiVersion"))
+    name = str((data.get("metadata") or {}).get("name") or "")
+    try:
+        if _group(api_version) not in (POLICY_GROUP, "kyverno.io"):
+            raise LoadError(f"PolicyException apiVersion {api_version!r} is not in {POLICY_GROUP}")
+        into.exceptions.append(PolicyException.from_dict(data, doc.origin))
     except EngineError as exc:
-        label = f"{kind} {name!r}" if name else kind
-        into.issues.append(LoadIssue(doc.origin, f"{label}: {exc}", name, kind))
+        into.issues.append(LoadIssue(doc.origin, f"PolicyException {name!r}: {exc}", name, "PolicyException"))
 
 
-def load_documents(documents: Iterable[Document]) -> PolicySet:
-    """Load already-parsed documents."""
-    result = PolicySet()
+def load_documents(documents: Iterable[Document], into: PolicySet | None = None) -> PolicySet:
+    """Load already-parsed documents: policies of every kind and PolicyExceptions."""
+    result = into if into is not None else PolicySet()
+    batches: dict[str, list[Document]] = {}
     for doc in documents:
-        load_document(doc, result)
+        data = doc.data
+        kind = data.get("kind")
+        api_version = data.get("apiVersion")
+        name = str((data.get("metadata") or {}).get("name") or "")
+        if not isinstance(kind, str) or not kind or not isinstance(api_version, str) or not api_version:
+            result.issues.append(
+                LoadIssue(doc.origin, "not a Kubernetes object: apiVersion and kind are required", name)
+            )
+        elif kind == "PolicyException":
+            _load_exception(doc, result)
+        elif kind in KIND_PACKAGES:
+            batches.setdefault(KIND_PACKAGES[kind], []).append(doc)
+        else:
+            result.issues.append(
+                LoadIssue(doc.origin, f"unknown policy kind {kind!r} (apiVersion {api_version!r})", name, kind)
+            )
+    for package_name, docs in batches.items():
+        package = _kind_package(package_name)
+        if package is None:
+            for doc in docs:
+                name = str((doc.data.get("metadata") or {}).get("name") or "")
+                result.unsupported.append((str(doc.data.get("kind")), name, doc.origin))
+                result.sources[name] = doc.data
+            continue
+        package.load(docs, result)
     return result
 
 
@@ -149,6 +167,5 @@ def load_policies(paths: Iterable[str | Path]) -> PolicySet:
         except LoadError as exc:
             result.issues.append(LoadIssue(str(file), str(exc).removeprefix(f"{file}: ")))
             continue
-        for doc in documents:
-            load_document(doc, result)
+        load_documents(documents, result)
     return result

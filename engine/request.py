@@ -42,7 +42,9 @@ class Resource:
         group, version = split_api_version(api_version)
         metadata = obj.get("metadata") or {}
         name = str(metadata.get("name") or metadata.get("generateName") or "")
-        return cls(group, version, kind, plural or plural_for(api_version, kind), str(metadata.get("namespace") or ""), name)
+        return cls(
+            group, version, kind, plural or plural_for(api_version, kind), str(metadata.get("namespace") or ""), name
+        )
 
 
 @dataclass

@@ -54,12 +54,12 @@ _BUILTIN_TABLE = """
 | v1 | Secret | secrets | N |
 | v1 | ServiceAccount | serviceaccounts | N | sa
 | v1 | Service | services | N | svc
-admissionregistration.k8s.io | v1,v1beta1 | MutatingWebhookConfiguration | mutatingwebhookconfigurations | C |
-admissionregistration.k8s.io | v1,v1beta1 | ValidatingWebhookConfiguration | validatingwebhookconfigurations | C |
-admissionregistration.k8s.io | v1,v1beta1,v1alpha1 | ValidatingAdmissionPolicy | validatingadmissionpolicies | C |
-admissionregistration.k8s.io | v1,v1beta1,v1alpha1 | ValidatingAdmissionPolicyBinding | validatingadmissionpolicybindings | C |
-admissionregistration.k8s.io | v1beta1,v1alpha1,v1 | MutatingAdmissionPolicy | mutatingadmissionpolicies | C |
-admissionregistration.k8s.io | v1beta1,v1alpha1,v1 | MutatingAdmissionPolicyBinding | mutatingadmissionpolicybindings | C |
+admissionregistration.k8s.io|v1,v1beta1|MutatingWebhookConfiguration|mutatingwebhookconfigurations|C |
+admissionregistration.k8s.io|v1,v1beta1|ValidatingWebhookConfiguration|validatingwebhookconfigurations|C |
+admissionregistration.k8s.io|v1,v1beta1,v1alpha1|ValidatingAdmissionPolicy|validatingadmissionpolicies|C |
+admissionregistration.k8s.io|v1,v1beta1,v1alpha1|ValidatingAdmissionPolicyBinding|validatingadmissionpolicybindings|C |
+admissionregistration.k8s.io|v1beta1,v1alpha1,v1|MutatingAdmissionPolicy|mutatingadmissionpolicies|C |
+admissionregistration.k8s.io|v1beta1,v1alpha1,v1|MutatingAdmissionPolicyBinding|mutatingadmissionpolicybindings|C |
 apiextensions.k8s.io | v1,v1beta1 | CustomResourceDefinition | customresourcedefinitions | C | crd,crds
 apiregistration.k8s.io | v1 | APIService | apiservices | C |
 apps | v1,v1beta2,v1beta1 | ControllerRevision | controllerrevisions | N |

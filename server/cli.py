@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="pykyverno",
-        description="Kubernetes policy governance: evaluate Kyverno CEL policies offline, on clusters, and for AI agents.",
+        description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

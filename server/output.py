@@ -32,8 +32,7 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def results_table(results: Sequence[RuleResult]) -> str:
     """Kyverno's apply table: ID, POLICY, RULE, RESOURCE, RESULT, MESSAGE."""
     rows = [
-        (str(i), r.policy, r.rule, str(r.resource), r.result.upper(), r.message[:160])
-        for i, r in enumerate(results, 1)
+        (str(i), r.policy, r.rule, str(r.resource), r.result.upper(), r.message[:160]) for i, r in enumerate(results, 1)
     ]
     return text_table(("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "MESSAGE"), rows)
 

@@ -79,12 +79,13 @@ class Providers:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_current: ContextVar[Providers] = ContextVar("pykyverno_cel_providers", default=Providers())
+_current: ContextVar[Providers | None] = ContextVar("pykyverno_cel_providers", default=None)
+_EMPTY = Providers()
 
 
 def current_providers() -> Providers:
     """The providers of the evaluation in progress (empty ones when none were set)."""
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 @contextmanager

@@ -37,7 +37,15 @@ _TYPES: dict[str, Any] = {
 
 # Extensions cel-cpp ships natively; cel-go's names (Kyverno's base env enables all of them).
 _NATIVE_EXTENSIONS = (
-    "bindings", "encoders", "lists", "math", "optional", "regex", "sets", "strings", "two-var-comprehensions",
+    "bindings",
+    "encoders",
+    "lists",
+    "math",
+    "optional",
+    "regex",
+    "sets",
+    "strings",
+    "two-var-comprehensions",
 )
 _CONFIG_YAML = "extensions:\n" + "".join(f'  - name: "{name}"\n' for name in _NATIVE_EXTENSIONS)
 
@@ -138,9 +146,7 @@ class CelEnvironment:
                 ]
                 decls.append(cel.FunctionDecl(fn.name, overloads))
         extensions = [cel.CelExtension("pykyverno", decls)] if decls else []
-        self._env = cel.NewEnv(
-            config=cel.NewEnvConfigFromYaml(_CONFIG_YAML), variables=declared, extensions=extensions
-        )
+        self._env = cel.NewEnv(config=cel.NewEnvConfigFromYaml(_CONFIG_YAML), variables=declared, extensions=extensions)
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -164,6 +170,11 @@ class CelEnvironment:
         merged = {name: None for name in self.variable_names}
         merged.update(self._globals)
         merged.update(data)
+        for name, value in merged.items():
+            # cel-expr-python truncates `bytes` at the first NUL byte; `bytearray` passes intact. Kubernetes
+            # objects decoded from JSON/YAML hold no bytes, so only top-level values need the conversion.
+            if isinstance(value, bytes):
+                merged[name] = bytearray(value)
         return Activation(self._env.Activation(merged), merged)
 
 

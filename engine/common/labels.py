@@ -16,10 +16,7 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
-    for expression in selector.get("matchExpressions") or []:
-        if not _expression_matches(expression, labels):
-            return False
-    return True
+    return all(_expression_matches(e, labels) for e in selector.get("matchExpressions") or [])
 
 
 def _expression_matches(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:

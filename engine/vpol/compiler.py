@@ -25,7 +25,9 @@ def _compile_spec(policy: ValidatingPolicy, spec: ValidatingPolicySpec, autogen:
         program = compiler.compile(validation.expression, f"spec.validations[{i}].expression")
         message_program = None
         if validation.message_expression:
-            message_program = compiler.compile(validation.message_expression, f"spec.validations[{i}].messageExpression")
+            message_program = compiler.compile(
+                validation.message_expression, f"spec.validations[{i}].messageExpression"
+            )
         if program is not None:
             validations.append(CompiledValidation(i, program, validation.message, message_program, validation.reason))
     annotations = []

@@ -58,9 +58,14 @@ class ValidatingPolicy:
         actions = set(spec.validation_actions)
         if {"Deny", "Warn"} <= actions:
             raise PolicyValidationError("spec.validationActions: Deny and Warn may not be used together")
-        if spec.evaluation.mode not in ("JSON",) and spec.match_constraints is None and spec.evaluation.mode in (
-            "Kubernetes",
-            "",
+        if (
+            spec.evaluation.mode not in ("JSON",)
+            and spec.match_constraints is None
+            and spec.evaluation.mode
+            in (
+                "Kubernetes",
+                "",
+            )
         ):
             raise PolicyValidationError("spec.matchConstraints: required")
         if not spec.validations:

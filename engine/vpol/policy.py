@@ -127,7 +127,9 @@ class CompiledValidatingPolicy:
         data = self.data(ctx)
         scope = Scope(self.env, data, self.variables)
         if exceptions:
-            outcome = matching_exceptions(exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now)
+            outcome = matching_exceptions(
+                exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now
+            )
             if outcome.decides:
                 return self._result(
                     ctx, outcome.result, outcome.message(), rule="", properties={"exceptions": outcome.names}

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_policies
+from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
 from pykyverno.engine.vpol.policy import EvaluationOptions
@@ -36,8 +36,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--context-file", metavar="F", help="Context file served to resource.Get/List and image data")
     p.add_argument("-u", "--userinfo", metavar="F", help="UserInfo file (username, groups)")
     p.add_argument("--operation", default="CREATE", type=str.upper, choices=OPERATIONS)
-    p.add_argument("--old-resource", action="append", default=[], metavar="PATH",
-                   help="old versions of the resources (UPDATE); with DELETE the --resource files are the old objects")
+    p.add_argument(
+        "--old-resource",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="old versions of the resources (UPDATE); with DELETE the --resource files are the old objects",
+    )
     p.add_argument("--audit-warn", action="store_true", help="report failures of Audit policies as warn")
     p.add_argument("-t", "--table", action="store_true", help="print a results table")
     p.add_argument("-p", "--policy-report", action="store_true", help="print PolicyReport documents")
@@ -45,11 +50,12 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _read_objects(paths: list[str], problems: list[str]) -> list[dict[str, Any]]:
+def _read_objects(paths: list[str], problems: list[str], normalize: bool = True) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for file in iter_files(paths):
         try:
-            out.extend(doc.data for doc in expand_lists(read_documents(file)))
+            docs = [doc.data for doc in expand_lists(read_documents(file))]
+            out.extend(normalize_manifest(d) for d in docs) if normalize else out.extend(docs)
         except EngineError as exc:
             problems.append(str(exc))
     return out
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     problems.extend(str(issue) for issue in policies.issues)
     for kind, name, origin in policies.unsupported:
         problems.append(f"{origin}: {kind} {name!r} is not supported by apply yet; skipped")
-    for obj in _read_objects(args.exception, problems):
+    for obj in _read_objects(args.exception, problems, normalize=False):
         try:
             policies.exceptions.append(PolicyException.from_dict(obj))
         except EngineError as exc:
@@ -119,14 +125,22 @@ def run(args: argparse.Namespace) -> int:
         return 2
     index = PolicyIndex(policies.policies)
     results = evaluate_resources(
-        index, resources, inputs, policies.exceptions, args.operation, old, EvaluationOptions(audit_warn=args.audit_warn)
+        index,
+        resources,
+        inputs,
+        policies.exceptions,
+        args.operation,
+        old,
+        EvaluationOptions(audit_warn=args.audit_warn),
     )
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     counts = summarize(results)
     if args.output_format:
         payload = {"results": [r.to_report() for r in results], "summary": counts, "errors": problems}
-        text = json.dumps(payload, indent=2) if args.output_format == "json" else yaml.safe_dump(payload, sort_keys=False)
+        text = (
+            json.dumps(payload, indent=2) if args.output_format == "json" else yaml.safe_dump(payload, sort_keys=False)
+        )
         print(text)
     elif args.policy_report:
         print(yaml.safe_dump_all(policy_reports(results), sort_keys=False), end="")

@@ -87,8 +87,16 @@ def _table(outcomes: list[CaseOutcome]) -> str:
     rows = [("ID", "POLICY", "RULE", "RESOURCE", "EXPECTED", "ACTUAL", "RESULT", "REASON")]
     for i, o in enumerate(outcomes, 1):
         rows.append(
-            (str(i), o.policy, o.rule, f"{o.kind}/{o.resource}", o.expected, o.actual, "Pass" if o.passed else "Fail",
-             o.reason[:120])
+            (
+                str(i),
+                o.policy,
+                o.rule,
+                f"{o.kind}/{o.resource}",
+                o.expected,
+                o.actual,
+                "Pass" if o.passed else "Fail",
+                o.reason[:120],
+            )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = []
@@ -103,7 +111,7 @@ def _junit(runs: list[TestRun]) -> str:
     for run in runs:
         failures = sum(1 for o in run.outcomes if not o.passed)
         parts.append(
-            f"  <testsuite name={quoteattr(run.test.label)} tests=\"{len(run.outcomes)}\" failures=\"{failures}\">"
+            f'  <testsuite name={quoteattr(run.test.label)} tests="{len(run.outcomes)}" failures="{failures}">'
         )
         for o in run.outcomes:
             name = quoteattr(f"{o.policy} {o.rule} {o.kind}/{o.resource}".replace("  ", " "))

@@ -220,15 +220,16 @@ class KubeClient:
             raise TLSError(f"{prefix}: TLS verification with the API server{at} failed{detail} "
                            "(check the cluster's certificate-authority in the kubeconfig)",
                            context=self.context, resource=what, reason="TLSError") from None
-        if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
-            raise RequestTimeout(f"{prefix}: the API server{at} did not answer within {self.settings.timeout:g}s",
-                                 context=self.context, resource=what) from None
-        if isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)):
-            raise Unreachable(f"{prefix}: the API server{at} is unreachable (connection refused or no route)",
-                              context=self.context, resource=what) from None
         if isinstance(reason, urllib3.exceptions.NameResolutionError):
             raise Unreachable(f"{prefix}: the API server host{at} cannot be resolved",
                               context=self.context, resource=what) from None
+        # NewConnectionError subclasses ConnectTimeoutError in urllib3: test it before timeouts
+        if isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            raise Unreachable(f"{prefix}: the API server{at} is unreachable (connection refused or no route)",
+                              context=self.context, resource=what) from None
+        if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+            raise RequestTimeout(f"{prefix}: the API server{at} did not answer within {self.settings.timeout:g}s",
+                                 context=self.context, resource=what) from None
         if isinstance(reason, (urllib3.exceptions.ProtocolError, ConnectionResetError, ConnectionAbortedError)):
             raise Unreachable(f"{prefix}: the API server{at} closed the connection without answering",
                               context=self.context, resource=what) from None

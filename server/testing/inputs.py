@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import Providers
-from pykyverno.engine.cel.offline import build_offline_providers
-from pykyverno.engine.documents import read_documents
+from pykyverno.engine.cel.offline import offline_providers
+from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import LoadError
 
 from .testfile import TestFile
@@ -31,6 +31,8 @@ class TestInputs:
     global_values: dict[str, Any] = field(default_factory=dict)
     #: (policy, resource name) -> values such as ``request.operation``.
     resource_values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Problems met while reading the inputs (the run goes on without the broken part).
+    issues: list[str] = field(default_factory=list)
 
     def namespace_object(self, name: str) -> dict[str, Any]:
         """The Namespace object of ``name`` (a bare one when the inputs do not describe it)."""
@@ -65,6 +67,23 @@ def parse_values(data: dict[str, Any], inputs: TestInputs) -> None:
             inputs.resource_values[key] = dict(resource.get("values") or {})
 
 
+def _resolve_entry(entry: dict[str, Any], base_path: Path, issues: list[str]) -> dict[str, Any]:
+    """Inline the ``resourceFiles`` of a globalContextEntries item (paths relative to the test)."""
+    files = entry.get("resourceFiles") or []
+    if not files:
+        return entry
+    resolved = dict(entry)
+    objects = list(resolved.get("resources") or [])
+    for name in files:
+        try:
+            objects.extend(d.data for d in expand_lists(read_documents(base_path / str(name))))
+        except LoadError as exc:
+            issues.append(f"globalContextEntries {entry.get('name')!r}: {exc}")
+    resolved["resources"] = objects
+    resolved.pop("resourceFiles", None)
+    return resolved
+
+
 def build_inputs_from(
     *,
     resources: list[dict[str, Any]],
@@ -78,13 +97,15 @@ def build_inputs_from(
 ) -> TestInputs:
     """Build evaluation inputs from explicit files (used by ``apply`` and by Tests)."""
     context = _first_document(context_path) if context_path else None
-    providers = build_offline_providers(
-        context=context,
-        api_call_responses=api_call_responses or [],
-        global_context_entries=global_context_entries or [],
-        base_path=base_path,
-    )
-    inputs = TestInputs(providers=providers)
+    issues: list[str] = []
+    entries = [_resolve_entry(entry, base_path, issues) for entry in global_context_entries or []]
+    try:
+        providers = offline_providers(
+            context, api_call_responses=api_call_responses or [], global_context_entries=entries
+        )
+    except ValueError as exc:
+        raise LoadError(f"invalid test inputs: {exc}", source=str(base_path)) from None
+    inputs = TestInputs(providers=providers, issues=issues)
     context_objects = ((context or {}).get("spec") or {}).get("resources") or []
     for obj in [*context_objects, *resources]:
         if isinstance(obj, dict) and obj.get("kind") == "Namespace":

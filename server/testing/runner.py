@@ -7,7 +7,7 @@ supported yet, or whose resource is missing, is a failed case with the reason, n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,14 @@ from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import Document, expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 from pykyverno.engine.vpol.policy import EvaluationOptions
 
+from .generated import compare_generated
 from .inputs import TestInputs, build_inputs
+from .patched import compare_patched
 from .testfile import ExpectedRow, TestFile
 
 
@@ -142,7 +145,7 @@ def _load_resources(paths: Iterable[Path], issues: list[str]) -> list[dict[str, 
         except LoadError as exc:
             issues.append(str(exc))
             continue
-        resources.extend(doc.data for doc in expand_lists(documents))
+        resources.extend(normalize_manifest(doc.data) for doc in expand_lists(documents))
     return resources
 
 
@@ -166,6 +169,7 @@ def run_test(test: TestFile) -> TestRun:
     payloads = _load_resources(test.paths("jsonPayloads") + test.paths("jsonPayload"), run.issues)
     try:
         inputs = build_inputs(test, resources)
+        run.issues.extend(inputs.issues)
     except EngineError as exc:
         run.issues.append(str(exc))
         inputs = TestInputs(providers=Providers())
@@ -173,18 +177,21 @@ def run_test(test: TestFile) -> TestRun:
     broken = {issue.name: str(issue) for issue in policies.issues if issue.name}
     unsupported = {name: kind for kind, name, _ in policies.unsupported}
     loaded = {p.name.rsplit("/", 1)[-1] for p in policies.policies}
+    kinds = {p.name.rsplit("/", 1)[-1]: p.kind for p in policies.policies}
+    kinds.update({name: kind for kind, name, _ in policies.unsupported})
     for row in test.rows:
         refs = list(row.resources)
         if not refs and payloads:
             for payload in payloads:
-                run.outcomes.append(_compare_payload(test, row, evaluator, payload))
+                run.outcomes.append(_compare_payload(test, row, evaluator, payload, kinds.get(row.policy, "")))
             continue
         if not refs:
             refs = [""]
         for ref in refs:
-            run.outcomes.append(
-                _compare(test, row, ref, evaluator, resources, loaded, unsupported, broken)
-            )
+            outcome = _compare(test, row, ref, evaluator, resources, loaded, unsupported, broken)
+            if not outcome.policy_kind:
+                outcome = replace(outcome, policy_kind=kinds.get(row.policy) or row.policy_kind_flag)
+            run.outcomes.append(outcome)
     return run
 
 
@@ -201,11 +208,13 @@ def _outcome(test: TestFile, row: ExpectedRow, ref: str, actual: str, reason: st
         actual=actual,
         passed=passed,
         reason=reason if not passed else "",
-        policy_kind=kind or row.policy_kind_flag,
+        policy_kind=kind,
     )
 
 
-def _compare_payload(test: TestFile, row: ExpectedRow, evaluator: _Evaluator, payload: dict[str, Any]) -> CaseOutcome:
+def _compare_payload(
+    test: TestFile, row: ExpectedRow, evaluator: _Evaluator, payload: dict[str, Any], kind: str
+) -> CaseOutcome:
     ctx = AdmissionContext(object=payload)
     results = []
     with using_providers(evaluator.inputs.providers):
@@ -216,7 +225,7 @@ def _compare_payload(test: TestFile, row: ExpectedRow, evaluator: _Evaluator, pa
                     results.append(result)
     actual = _actual(results, row.rule)
     reason = "" if actual == row.result else _mismatch_reason(results)
-    return _outcome(test, row, "<payload>", actual, reason)
+    return _outcome(test, row, "<payload>", actual, reason, kind)
 
 
 def _mismatch_reason(results: list[RuleResult]) -> str:
@@ -253,4 +262,8 @@ def _compare(
         actuals.append(_actual(results, row.rule))
     actual = next((a for a in actuals if a != row.result), actuals[0])
     reason = "" if actual == row.result else _mismatch_reason(details)
-    return _outcome(test, row, ref, actual, reason, "ValidatingPolicy")
+    if not reason and row.patched_resources:
+        reason = compare_patched((test.folder / row.patched_resources).resolve(), matches[0], details)
+    if not reason and row.generated_resources:
+        reason = compare_generated([(test.folder / g).resolve() for g in row.generated_resources], details)
+    return _outcome(test, row, ref, actual, reason, details[0].policy_kind if details else "")

@@ -116,7 +116,9 @@ def parse_test_file(path: Path) -> list[TestFile]:
     for doc in read_documents(path):
         data = doc.data
         rows = tuple(
-            ExpectedRow.parse(i, row) for i, row in enumerate(_lower_keys(data).get("results") or []) if isinstance(row, dict)
+            ExpectedRow.parse(i, row)
+            for i, row in enumerate(_lower_keys(data).get("results") or [])
+            if isinstance(row, dict)
         )
         name = str((data.get("metadata") or {}).get("name") or data.get("name") or "")
         tests.append(TestFile(path, doc.index, name, data, rows))

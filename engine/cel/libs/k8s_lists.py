@@ -7,6 +7,8 @@ Differences from Kubernetes, all due to the runtime declaring these on ``list(dy
 * ``[].sum()`` is ``0`` (an int) whatever the declared element type; Kubernetes returns the element type's zero.
 * uint elements arrive as Python ints, so ``[1u, 2u].sum()`` is the int ``3``.
 * mixing ints and doubles in ``sum`` is an error, as in cel-go (``Int.Add(Double)`` has no overload).
+* ``sum``/``min``/``max`` cannot *return* a duration or timestamp (cel-expr-python 0.1.3 refuses those as Python
+  results), so they are errors on such lists; ``l.sort()[0]`` gives the minimum and ``isSorted``/``indexOf`` work.
 """
 
 from __future__ import annotations
@@ -26,27 +28,31 @@ def is_sorted(items: list[Any]) -> bool:
     return all(not cel_less(items[i + 1], items[i], "isSorted") for i in range(len(items) - 1))
 
 
+def _unsupported_result(name: str) -> CelFunctionError:
+    return CelFunctionError(f"{name} of durations or timestamps is not supported by this runtime (use sort())")
+
+
 @cel_errors("sum")
 def list_sum(items: list[Any]) -> Any:
-    """Sum of a list of ints, doubles or durations; ``0`` for an empty list."""
+    """Sum of a list of ints or of doubles; ``0`` for an empty list."""
     if not items:
         return 0
     first = items[0]
-    if isinstance(first, datetime.timedelta):
-        if not all(isinstance(item, datetime.timedelta) for item in items):
-            raise no_overload("sum", items)
-        return sum(items, datetime.timedelta())
     if is_number(first):
         kind = type(first)
         if not all(is_number(item) and type(item) is kind for item in items):
             raise no_overload("sum", items)
         return sum(items)
+    if isinstance(first, datetime.timedelta):
+        raise _unsupported_result("sum")
     raise no_overload("sum", items)
 
 
 def _extreme(items: list[Any], name: str, prefer_left: bool) -> Any:
     if not items:
         raise CelFunctionError(f"{name} called on empty list")
+    if isinstance(items[0], datetime.timedelta | datetime.datetime):
+        raise _unsupported_result(name)
     best = items[0]
     for item in items[1:]:
         better = cel_less(item, best, name) if prefer_left else cel_less(best, item, name)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..decl import CelFunctionError
@@ -62,7 +62,7 @@ def string_map(value: Any, function: str, what: str = "headers") -> dict[str, st
 # --- Go encoding/json compatibility -------------------------------------------------------------------------------
 
 _HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
+_GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def _go_float(value: float) -> str:
@@ -88,7 +88,7 @@ def _go_float(value: float) -> str:
 def _go_time(value: datetime) -> str:
     """RFC 3339 with nanosecond precision trimmed, as Go's time.Time MarshalJSON produces."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     text = value.isoformat()
     if "." in text:
         head, _, rest = text.partition(".")

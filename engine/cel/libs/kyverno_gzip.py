@@ -12,15 +12,18 @@ from .kyverno_common import KYVERNO_KINDS
 KINDS = KYVERNO_KINDS
 
 
-def compress(data: Any) -> bytes:
-    """Gzip a string (its UTF-8 bytes) or bytes."""
+def compress(data: Any) -> bytearray:
+    """Gzip a string (its UTF-8 bytes) or bytes.
+
+    Returned as ``bytearray``: cel-expr-python 0.1.3 truncates a returned ``bytes`` at its first NUL byte.
+    """
     if isinstance(data, str):
         raw = data.encode("utf-8")
     elif isinstance(data, bytes | bytearray):
         raw = bytes(data)
     else:
         raise CelFunctionError(f"gzip.compress: expected string or bytes, got {type(data).__name__}")
-    return gzip.compress(raw, mtime=0)
+    return bytearray(gzip.compress(raw, mtime=0))
 
 
 def decompress(data: Any) -> str:

@@ -102,9 +102,8 @@ def _tag_reference(text: str) -> ImageReference:
         base, tag = ":".join(parts[:-1]), parts[-1]
         if not tag:
             raise ImageReferenceError(f"{text} must specify a tag name after the colon")
-    if tag:
-        if len(tag) > 128 or set(tag) - _TAG_CHARS or tag[0] in ".-":
-            raise ImageReferenceError(f"tag can only contain the characters `{''.join(sorted(_TAG_CHARS))}`: {tag}")
+    if tag and (len(tag) > 128 or set(tag) - _TAG_CHARS or tag[0] in ".-"):
+        raise ImageReferenceError(f"tag can only contain the characters `{''.join(sorted(_TAG_CHARS))}`: {tag}")
     registry, repository = _repository(base)
     return ImageReference(text, registry, repository, tag=tag or DEFAULT_TAG)
 

@@ -103,13 +103,13 @@ class _PatternParser:
             return _Node("chars", chars=_PRINTABLE)
         if char == "\\":
             return _Node("chars", chars=self.escape())
-        if char in "*+?{" and not (char == "{" and not self._looks_like_repeat()):
+        if char in "*+?{" and not (char == "{" and not self._looks_like_repeat(self.pos - 1)):
             raise self.fail(f"nothing to repeat before {char!r}")
         return _Node("chars", chars=char)
 
-    def _looks_like_repeat(self) -> bool:
-        end = self.pattern.find("}", self.pos)
-        body = self.pattern[self.pos : end] if end >= 0 else ""
+    def _looks_like_repeat(self, brace: int) -> bool:
+        end = self.pattern.find("}", brace)
+        body = self.pattern[brace + 1 : end] if end >= 0 else ""
         return bool(body) and all(c.isdigit() or c == "," for c in body) and body[0].isdigit()
 
     def escape(self) -> str:
@@ -166,7 +166,7 @@ class _PatternParser:
                 low, high = 1, -1
             elif char == "?":
                 low, high = 0, 1
-            elif char == "{" and self._looks_like_repeat():
+            elif char == "{" and self._looks_like_repeat(self.pos):
                 end = self.pattern.index("}", self.pos)
                 body = self.pattern[self.pos + 1 : end]
                 self.pos = end

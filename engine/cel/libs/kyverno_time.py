@@ -6,7 +6,7 @@ rounds down to a multiple of the duration since Go's zero time (January 1, year 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
@@ -18,12 +18,12 @@ KINDS = KYVERNO_KINDS
 def _utc(value: Any, name: str) -> datetime:
     if not isinstance(value, datetime):
         raise CelFunctionError(f"no such overload: {name} expects a timestamp")
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def now() -> datetime:
     """The current time (UTC)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_cron(value: Any) -> str:

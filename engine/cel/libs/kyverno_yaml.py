@@ -48,11 +48,13 @@ def parse(text: Any) -> Any:
     """Parse the first YAML document of ``text`` into plain values (numbers as doubles)."""
     source = require_str(text, "yaml.parse")
     try:
-        documents = yaml.load_all(source, Loader=_JsonishLoader)  # noqa: S506 - a SafeLoader subclass
+        documents = yaml.load_all(source, Loader=_JsonishLoader)
         document = next(iter(documents), None)
     except yaml.YAMLError as exc:
         raise CelFunctionError(f"yaml.parse: {exc}") from None
     return go_json_numbers(_json_keys(document))
 
 
-LIBRARY = Library("kyverno.yaml", (function("yaml.parse", overload("kyverno_yaml_parse_string", ["string"], "dyn", parse)),))
+LIBRARY = Library(
+    "kyverno.yaml", (function("yaml.parse", overload("kyverno_yaml_parse_string", ["string"], "dyn", parse)),)
+)

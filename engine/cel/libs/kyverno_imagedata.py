@@ -1,0 +1,39 @@
+"""Kyverno's ``imagedata`` library: ``image.GetMetadata(ref) -> dyn`` (alias ``image.getMetadata``).
+
+Returns the image's data (``image``, ``resolvedImage``, ``registry``, ``repository``, ``identifier``, ``manifest``,
+``config``, ...) from the image-data provider; an unknown image is a CEL error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..decl import CelFunctionError, Library, function, overload
+from ..providers import current_providers
+from .kyverno_common import KYVERNO_KINDS, require_str
+
+KINDS = KYVERNO_KINDS
+
+
+def get_metadata(reference: Any) -> Any:
+    """Metadata (manifest, config, ...) of an image reference."""
+    image = require_str(reference, "image.GetMetadata", "image reference")
+    provider = current_providers().image_data
+    if provider is None:
+        raise CelFunctionError(
+            "image.GetMetadata: no image data provider is configured (offline: supply a Context with spec.images)"
+        )
+    try:
+        return provider.get_metadata(image)
+    except LookupError as exc:
+        reason = exc.args[0] if exc.args else exc
+        raise CelFunctionError(f"failed to get image data for {image}: {reason}") from None
+
+
+LIBRARY = Library(
+    "kyverno.imagedata",
+    tuple(
+        function(f"image.{name}", overload(f"kyverno_image_{name}_string", ["string"], "dyn", get_metadata))
+        for name in ("GetMetadata", "getMetadata")
+    ),
+)

@@ -1,0 +1,73 @@
+"""The conformance suite model: Kyverno's own CLI test suites, run through pykyverno's test runner.
+
+``find_suite()`` reads ``PYKYVERNO_CONFORMANCE`` first, then looks for ``../shared/conformance`` beside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pykyverno.server.testing import CaseOutcome, discover, parse_test_file, run_test
+
+ENV_VAR = "PYKYVERNO_CONFORMANCE"
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_LOCATIONS = (REPO.parent / "shared" / "conformance", REPO.parent.parent / "shared" / "conformance")
+
+
+def find_suite() -> Path | None:
+    """The suite folder, or ``None`` when neither the variable nor ``../shared/conformance`` exists."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured)
+    return next((p for p in DEFAULT_LOCATIONS if p.is_dir()), None)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One expected (test, policy, resource) pair and its outcome."""
+
+    id: str
+    family: str
+    folder: str
+    kind: str
+    outcome: CaseOutcome
+
+
+FAMILY_OF_KIND = {
+    "ValidatingPolicy": "ValidatingPolicy",
+    "NamespacedValidatingPolicy": "ValidatingPolicy",
+}
+
+
+def _case_id(root: Path, o: CaseOutcome) -> str:
+    rel = Path(o.test_file).relative_to(root).parent
+    resource = f"{o.kind}/{o.resource}" if o.kind else o.resource or "<payload>"
+    rule = f" > {o.rule}" if o.rule else ""
+    return f"{rel} > {o.policy}{rule} > {resource} > {o.expected}"
+
+
+@cache
+def run_suite(root: Path) -> tuple[Case, ...]:
+    """Run every test of the suite once per session."""
+    cases = []
+    for file in discover([root]):
+        for test in parse_test_file(file):
+            for outcome in run_test(test).outcomes:
+                rel = Path(outcome.test_file).relative_to(root)
+                folder = "/".join(rel.parts[:2])
+                kind = outcome.policy_kind or "unknown"
+                cases.append(Case(_case_id(root, outcome), rel.parts[0], folder, kind, outcome))
+    return tuple(cases)
+
+
+def rates(cases: tuple[Case, ...], key: str) -> dict[str, tuple[int, int]]:
+    """(passed, total) per ``kind`` or ``folder``."""
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for case in cases:
+        table[getattr(case, key)]["total"] += 1
+        table[getattr(case, key)]["passed"] += int(case.outcome.passed)
+    return {k: (v["passed"], v["total"]) for k, v in sorted(table.items())}

@@ -1,0 +1,49 @@
+"""Kyverno's own test suites as the oracle: pass rates per policy kind, and an exact list of known failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ._suite import ENV_VAR, Case, find_suite, rates, run_suite
+from .known_failures import KNOWN_FAILURES
+
+#: Minimum share of (policy, resource) pairs that must match Kyverno, per policy kind.
+FLOORS = {
+    "ValidatingPolicy": 0.98,
+}
+
+
+@pytest.fixture(scope="module")
+def cases() -> tuple[Case, ...]:
+    root = find_suite()
+    if root is None or not root.is_dir():
+        pytest.skip(f"conformance suites not found: set {ENV_VAR} or place them at ../shared/conformance")
+    return run_suite(Path(root))
+
+
+def test_suite_is_not_empty(cases: tuple[Case, ...]) -> None:
+    assert len(cases) > 1000
+
+
+@pytest.mark.parametrize("kind", sorted(FLOORS))
+def test_pass_rate_floor(cases: tuple[Case, ...], kind: str) -> None:
+    passed, total = rates(cases, "kind").get(kind, (0, 0))
+    assert total > 0, f"no {kind} pairs in the suite"
+    assert passed / total >= FLOORS[kind], f"{kind}: {passed}/{total} = {passed / total:.1%} < {FLOORS[kind]:.0%}"
+
+
+def test_known_failures_are_exact(cases: tuple[Case, ...]) -> None:
+    """Every failing pair is listed with a reason, and every listed pair still fails (strict)."""
+    failing = {c.id: c.outcome.reason for c in cases if not c.outcome.passed}
+    unexpected = sorted(set(failing) - set(KNOWN_FAILURES))
+    fixed = sorted(set(KNOWN_FAILURES) - set(failing))
+    message = []
+    if unexpected:
+        message.append("new failures (fix them, or add them to known_failures.py with a reason):")
+        message.extend(f"  {cid}: {failing[cid][:200]}" for cid in unexpected)
+    if fixed:
+        message.append("now passing (remove them from known_failures.py):")
+        message.extend(f"  {cid}" for cid in fixed)
+    assert not message, "\n".join(message)
