@@ -148,7 +148,7 @@ def load_documents(documents: Iterable[Document], into: PolicySet | None = None)
             )
     for package_name, docs in batches.items():
         package = _kind_package(package_name)
-        if package is None:
+        if package is None or not callable(getattr(package, "load", None)):
             for doc in docs:
                 name = str((doc.data.get("metadata") or {}).get("name") or "")
                 result.unsupported.append((str(doc.data.get("kind")), name, doc.origin))

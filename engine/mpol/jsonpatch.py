@@ -51,7 +51,8 @@ def _index(token: str, length: int, *, allow_end: bool, op: str, pointer: str) -
             raise ValueError(token)
         index = int(token)
     except ValueError:
-        raise JsonPatchError(f'{op} operation does not apply: invalid array index "{token}" in path "{pointer}"') from None
+        message = f'{op} operation does not apply: invalid array index "{token}" in path "{pointer}"'
+        raise JsonPatchError(message) from None
     if index < 0:
         index += length
     upper = length if allow_end else length - 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 class MergeError(ValueError):
@@ -52,7 +52,7 @@ class Struct:
     fields: Mapping[str, FieldType] = field(default_factory=dict)
 
 
-FieldType = Union[Struct, ListMap, ListSet, Atomic]
+FieldType = Struct | ListMap | ListSet | Atomic
 
 _NAME = ("name",)
 
@@ -170,7 +170,9 @@ def schema_for(obj: Mapping[str, Any]) -> Struct:
 _MISSING: Any = object()
 
 
-def apply_configuration(obj: Mapping[str, Any], patch: Mapping[str, Any], schema: Struct | None = None) -> dict[str, Any]:
+def apply_configuration(
+    obj: Mapping[str, Any], patch: Mapping[str, Any], schema: Struct | None = None
+) -> dict[str, Any]:
     """Merge ``patch`` into a copy of ``obj`` with server-side-apply semantics and return the result.
 
     ``schema`` defaults to the schema of ``obj``'s kind. Raises :class:`MergeError` when the patch cannot apply.
@@ -206,7 +208,8 @@ def _merge(lhs: Any, rhs: Any, schema: FieldType | None, path: str) -> Any:
         if isinstance(schema, ListMap):
             return _merge_list_map(lhs if isinstance(lhs, list) else [], rhs, schema, path)
         if isinstance(schema, ListSet):
-            return _merge_keyed(lhs if isinstance(lhs, list) else [], rhs, _set_key, lambda l, r, _k: r, path)
+            live = lhs if isinstance(lhs, list) else []
+            return _merge_keyed(live, rhs, _set_key, _take_right, path)
         return copy.deepcopy(rhs)
     return copy.deepcopy(rhs)
 
@@ -227,6 +230,10 @@ def _set_key(item: Any, path: str) -> Hashable:
     return _hashable(item)
 
 
+def _take_right(left: Any, right: Any, path: str) -> Any:
+    return copy.deepcopy(right)
+
+
 def _merge_list_map(lhs: list[Any], rhs: list[Any], schema: ListMap, path: str) -> list[Any]:
     def key_of(item: Any, where: str) -> Hashable:
         if not isinstance(item, Mapping):
@@ -239,7 +246,9 @@ def _merge_list_map(lhs: list[Any], rhs: list[Any], schema: ListMap, path: str) 
                 key.append(_hashable(schema.defaults[name]))
             else:
                 keys = ", ".join(schema.keys)
-                raise MergeError(f"{where}: associative list with keys [{keys}] has an element that omits key field {name!r}")
+                raise MergeError(
+                    f"{where}: associative list with keys [{keys}] has an element that omits key field {name!r}"
+                )
         return tuple(key)
 
     def merge_item(left: Any, right: Any, where: str) -> Any:
