@@ -58,6 +58,8 @@ class AdmissionContext:
     namespace_object: dict[str, Any] | None = None
     subresource: str = ""
     dry_run: bool = False
+    #: The resource's plural name when the caller knows it (from discovery); otherwise it is looked up.
+    plural: str = ""
 
     @property
     def subject(self) -> dict[str, Any]:
@@ -66,7 +68,7 @@ class AdmissionContext:
 
     def resource(self) -> Resource:
         """Identity of :attr:`subject`."""
-        return Resource.of(self.subject)
+        return Resource.of(self.subject, self.plural or None)
 
     def request(self) -> dict[str, Any]:
         """The ``request`` variable, shaped like an AdmissionRequest."""

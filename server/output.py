@@ -58,3 +58,85 @@ def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
             }
         )
     return reports
+
+
+def _severity_cell(counts: dict[str, int]) -> str:
+    parts = [f"{name}:{n}" for name, n in counts.items() if n]
+    return " ".join(parts) or "-"
+
+
+def scan_summary_rows(report: Any) -> list[tuple[str, ...]]:
+    """Rows of (context, namespace, pass, fail, warn, error, skip, failing by severity)."""
+    rows = []
+    for cluster in report.clusters:
+        if cluster.error:
+            rows.append((cluster.context, "-", "-", "-", "-", "-", "-", f"ERROR: {cluster.error}"))
+            continue
+        for namespace, counts in cluster.by_namespace().items():
+            rows.append(
+                (
+                    cluster.context,
+                    namespace or "(cluster)",
+                    *(str(counts[k]) for k in ("pass", "fail", "warn", "error", "skip")),
+                    _severity_cell(counts["failBySeverity"]),
+                )
+            )
+        if not cluster.results:
+            rows.append((cluster.context, "(none)", "0", "0", "0", "0", "0", "-"))
+    return rows
+
+
+SUMMARY_HEADER = ("CONTEXT", "NAMESPACE", "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FAILING BY SEVERITY")
+FINDING_HEADER = ("CONTEXT", "POLICY", "RESOURCE", "SEVERITY", "RESULT", "MESSAGE")
+FAILURE_HEADER = ("CONTEXT", "RESOURCE TYPE", "NAMESPACE", "REASON", "MESSAGE")
+
+
+def finding_rows(report: Any, limit: int | None = None) -> list[tuple[str, ...]]:
+    """Failing, warning and erroring results, most severe first."""
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "": 5}
+    rows = []
+    for cluster in report.clusters:
+        for r in cluster.results:
+            if r.result in ("fail", "warn", "error"):
+                rows.append((order.get(r.severity, 5), cluster.context, r.policy, str(r.resource), r.severity or "-",
+                             r.result, " ".join(r.message.split())[:200]))
+    rows.sort(key=lambda row: (row[0], row[1], row[2], row[3]))
+    trimmed = [row[1:] for row in rows]
+    return trimmed[:limit] if limit is not None else trimmed
+
+
+def failure_rows(report: Any) -> list[tuple[str, ...]]:
+    """Resource types that could not be listed."""
+    return [
+        (f.context, f.resource, f.namespace or "(all)", f.reason, " ".join(f.message.split())[:160])
+        for c in report.clusters
+        for f in c.failures
+    ]
+
+
+def render_scan(report: Any, fmt: str = "table", limit: int | None = None) -> str:
+    """The scan report as a text or markdown table (summary, findings, listing failures)."""
+    table = markdown_table if fmt == "markdown" else text_table
+    parts = []
+    title = "## Compliance summary" if fmt == "markdown" else "COMPLIANCE SUMMARY"
+    parts.append(f"{title}\n\n{table(SUMMARY_HEADER, scan_summary_rows(report))}")
+    findings = finding_rows(report, limit)
+    total = sum(1 for r in report.results if r.result in ("fail", "warn", "error"))
+    if findings:
+        heading = "## Findings" if fmt == "markdown" else "FINDINGS"
+        more = f"\n\n({total - len(findings)} more not shown)" if total > len(findings) else ""
+        parts.append(f"{heading}\n\n{table(FINDING_HEADER, findings)}{more}")
+    failures = failure_rows(report)
+    if failures:
+        heading = "## Not scanned" if fmt == "markdown" else "NOT SCANNED"
+        parts.append(f"{heading}\n\n{table(FAILURE_HEADER, failures)}")
+    for issue in report.policy_issues:
+        parts.append(f"policy problem: {issue}")
+    counts = report.summary()
+    objects = sum(c.objects for c in report.clusters)
+    parts.append(
+        f"{len(report.clusters)} cluster(s), {objects} object(s), {len(report.policies)} policies: "
+        + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "error", "skip"))
+        + (" (cancelled)" if report.cancelled else "")
+    )
+    return "\n\n".join(parts)

@@ -107,7 +107,7 @@ class Rule(Model):
     match: MatchResources = Field(default_factory=MatchResources)
     exclude: MatchResources | None = None
     cel_preconditions: list[NamedExpression] = Field(default_factory=list)
-    validate: Validate | None = None
+    validation: Validate | None = Field(default=None, alias="validate")
 
 
 class ClusterPolicySpec(Model):
@@ -177,7 +177,7 @@ class ClusterPolicy:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise PolicyValidationError(f"spec.rules: duplicate rule names {duplicates}")
-        for action in (spec.validation_failure_action, *(r.validate.failure_action for r in spec.rules if r.validate)):
+        for action in (spec.validation_failure_action, *(r.validation.failure_action for r in spec.rules if r.validation)):
             if action and action.lower() not in ("audit", "enforce"):
                 raise PolicyValidationError(f"validationFailureAction/failureAction {action!r}: must be Audit or Enforce")
         return cls(kind, meta, spec, raw_spec, origin)

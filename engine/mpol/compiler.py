@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..cel import environment_for
+from ..cel import Program, environment_for
 from ..common.autogen import autogen_variants
 from ..common.expressions import CompiledVariables, Compiler
 from ..common.model import NamedExpression, parse_model
@@ -14,7 +14,7 @@ from .policy import CompiledMutatingPolicy
 
 def compile_conditions(
     compiler: Compiler, conditions: list[NamedExpression], prefix: str
-) -> tuple[tuple[str, object], ...]:
+) -> tuple[tuple[str, Program], ...]:
     """Compile named conditions (paths ``{prefix}[i].expression``), skipping the ones that fail."""
     compiled = []
     for i, cond in enumerate(conditions):
@@ -51,12 +51,12 @@ def _compile_spec(policy: MutatingPolicy, spec: MutatingPolicySpec, autogen: str
         policy=policy,
         env=env,
         match_constraints=spec.match_constraints,
-        match_conditions=conditions,  # type: ignore[arg-type]
+        match_conditions=conditions,
         variables=variables,
         mutations=mutations,
         target_constraints=targets,
         target_expression=target_expression,
-        target_conditions=target_conditions,  # type: ignore[arg-type]
+        target_conditions=target_conditions,
         autogen=autogen,
     )
 

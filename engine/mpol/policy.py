@@ -197,7 +197,7 @@ class CompiledMutatingPolicy:
         if self.target_expression is not None:
             value = Scope(self.env, data, self.variables).evaluate(self.target_expression)
             items = value if isinstance(value, list) else [value]
-            out = []
+            out: list[dict[str, Any]] = []
             for item in items:
                 if isinstance(item, dict) and _is_list_object(item):
                     out.extend(i for i in item["items"] if isinstance(i, dict))

@@ -128,8 +128,16 @@ class _Evaluator:
         return self._cache[key]
 
 
+def _rule_selected(result_rule: str, rule: str) -> bool:
+    """A row's ``rule`` selects a rule response of that name or of its autogen copies (as ``kyverno test`` does)."""
+    return result_rule in (rule, f"autogen-{rule}"[:63], f"autogen-cronjob-{rule}"[:63])
+
+
 def _actual(results: list[RuleResult], rule: str) -> str:
-    if rule:
+    if rule and any(r.rule for r in results):
+        # ClusterPolicy results carry rule names: only the named rule (or its autogen copies) counts.
+        results = [r for r in results if _rule_selected(r.rule, rule)]
+    elif rule:
         results = [r for r in results if r.rule == rule] or results
     if not results:
         return "skip"
@@ -159,6 +167,17 @@ def _load_exceptions(paths: Iterable[Path], policies: PolicySet, issues: list[st
             issues.append(str(exc))
 
 
+def _serve_extra_resources(test: TestFile, inputs: TestInputs, issues: list[str]) -> None:
+    """Serve the Test's ``paramResources`` and ``clusterResources`` to ``resource.*`` calls and admission-policy
+    parameter lookups (added to the offline resource provider)."""
+    add = getattr(inputs.providers.resource, "add", None)
+    paths = test.paths("paramResources") + test.paths("clusterResources")
+    if add is None or not paths:
+        return
+    for obj in _load_resources(paths, issues):
+        add(obj)
+
+
 def run_test(test: TestFile) -> TestRun:
     """Evaluate one Test document and compare every expected row."""
     run = TestRun(test)
@@ -173,6 +192,7 @@ def run_test(test: TestFile) -> TestRun:
     except EngineError as exc:
         run.issues.append(str(exc))
         inputs = TestInputs(providers=Providers())
+    _serve_extra_resources(test, inputs, run.issues)
     evaluator = _Evaluator(policies, inputs)
     broken = {issue.name: str(issue) for issue in policies.issues if issue.name}
     unsupported = {name: kind for kind, name, _ in policies.unsupported}

@@ -1,0 +1,136 @@
+"""``pykyverno scan``: scan clusters (kubeconfig contexts, in-cluster) or offline snapshots against policy sets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pykyverno.engine.loader import PolicySet, load_policies
+
+from ..kube import ClientRegistry, ClientSettings
+from ..kube.errors import KubeError
+from ..output import policy_reports, render_scan
+from ..scan import ScanReport, ScanRequest, Scanner, source_factories
+
+EXIT_CLEAN = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "demo" / "snapshot.yaml"
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``scan`` subcommand."""
+    p = sub.add_parser("scan", help="scan clusters or snapshots against policy sets")
+    p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    p.add_argument("--context", action="append", default=[], help="context to scan (repeatable)")
+    p.add_argument("--all-contexts", action="store_true", help="scan every context of the kubeconfig")
+    p.add_argument("-n", "--namespace", action="append", default=[], help="namespace to scan (repeatable)")
+    p.add_argument("-A", "--all-namespaces", action="store_true", help="scan every namespace (the default)")
+    p.add_argument("--exclude-namespace", action="append", default=[], help="namespace to leave out (repeatable)")
+    p.add_argument("--policy-set", action="append", default=[], help="bundled policy set (repeatable)")
+    p.add_argument("--policy", action="append", default=[], help="policy file or folder (repeatable)")
+    p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml) offline")
+    p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
+    p.add_argument(
+        "-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"]
+    )
+    p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
+    p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
+    p.set_defaults(run=run)
+
+
+DEFAULT_SETS = ("pod-security-baseline", "pod-security-restricted", "best-practices", "rbac-best-practices")
+_SETS_DIR = Path(__file__).resolve().parent.parent / "policysets"
+
+
+def _load_sets(names: list[str]) -> PolicySet:
+    available = sorted(p.name for p in _SETS_DIR.iterdir() if p.is_dir())
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(f"unknown policy set(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    return load_policies([_SETS_DIR / n for n in names])
+
+
+def resolve_policies(set_names: list[str], paths: list[str]) -> PolicySet:
+    """Load the named bundled sets and policy paths (the default sets when neither is given)."""
+    policies = PolicySet()
+    if set_names or not paths:
+        policies.extend(_load_sets(set_names or list(DEFAULT_SETS)))
+    if paths:
+        policies.extend(load_policies(paths))
+    return policies
+
+
+def _progress_printer(enabled: bool) -> Any:
+    if not enabled:
+        return None
+
+    def show(done: float, total: float, message: str) -> None:
+        print(f"\r[{done:.0f}/{total:.0f}] {message}\x1b[K", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``pykyverno scan``."""
+    snapshot = str(DEMO_SNAPSHOT) if args.demo else (args.snapshot or "")
+    if snapshot and (args.context or args.all_contexts):
+        print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        policies = resolve_policies(args.policy_set, args.policy)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    request = ScanRequest(
+        contexts=tuple(args.context),
+        all_contexts=args.all_contexts,
+        namespaces=tuple(args.namespace),
+        exclude_namespaces=tuple(args.exclude_namespace),
+        snapshot=snapshot,
+    )
+    registry = None
+    if not snapshot:
+        try:
+            registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=ClientSettings(timeout=args.timeout))
+        except KubeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        sources = source_factories(request, registry)
+    except (KubeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    scanner = Scanner(policies.policies, policies.exceptions)
+    show = _progress_printer(args.progress or sys.stderr.isatty())
+    try:
+        report = scanner.scan(sources, request, progress=show, cancel=threading.Event())
+    finally:
+        if show is not None:
+            print("", file=sys.stderr)
+        if registry is not None:
+            registry.close()
+    report.policy_issues = [str(i) for i in policies.issues]
+    _print(report, args.output)
+    if report.has_errors:
+        return EXIT_INCOMPLETE
+    return EXIT_FAILURES if report.has_failures else EXIT_CLEAN
+
+
+def _print(report: ScanReport, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    elif fmt == "yaml":
+        print(yaml.safe_dump(report.to_dict(), sort_keys=False), end="")
+    elif fmt == "policyreport":
+        print(yaml.safe_dump_all(policy_reports(report.results), sort_keys=False), end="")
+    else:
+        print(render_scan(report, fmt))

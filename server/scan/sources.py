@@ -1,0 +1,158 @@
+"""Where a scan reads objects from: a live cluster (through :mod:`pykyverno.server.kube`) or an offline snapshot.
+
+Both offer the same small surface: discovery of listable resource types, listing one type (optionally in one
+namespace), and single-object reads for ``resource.Get`` / ``resource.List`` calls made by policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pykyverno.engine.documents import expand_lists, iter_files, read_documents
+from pykyverno.engine.errors import EngineError
+from pykyverno.engine.request import split_api_version
+from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_for
+
+from ..kube import KubeClient
+from ..kube.errors import KubeError
+from .redact import redact
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """A listable resource type of one source."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool
+
+    @property
+    def label(self) -> str:
+        """``group/version/resource`` (``v1/pods`` for the core group)."""
+        return f"{self.group}/{self.version}/{self.resource}" if self.group else f"{self.version}/{self.resource}"
+
+
+class ScanSource(Protocol):
+    """A cluster-like source of objects."""
+
+    name: str
+    server: str
+
+    def types(self) -> list[ResourceType]:
+        """Every listable type, preferred versions first (and only, for groups with several)."""
+        ...
+
+    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
+        """Objects of a type, in one namespace or all."""
+        ...
+
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
+        """One object; raise ``LookupError`` when absent."""
+        ...
+
+
+class ClusterSource:
+    """A live cluster through one context's :class:`KubeClient`."""
+
+    def __init__(self, client: KubeClient) -> None:
+        self.client = client
+        self.name = client.context
+        self.server = client.info.server if client.info else ""
+
+    def types(self) -> list[ResourceType]:
+        """Preferred-version listable resources from discovery."""
+        discovery = self.client.discover()
+        return [
+            ResourceType(r.group, r.version, r.resource, r.kind, r.namespaced)
+            for r in discovery.preferred()
+            if r.listable
+        ]
+
+    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
+        """Paginated listing; objects are redacted before anyone sees them."""
+        for obj in self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace):
+            yield redact(obj)
+
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
+        """One object (redacted)."""
+        try:
+            return redact(self.client.get(group, version, resource, name, namespace=namespace or None))
+        except KubeError as exc:
+            raise LookupError(str(exc)) from None
+
+
+class SnapshotSource:
+    """An offline cluster: manifests from files (multi-document YAML, ``kubectl get -o yaml`` lists)."""
+
+    def __init__(self, path: str | Path, objects: Iterable[dict[str, Any]] | None = None) -> None:
+        self.path = Path(path)
+        self.name = f"snapshot:{self.path.name or self.path}"
+        self.server = str(self.path)
+        self.problems: list[str] = []
+        self.catalog = ResourceCatalog()
+        loaded = list(objects) if objects is not None else self._read()
+        for obj in loaded:
+            if obj.get("kind") == "CustomResourceDefinition":
+                self.catalog.add_crd(obj)
+        self.objects: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for obj in loaded:
+            api_version = str(obj.get("apiVersion") or "")
+            kind = str(obj.get("kind") or "")
+            if not api_version or not kind:
+                self.problems.append(f"object without apiVersion/kind skipped: {obj.get('metadata', {})!r:.80}")
+                continue
+            group, version = split_api_version(api_version)
+            key = (group, version, self._plural(api_version, kind))
+            self.objects.setdefault(key, []).append(redact(obj))
+
+    def _read(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if not self.path.exists():
+            raise FileNotFoundError(f"snapshot {self.path} does not exist")
+        for file in iter_files([self.path]):
+            try:
+                out.extend(doc.data for doc in expand_lists(read_documents(file)))
+            except EngineError as exc:
+                self.problems.append(str(exc))
+        return out
+
+    def _plural(self, api_version: str, kind: str) -> str:
+        found = self.catalog.by_kind(api_version, kind)
+        return found.plural if found else plural_for(api_version, kind)
+
+    def _namespaced(self, api_version: str, kind: str, items: list[dict[str, Any]]) -> bool:
+        found = self.catalog.by_kind(api_version, kind)
+        if found:
+            return found.namespaced
+        known = is_namespaced(api_version, kind)
+        if known is not None:
+            return known
+        return any((o.get("metadata") or {}).get("namespace") for o in items)
+
+    def types(self) -> list[ResourceType]:
+        """The types present in the snapshot."""
+        out = []
+        for (group, version, plural), items in sorted(self.objects.items()):
+            kind = str(items[0].get("kind"))
+            api_version = f"{group}/{version}" if group else version
+            out.append(ResourceType(group, version, plural, kind, self._namespaced(api_version, kind, items)))
+        return out
+
+    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
+        """Objects of a type from the snapshot."""
+        for obj in self.objects.get((rtype.group, rtype.version, rtype.resource), []):
+            if namespace is None or (obj.get("metadata") or {}).get("namespace") == namespace:
+                yield obj
+
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
+        """One object from the snapshot."""
+        for obj in self.objects.get((group, version, resource), []):
+            meta = obj.get("metadata") or {}
+            if meta.get("name") == name and (meta.get("namespace") or "") == (namespace or ""):
+                return obj
+        raise LookupError(f'{resource} "{name}" not found')
