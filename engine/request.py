@@ -60,6 +60,8 @@ class AdmissionContext:
     dry_run: bool = False
     #: The resource's plural name when the caller knows it (from discovery); otherwise it is looked up.
     plural: str = ""
+    #: Per-request caches (the request dict, shared activations), filled on first use.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def subject(self) -> dict[str, Any]:
@@ -71,7 +73,15 @@ class AdmissionContext:
         return Resource.of(self.subject, self.plural or None)
 
     def request(self) -> dict[str, Any]:
-        """The ``request`` variable, shaped like an AdmissionRequest."""
+        """The ``request`` variable, shaped like an AdmissionRequest (built once per context)."""
+        cached = self.cache.get("request")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        built = self._build_request()
+        self.cache["request"] = built
+        return built
+
+    def _build_request(self) -> dict[str, Any]:
         res = self.resource()
         gvk = {"group": res.group, "version": res.version, "kind": res.kind}
         gvr = {"group": res.group, "version": res.version, "resource": res.plural}

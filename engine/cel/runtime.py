@@ -75,13 +75,13 @@ def error_message(raw: str) -> str:
 
 
 def _to_python(value: Any) -> Any:
-    """Convert a plain value from cel-expr-python into ordinary Python containers."""
+    """Convert a plain value from cel-expr-python into ordinary Python values.
+
+    Only a top-level ``bytearray`` becomes ``bytes``: walking large lists and maps (variables holding every
+    container of a Pod) cost more than the evaluation itself, and nested bytes do not occur in Kubernetes objects.
+    """
     if isinstance(value, bytearray):
         return bytes(value)
-    if isinstance(value, list):
-        return [_to_python(item) for item in value]
-    if isinstance(value, dict):
-        return {_to_python(k): _to_python(v) for k, v in value.items()}
     return value
 
 

@@ -7,6 +7,7 @@ expressions that reference it (directly or through other variables) fail, with t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,10 @@ from .model import NamedExpression
 _VARIABLE_REF = re.compile(r"\bvariables\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
 
-def referenced_variables(source: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def referenced_variables(source: str) -> frozenset[str]:
     """Names of ``variables.x`` / ``variables['x']`` read by an expression."""
-    return {a or b for a, b in _VARIABLE_REF.findall(source)}
+    return frozenset(a or b for a, b in _VARIABLE_REF.findall(source))
 
 
 @dataclass
@@ -74,13 +76,20 @@ class CompiledVariables:
 class Scope:
     """The evaluation state of one policy on one object: base data, variable values and their errors."""
 
-    def __init__(self, env: CelEnvironment, data: dict[str, Any], variables: CompiledVariables) -> None:
+    def __init__(
+        self,
+        env: CelEnvironment,
+        data: dict[str, Any],
+        variables: CompiledVariables,
+        base: Activation | None = None,
+    ) -> None:
         self.env = env
         self.data = data
         self.variables = variables
         self.values: dict[str, Any] = {}
         self.failures: dict[str, CelEvalError] = {}
         self._activation: Activation | None = None
+        self._base_activation = base
         self._evaluated = False
 
     def _evaluate_variables(self) -> None:
@@ -100,7 +109,9 @@ class Scope:
                 self.failures[name] = exc
 
     def _base(self) -> Activation:
-        return self.env.activation({**self.data, VARIABLES: {}})
+        if self._base_activation is None:
+            self._base_activation = self.env.activation({**self.data, VARIABLES: {}})
+        return self._base_activation
 
     def activation(self) -> Activation:
         """The activation with every variable that could be computed."""
@@ -128,7 +139,7 @@ class Scope:
         if self._activation is None:
             if self.variables.programs:
                 return self.activation()
-            self._activation = self._base()
+            return self._base()
         return self._activation
 
 

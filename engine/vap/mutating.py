@@ -338,3 +338,12 @@ def load_mutating(documents: Iterable[Document], into: PolicySet) -> None:
             into.issues.append(LoadIssue(doc.origin, message, name, BINDING_KIND))
             continue
         target.bindings.append(binding)
+
+
+def attach_params(policies: Iterable[Any], params: Iterable[dict[str, Any]]) -> None:
+    """Give the loaded MutatingAdmissionPolicies parameter objects in a known order (a Test's ``paramResources``,
+    in file order: a ``paramRef.selector`` lists them in that order, before any provider lookup)."""
+    objects = list(params)
+    for policy in policies:
+        if isinstance(policy, CompiledMutatingAdmissionPolicy):
+            policy.params = [*policy.params, *objects]

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..cel import CelEnvironment, CelEvalError, Program
-from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..cel import Activation, CelEnvironment, CelEvalError, Program
+from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import index_keys, matches
@@ -114,6 +114,16 @@ class CompiledValidatingPolicy:
             EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
         }
 
+    def _shared_activation(self, ctx: AdmissionContext, data: dict[str, Any]) -> Activation:
+        """One activation per request and environment, shared by every policy without its own variables:
+        cel-cpp converts the object lazily per activation, which costs more than most evaluations."""
+        key = f"activation:{id(self.env)}:{self.json_mode}"
+        activation = ctx.cache.get(key)
+        if activation is None:
+            activation = self.env.activation({**data, VARIABLES: {}})
+            ctx.cache[key] = activation
+        return activation  # type: ignore[no-any-return]
+
     def evaluate(
         self,
         ctx: AdmissionContext,
@@ -125,7 +135,7 @@ class CompiledValidatingPolicy:
         if not self.json_mode and not self.applies_to(ctx):
             return None
         data = self.data(ctx)
-        scope = Scope(self.env, data, self.variables)
+        scope = Scope(self.env, data, self.variables, self._shared_activation(ctx, data))
         if exceptions:
             outcome = matching_exceptions(
                 exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now

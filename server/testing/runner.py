@@ -169,13 +169,28 @@ def _load_exceptions(paths: Iterable[Path], policies: PolicySet, issues: list[st
 
 def _serve_extra_resources(test: TestFile, inputs: TestInputs, issues: list[str]) -> None:
     """Serve the Test's ``paramResources`` and ``clusterResources`` to ``resource.*`` calls and admission-policy
-    parameter lookups (added to the offline resource provider)."""
+    parameter lookups (added to the offline resource provider). A ``ClusterResource`` document contributes its
+    ``spec.resources`` and the CRDs of ``spec.crds`` (paths relative to its file)."""
     add = getattr(inputs.providers.resource, "add", None)
     paths = test.paths("paramResources") + test.paths("clusterResources")
     if add is None or not paths:
         return
-    for obj in _load_resources(paths, issues):
-        add(obj)
+    for file in iter_files(paths):
+        try:
+            documents = list(expand_lists(read_documents(file)))
+        except LoadError as exc:
+            issues.append(str(exc))
+            continue
+        for doc in documents:
+            if doc.data.get("kind") != "ClusterResource":
+                add(normalize_manifest(doc.data))
+                continue
+            spec = doc.data.get("spec") or {}
+            for crd in _load_resources([file.parent / str(c) for c in spec.get("crds") or []], issues):
+                add(crd)
+            for obj in spec.get("resources") or []:
+                if isinstance(obj, dict):
+                    add(normalize_manifest(obj))
 
 
 def run_test(test: TestFile) -> TestRun:
