@@ -1,4 +1,4 @@
-"""ClusterPolicy autogen: Pod rules copied for pod controllers (``autogen-<rule>``) and CronJobs (``autogen-cronjob-<rule>``).
+"""ClusterPolicy autogen: Pod rules copied for controllers (``autogen-<rule>``) and CronJobs (``autogen-cronjob-...``).
 
 Kyverno (``pkg/autogen``) decides once per policy whether autogen applies: no rule may generate, and no resource
 description (in match or exclude) may set a name, names, a selector or annotations, or list ``Pod`` together with
@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +121,7 @@ def _generate(rule: Mapping[str, Any], config: str, kinds: list[str]) -> dict[st
     return generated
 
 
-def autogen_rules(annotations: Mapping[str, str], raw_rules: list[Mapping[str, Any]]) -> list[AutogenRule]:
+def autogen_rules(annotations: Mapping[str, str], raw_rules: Sequence[Mapping[str, Any]]) -> list[AutogenRule]:
     """The rules Kyverno adds for pod controllers, in its order (per rule: controllers, then CronJob)."""
     if not can_autogen(raw_rules):
         return []

@@ -171,9 +171,11 @@ def _description_matches(desc: ResourceDescription, subject: MatchSubject) -> bo
         labels = {str(k): str(v) for k, v in (subject.metadata.get("labels") or {}).items()}
         if not wildcard_selector_matches(desc.selector, labels):
             return False
-    if desc.namespace_selector is not None and subject.kind != "Namespace":
-        if not wildcard_selector_matches(desc.namespace_selector, dict(subject.namespace_labels)):
-            return False
+    namespace_selector = desc.namespace_selector
+    if namespace_selector is not None and subject.kind != "Namespace" and not wildcard_selector_matches(
+        namespace_selector, dict(subject.namespace_labels)
+    ):
+        return False
     return not desc.operations or subject.operation in desc.operations
 
 
@@ -181,9 +183,9 @@ def _subjects_match(subjects: list[Subject], subject: MatchSubject) -> bool:
     identities = (*subject.groups, subject.username)
     for item in subjects:
         if item.kind == "ServiceAccount":
-            if subject.username.startswith(SERVICE_ACCOUNT_PREFIX):
-                if subject.username[len(SERVICE_ACCOUNT_PREFIX):] == f"{item.namespace}:{item.name}":
-                    return True
+            account = subject.username.removeprefix(SERVICE_ACCOUNT_PREFIX)
+            if subject.username.startswith(SERVICE_ACCOUNT_PREFIX) and account == f"{item.namespace}:{item.name}":
+                return True
         elif item.kind in ("User", "Group") and item.name in identities:
             return True
     return False

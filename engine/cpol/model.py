@@ -177,9 +177,12 @@ class ClusterPolicy:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise PolicyValidationError(f"spec.rules: duplicate rule names {duplicates}")
-        for action in (spec.validation_failure_action, *(r.validation.failure_action for r in spec.rules if r.validation)):
+        rule_actions = [r.validation.failure_action for r in spec.rules if r.validation]
+        for action in (spec.validation_failure_action, *rule_actions):
             if action and action.lower() not in ("audit", "enforce"):
-                raise PolicyValidationError(f"validationFailureAction/failureAction {action!r}: must be Audit or Enforce")
+                raise PolicyValidationError(
+                    f"validationFailureAction/failureAction {action!r}: must be Audit or Enforce"
+                )
         return cls(kind, meta, spec, raw_spec, origin)
 
     @property

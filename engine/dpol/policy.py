@@ -112,7 +112,8 @@ class CompiledDeletingPolicy:
         }
         scope = Scope(self.env, data, self.variables)
         if exceptions:
-            outcome = matching_exceptions(exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now)
+            policy_name = self.policy.metadata.name
+            outcome = matching_exceptions(exceptions, policy_name, self.kind, self.env, scope, options.now)
             if outcome.decides:
                 return self._result(ctx, outcome.result, outcome.message(), properties={"exceptions": outcome.names})
             if outcome.matched:
@@ -131,4 +132,5 @@ class CompiledDeletingPolicy:
                     return self._result(ctx, "fail", message, properties=properties)
                 message = f"condition {name!r} returned {type(value).__name__}, not bool"
                 return self._result(ctx, "error", message, properties=properties)
-        return self._result(ctx, "pass", f"the resource would be deleted at the next run ({when})", properties=properties)
+        message = f"the resource would be deleted at the next run ({when})"
+        return self._result(ctx, "pass", message, properties=properties)

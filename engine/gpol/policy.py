@@ -130,7 +130,8 @@ class CompiledGeneratingPolicy:
         }
         scope = Scope(self.env, data, self.variables)
         if exceptions:
-            outcome = matching_exceptions(exceptions, self.policy.metadata.name, self.kind, self.env, scope, options.now)
+            policy_name = self.policy.metadata.name
+            outcome = matching_exceptions(exceptions, policy_name, self.kind, self.env, scope, options.now)
             if outcome.decides:
                 return self._result(ctx, outcome.result, outcome.message(), properties={"exceptions": outcome.names})
             if outcome.matched:

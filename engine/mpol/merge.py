@@ -202,6 +202,9 @@ def _merge(lhs: Any, rhs: Any, schema: FieldType | None, path: str) -> Any:
             lhs = {}
         out = copy.deepcopy(dict(lhs))
         for key, value in rhs.items():
+            if value is None:  # an explicit null removes the field (the typed round trip drops it)
+                out.pop(key, None)
+                continue
             out[key] = _merge(lhs.get(key, _MISSING), value, _field_type(schema, key), f"{path}.{key}")
         return out
     if isinstance(rhs, list):

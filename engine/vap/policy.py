@@ -95,7 +95,7 @@ class CompiledValidatingAdmissionPolicy:
     def _evaluate_binding(
         self, ctx: AdmissionContext, binding: ValidatingAdmissionPolicyBinding | None, options: EvaluationOptions
     ) -> RuleResult | None:
-        actions = list(binding.spec.validation_actions) if binding is not None else ["Deny"]
+        actions: list[str] = [str(a) for a in binding.spec.validation_actions] if binding is not None else ["Deny"]
         extra: dict[str, Any] = {"properties": {"binding": binding.metadata.name}} if binding is not None else {}
         params: list[dict[str, Any] | None] = [None]
         kind = self.policy.spec.param_kind

@@ -30,8 +30,12 @@ def add_parser(sub: Any) -> None:
     """Register the ``apply`` subcommand."""
     p = sub.add_parser("apply", help="apply policies to resource manifests and report results")
     p.add_argument("policies", nargs="+", metavar="POLICY_PATH", help="policy files or folders")
-    p.add_argument("-r", "--resource", action="append", default=[], metavar="PATH", help="resource files or folders")
-    p.add_argument("-e", "--exception", action="append", default=[], metavar="PATH", help="PolicyException files")
+    p.add_argument(
+        "-r", "--resource", action="extend", nargs="+", default=[], metavar="PATH", help="resource files or folders"
+    )
+    p.add_argument(
+        "-e", "--exception", action="extend", nargs="+", default=[], metavar="PATH", help="PolicyException files"
+    )
     p.add_argument("-f", "--values-file", metavar="F", help="Values file (namespaces, namespaceSelector, operation)")
     p.add_argument("--context-file", metavar="F", help="Context file served to resource.Get/List and image data")
     p.add_argument("-u", "--userinfo", metavar="F", help="UserInfo file (username, groups)")

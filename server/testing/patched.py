@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.loader import PolicySet
@@ -150,3 +151,58 @@ def mutate_existing_results(
                 if (ref.kind, ref.namespace, ref.name) == key:
                     out.append(result)
     return out
+
+
+def load_targets(paths: Iterable[Path], issues: list[str]) -> list[dict[str, Any]]:
+    """A Test's ``targetResources`` (normalized like its resources); unreadable files become issues."""
+    targets: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            targets.extend(normalize_manifest(d.data) for d in expand_lists(read_documents(path)))
+        except EngineError as exc:
+            issues.append(str(exc))
+    return targets
+
+
+def target_verdict(
+    *,
+    policies: PolicySet,
+    policy_name: str,
+    kind: str,
+    ref: str,
+    expected_result: str,
+    patched_file: Path | None,
+    targets: list[dict[str, Any]],
+    triggers: list[dict[str, Any]],
+    context_for: Callable[[dict[str, Any]], AdmissionContext],
+    providers: Providers,
+) -> tuple[str, str, str] | None:
+    """(actual, reason, policy kind) of a row naming a ``targetResources`` object of a mutate-existing policy, or
+    ``None`` when ``ref`` names no target. The targets are also served to ``resource.*`` lookups."""
+    namespace, _, name = ref.rpartition("/")
+    found = []
+    for target in targets:
+        _, target_kind, target_namespace, target_name = _identity(target)
+        if target_name == name and kind in ("", target_kind) and namespace in ("", target_namespace):
+            found.append(target)
+    if not found:
+        return None
+    add = getattr(providers.resource, "add", None)
+    if add is not None and not providers.extra.get("targets_served"):
+        for target in targets:
+            add(target)
+        providers.extra["targets_served"] = True
+    results: list[RuleResult] = []
+    with using_providers(providers):
+        for target in found:
+            results.extend(mutate_existing_results(policies, policy_name, target, triggers, context_for))
+    order = ["error", "fail", "warn", "pass", "skip"]
+    actual = min((r.result for r in results), key=order.index) if results else "skip"
+    reason = ""
+    if actual == "pass" and patched_file is not None:
+        actual, reason = patched_verdict(patched_file, found[0], results)
+    if actual != expected_result and not reason:
+        reason = "; ".join(f"{r.result}: {r.message}" for r in results if r.message) or (
+            "no trigger selected this target" if not results else "result differs"
+        )
+    return actual, reason, results[0].policy_kind if results else ""

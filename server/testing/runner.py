@@ -19,11 +19,12 @@ from pykyverno.engine.loader import PolicySet, load_policies
 from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
+from pykyverno.engine.vap.mutating import attach_params
 from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from .generated import compare_generated
 from .inputs import TestInputs, build_inputs
-from .patched import compare_patched
+from .patched import load_targets, patched_verdict, target_verdict
 from .testfile import ExpectedRow, TestFile
 
 
@@ -75,6 +76,8 @@ def _resource_key(obj: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _find_resources(resources: list[dict[str, Any]], kind: str, ref: str) -> list[dict[str, Any]]:
+    if not ref:  # a row without resources covers every resource of its kind
+        return [obj for obj in resources if kind in ("", _resource_key(obj)[0])]
     namespace, _, name = ref.rpartition("/")
     found = []
     for obj in resources:
@@ -208,6 +211,9 @@ def run_test(test: TestFile) -> TestRun:
         run.issues.append(str(exc))
         inputs = TestInputs(providers=Providers())
     _serve_extra_resources(test, inputs, run.issues)
+    # --- mutations (server/testing/patched.py): paramResources in file order, mutate-existing targetResources
+    attach_params(policies.policies, _load_resources(test.paths("paramResources"), run.issues))
+    targets = load_targets(test.paths("targetResources"), run.issues)
     evaluator = _Evaluator(policies, inputs)
     broken = {issue.name: str(issue) for issue in policies.issues if issue.name}
     unsupported = {name: kind for kind, name, _ in policies.unsupported}
@@ -224,6 +230,8 @@ def run_test(test: TestFile) -> TestRun:
             refs = [""]
         for ref in refs:
             outcome = _compare(test, row, ref, evaluator, resources, loaded, unsupported, broken)
+            if outcome.actual == "missing" and targets:
+                outcome = _compare_target(test, row, ref, evaluator, resources, targets) or outcome
             if not outcome.policy_kind:
                 outcome = replace(outcome, policy_kind=kinds.get(row.policy) or row.policy_kind_flag)
             run.outcomes.append(outcome)
@@ -297,8 +305,36 @@ def _compare(
         actuals.append(_actual(results, row.rule))
     actual = next((a for a in actuals if a != row.result), actuals[0])
     reason = "" if actual == row.result else _mismatch_reason(details)
-    if not reason and row.patched_resources:
-        reason = compare_patched((test.folder / row.patched_resources).resolve(), matches[0], details)
+    if row.patched_resources and actual == "pass":  # a mutated object unlike patchedResources is a fail
+        actual, patch_reason = patched_verdict((test.folder / row.patched_resources).resolve(), matches[0], details)
+        reason = "" if actual == row.result else patch_reason
     if not reason and row.generated_resources:
         reason = compare_generated([(test.folder / g).resolve() for g in row.generated_resources], details)
     return _outcome(test, row, ref, actual, reason, details[0].policy_kind if details else "")
+
+
+def _compare_target(
+    test: TestFile,
+    row: ExpectedRow,
+    ref: str,
+    evaluator: _Evaluator,
+    triggers: list[dict[str, Any]],
+    targets: list[dict[str, Any]],
+) -> CaseOutcome | None:
+    """A row naming one of the Test's ``targetResources``: mutate-existing results (server/testing/patched.py)."""
+    verdict = target_verdict(
+        policies=evaluator.policies,
+        policy_name=row.policy,
+        kind=row.kind,
+        ref=ref,
+        expected_result=row.result,
+        patched_file=(test.folder / row.patched_resources).resolve() if row.patched_resources else None,
+        targets=targets,
+        triggers=triggers,
+        context_for=lambda obj: evaluator.context(obj, row.operation, row.policy),
+        providers=evaluator.inputs.providers,
+    )
+    if verdict is None:
+        return None
+    actual, reason, kind = verdict
+    return _outcome(test, row, ref, actual, reason, kind)

@@ -7,6 +7,7 @@ whose subtree is unchanged straight from the source text, and prints synthetic o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TypeAlias
 
 #: Literal kinds, as :attr:`Literal.kind` holds them.
@@ -190,3 +191,59 @@ def qualified_name(node: Expr) -> str | None:
         return None
     parts.append(current.name)
     return ".".join(reversed(parts))
+
+
+def map_children(node: Expr, transform: Callable[[Expr], Expr]) -> Expr:
+    """``node`` with ``transform`` applied to each direct sub-expression.
+
+    Returns ``node`` itself when every child comes back unchanged (identity); otherwise a copy without source
+    offsets, which the printer prints structurally.
+    """
+    if isinstance(node, Select):
+        operand = transform(node.operand)
+        return node if operand is node.operand else Select(operand, node.field, node.optional)
+    if isinstance(node, Index):
+        operand, index = transform(node.operand), transform(node.index)
+        return node if operand is node.operand and index is node.index else Index(operand, index, node.optional)
+    if isinstance(node, Call):
+        target = None if node.target is None else transform(node.target)
+        args = tuple(transform(arg) for arg in node.args)
+        if target is node.target and _same(args, node.args):
+            return node
+        return Call(target, node.function, args)
+    if isinstance(node, ListExpr):
+        values = tuple(transform(e.value) for e in node.elements)
+        if _same(values, tuple(e.value for e in node.elements)):
+            return node
+        return ListExpr(tuple(ListElement(v, e.optional) for v, e in zip(values, node.elements, strict=True)))
+    if isinstance(node, MapExpr):
+        keys = tuple(transform(e.key) for e in node.entries)
+        values = tuple(transform(e.value) for e in node.entries)
+        if _same(keys, tuple(e.key for e in node.entries)) and _same(values, tuple(e.value for e in node.entries)):
+            return node
+        return MapExpr(tuple(
+            MapEntry(k, v, e.optional) for k, v, e in zip(keys, values, node.entries, strict=True)
+        ))
+    if isinstance(node, Construct):
+        values = tuple(transform(f.value) for f in node.fields)
+        if _same(values, tuple(f.value for f in node.fields)):
+            return node
+        return Construct(node.type_name, tuple(
+            FieldInit(f.name, v, f.optional) for v, f in zip(values, node.fields, strict=True)
+        ))
+    if isinstance(node, Unary):
+        operand = transform(node.operand)
+        return node if operand is node.operand else Unary(node.op, operand)
+    if isinstance(node, Binary):
+        left, right = transform(node.left), transform(node.right)
+        return node if left is node.left and right is node.right else Binary(node.op, left, right)
+    if isinstance(node, Ternary):
+        parts = (transform(node.condition), transform(node.then), transform(node.otherwise))
+        if _same(parts, (node.condition, node.then, node.otherwise)):
+            return node
+        return Ternary(*parts)
+    return node
+
+
+def _same(new: tuple[Expr, ...], old: tuple[Expr, ...]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))

@@ -49,22 +49,20 @@ def parse(source: str) -> Expr:
     return _Parser(source).parse_all()
 
 
-def balanced(op: str, operands: list[Expr]) -> Expr:
-    """Combine ``operands`` with the associative ``op`` into a balanced tree (order preserved)."""
+def balanced(op: str, operands: list[Expr], *, keep_offsets: bool = True) -> Expr:
+    """Combine ``operands`` with the associative ``op`` into a balanced tree (order preserved).
+
+    With ``keep_offsets`` the new nodes span their operands' source text (a parsed chain); without, they are
+    synthetic (a regrouping the printer must spell out).
+    """
     if len(operands) == 1:
         return operands[0]
     middle = len(operands) // 2
-    left = balanced(op, operands[:middle])
-    right = balanced(op, operands[middle:])
-    return Binary(op, left, right, _start(left), _end(right))
-
-
-def _start(node: Expr) -> int:
-    return node.start
-
-
-def _end(node: Expr) -> int:
-    return node.end
+    left = balanced(op, operands[:middle], keep_offsets=keep_offsets)
+    right = balanced(op, operands[middle:], keep_offsets=keep_offsets)
+    if not keep_offsets:
+        return Binary(op, left, right)
+    return Binary(op, left, right, left.start, right.end)
 
 
 class _Parser:

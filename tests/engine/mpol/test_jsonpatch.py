@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from pykyverno.engine.mpol.jsonpatch import JsonPatchError, apply_patch, escape_key, json_equal, parse_pointer
 
 
@@ -21,7 +20,8 @@ def test_add_to_map_and_replace_existing_member() -> None:
 
 
 def test_add_to_array_inserts_and_dash_appends() -> None:
-    out = apply_patch(doc(), [{"op": "add", "path": "/spec/list/0", "value": 0}, {"op": "add", "path": "/spec/list/-", "value": 4}])
+    operations = [{"op": "add", "path": "/spec/list/0", "value": 0}, {"op": "add", "path": "/spec/list/-", "value": 4}]
+    out = apply_patch(doc(), operations)
     assert out["spec"]["list"] == [0, 1, 2, 3, 4]
     out = apply_patch(doc(), [{"op": "add", "path": "/spec/list/3", "value": 9}])
     assert out["spec"]["list"] == [1, 2, 3, 9]

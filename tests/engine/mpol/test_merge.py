@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from pykyverno.engine.mpol.merge import DEFAULT_ROOT, MergeError, apply_configuration, schema_for
 
 
@@ -80,7 +79,10 @@ def test_ports_key_on_container_port_and_defaulted_protocol() -> None:
     patch = {
         "spec": {
             "containers": [
-                {"name": "a", "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http"}, {"containerPort": 53}]}
+                {
+                    "name": "a",
+                    "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http"}, {"containerPort": 53}],
+                }
             ]
         }
     }
@@ -94,7 +96,9 @@ def test_ports_key_on_container_port_and_defaulted_protocol() -> None:
 
 def test_atomic_lists_are_replaced() -> None:
     obj = pod(tolerations=[{"key": "a", "operator": "Exists"}], containers=[{"name": "c", "args": ["x", "y"]}])
-    patch = {"spec": {"tolerations": [{"key": "b", "operator": "Exists"}], "containers": [{"name": "c", "args": ["z"]}]}}
+    patch = {
+        "spec": {"tolerations": [{"key": "b", "operator": "Exists"}], "containers": [{"name": "c", "args": ["z"]}]}
+    }
     patched = apply_configuration(obj, patch)
     assert patched["spec"]["tolerations"] == [{"key": "b", "operator": "Exists"}]
     assert patched["spec"]["containers"][0]["args"] == ["z"]
@@ -122,7 +126,8 @@ def test_deployment_pod_template_containers_are_list_maps() -> None:
     }
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "a", "imagePullPolicy": "Always"}]}}}}
     patched = apply_configuration(deploy, patch)
-    assert patched["spec"]["template"]["spec"]["containers"] == [{"name": "a", "image": "a", "imagePullPolicy": "Always"}]
+    containers = patched["spec"]["template"]["spec"]["containers"]
+    assert containers == [{"name": "a", "image": "a", "imagePullPolicy": "Always"}]
 
 
 def test_cronjob_schema_reaches_the_job_template() -> None:
@@ -133,7 +138,12 @@ def test_cronjob_schema_reaches_the_job_template() -> None:
 
 
 def test_unknown_kinds_are_deduced_lists_atomic() -> None:
-    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"items": [{"name": "a"}]}}
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"items": [{"name": "a"}]},
+    }
     assert schema_for(widget) is DEFAULT_ROOT
     patched = apply_configuration(widget, {"spec": {"items": [{"name": "b"}]}, "metadata": {"annotations": {"t": "1"}}})
     assert patched["spec"]["items"] == [{"name": "b"}]
@@ -159,3 +169,9 @@ def test_run_as_non_root_false_is_kept_when_the_patch_keeps_it() -> None:
     obj = pod(securityContext={"runAsNonRoot": False})
     patched = apply_configuration(obj, {"spec": {"securityContext": {"runAsNonRoot": False}}})
     assert patched["spec"]["securityContext"]["runAsNonRoot"] is False
+
+
+def test_explicit_null_removes_a_field() -> None:
+    obj = pod(priorityClassName="high", containers=[{"name": "a"}])
+    patched = apply_configuration(obj, {"spec": {"priorityClassName": None}})
+    assert "priorityClassName" not in patched["spec"]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import parse_documents, read_documents
 from pykyverno.engine.loader import PolicySet, load_documents
@@ -312,6 +311,7 @@ def test_mutate_existing_mutates_selected_targets_only() -> None:
     assert policy.evaluate(ctx) is None, "the trigger itself is not mutated"
     [result] = policy.evaluate_targets(ctx, [watched, ignored])
     assert result.resource.name == "c"
+    assert result.patched is not None
     assert result.patched["metadata"]["labels"] == {"watched": "yes", "trigger": "s"}
 
 
@@ -320,6 +320,90 @@ def test_invalid_policies_are_load_issues() -> None:
     policies = load_documents(parse_documents(text))
     assert policies.policies == []
     assert "patchType" in str(policies.issues[0])
-    missing = LABELLER.replace("    jsonPatch:\n      expression: |\n        has", "    applyConfiguration:\n      expression: |\n        has", 1)
+    missing = LABELLER.replace(
+        "    jsonPatch:\n      expression: |\n        has",
+        "    other:\n      expression: |\n        has",
+    )
     policies = load_documents(parse_documents(missing))
     assert "jsonPatch.expression: required" in str(policies.issues[0])
+
+
+# -- kyverno-test.yaml: patchedResources comparison and mutate-existing targets ----------------------------------
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_patched_comparison_tidies_and_defaults_the_namespace(tmp_path: Path) -> None:
+    from pykyverno.server.testing.patched import patched_verdict, tidy
+
+    assert tidy({"a": None, "b": {}, "c": [], "d": [{}], "e": {"f": 0}}) == {"e": {"f": 0}}
+    expected = write(
+        tmp_path,
+        "patched.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx\n"
+        "    resources: {}\n  securityContext:\n    runAsNonRoot: true\n",
+    )
+    [result] = evaluate(seed_policies(), pod())
+    assert patched_verdict(expected, pod(), [result]) == ("pass", "")
+    [kept] = evaluate(seed_policies(), pod({"runAsNonRoot": False}))
+    verdict, reason = patched_verdict(expected, pod(), [kept])
+    assert verdict == "fail" and "runAsNonRoot" in reason
+
+
+def test_patched_comparison_falls_back_to_the_content_of_a_differently_named_object(tmp_path: Path) -> None:
+    from pykyverno.server.testing.patched import patched_verdict
+
+    expected = write(
+        tmp_path, "patched.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n"
+        "  - name: app\n    image: nginx\n  securityContext:\n    runAsNonRoot: true\n"
+    )
+    [result] = evaluate(seed_policies(), pod())
+    assert patched_verdict(expected, pod(), [result]) == ("pass", "")
+
+
+TARGET_TEST = """
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: mutate-existing
+policies: [policy.yaml]
+resources: [trigger.yaml]
+targetResources: [target.yaml]
+results:
+- isMutatingPolicy: true
+  kind: ConfigMap
+  policy: label-configmaps
+  resources: [default/c]
+  patchedResources: patched.yaml
+  result: pass
+- isMutatingPolicy: true
+  kind: ConfigMap
+  policy: label-configmaps
+  resources: [default/other]
+  result: skip
+"""
+
+
+def test_mutate_existing_rows_name_target_resources(tmp_path: Path) -> None:
+    from pykyverno.server.testing import parse_test_file, run_test
+
+    write(tmp_path, "policy.yaml", MUTATE_EXISTING)
+    write(tmp_path, "trigger.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n")
+    write(
+        tmp_path,
+        "target.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    watched: 'yes'\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+    )
+    write(
+        tmp_path,
+        "patched.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    watched: 'yes'\n    trigger: s\n",
+    )
+    [test] = parse_test_file(write(tmp_path, "kyverno-test.yaml", TARGET_TEST))
+    outcomes = run_test(test).outcomes
+    assert [(o.actual, o.passed) for o in outcomes] == [("pass", True), ("skip", True)], outcomes

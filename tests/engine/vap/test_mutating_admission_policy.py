@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
 from pykyverno.engine.documents import parse_documents
@@ -35,7 +37,8 @@ spec:
   - patchType: ApplyConfiguration
     applyConfiguration:
       expression: >
-        object.metadata.?labels["mentorship"].hasValue() ? {} : {"metadata": {"labels": {"mentorship": variables.value}}}
+        object.metadata.?labels["mentorship"].hasValue() ? {} :
+        {"metadata": {"labels": {"mentorship": variables.value}}}
 """
 
 BINDING = """
@@ -214,3 +217,26 @@ def test_compile_errors_name_the_field() -> None:
     load_mutating(parse_documents(POLICY.replace("variables.value}}}", "variables.value}}}}")), into)
     assert into.policies == []
     assert "spec.mutations[0].applyConfiguration.expression" in str(into.issues[0])
+
+
+def test_kyverno_test_rows_with_params_in_file_order_and_no_resource_list(tmp_path: Path) -> None:
+    from pykyverno.server.testing import parse_test_file, run_test
+
+    policy = PARAM_POLICY.replace("PARAMS_EXPR", "params.items[0].data.replicas").replace(
+        "PARAM_REF", "namespace: default\n    selector:\n      matchLabels:\n        type: param"
+    )
+    (tmp_path / "policy.yaml").write_text(policy)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump_all([params("zz-first", "7"), params("aa-second", "3")]))
+    (tmp_path / "resource.yaml").write_text(yaml.safe_dump(deployment()))
+    patched = deployment()
+    patched["spec"]["replicas"] = 7
+    (tmp_path / "patched.yaml").write_text(yaml.safe_dump(patched))
+    test_file = tmp_path / "kyverno-test.yaml"
+    test_file.write_text(
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n  name: t\npolicies: [policy.yaml]\n"
+        "resources: [resource.yaml]\nparamResources: [params.yaml]\nresults:\n- isMutatingAdmissionPolicy: true\n"
+        "  kind: Deployment\n  policy: replicas\n  patchedResources: patched.yaml\n  result: pass\n"
+    )
+    [test] = parse_test_file(test_file)
+    [outcome] = run_test(test).outcomes
+    assert outcome.passed, outcome

@@ -1,0 +1,127 @@
+"""Source rewrites that give cel-cpp the CEL features Kubernetes and Kyverno policies use but cel-cpp lacks.
+
+* ``Object{spec: Object.spec{...}}`` / ``JSONPatch{op: ...}`` message construction -> map literals with string keys
+  (``?field: value`` becomes the optional entry ``?"field": value``).
+* ``m.transformMap(k, v, [filter,] expr)`` -> ``pykyverno.pairsToMap(m.transformList(k, v, [filter,] [k, expr]))``
+  and ``m.transformMapEntry(k, v, [filter,] entry)`` -> ``pykyverno.mergeEntries(m.transformList(...))``: cel-cpp
+  compiles these macros but has no runtime ``cel.@mapInsert``. The helpers live in ``libs/frontend_helpers.py``.
+* Comparisons between operands of statically different numeric types (``1 < 1.5``, ``size(x) == 2.0``), which
+  Kubernetes allows (CrossTypeNumericComparisons) and cel-cpp's checker rejects: the literal side (else the right
+  side) is wrapped in ``dyn(...)``, deferring to the runtime's heterogeneous numeric comparison.
+
+Rewritten nodes carry no source offsets (``start == -1``) so the printer prints them structurally.
+"""
+
+from __future__ import annotations
+
+from .nodes import (
+    NUMERIC_KINDS,
+    Binary,
+    Call,
+    Construct,
+    Expr,
+    Ident,
+    ListElement,
+    ListExpr,
+    Literal,
+    MapEntry,
+    MapExpr,
+    Ternary,
+    Unary,
+    map_children,
+)
+from .source import SyntaxProblem
+
+#: First segment of the type names whose construction becomes a map literal.
+MAP_CONSTRUCTED_TYPES = frozenset({"Object", "JSONPatch"})
+#: Helper functions (declared in ``libs/frontend_helpers.py``) the rewrites call.
+PAIRS_TO_MAP = "pykyverno.pairsToMap"
+MERGE_ENTRIES = "pykyverno.mergeEntries"
+
+_COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
+#: Functions whose result type is a known number whatever their arguments (global or member style).
+_INT_FUNCTIONS = frozenset({
+    "size", "int", "indexOf", "lastIndexOf", "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
+    "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+})
+_TYPED_FUNCTIONS = {"uint": "uint", "double": "double"}
+
+
+def is_map_constructed(type_name: str) -> bool:
+    """True for ``Object``, ``Object.spec.x``, ``JSONPatch`` (optionally with a leading dot)."""
+    return type_name.lstrip(".").split(".")[0] in MAP_CONSTRUCTED_TYPES
+
+
+def needs_rewrite_hint(source: str) -> bool:
+    """Cheap textual test: could ``source`` contain something only the front end can make cel-cpp accept?"""
+    return any(word in source for word in ("Object", "JSONPatch", "transformMap"))
+
+
+def rewrite(node: Expr) -> Expr:
+    """Apply every rewrite, bottom-up. Returns ``node`` itself when nothing changed."""
+    return _Rewriter().visit(node)
+
+
+def numeric_type(node: Expr) -> str | None:
+    """The static numeric type (``int``, ``uint``, ``double``) cel-cpp's checker gives ``node``, when obvious."""
+    if isinstance(node, Literal):
+        return node.kind if node.kind in NUMERIC_KINDS else None
+    if isinstance(node, Unary) and node.op == "-":
+        return numeric_type(node.operand)
+    if isinstance(node, Binary) and node.op in _ARITHMETIC:
+        left = numeric_type(node.left)
+        return left if left is not None and left == numeric_type(node.right) else None
+    if isinstance(node, Ternary):
+        then = numeric_type(node.then)
+        return then if then is not None and then == numeric_type(node.otherwise) else None
+    if isinstance(node, Call):
+        if node.function in _INT_FUNCTIONS:
+            return "int"
+        if node.target is None and len(node.args) == 1:
+            return _TYPED_FUNCTIONS.get(node.function)
+    return None
+
+
+def _string_key(name: str) -> Literal:
+    return Literal("string", '"' + name.strip("`") + '"')
+
+
+class _Rewriter:
+    """Bottom-up rewrite; a node is copied only when one of its children changed."""
+
+    def visit(self, node: Expr) -> Expr:
+        rebuilt = map_children(node, self.visit)
+        if isinstance(rebuilt, Construct) and is_map_constructed(rebuilt.type_name):
+            entries = tuple(MapEntry(_string_key(f.name), f.value, f.optional) for f in rebuilt.fields)
+            return MapExpr(entries)
+        if isinstance(rebuilt, Call) and rebuilt.function in ("transformMap", "transformMapEntry"):
+            return self.transform_map(rebuilt, node)
+        if isinstance(rebuilt, Binary) and rebuilt.op in _COMPARISONS:
+            return self.cross_numeric(rebuilt)
+        return rebuilt
+
+    def transform_map(self, call: Call, original: Expr) -> Expr:
+        """``m.transformMap(k, v, [filter,] e)`` / ``transformMapEntry`` -> a helper over ``transformList``."""
+        if call.target is None or len(call.args) not in (3, 4):
+            return call
+        key_var, value_var = call.args[0], call.args[1]
+        if not isinstance(key_var, Ident) or not isinstance(value_var, Ident):
+            raise SyntaxProblem(f"{call.function}() variable names must be simple identifiers", original.start)
+        body = call.args[-1]
+        if call.function == "transformMap":
+            body = ListExpr((ListElement(key_var), ListElement(body)))
+            helper = PAIRS_TO_MAP
+        else:
+            helper = MERGE_ENTRIES
+        listed = Call(call.target, "transformList", (*call.args[:-1], body))
+        return Call(None, helper, (listed,))
+
+    def cross_numeric(self, node: Binary) -> Expr:
+        """Wrap one side of a comparison of statically different numeric types in ``dyn()``."""
+        left, right = numeric_type(node.left), numeric_type(node.right)
+        if left is None or right is None or left == right:
+            return node
+        if isinstance(node.left, Literal) and not isinstance(node.right, Literal):
+            return Binary(node.op, Call(None, "dyn", (node.left,)), node.right)
+        return Binary(node.op, node.left, Call(None, "dyn", (node.right,)))

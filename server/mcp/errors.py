@@ -1,0 +1,98 @@
+"""The two error channels of the MCP tools.
+
+- Expected failures (bad input, unknown context, namespace or policy set, RBAC denial, unreachable cluster, invalid
+  policy YAML or CEL) become ``isError`` results whose text we wrote and which tell the agent what to do next.
+- Anything else is logged on stderr with its traceback and replaced by a safe message: ``str(exc)`` of an
+  unexpected exception never reaches the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from pykyverno.engine.errors import EngineError
+
+from ..kube.errors import (
+    ClusterError,
+    ContextError,
+    Forbidden,
+    KubeconfigError,
+    KubeError,
+    NotFound,
+    TransportError,
+    Unauthorized,
+)
+from ..policysets import PolicySetError
+
+log = logging.getLogger("pykyverno.mcp")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ToolInputError(Exception):
+    """Input the tool cannot use; the message says what is wrong and what to do instead."""
+
+
+def _kube_hint(exc: KubeError) -> str:
+    if isinstance(exc, ContextError):
+        return "Call list_contexts to see the usable contexts, then pass one as `context` or call switch_context."
+    if isinstance(exc, KubeconfigError):
+        return "Fix the kubeconfig the server was started with (--kubeconfig or KUBECONFIG), or use another context."
+    if isinstance(exc, Forbidden):
+        return "The context's credentials lack RBAC permission for this read; ask for read access or use another context."
+    if isinstance(exc, Unauthorized):
+        return "The credentials of this context were rejected; refresh them (for example log in again) and retry."
+    if isinstance(exc, NotFound):
+        return "Check the kind, namespace and name (the object or resource type does not exist on this cluster)."
+    if isinstance(exc, TransportError):
+        return "The cluster could not be reached; check that it is up, or try another context."
+    if isinstance(exc, ClusterError):
+        return "Retry later or use another context."
+    return ""
+
+
+def describe_expected(exc: BaseException) -> str | None:
+    """The message for an expected failure, or None when ``exc`` is unexpected."""
+    if isinstance(exc, ToolInputError):
+        return str(exc)
+    if isinstance(exc, KubeError):
+        hint = _kube_hint(exc)
+        return f"{exc.message}. {hint}".strip()
+    if isinstance(exc, PolicySetError):
+        return f"{exc}. Call list_policy_sets to see the available sets and policies."
+    if isinstance(exc, EngineError):
+        return f"{exc}"
+    return None
+
+
+def tool_errors(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Decorate a tool so that expected failures become ``isError`` results with our message, and unexpected ones
+    are logged and replaced by a safe message. The signature (and so the input schema) is kept."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except ToolError:
+                raise
+            except Exception as exc:
+                message = describe_expected(exc)
+                if message is not None:
+                    log.info("tool %s: %s", name, message.splitlines()[0] if message else "")
+                    raise ToolError(message) from None
+                log.exception("tool %s failed unexpectedly", name)
+                raise ToolError(
+                    f"internal error in {name} (details are in the server log). Retry once; if it fails again, "
+                    "try narrower arguments or another tool."
+                ) from None
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,104 @@
+"""Tool parameters defined once: name, description and validation travel together in ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+KubeContext = Annotated[
+    str | None,
+    Field(
+        description="kubeconfig context to use. Default: the context selected with switch_context in this session, "
+        "else the kubeconfig's current context. list_contexts shows the names.",
+        min_length=1,
+        max_length=253,
+    ),
+]
+KubeContexts = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=253)]] | None,
+    Field(
+        description="contexts to scan in one call (each reported separately). Default: the session's context.",
+        max_length=20,
+    ),
+]
+NamespaceName = Annotated[
+    str,
+    Field(description="a Kubernetes namespace name", pattern=_DNS_LABEL, min_length=1, max_length=63),
+]
+Namespace = Annotated[
+    str,
+    Field(description="the namespace to scan (must exist in the cluster)", pattern=_DNS_LABEL, min_length=1,
+          max_length=63),
+]
+OptionalNamespace = Annotated[
+    str | None,
+    Field(description="namespace of the object (omit for cluster-scoped kinds)", pattern=_DNS_LABEL, max_length=63),
+]
+Namespaces = Annotated[
+    list[NamespaceName] | None,
+    Field(description="only these namespaces (default: every namespace)", max_length=100),
+]
+ExcludeNamespaces = Annotated[
+    list[NamespaceName] | None,
+    Field(description="namespaces to leave out, e.g. [\"kube-system\"]", max_length=100),
+]
+PolicySets = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+    Field(
+        description="policy sets to check, e.g. [\"pod-security-restricted\"]. Default: the server's default sets "
+        "(list_policy_sets marks them).",
+        max_length=20,
+    ),
+]
+PolicyName = Annotated[
+    str,
+    Field(description="policy name as list_policy_sets shows it, e.g. \"disallow-privilege-escalation\"",
+          min_length=1, max_length=253),
+]
+Limit = Annotated[
+    int | None,
+    Field(description="how many findings to return in this answer (default 20). Use a small value to stay within "
+          "your context budget and `cursor` to get more.", ge=1, le=500),
+]
+Cursor = Annotated[
+    str | None,
+    Field(description="nextCursor from a previous answer of the same tool: returns the next page of that scan "
+          "without scanning again (the other arguments are ignored).", max_length=200),
+]
+IncludePassing = Annotated[
+    bool,
+    Field(description="also list passing and skipped results in the page (default: only fail, warn and error)"),
+]
+YamlText = Annotated[
+    str,
+    Field(description="YAML (one or more documents separated by ---) or JSON", min_length=1, max_length=2_000_000),
+]
+OptionalYaml = Annotated[
+    str | None,
+    Field(description="YAML (one or more documents separated by ---) or JSON", max_length=2_000_000),
+]
+Operation = Annotated[
+    Literal["CREATE", "UPDATE", "DELETE"],
+    Field(description="admission operation to simulate (UPDATE uses old_resources_yaml as the old objects)"),
+]
+Kind = Annotated[
+    str | None,
+    Field(description="kind of the object in the cluster, e.g. \"Deployment\" (or a plural such as "
+          "\"deployments\")", min_length=1, max_length=100),
+]
+ApiVersion = Annotated[
+    str | None,
+    Field(description="apiVersion to disambiguate the kind, e.g. \"apps/v1\" (default: the preferred version)",
+          max_length=200),
+]
+ObjectName = Annotated[
+    str | None,
+    Field(description="name of the object in the cluster", min_length=1, max_length=253),
+]
+ResultFilter = Annotated[
+    list[Literal["pass", "fail", "warn", "error", "skip"]] | None,
+    Field(description="which report results to return (default: fail, warn, error)"),
+]
