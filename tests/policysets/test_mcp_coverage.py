@@ -81,5 +81,5 @@ def test_mapping_matches_the_spec_table() -> None:
     for mcp_set, mapping in MCP_TO_OURS.items():
         row = next(line for line in section.splitlines() if line.startswith(f"| {mcp_set} |"))
         names_cell = row.split("|")[3]
-        names = set(re.findall(r"[a-z][a-z0-9-]+[a-z0-9]", names_cell.split("(")[0]))
+        names = set(re.findall(r"[a-z][a-z0-9-]+[a-z0-9]", re.sub(r"\([^)]*\)", "", names_cell)))
         assert names == set(mapping), f"{mcp_set}: spec lists {sorted(names ^ set(mapping))} differently"

@@ -49,6 +49,12 @@ def parse(source: str) -> Expr:
     return _Parser(source).parse_all()
 
 
+def parse_with_nesting(source: str) -> tuple[Expr, int]:
+    """Parse ``source``; also return how deep sub-expressions nest (parentheses, brackets, arguments; 0 = none)."""
+    parser = _Parser(source)
+    return parser.parse_all(), parser.deepest - 1
+
+
 def balanced(op: str, operands: list[Expr], *, keep_offsets: bool = True) -> Expr:
     """Combine ``operands`` with the associative ``op`` into a balanced tree (order preserved).
 
@@ -73,6 +79,7 @@ class _Parser:
         self.tokens = tokenize(source)
         self.position = 0
         self.nesting = 0
+        self.deepest = 0
 
     # -- token helpers ---------------------------------------------------------------------------------------
 
@@ -117,6 +124,7 @@ class _Parser:
 
     def expression(self) -> Expr:
         self.nesting += 1
+        self.deepest = max(self.deepest, self.nesting)
         if self.nesting > MAX_PARSE_NESTING:
             raise NestingProblem(
                 f"expression nesting exceeds {MAX_PARSE_NESTING} levels", self.token.start
@@ -207,7 +215,7 @@ class _Parser:
                 optional = self.at("?")
                 if optional:
                     self.advance()
-                index = self.nested_expression()
+                index = self.expression()
                 end = self.expect("]").end
                 expr = Index(expr, index, optional, expr.start, end)
             elif self.at("{") and qualified_name(expr) is not None:
@@ -215,17 +223,14 @@ class _Parser:
             else:
                 return expr
 
-    def nested_expression(self) -> Expr:
-        return self.expression()
-
     def call_args(self) -> tuple[tuple[Expr, ...], int]:
         self.expect("(")
         args: list[Expr] = []
         if not self.at(")"):
-            args.append(self.nested_expression())
+            args.append(self.expression())
             while self.at(","):
                 self.advance()
-                args.append(self.nested_expression())
+                args.append(self.expression())
         end = self.expect(")").end
         return tuple(args), end
 
@@ -241,7 +246,7 @@ class _Parser:
                 self.advance()
             name = self.expect_ident()
             self.expect(":")
-            value = self.nested_expression()
+            value = self.expression()
             fields.append(FieldInit(name.text, value, optional, start))
             if not self.at(","):
                 break
@@ -264,7 +269,7 @@ class _Parser:
             return self.identifier(".", token.start)
         if self.at("("):
             self.advance()
-            inner = self.nested_expression()
+            inner = self.expression()
             end = self.expect(")").end
             return replace(inner, start=token.start, end=end)
         if self.at("["):
@@ -290,7 +295,7 @@ class _Parser:
             optional = self.at("?")
             if optional:
                 self.advance()
-            elements.append(ListElement(self.nested_expression(), optional))
+            elements.append(ListElement(self.expression(), optional))
             if not self.at(","):
                 break
             self.advance()
@@ -304,9 +309,9 @@ class _Parser:
             optional = self.at("?")
             if optional:
                 self.advance()
-            key = self.nested_expression()
+            key = self.expression()
             self.expect(":")
-            value = self.nested_expression()
+            value = self.expression()
             entries.append(MapEntry(key, value, optional))
             if not self.at(","):
                 break

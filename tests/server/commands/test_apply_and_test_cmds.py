@@ -81,7 +81,7 @@ def test_apply_reports_bad_inputs_and_keeps_going(files: tuple[Path, Path], caps
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert out["summary"]["fail"] == 1 and code == 0
-    assert any("broken.yaml" in e and "invalid YAML at line 2" in e for e in out["errors"])
+    assert any("broken.yaml" in e and "invalid YAML at line" in e for e in out["errors"])
     assert any("nope.yaml" in e and "cannot read file" in e for e in out["errors"])
     assert "Traceback" not in captured.err
 
