@@ -12,6 +12,7 @@ from typing import Any
 
 from ..cel import Activation, CelEnvironment, CelEvalError, Program
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
+from ..cel.libs.kyverno_authz import is_response
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import index_keys, matches
@@ -20,6 +21,7 @@ from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
 from .model import ValidatingPolicy
 
+PAYLOAD_MODES = ("JSON", "HTTP", "Envoy")
 SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
 CATEGORY_ANNOTATION = "policies.kyverno.io/category"
 SCORED_ANNOTATION = "policies.kyverno.io/scored"
@@ -70,8 +72,13 @@ class CompiledValidatingPolicy:
 
     @property
     def json_mode(self) -> bool:
-        """``evaluation.mode: JSON``: the object is an arbitrary payload, not a Kubernetes resource."""
-        return self.policy.spec.evaluation.mode == "JSON"
+        """``evaluation.mode`` JSON, HTTP or Envoy: the object is a payload, not a Kubernetes resource."""
+        return self.policy.spec.evaluation.mode in PAYLOAD_MODES
+
+    @property
+    def authz_mode(self) -> bool:
+        """HTTP and Envoy modes: validations return authorization responses (or null to defer)."""
+        return self.policy.spec.evaluation.mode in ("HTTP", "Envoy")
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys this policy can match."""
@@ -156,7 +163,29 @@ class CompiledValidatingPolicy:
             return None
         return self._validate(ctx, scope, options)
 
+    def _authorize(self, ctx: AdmissionContext, scope: Scope) -> RuleResult:
+        """HTTP/Envoy modes: the first validation returning a response decides; Allowed passes, Denied fails."""
+        for validation in self.validations:
+            try:
+                verdict = scope.evaluate(validation.program)
+            except CelEvalError as exc:
+                return self._result(ctx, "error", f"error evaluating validation {validation.index}: {exc.message}",
+                                    validation_index=validation.index, expression=validation.program.source)
+            if verdict is None:
+                continue
+            if not is_response(verdict):
+                return self._result(ctx, "error", f"validation {validation.index} must return a response or null",
+                                    validation_index=validation.index, expression=validation.program.source)
+            if verdict["allowed"]:
+                return self._result(ctx, "pass", "")
+            message = verdict.get("reason") or f"denied with status {verdict.get('status')}"
+            return self._result(ctx, "fail", str(message), validation_index=validation.index,
+                                expression=validation.program.source)
+        return self._result(ctx, "pass", "no validation returned a response")
+
     def _validate(self, ctx: AdmissionContext, scope: Scope, options: EvaluationOptions) -> RuleResult:
+        if self.authz_mode:
+            return self._authorize(ctx, scope)
         properties = self._audit_annotations(scope)
         for validation in self.validations:
             try:

@@ -16,6 +16,7 @@ from pykyverno.engine.loader import PolicySet, load_policies
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
+from ..policysets import PolicySetError, load_sets
 from ..scan import ScanReport, ScanRequest, Scanner, source_factories
 
 EXIT_CLEAN = 0
@@ -47,23 +48,15 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-DEFAULT_SETS = ("pod-security-baseline", "pod-security-restricted", "best-practices", "rbac-best-practices")
-_SETS_DIR = Path(__file__).resolve().parent.parent / "policysets"
-
-
-def _load_sets(names: list[str]) -> PolicySet:
-    available = sorted(p.name for p in _SETS_DIR.iterdir() if p.is_dir())
-    unknown = [n for n in names if n not in available]
-    if unknown:
-        raise ValueError(f"unknown policy set(s) {', '.join(unknown)}; available: {', '.join(available)}")
-    return load_policies([_SETS_DIR / n for n in names])
+#: Sets scanned when neither --policy-set nor --policy is given (restricted includes baseline).
+DEFAULT_SETS = ("pod-security-restricted", "best-practices", "rbac-best-practices")
 
 
 def resolve_policies(set_names: list[str], paths: list[str]) -> PolicySet:
     """Load the named bundled sets and policy paths (the default sets when neither is given)."""
     policies = PolicySet()
     if set_names or not paths:
-        policies.extend(_load_sets(set_names or list(DEFAULT_SETS)))
+        policies.extend(load_sets(set_names or list(DEFAULT_SETS)))
     if paths:
         policies.extend(load_policies(paths))
     return policies
@@ -87,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         policies = resolve_policies(args.policy_set, args.policy)
-    except ValueError as exc:
+    except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     request = ScanRequest(

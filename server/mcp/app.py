@@ -67,22 +67,22 @@ class ScanCache:
     def __init__(self, size: int, ttl: float) -> None:
         self.size = max(1, size)
         self.ttl = ttl
-        self._items: OrderedDict[str, tuple[float, str, ScanReport]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, str, ScanReport, list[str]]] = OrderedDict()
         self._lock = threading.Lock()
         self._counter = 0
 
-    def put(self, tool: str, report: ScanReport) -> str:
-        """Store a report; return its id."""
+    def put(self, tool: str, report: ScanReport, policy_sets: list[str]) -> str:
+        """Store a report (and the sets it used); return its id."""
         with self._lock:
             self._counter += 1
             scan_id = f"s{self._counter}-{int(time.time()) % 100000}"
-            self._items[scan_id] = (time.monotonic(), tool, report)
+            self._items[scan_id] = (time.monotonic(), tool, report, list(policy_sets))
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
             return scan_id
 
-    def get(self, scan_id: str, tool: str) -> ScanReport:
-        """The report of ``scan_id``; :class:`ToolInputError` when it expired or belongs to another tool."""
+    def get(self, scan_id: str, tool: str) -> tuple[ScanReport, list[str]]:
+        """The report of ``scan_id`` and its policy sets; :class:`ToolInputError` when it expired or belongs to another tool."""
         with self._lock:
             item = self._items.get(scan_id)
             if item is not None and time.monotonic() - item[0] > self.ttl:
@@ -95,7 +95,7 @@ class ScanCache:
             )
         if item[1] != tool:
             raise ToolInputError(f"this cursor belongs to {item[1]}; pass it to {item[1]}, not {tool}")
-        return item[2]
+        return item[2], item[3]
 
 
 @dataclass
@@ -122,9 +122,9 @@ class AppState:
         return self.registry
 
 
-def build_state(settings: ServerSettings) -> AppState:
+def build_state(settings: ServerSettings, catalog: PolicyCatalog | None = None) -> AppState:
     """Read the kubeconfig (never written) and prepare the policy catalog."""
-    catalog = PolicyCatalog(settings.policy_paths)
+    catalog = catalog or PolicyCatalog(settings.policy_paths)
     registry: ClientRegistry | None = None
     error = ""
     try:
@@ -186,12 +186,12 @@ def resolve_context(ctx: Context, context: str | None) -> str:
     return registry.resolve(context or selected_context(ctx))
 
 
-def make_lifespan(settings: ServerSettings) -> Callable[[MCPServer[AppState]], Any]:
+def make_lifespan(settings: ServerSettings, catalog: PolicyCatalog) -> Callable[[MCPServer[AppState]], Any]:
     """The lifespan: builds :class:`AppState` at startup and closes the cluster clients at shutdown."""
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        state = build_state(settings)
+        state = build_state(settings, catalog)
         if state.registry_error:
             log.warning("cluster tools are unavailable: %s", state.registry_error)
         try:
@@ -212,18 +212,18 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     from .tools import register_tools
 
     settings = settings or ServerSettings()
-    PolicyCatalog(settings.policy_paths)  # fail fast on missing paths
+    catalog = PolicyCatalog(settings.policy_paths)  # fails fast on missing paths; shared by every session
 
     server: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="pykyverno policy governance",
         instructions=INSTRUCTIONS,
         version=_version(),
-        lifespan=make_lifespan(settings),
+        lifespan=make_lifespan(settings, catalog),
         log_level="WARNING",
     )
     register_tools(server)
-    resources.register(server)
+    resources.register(server, catalog)
     prompts.register(server)
     return server
 

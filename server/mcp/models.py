@@ -269,10 +269,12 @@ class LintError(Out):
 
 
 class CostEstimate(Out):
-    """A heuristic cost of one expression (nesting of list macros over unbounded lists)."""
+    """The estimated cost of one expression (the CEL front end's static estimate when it can parse it)."""
 
     path: str
-    estimate: str = Field(description="low, medium or high")
+    cost: int | None = Field(default=None, description="estimated worst-case cost units (null: not estimated)")
+    limit: int | None = Field(default=None, description="the per-expression limit the API server would enforce")
+    level: str = Field(description="low, medium or high (share of the limit, or a heuristic)")
     reason: str
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pykyverno.engine.loader import PolicySet, load_policies
 
 #: The folder holding the bundled sets.

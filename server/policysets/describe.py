@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pykyverno.engine.common.autogen import CONTROLLERS, autogen_variants
 
 from .catalog import find_policy
@@ -66,13 +65,17 @@ class PolicyDescription:
             "remediation": data["remediation"],
             "matches": data["matches"],
             "autogen": data["autogen"],
-            "matchConditions": [{"name": c["message"], "expression": c["expression"]} for c in data["match_conditions"]],
-            "variables": [{"name": c["message"], "expression": c["expression"]} for c in data["variables"]],
+            "matchConditions": [_named(c) for c in data["match_conditions"]],
+            "variables": [_named(c) for c in data["variables"]],
             "checks": data["checks"],
             "validationActions": data["validation_actions"],
             "background": data["background"],
             "path": data["path"],
         }
+
+
+def _named(check: dict[str, str]) -> dict[str, str]:
+    return {"name": check["message"], "expression": check["expression"]}
 
 
 def _words(text: Any) -> str:
@@ -110,6 +113,10 @@ def autogen_kinds(kind: str, spec: dict[str, Any]) -> list[str]:
     return kinds
 
 
+def _named_expressions(items: Any) -> list[Check]:
+    return [Check(str(item.get("name")), _words(item.get("expression"))) for item in items or []]
+
+
 def _checks(kind: str, spec: dict[str, Any]) -> list[Check]:
     if kind.endswith("MutatingPolicy"):
         return [
@@ -145,8 +152,8 @@ def describe_document(data: dict[str, Any], set_name: str = "", path: Path | str
         remediation=_words(annotations.get(REMEDIATION)),
         matches=describe_matches(spec),
         autogen=autogen_kinds(kind, spec),
-        match_conditions=[Check(str(c.get("name")), _words(c.get("expression"))) for c in spec.get("matchConditions") or []],
-        variables=[Check(str(v.get("name")), _words(v.get("expression"))) for v in spec.get("variables") or []],
+        match_conditions=_named_expressions(spec.get("matchConditions")),
+        variables=_named_expressions(spec.get("variables")),
         checks=_checks(kind, spec),
         validation_actions=[str(a) for a in spec.get("validationActions") or []],
         background=bool((evaluation.get("background") or {}).get("enabled", True)),

@@ -203,7 +203,8 @@ def run_test(test: TestFile) -> TestRun:
     run.issues.extend(str(issue) for issue in policies.issues)
     _load_exceptions(test.paths("exceptions"), policies, run.issues)
     resources = _load_resources(test.paths("resources"), run.issues)
-    payloads = _load_resources(test.paths("jsonPayloads") + test.paths("jsonPayload"), run.issues)
+    payload_keys = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
+    payloads = _load_resources([p for key in payload_keys for p in test.paths(key)], run.issues)
     try:
         inputs = build_inputs(test, resources)
         run.issues.extend(inputs.issues)

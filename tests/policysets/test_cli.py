@@ -6,7 +6,6 @@ import json
 
 import pytest
 import yaml
-
 from pykyverno.server.cli import main
 
 

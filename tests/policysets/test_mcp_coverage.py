@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from pykyverno.server.policysets import policy_locations, resolve_set
 
 SPEC = Path(os.environ.get("PYKYVERNO_SPEC", "/work/shared/spec")) / "mcp-and-clients.md"

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from pykyverno.server.policysets import describe_policy, policy_locations
 
 from .harness import CASES, Case, evaluate, load_case_file
 
-VALIDATING = sorted(name for name, loc in policy_locations().items() if describe_policy(name).kind == "ValidatingPolicy")
+VALIDATING = sorted(name for name in policy_locations() if describe_policy(name).kind == "ValidatingPolicy")
 
 
 def _cases() -> list[Case]:

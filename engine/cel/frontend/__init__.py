@@ -1,11 +1,130 @@
-"""CEL front end: source-level preparation before cel-cpp compiles an expression.
+"""CEL front end: our own parser and rewrites, run on every expression before cel-cpp compiles it.
 
-(Passthrough until the parser lands: it is replaced by the AST front end.)
+:func:`prepare` parses the expression and
+
+1. rewrites what cel-cpp lacks (``Object{...}`` / ``JSONPatch{...}`` construction, ``transformMap`` /
+   ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite`;
+2. regroups long ``+`` / ``*`` chains, then refuses, with a clear message, an expression deeper than cel-cpp's
+   parser limits -- see :mod:`.depth`;
+3. refuses an expression whose estimated cost exceeds the limit, as the API server does -- see :mod:`.cost`.
+
+An expression that needs none of this comes back unchanged (so cel-cpp's error positions stay exact). If our parser
+cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, so cel-cpp's own message shows.
 """
 
 from __future__ import annotations
 
+from ..errors import CelCompileError, CelCostError
+from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
+from .cost import estimate_cost as estimate_ast_cost
+from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
+from .lexer import tokenize
+from .nodes import Expr
+from .parser import MAX_PARSE_NESTING, NestingProblem, parse, parse_with_nesting
+from .printer import to_source
+from .rewrite import rewrite
+from .source import SyntaxProblem, caret_message
 
-def prepare(source: str, path: str = "") -> str:
-    """Return the source cel-cpp should compile."""
-    return source
+#: Identifiers whose presence means the expression cannot compile without our rewrites.
+_REWRITE_IDENTIFIERS = frozenset({"Object", "JSONPatch", "transformMap", "transformMapEntry"})
+
+
+def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST_MODEL) -> str:
+    """Return the CEL text cel-cpp should compile for ``source``.
+
+    Raises :class:`CelCompileError` (syntax the rewrites need, or cel-cpp's depth limits) and :class:`CelCostError`
+    (estimated cost above ``cost_model.limit``), both carrying ``expression=source`` and ``path``.
+    """
+    try:
+        tree, nesting = parse_with_nesting(source)
+    except NestingProblem as problem:
+        raise _depth_error(source, path, problem.offset, f"{problem.message}; the limit is {MAX_NESTING}") from None
+    except SyntaxProblem as problem:
+        if _needs_rewrite(source):
+            raise CelCompileError(caret_message(source, problem.offset, problem.message),
+                                  expression=source, path=path) from None
+        return source
+    except RecursionError:
+        raise _depth_error(source, path, 0, _too_deep(MAX_PARSE_NESTING)) from None
+    try:
+        return _prepare_tree(source, path, tree, nesting, cost_model)
+    except SyntaxProblem as problem:
+        raise CelCompileError(caret_message(source, problem.offset, problem.message),
+                              expression=source, path=path) from None
+    except RecursionError:
+        raise _depth_error(source, path, 0, _too_deep(expression_depth(tree))) from None
+
+
+def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> int:
+    """Estimated cost of ``source`` after the front end's rewrites (raise :class:`CelCompileError` if unparsable)."""
+    try:
+        tree = rewrite(parse(source))
+    except SyntaxProblem as problem:
+        raise CelCompileError(caret_message(source, problem.offset, problem.message), expression=source) from None
+    return estimate_ast_cost(tree, cost_model)
+
+
+def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel) -> str:
+    # Regroup long chains before rewriting (the rewrites recurse) and again after (they may add levels).
+    rewritten = rebalance(tree) if expression_depth(tree) > MAX_EXPRESSION_DEPTH else tree
+    rewritten = rewrite(rewritten)
+    if expression_depth(rewritten) > MAX_EXPRESSION_DEPTH:
+        rewritten = rebalance(rewritten)
+    depth = expression_depth(rewritten)
+    if depth > MAX_EXPRESSION_DEPTH:
+        where = deepest_node(rewritten).start
+        raise _depth_error(source, path, max(where, 0), _too_deep(depth))
+    cost = estimate_ast_cost(rewritten, cost_model)
+    if cost > cost_model.limit:
+        factor = cost / cost_model.limit
+        raise CelCostError(
+            caret_message(
+                source, 0,
+                f"estimated expression cost {cost} exceeds the budget of {cost_model.limit} by a factor of"
+                f" {factor:.1f}x (try simplifying the expression: comprehensions over lists multiply the cost of"
+                f" their body, and lists of unknown size count as {cost_model.unknown_list_size} elements)",
+            ),
+            expression=source, path=path,
+        )
+    prepared = source if rewritten is tree else to_source(rewritten, source)
+    if prepared is not source:
+        _, nesting = parse_with_nesting(prepared)
+    if nesting > MAX_NESTING:
+        raise _depth_error(
+            source, path, 0,
+            f"parentheses, brackets and call arguments nest {nesting} levels deep; the CEL runtime's limit is"
+            f" {MAX_NESTING}",
+        )
+    return prepared
+
+
+def _needs_rewrite(source: str) -> bool:
+    """True if ``source`` names something only the front end can make compile (tokens, not string contents)."""
+    try:
+        tokens = tokenize(source)
+    except SyntaxProblem:
+        return False
+    return any(token.kind == "IDENT" and token.text in _REWRITE_IDENTIFIERS for token in tokens)
+
+
+def _too_deep(depth: int) -> str:
+    return (
+        f"expression is nested {depth} levels deep; the CEL runtime's limit is {MAX_EXPRESSION_DEPTH}"
+        " (long selection or call chains cannot be regrouped: split the expression with variables)"
+    )
+
+
+def _depth_error(source: str, path: str, offset: int, message: str) -> CelCompileError:
+    return CelCompileError(caret_message(source, offset, message), expression=source, path=path)
+
+
+__all__ = [
+    "DEFAULT_COST_LIMIT",
+    "DEFAULT_COST_MODEL",
+    "DEFAULT_POLICY_COST_LIMIT",
+    "MAX_EXPRESSION_DEPTH",
+    "MAX_NESTING",
+    "CostModel",
+    "estimate_cost",
+    "prepare",
+]

@@ -42,6 +42,8 @@ REGEX_LENGTH_FACTOR = 0.25
 LIST_CREATE_COST = 10
 MAP_CREATE_COST = 30
 MESSAGE_CREATE_COST = 40
+#: Per element of a comprehension: the loop condition, the accumulator update and reading the variable.
+_ITERATION_COST = 3
 
 #: Macros that iterate over their receiver: name -> whether the result is a list built per element.
 _COMPREHENSIONS = {
@@ -69,7 +71,7 @@ _LIST_TRAVERSALS = frozenset({
 class CostModel:
     """Sizes assumed where the expression does not show them, and the limit an expression must stay under."""
 
-    unknown_list_size: int = 100
+    unknown_list_size: int = 25
     unknown_string_size: int = 64
     limit: int = DEFAULT_COST_LIMIT
 
@@ -200,7 +202,7 @@ class _Estimator:
             inner[variable.name] = _Estimate(1)
         body = sum(self.estimate(arg, inner).cost for arg in node.args[variable_count:])
         builds_list = _COMPREHENSIONS[node.function]
-        per_element = body + 1 + (1 if builds_list else 0)
+        per_element = body + _ITERATION_COST + (1 if builds_list else 0)
         if node.function == "sortBy":
             per_element *= max(1, math.ceil(math.log2(max(count, 2))))
         result_size = count if builds_list else None

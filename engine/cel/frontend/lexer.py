@@ -23,20 +23,20 @@ class Token:
     end: int
 
 
-# Longest operators first so that "<=" wins over "<".
-_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%", "?", ":", ".", ",",
-              "(", ")", "[", "]", "{", "}")
+_TOKEN = re.compile(
+    "|".join((
+        r"(?P<space>(?:[ \t\r\n\f]+|//[^\n]*)+)",
+        r"(?P<quote>(?:[rR][bB]?|[bB][rR]?)?(?:'''|" + '"""' + r"""|'|"))""",
+        r"(?P<hex>0[xX][0-9a-fA-F]+(?P<hexu>[uU])?)",
+        r"(?P<double>[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
+        r"(?P<int>[0-9]+(?P<intu>[uU])?)",
+        r"(?P<ident>[_a-zA-Z][_a-zA-Z0-9]*|`[^`\n]*`)",
+        r"(?P<op>==|!=|<=|>=|&&|\|\||[<>!+\-*/%?:.,()\[\]{}])",
+    ))
+)
 
-_WHITESPACE = re.compile(r"(?:[ \t\r\n\f]+|//[^\n]*)+")
-_IDENT = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_BACKQUOTED = re.compile(r"`[^`\n]*`")
-_HEX_INT = re.compile(r"0[xX][0-9a-fA-F]+([uU])?")
-_DOUBLE = re.compile(r"(?:[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|\.[0-9]+(?:[eE][+-]?[0-9]+)?)")
-_DEC_INT = re.compile(r"[0-9]+([uU])?")
-_STRING_PREFIX = re.compile(r"(?:[rR][bB]?|[bB][rR]?)?(?=['\"])")
-
-#: Token kinds after which a "." starts a member selection rather than a ".5" double literal.
-_ENDS_OPERAND = frozenset({"INT", "UINT", "DOUBLE", "STRING", "BYTES", "IDENT"})
+#: Token kinds (and closing brackets) after which "." selects a member rather than starting a ".5" literal.
+_ENDS_OPERAND = frozenset({"INT", "UINT", "DOUBLE", "STRING", "BYTES", "IDENT", ")", "]", "}"})
 
 
 def _string_end(source: str, start: int, quote: str, raw: bool) -> int:
@@ -61,58 +61,39 @@ def tokenize(source: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
     length = len(source)
-    while True:
-        skipped = _WHITESPACE.match(source, position)
-        if skipped:
-            position = skipped.end()
-        if position >= length:
-            tokens.append(Token("EOF", "", length, length))
-            return tokens
-        token = _next_token(source, position, tokens[-1].kind if tokens else "")
+    previous = ""
+    while position < length:
+        match = _TOKEN.match(source, position)
+        if match is None:
+            raise SyntaxProblem(f"token recognition error at: '{source[position]}'", position)
+        group = match.lastgroup
+        end = match.end()
+        if group == "space":
+            position = end
+            continue
+        if group == "quote":
+            token = _string_token(source, position, match)
+        elif group == "double" and source[position] == "." and previous in _ENDS_OPERAND:
+            token = Token("OP", ".", position, position + 1)
+        elif group == "hex":
+            token = Token("UINT" if match.group("hexu") else "INT", match.group(), position, end)
+        elif group == "int":
+            token = Token("UINT" if match.group("intu") else "INT", match.group(), position, end)
+        else:
+            kind = {"double": "DOUBLE", "ident": "IDENT", "op": "OP"}[str(group)]
+            token = Token(kind, match.group(), position, end)
         tokens.append(token)
+        previous = token.kind if token.kind != "OP" else token.text
         position = token.end
+    tokens.append(Token("EOF", "", length, length))
+    return tokens
 
 
-def _next_token(source: str, position: int, previous_kind: str) -> Token:
-    """The token starting at ``position``."""
-    char = source[position]
-    prefix = _STRING_PREFIX.match(source, position)
-    if prefix is not None:
-        return _string_token(source, position, prefix.end())
-    if char.isdigit() or (char == "." and previous_kind not in _ENDS_OPERAND and source[position + 1: position + 2].isdigit()):
-        return _number_token(source, position)
-    ident = _IDENT.match(source, position)
-    if ident:
-        return Token("IDENT", ident.group(), position, ident.end())
-    quoted = _BACKQUOTED.match(source, position)
-    if quoted:
-        return Token("IDENT", quoted.group(), position, quoted.end())
-    for operator in _OPERATORS:
-        if source.startswith(operator, position):
-            return Token("OP", operator, position, position + len(operator))
-    raise SyntaxProblem(f"token recognition error at: '{char}'", position)
-
-
-def _string_token(source: str, position: int, quote_start: int) -> Token:
-    """A string or bytes literal whose prefix letters end at ``quote_start``."""
-    prefix = source[position:quote_start].lower()
-    quote_char = source[quote_start]
-    quote = quote_char * 3 if source.startswith(quote_char * 3, quote_start) else quote_char
-    end = _string_end(source, quote_start + len(quote), quote, raw="r" in prefix)
+def _string_token(source: str, position: int, match: re.Match[str]) -> Token:
+    """A string or bytes literal; ``match`` covers its prefix letters and opening quote."""
+    opening = match.group("quote")
+    quote = opening.lstrip("rRbB")
+    prefix = opening[: len(opening) - len(quote)].lower()
+    end = _string_end(source, match.end(), quote, raw="r" in prefix)
     kind = "BYTES" if "b" in prefix else "STRING"
     return Token(kind, source[position:end], position, end)
-
-
-def _number_token(source: str, position: int) -> Token:
-    """An int, uint or double literal."""
-    hex_match = _HEX_INT.match(source, position)
-    if hex_match:
-        kind = "UINT" if hex_match.group(1) else "INT"
-        return Token(kind, hex_match.group(), position, hex_match.end())
-    double = _DOUBLE.match(source, position)
-    if double:
-        return Token("DOUBLE", double.group(), position, double.end())
-    integer = _DEC_INT.match(source, position)
-    assert integer is not None  # the caller saw a digit
-    kind = "UINT" if integer.group(1) else "INT"
-    return Token(kind, integer.group(), position, integer.end())

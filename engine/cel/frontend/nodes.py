@@ -6,8 +6,8 @@ whose subtree is unchanged straight from the source text, and prints synthetic o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeAlias
 
 #: Literal kinds, as :attr:`Literal.kind` holds them.

@@ -33,7 +33,7 @@ from .nodes import (
 from .source import SyntaxProblem
 
 #: Nesting of parenthesised / bracketed sub-expressions beyond which parsing stops (cel-cpp's limit is 32).
-MAX_PARSE_NESTING = 100
+MAX_PARSE_NESTING = 64
 
 _RELATIONS = frozenset({"<", "<=", ">=", ">", "==", "!=", "in"})
 _LITERAL_TOKENS = {"INT": "int", "UINT": "uint", "DOUBLE": "double", "STRING": "string", "BYTES": "bytes"}
@@ -183,9 +183,9 @@ class _Parser:
             self.advance()
             count += 1
         if op_token.text == "-" and self.token.kind in ("INT", "DOUBLE"):
+            minus_start = self.tokens[self.position - 1].start
             literal = self.advance()
-            operand: Expr = Literal(_LITERAL_TOKENS[literal.kind], "-" + literal.text, self.tokens[self.position - 2].start,
-                                    literal.end)
+            operand: Expr = Literal(_LITERAL_TOKENS[literal.kind], "-" + literal.text, minus_start, literal.end)
             count -= 1
             operand = self.postfix(operand)
         else:

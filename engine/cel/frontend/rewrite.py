@@ -5,6 +5,8 @@
 * ``m.transformMap(k, v, [filter,] expr)`` -> ``pykyverno.pairsToMap(m.transformList(k, v, [filter,] [k, expr]))``
   and ``m.transformMapEntry(k, v, [filter,] entry)`` -> ``pykyverno.mergeEntries(m.transformList(...))``: cel-cpp
   compiles these macros but has no runtime ``cel.@mapInsert``. The helpers live in ``libs/frontend_helpers.py``.
+* ``c ? {...} : null`` (and ``c ? f(x) : null``): cel-go accepts ``null`` opposite a message (``JSONPatch{...}``,
+  Kyverno's typed results), cel-cpp rejects it opposite a map: the non-null branch is wrapped in ``dyn(...)``.
 * Comparisons between operands of statically different numeric types (``1 < 1.5``, ``size(x) == 2.0``), which
   Kubernetes allows (CrossTypeNumericComparisons) and cel-cpp's checker rejects: the literal side (else the right
   side) is wrapped in ``dyn(...)``, deferring to the runtime's heterogeneous numeric comparison.
@@ -53,10 +55,6 @@ def is_map_constructed(type_name: str) -> bool:
     return type_name.lstrip(".").split(".")[0] in MAP_CONSTRUCTED_TYPES
 
 
-def needs_rewrite_hint(source: str) -> bool:
-    """Cheap textual test: could ``source`` contain something only the front end can make cel-cpp accept?"""
-    return any(word in source for word in ("Object", "JSONPatch", "transformMap"))
-
 
 def rewrite(node: Expr) -> Expr:
     """Apply every rewrite, bottom-up. Returns ``node`` itself when nothing changed."""
@@ -99,6 +97,8 @@ class _Rewriter:
             return self.transform_map(rebuilt, node)
         if isinstance(rebuilt, Binary) and rebuilt.op in _COMPARISONS:
             return self.cross_numeric(rebuilt)
+        if isinstance(rebuilt, Ternary):
+            return self.null_branch(rebuilt)
         return rebuilt
 
     def transform_map(self, call: Call, original: Expr) -> Expr:
@@ -125,3 +125,25 @@ class _Rewriter:
         if isinstance(node.left, Literal) and not isinstance(node.right, Literal):
             return Binary(node.op, Call(None, "dyn", (node.left,)), node.right)
         return Binary(node.op, node.left, Call(None, "dyn", (node.right,)))
+
+    def null_branch(self, node: Ternary) -> Expr:
+        """``c ? X : null`` with X a map/list literal or a call -> ``c ? dyn(X) : null`` (and mirrored)."""
+        then_null, otherwise_null = _is_null(node.then), _is_null(node.otherwise)
+        if then_null == otherwise_null:
+            return node
+        if otherwise_null and _needs_dyn(node.then):
+            return Ternary(node.condition, Call(None, "dyn", (node.then,)), node.otherwise)
+        if then_null and _needs_dyn(node.otherwise):
+            return Ternary(node.condition, node.then, Call(None, "dyn", (node.otherwise,)))
+        return node
+
+
+def _is_null(node: Expr) -> bool:
+    return isinstance(node, Literal) and node.kind == "null"
+
+
+def _needs_dyn(node: Expr) -> bool:
+    """A branch whose static type cel-cpp knows (a literal aggregate or a call result), unless already ``dyn()``."""
+    if isinstance(node, Call):
+        return not (node.target is None and node.function == "dyn")
+    return isinstance(node, MapExpr | ListExpr)

@@ -80,7 +80,7 @@ OptionalYaml = Annotated[
     str | None,
     Field(description="YAML (one or more documents separated by ---) or JSON", max_length=2_000_000),
 ]
-Operation = Annotated[
+OperationParam = Annotated[
     Literal["CREATE", "UPDATE", "DELETE"],
     Field(description="admission operation to simulate (UPDATE uses old_resources_yaml as the old objects)"),
 ]

@@ -1,0 +1,9 @@
+"""pykyverno's MCP server: policy tools for AI agents over stdio and streamable HTTP.
+
+Build it with :func:`build_server` (tools, resources and prompts registered; state in a typed lifespan) and run it
+with :mod:`.transport` (``pykyverno serve``).
+"""
+
+from .app import AppState, ServerSettings, build_server
+
+__all__ = ["AppState", "ServerSettings", "build_server"]

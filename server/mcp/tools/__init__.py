@@ -1,0 +1,36 @@
+"""The MCP tools, one module per toolset. Every tool is read-only; none writes to a cluster.
+
+Each tool returns a ``CallToolResult`` whose structured content is a pydantic model (declared as its output schema)
+and whose text is compact markdown for the model to read.
+"""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+
+from ..models import Out
+
+#: Tools that read only the server's own data (policies, YAML the agent sends).
+LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+#: Tools that read from Kubernetes clusters (external systems whose state changes between calls).
+CLUSTER = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+
+
+def respond(model: Out, markdown: str) -> CallToolResult:
+    """A tool answer: markdown text plus the model as structured content."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=markdown)],
+        structured_content=model.model_dump(mode="json", by_alias=True),
+    )
+
+
+def register_tools(server: MCPServer[object]) -> None:
+    """Register every toolset on ``server``."""
+    from . import contexts, policies, reports, scan
+
+    for module in (contexts, scan, policies, reports):
+        module.register(server)
+
+
+__all__ = ["CLUSTER", "LOCAL", "register_tools", "respond"]

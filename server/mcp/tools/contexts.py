@@ -1,0 +1,65 @@
+"""Toolset ``contexts``: which clusters the server can reach, and the session's default context."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from .. import render
+from ..app import resolve_context, select_context, selected_context, session_store, state_of
+from ..errors import tool_errors
+from ..models import ContextList, ContextModel, SwitchResult
+from . import LOCAL, respond
+
+
+@tool_errors("list_contexts")
+async def list_contexts(ctx: Context) -> Annotated[CallToolResult, ContextList]:
+    """List the Kubernetes contexts this server can use (from its kubeconfig, plus in-cluster when running in a
+    pod): name, API server URL, user, default namespace, the kubeconfig's current context and the one selected for
+    this session. Call it first when the user names a cluster, or before scanning several clusters. Never returns
+    credentials."""
+    state = state_of(ctx)
+    registry = state.require_registry()
+    infos = registry.contexts()
+    selected = selected_context(ctx)
+    current = registry.kubeconfig.current_context
+    models = [ContextModel(name=c.name, cluster=c.cluster, server=c.server, user=c.user, namespace=c.namespace,
+                           current=c.current, selected=c.name == (selected or current), source=c.source)
+              for c in infos]
+    answer = ContextList(contexts=models, selected=selected or (current if current in registry.available() else None),
+                         current=current, session_scoped=session_store(ctx) is not None)
+    return respond(answer, render.contexts(answer))
+
+
+@tool_errors("switch_context")
+async def switch_context(
+    context: Annotated[str, Field(description="context name from list_contexts", min_length=1, max_length=253)],
+    ctx: Context,
+) -> Annotated[CallToolResult, SwitchResult]:
+    """Select the default context for the rest of this MCP session (other tools still accept `context` to
+    override it per call). Only this session is affected: the kubeconfig file is never modified and other clients
+    of the server keep their own selection."""
+    state = state_of(ctx)
+    registry = state.require_registry()
+    name = registry.resolve(context)
+    previous = selected_context(ctx)
+    remembered = select_context(ctx, name)
+    info = registry.kubeconfig.info(name)
+    note = "" if remembered else (
+        "This connection is stateless (MCP 2026-07-28 over HTTP), so nothing was remembered: pass "
+        f"context=\"{name}\" to each tool.")
+    answer = SwitchResult(context=name, previous=previous, server=info.server if info else "", remembered=remembered,
+                          note=note)
+    return respond(answer, render.switched(answer))
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the toolset."""
+    server.tool(title="List Kubernetes contexts", annotations=LOCAL)(list_contexts)
+    server.tool(title="Select the session's context", annotations=LOCAL)(switch_context)
+
+
+__all__ = ["list_contexts", "register", "resolve_context", "switch_context"]
