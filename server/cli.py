@@ -7,14 +7,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .commands import apply_cmd, policies_cmd, scan_cmd, test_cmd
+from .commands import apply_cmd, policies_cmd, scan_cmd, serve_cmd, test_cmd
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_ERRORS = 3
 
-_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd)
+_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -82,7 +82,10 @@ class ScanCache:
             return scan_id
 
     def get(self, scan_id: str, tool: str) -> tuple[ScanReport, list[str]]:
-        """The report of ``scan_id`` and its policy sets; :class:`ToolInputError` when it expired or belongs to another tool."""
+        """The report of ``scan_id`` and its policy sets.
+
+        :raises ToolInputError: when it expired or belongs to another tool.
+        """
         with self._lock:
             item = self._items.get(scan_id)
             if item is not None and time.monotonic() - item[0] > self.ttl:
@@ -113,7 +116,7 @@ class AppState:
 
     def require_registry(self) -> ClientRegistry:
         """The registry, or a :class:`ToolInputError` saying how to configure cluster access."""
-        if self.registry is None:
+        if self.registry is None or not self.registry.kubeconfig.names():
             raise ToolInputError(
                 f"no cluster access is configured ({self.registry_error or 'no kubeconfig found'}). Restart the "
                 "server with --kubeconfig or KUBECONFIG, or use the offline tools (evaluate_policy, lint_policy, "

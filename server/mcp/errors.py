@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
-
 from pykyverno.engine.errors import EngineError
 
 from ..kube.errors import (
@@ -45,7 +44,8 @@ def _kube_hint(exc: KubeError) -> str:
     if isinstance(exc, KubeconfigError):
         return "Fix the kubeconfig the server was started with (--kubeconfig or KUBECONFIG), or use another context."
     if isinstance(exc, Forbidden):
-        return "The context's credentials lack RBAC permission for this read; ask for read access or use another context."
+        return ("The context's credentials lack RBAC permission for this read; ask for read access or use another "
+                "context.")
     if isinstance(exc, Unauthorized):
         return "The credentials of this context were rejected; refresh them (for example log in again) and retry."
     if isinstance(exc, NotFound):

@@ -103,7 +103,7 @@ def find_chains(source: str) -> list[Chain]:
     chains: list[Chain] = []
     for m in _IDENT.finditer(masked):
         start = m.start()
-        before = masked[:start].rstrip()
+        before = masked[:start].rstrip().removesuffix("?").rstrip()
         if before.endswith(".") or (start > 0 and (masked[start - 1].isalnum() or masked[start - 1] in "_'\"")):
             continue
         i = m.end()
@@ -230,14 +230,15 @@ class _Analyzer:
                     value = not value
                 self.result.requirements.extend(Requirement(p, value) for p in patterns)
             for p in patterns:
-                if len(p) >= 3 and p[-3] == "metadata" and p[-2] in ("labels", "annotations") and isinstance(p[-1], str):
+                if len(p) >= 3 and p[-3] == "metadata" and p[-2] in ("labels", "annotations") \
+                        and isinstance(p[-1], str):
                     self.result.requirements.append(Requirement(p, None, present_only=True))
         for m in re.finditer(r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s+in\s+", source):
             after = m.end()
-            chain = next((c for c in chains if c.start == after), None)
-            if chain is None:
+            target = next((c for c in chains if c.start == after), None)
+            if target is None:
                 continue
-            for p in self._resolve(chain, bindings):
+            for p in self._resolve(target, bindings):
                 if len(p) >= 2 and p[-2] == "metadata" and p[-1] in ("labels", "annotations"):
                     self.result.requirements.append(Requirement((*p, _unquote(m.group(1))), None, present_only=True))
 
@@ -341,15 +342,24 @@ def _nested(rest: tuple[Segment, ...], value: Any) -> Any:
 
 def patch_for(obj: dict[str, Any], requirements: list[Requirement]) -> list[dict[str, Any]]:
     """JSON patch operations that make ``obj`` meet the requirements (only where it does not already)."""
-    ops: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    ops: dict[str, dict[str, Any]] = {}
     for req in requirements:
         target = PLACEHOLDER if req.present_only else req.value
         for op in _ops(obj, req.pattern, target, req.present_only):
-            if op["path"] not in seen:
-                seen.add(op["path"])
-                ops.append(op)
-    return ops
+            known = ops.get(op["path"])
+            if known is None:
+                ops[op["path"]] = op
+            elif isinstance(known.get("value"), dict) and isinstance(op.get("value"), dict):
+                known["value"] = _merge(known["value"], op["value"])
+    return list(ops.values())
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = _merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) else \
+            out.get(key, value)
+    return out
 
 
 def _ops(obj: Any, pattern: Pattern, value: Any, present_only: bool) -> Iterator[dict[str, Any]]:

@@ -113,11 +113,11 @@ def estimate_cost(path: str, expression: str) -> CostEstimate:
         if callable(estimator):
             cost = int(estimator(expression))
             share = cost / limit if limit else 0.0
-            level = "high" if share >= 0.25 else "medium" if share >= 0.01 else "low"
+            grade = "high" if share >= 0.25 else "medium" if share >= 0.01 else "low"
             reason = f"static estimate: {share:.2%} of the limit" if limit else "static estimate"
             if limit and cost > limit:
                 reason = f"over the limit ({cost / limit:.1f}x): the API server would reject this expression"
-            return CostEstimate(path=path, cost=cost, limit=limit, level=level, reason=reason)
+            return CostEstimate(path=path, cost=cost, limit=limit, level=grade, reason=reason)
     except Exception:  # the estimator is optional and refuses unparsable expressions
         pass
     depth = macro_depth(expression)

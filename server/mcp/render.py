@@ -71,7 +71,8 @@ def description(d: PolicyDescription) -> str:
     """describe_policy."""
     lines = [f"## {d.name} — {d.title or d.kind}",
              f"Kind: {d.kind}; set: {d.set or '-'}; severity: {d.severity or 'unset'}; category: {d.category or '-'}; "
-             f"actions: {', '.join(d.validation_actions) or 'default'}; background scans: {'yes' if d.background else 'no'}"]
+             f"actions: {', '.join(d.validation_actions) or 'default'}; "
+             f"background scans: {'yes' if d.background else 'no'}"]
     if d.description:
         lines.append(f"\n{d.description}")
     lines.append("\nMatches: " + ("; ".join(d.matches) or "nothing declared"))
@@ -79,7 +80,8 @@ def description(d: PolicyDescription) -> str:
         lines.append("Also checks (autogen): " + ", ".join(d.autogen))
     if d.checks:
         lines.append("\nChecks:")
-        lines.extend(f"{i}. {c.message or '(no message)'} — `{_short(c.expression, 200)}`" for i, c in enumerate(d.checks))
+        lines.extend(f"{i}. {c.message or '(no message)'} — `{_short(c.expression, 200)}`"
+                     for i, c in enumerate(d.checks))
     if d.remediation:
         lines.append(f"\nHow to fix: {d.remediation}")
     if d.load_problems:
@@ -190,8 +192,8 @@ def lint(r: LintResult) -> str:
         for e in r.errors[:30]:
             where = f"{e.path}" + (f" at {e.line}:{e.column}" if e.line is not None else "")
             who = f"doc {e.document} {e.kind} {e.policy}".strip()
-            lines.append(f"- {who}: {where}: {e.message}" + (f"\n  ```\n  {e.snippet.replace(chr(10), chr(10) + '  ')}\n  ```"
-                                                              if e.snippet else ""))
+            snippet = e.snippet.replace("\n", "\n  ")
+            lines.append(f"- {who}: {where}: {e.message}" + (f"\n  ```\n  {snippet}\n  ```" if e.snippet else ""))
         parts.append("Errors:\n" + "\n".join(lines))
     costly = [c for c in r.costs if c.level != "low"]
     if costly:

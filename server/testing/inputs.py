@@ -31,6 +31,8 @@ class TestInputs:
     global_values: dict[str, Any] = field(default_factory=dict)
     #: (policy, resource name) -> values such as ``request.operation``.
     resource_values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: Subresource kinds (e.g. ``Binding``) -> (parent plural, subresource), from Values ``subresources``.
+    subresources: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Problems met while reading the inputs (the run goes on without the broken part).
     issues: list[str] = field(default_factory=list)
 
@@ -61,6 +63,12 @@ def parse_values(data: dict[str, Any], inputs: TestInputs) -> None:
         ns = inputs.namespaces.setdefault(name, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         ns.setdefault("metadata", {}).setdefault("labels", {}).update(selector.get("labels") or {})
     inputs.global_values.update(data.get("globalValues") or {})
+    for entry in data.get("subresources") or []:
+        parent = entry.get("parentResource") or {}
+        sub = entry.get("subresource") or {}
+        parent_plural, _, name = str(sub.get("name") or "").partition("/")
+        if sub.get("kind") and name:
+            inputs.subresources[str(sub["kind"])] = (str(parent.get("name") or parent_plural), name)
     for policy in data.get("policies") or []:
         for resource in policy.get("resources") or []:
             key = (str(policy.get("name") or ""), str(resource.get("name") or ""))

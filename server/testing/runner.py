@@ -106,6 +106,9 @@ class _Evaluator:
             user_info=self.inputs.user_info,
             namespace_object=self.inputs.namespace_object(namespace) if namespace else None,
         )
+        subresource = self.inputs.subresources.get(str(obj.get("kind") or ""))
+        if subresource is not None:
+            ctx.plural, ctx.subresource = subresource
         if operation == "DELETE":
             ctx.old_object = obj
         elif operation == "UPDATE":

@@ -1,17 +1,14 @@
 """Rewrite known_failures.py from the current engine: ``python -m tests.conformance.regenerate_known_failures``.
 
-Reasons are the runner's own explanation of each mismatch; edit a reason by hand when you know the missing feature
-better than the runner does (the tool keeps hand-written reasons of entries that still fail).
+Reasons are the runner's own explanation of each mismatch, so they always describe the current behaviour.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from pprint import pformat
 
 from ._suite import find_suite, run_suite
-from .known_failures import KNOWN_FAILURES
 
 HEADER = '''"""Conformance pairs pykyverno does not yet agree with Kyverno on, by stable case id, with the reason.
 
@@ -31,10 +28,11 @@ def main() -> int:
     failing = {}
     for case in run_suite(Path(root)):
         if not case.outcome.passed:
-            reason = KNOWN_FAILURES.get(case.id) or " ".join(case.outcome.reason.split())[:300]
+            reason = " ".join(case.outcome.reason.split())[:300]
             failing[case.id] = reason or f"expected {case.outcome.expected}, got {case.outcome.actual}"
     target = Path(__file__).with_name("known_failures.py")
-    target.write_text(HEADER + pformat(dict(sorted(failing.items())), width=118, sort_dicts=False) + "\n")
+    lines = [f"    {case_id!r}: {reason!r}," for case_id, reason in sorted(failing.items())]
+    target.write_text(HEADER + "{\n" + "\n".join(lines) + ("\n" if lines else "") + "}\n")
     print(f"{len(failing)} known failures written to {target}")
     return 0
 

@@ -32,6 +32,21 @@ from .nodes import (
     Unary,
 )
 
+
+def _is_null_guard(node: Ternary) -> bool:
+    condition, then = node.condition, node.then
+    return (
+        isinstance(condition, Binary)
+        and condition.op == "=="
+        and isinstance(condition.right, Literal)
+        and condition.right.kind == "null"
+        and isinstance(then, Call)
+        and then.function == "none"
+        and isinstance(then.target, Ident)
+        and then.target.name == "optional"
+    )
+
+
 #: Kubernetes' per-expression cost limit (``PerCallLimit`` in k8s.io/apiserver/pkg/apis/cel/config.go).
 DEFAULT_COST_LIMIT = 1_000_000
 #: Kubernetes' cost budget for all expressions of one policy evaluation (``RuntimeCELCostBudget``).
@@ -47,24 +62,82 @@ _ITERATION_COST = 3
 
 #: Macros that iterate over their receiver: name -> whether the result is a list built per element.
 _COMPREHENSIONS = {
-    "all": False, "exists": False, "exists_one": False, "existsOne": False,
-    "map": True, "filter": True, "transformList": True, "transformMap": True, "transformMapEntry": True,
+    "all": False,
+    "exists": False,
+    "exists_one": False,
+    "existsOne": False,
+    "map": True,
+    "filter": True,
+    "transformList": True,
+    "transformMap": True,
+    "transformMapEntry": True,
     "sortBy": True,
 }
 #: Functions whose work is linear in the size of their receiver (or first argument) string.
-_STRING_TRAVERSALS = frozenset({
-    "contains", "startsWith", "endsWith", "lowerAscii", "upperAscii", "trim", "replace", "split", "indexOf",
-    "lastIndexOf", "substring", "charAt", "join", "format", "quote", "reverse", "find", "findAll",
-    "base64.encode", "base64.decode", "extract", "extractAll", "isURL", "url", "isIP", "ip", "isCIDR", "cidr",
-    "quantity", "isQuantity", "semver", "isSemver", "json.unmarshal", "yaml.parse", "sha256", "sha1", "md5",
-})
+_STRING_TRAVERSALS = frozenset(
+    {
+        "contains",
+        "startsWith",
+        "endsWith",
+        "lowerAscii",
+        "upperAscii",
+        "trim",
+        "replace",
+        "split",
+        "indexOf",
+        "lastIndexOf",
+        "substring",
+        "charAt",
+        "join",
+        "format",
+        "quote",
+        "reverse",
+        "find",
+        "findAll",
+        "base64.encode",
+        "base64.decode",
+        "extract",
+        "extractAll",
+        "isURL",
+        "url",
+        "isIP",
+        "ip",
+        "isCIDR",
+        "cidr",
+        "quantity",
+        "isQuantity",
+        "semver",
+        "isSemver",
+        "json.unmarshal",
+        "yaml.parse",
+        "sha256",
+        "sha1",
+        "md5",
+    }
+)
 _REGEX_FUNCTIONS = frozenset({"matches", "find", "findAll", "regex.replace", "regex.extract", "regex.extractAll"})
 #: Functions whose work is linear in the size of their receiver (or first argument) list.
-_LIST_TRAVERSALS = frozenset({
-    "sort", "distinct", "flatten", "reverse", "sum", "min", "max", "isSorted", "indexOf", "lastIndexOf",
-    "slice", "sets.contains", "sets.equivalent", "sets.intersects", "join", "listObjToMap",
-    "transform.listObjToMap",
-})
+_LIST_TRAVERSALS = frozenset(
+    {
+        "sort",
+        "distinct",
+        "flatten",
+        "reverse",
+        "sum",
+        "min",
+        "max",
+        "isSorted",
+        "indexOf",
+        "lastIndexOf",
+        "slice",
+        "sets.contains",
+        "sets.equivalent",
+        "sets.intersects",
+        "join",
+        "listObjToMap",
+        "transform.listObjToMap",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +201,10 @@ class _Estimator:
             return _Estimate(1 + self.estimate(node.operand, scope).cost)
         if isinstance(node, Binary):
             return self.binary(node, scope)
+        if isinstance(node, Ternary) and _is_null_guard(node):
+            # ``(x == null ? optional.none() : x.?f)`` is the front end's compat guard: cost it as ``x.?f``.
+            guarded = self.estimate(node.otherwise, scope)
+            return _Estimate(guarded.cost + 1, guarded.size)
         if isinstance(node, Ternary):
             condition = self.estimate(node.condition, scope)
             then, otherwise = self.estimate(node.then, scope), self.estimate(node.otherwise, scope)

@@ -7,9 +7,18 @@
   compiles these macros but has no runtime ``cel.@mapInsert``. The helpers live in ``libs/frontend_helpers.py``.
 * ``c ? {...} : null`` (and ``c ? f(x) : null``): cel-go accepts ``null`` opposite a message (``JSONPatch{...}``,
   Kyverno's typed results), cel-cpp rejects it opposite a map: the non-null branch is wrapped in ``dyn(...)``.
-* Comparisons between operands of statically different numeric types (``1 < 1.5``, ``size(x) == 2.0``), which
-  Kubernetes allows (CrossTypeNumericComparisons) and cel-cpp's checker rejects: the literal side (else the right
-  side) is wrapped in ``dyn(...)``, deferring to the runtime's heterogeneous numeric comparison.
+* Ordering comparisons between operands of statically different numeric types (``1 < 1.5``, ``size(x) > 2.5``),
+  which Kubernetes allows (CrossTypeNumericComparisons) and cel-cpp's checker rejects: the literal side (else the
+  right side) is wrapped in ``dyn(...)``, deferring to the runtime's heterogeneous numeric comparison. Equality
+  across types (``1 == 1.0``) is left alone: cel-go's checker rejects it too.
+
+* ``x.orValue(y)`` on a value that is not optional: Kyverno registers a compat macro that keeps cel-go v0.27's
+  behaviour there (the value itself), while cel-cpp has no such overload. When the receiver is a plain field chain
+  (no ``.?``/``[?]`` step) rooted in data (``object``, a comprehension variable, ...; not ``variables`` nor a
+  ``cel.bind`` name, which may hold optionals), the call becomes the receiver.
+* ``x.?f`` / ``x[?k]`` when ``x`` is null: cel-go yields ``optional.none()`` (manifests often carry ``metadata:``
+  with no value), cel-cpp has no overload. A plain-chain receiver is guarded:
+  ``(x == null ? optional.none() : x.?f)``.
 
 Rewritten nodes carry no source offsets (``start == -1``) so the printer prints them structurally.
 """
@@ -18,6 +27,8 @@ from __future__ import annotations
 
 from .nodes import (
     NUMERIC_KINDS,
+    Index,
+    Select,
     Binary,
     Call,
     Construct,
@@ -30,6 +41,7 @@ from .nodes import (
     MapExpr,
     Ternary,
     Unary,
+    children,
     map_children,
 )
 from .source import SyntaxProblem
@@ -40,13 +52,29 @@ MAP_CONSTRUCTED_TYPES = frozenset({"Object", "JSONPatch"})
 PAIRS_TO_MAP = "pykyverno.pairsToMap"
 MERGE_ENTRIES = "pykyverno.mergeEntries"
 
-_COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+#: Kubernetes' CrossTypeNumericComparisons adds cross-type *ordering* overloads to cel-go's checker; equality across
+#: numeric types (``1 == 1.0``) stays a compile error there (it is heterogeneous only at runtime, through dyn).
+_COMPARISONS = frozenset({"<", "<=", ">", ">="})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 #: Functions whose result type is a known number whatever their arguments (global or member style).
-_INT_FUNCTIONS = frozenset({
-    "size", "int", "indexOf", "lastIndexOf", "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
-    "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
-})
+_INT_FUNCTIONS = frozenset(
+    {
+        "size",
+        "int",
+        "indexOf",
+        "lastIndexOf",
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDayOfMonth",
+        "getDayOfWeek",
+        "getDayOfYear",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+    }
+)
 _TYPED_FUNCTIONS = {"uint": "uint", "double": "double"}
 
 
@@ -55,10 +83,36 @@ def is_map_constructed(type_name: str) -> bool:
     return type_name.lstrip(".").split(".")[0] in MAP_CONSTRUCTED_TYPES
 
 
+#: Roots whose plain field chains never hold optional values (cel.bind names and ``variables`` may).
+_MAYBE_OPTIONAL_ROOTS = frozenset({"variables"})
+
+
+def _bound_names(node: Expr) -> set[str]:
+    """Names introduced by ``cel.bind(name, ...)`` anywhere in the tree."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Call) and current.function == "bind" and current.args:
+            first = current.args[0]
+            if isinstance(first, Ident):
+                names.add(first.name)
+        stack.extend(children(current))
+    return names
+
+
+def _plain_chain_root(node: Expr) -> Ident | None:
+    """The root identifier of ``a.b[c].d`` when no step is optional, else None."""
+    while isinstance(node, Select | Index):
+        if node.optional:
+            return None
+        node = node.operand
+    return node if isinstance(node, Ident) else None
+
 
 def rewrite(node: Expr) -> Expr:
     """Apply every rewrite, bottom-up. Returns ``node`` itself when nothing changed."""
-    return _Rewriter().visit(node)
+    return _Rewriter(_MAYBE_OPTIONAL_ROOTS | frozenset(_bound_names(node))).visit(node)
 
 
 def numeric_type(node: Expr) -> str | None:
@@ -88,8 +142,28 @@ def _string_key(name: str) -> Literal:
 class _Rewriter:
     """Bottom-up rewrite; a node is copied only when one of its children changed."""
 
+    def __init__(self, unsafe_roots: frozenset[str] = _MAYBE_OPTIONAL_ROOTS) -> None:
+        self.unsafe_roots = unsafe_roots
+
+    def _data_chain(self, node: Expr) -> bool:
+        root = _plain_chain_root(node)
+        return root is not None and root.name.lstrip(".") not in self.unsafe_roots
+
     def visit(self, node: Expr) -> Expr:
         rebuilt = map_children(node, self.visit)
+        if (
+            isinstance(rebuilt, Call)
+            and rebuilt.function == "orValue"
+            and rebuilt.target is not None
+            and len(rebuilt.args) == 1
+            and isinstance(rebuilt.target, Select | Index)
+            and self._data_chain(rebuilt.target)
+        ):
+            return rebuilt.target
+        if isinstance(rebuilt, Select | Index) and rebuilt.optional and self._data_chain(rebuilt.operand):
+            none = Call(Ident("optional"), "none", ())
+            is_null = Binary("==", rebuilt.operand, Literal("null", "null"))
+            return Ternary(is_null, none, rebuilt)
         if isinstance(rebuilt, Construct) and is_map_constructed(rebuilt.type_name):
             entries = tuple(MapEntry(_string_key(f.name), f.value, f.optional) for f in rebuilt.fields)
             return MapExpr(entries)

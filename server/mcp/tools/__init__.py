@@ -6,6 +6,10 @@ and whose text is compact markdown for the model to read.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
@@ -25,7 +29,13 @@ def respond(model: Out, markdown: str) -> CallToolResult:
     )
 
 
-def register_tools(server: MCPServer[object]) -> None:
+def add_tool(server: MCPServer[Any], fn: Callable[..., Any], title: str, annotations: ToolAnnotations) -> None:
+    """Register ``fn`` with its docstring, folded to one paragraph, as the description agents read."""
+    description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+    server.tool(title=title, description=description, annotations=annotations)(fn)
+
+
+def register_tools(server: MCPServer[Any]) -> None:
     """Register every toolset on ``server``."""
     from . import contexts, policies, reports, scan
 
@@ -33,4 +43,4 @@ def register_tools(server: MCPServer[object]) -> None:
         module.register(server)
 
 
-__all__ = ["CLUSTER", "LOCAL", "register_tools", "respond"]
+__all__ = ["CLUSTER", "LOCAL", "add_tool", "register_tools", "respond"]

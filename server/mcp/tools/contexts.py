@@ -12,7 +12,7 @@ from .. import render
 from ..app import resolve_context, select_context, selected_context, session_store, state_of
 from ..errors import tool_errors
 from ..models import ContextList, ContextModel, SwitchResult
-from . import LOCAL, respond
+from . import LOCAL, add_tool, respond
 
 
 @tool_errors("list_contexts")
@@ -58,8 +58,8 @@ async def switch_context(
 
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
-    server.tool(title="List Kubernetes contexts", annotations=LOCAL)(list_contexts)
-    server.tool(title="Select the session's context", annotations=LOCAL)(switch_context)
+    add_tool(server, list_contexts, "List Kubernetes contexts", LOCAL)
+    add_tool(server, switch_context, "Select the session's context", LOCAL)
 
 
 __all__ = ["list_contexts", "register", "resolve_context", "switch_context"]

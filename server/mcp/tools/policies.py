@@ -10,7 +10,6 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
-
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.documents import Document, expand_lists, parse_documents
 from pykyverno.engine.errors import EngineError, LoadError
@@ -49,7 +48,7 @@ from ..models import (
     PolicySetModel,
     ResourceRef,
 )
-from . import CLUSTER, LOCAL, respond
+from . import CLUSTER, LOCAL, add_tool, respond
 from .params import ApiVersion, Kind, KubeContext, ObjectName, OperationParam, OptionalNamespace, OptionalYaml, YamlText
 
 MAX_RESULTS = 200
@@ -372,11 +371,11 @@ async def lint_policy(ctx: Context, policy_yaml: YamlText) -> Annotated[CallTool
 
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
-    server.tool(title="List policy sets", annotations=LOCAL)(list_policy_sets)
-    server.tool(title="Describe a policy", annotations=LOCAL)(describe_policy)
-    server.tool(title="Explain a violation", annotations=CLUSTER)(explain_violation)
-    server.tool(title="Evaluate a policy on manifests", annotations=LOCAL)(evaluate_policy)
-    server.tool(title="Lint a policy", annotations=LOCAL)(lint_policy)
+    add_tool(server, list_policy_sets, "List policy sets", LOCAL)
+    add_tool(server, describe_policy, "Describe a policy", LOCAL)
+    add_tool(server, explain_violation, "Explain a violation", CLUSTER)
+    add_tool(server, evaluate_policy, "Evaluate a policy on manifests", LOCAL)
+    add_tool(server, lint_policy, "Lint a policy", LOCAL)
 
 
 __all__ = ["describe_policy", "evaluate_policy", "explain_violation", "find_type", "lint_policy",

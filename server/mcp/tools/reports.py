@@ -16,7 +16,7 @@ from .. import render
 from ..app import AppState, resolve_context, state_of
 from ..errors import tool_errors
 from ..models import PolicyReportsResult, ReportResult, ResourceRef
-from . import CLUSTER, respond
+from . import CLUSTER, add_tool, respond
 from .params import KubeContext, Limit, OptionalNamespace, ResultFilter
 from .scan import SEVERITY_ORDER
 
@@ -82,7 +82,8 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
                 category=str(result.get("category") or ""), message=str(result.get("message") or "")[:MAX_MESSAGE],
                 resources=_refs(result, report), timestamp=_timestamp(result)))
     items.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 5), r.namespace, r.policy, r.report))
-    api_version = (namespaced or cluster).api_version if (namespaced or cluster) else ""
+    served = namespaced or cluster
+    api_version = served.api_version if served is not None else ""
     return PolicyReportsResult(context=client.context, available=True, api_version=api_version, reports=len(reports),
                                summary={k: summary.get(k, 0) for k in ("pass", "fail", "warn", "error", "skip")},
                                results=items[:limit], total_results=len(items), truncated=len(items) > limit,
@@ -113,7 +114,7 @@ async def get_policy_reports(
 
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
-    server.tool(title="Read in-cluster PolicyReports", annotations=CLUSTER)(get_policy_reports)
+    add_tool(server, get_policy_reports, "Read in-cluster PolicyReports", CLUSTER)
 
 
 __all__ = ["get_policy_reports", "read_reports", "register"]

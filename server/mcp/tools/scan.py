@@ -18,16 +18,15 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
-
 from pykyverno.engine.results import RESULTS, RuleResult
 
 from ...kube.errors import Forbidden, NotFound
-from ...scan import ScanReport, ScanRequest, Scanner, source_factories
+from ...scan import Scanner, ScanReport, ScanRequest, source_factories
 from .. import render
 from ..app import AppState, resolve_context, state_of
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
-from . import CLUSTER, respond
+from . import CLUSTER, add_tool, respond
 from .params import (
     Cursor,
     ExcludeNamespaces,
@@ -255,8 +254,8 @@ async def scan_cluster(
 
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
-    server.tool(title="Scan a namespace", annotations=CLUSTER)(scan_namespace)
-    server.tool(title="Scan clusters", annotations=CLUSTER)(scan_cluster)
+    add_tool(server, scan_namespace, "Scan a namespace", CLUSTER)
+    add_tool(server, scan_cluster, "Scan clusters", CLUSTER)
 
 
 __all__ = ["build_result", "decode_cursor", "encode_cursor", "register", "run_scan", "scan_cluster",

@@ -337,16 +337,16 @@ def test_native_two_variable_comprehensions_pass_through(source: str, expected: 
     ("source", "expected"),
     [
         ("1 < 1.5", True),
-        ("1 == 1.0", True),
-        ("1.0 == 1", True),
-        ("1 != 1.0", False),
+        ("1.5 >= 1", True),
         ("2u > 1.5", True),
-        ("1u == 1", True),
+        ("1u < 2", True),
         ("-1 < -0.5", True),
-        ("size(object.spec.containers) == 2.0", True),
+        ("size(object.spec.containers) > 1.5", True),
         ("object.spec.containers.size() >= 1.5", True),
         ("1 + 2 <= 3.0", True),
         ("2.5 > size(object.spec.containers)", True),
+        ("int('3') < 3.5", True),
+        ("double('1.5') > 1", True),
     ],
 )
 def test_cross_type_numeric_comparisons(source: str, expected: bool) -> None:
@@ -357,6 +357,13 @@ def test_cross_type_numeric_comparisons(source: str, expected: bool) -> None:
 @pytest.mark.parametrize("source", ["1 < 2", "1.5 == 1.5", "object.spec.replicas > 1.5", "dyn(1) == 1.0"])
 def test_same_type_or_dynamic_comparisons_are_untouched(source: str) -> None:
     assert prepare(source) is source
+
+
+@pytest.mark.parametrize("source", ["1 == 1.0", "1u != 1", "size(object.spec.containers) == 2.0"])
+def test_cross_type_equality_stays_a_compile_error_as_in_cel_go(source: str) -> None:
+    assert prepare(source) is source
+    with pytest.raises(CelCompileError, match="no matching overload"):
+        evaluate(source)
 
 
 def test_null_opposite_a_map_literal_compiles() -> None:

@@ -1,0 +1,70 @@
+"""``pykyverno serve``: run the MCP server over stdio (default) or streamable HTTP.
+
+Every tool is read-only, so there is no flag to enable writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_STARTUP = 2
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``serve`` subcommand."""
+    p = sub.add_parser("serve", help="run the MCP server (stdio or streamable HTTP) for AI agents")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080; 0 picks a free port)")
+    p.add_argument("--token-file", metavar="F", help="file holding the HTTP bearer token (else $PYKYVERNO_MCP_TOKEN)")
+    p.add_argument("--allow-unauthenticated-loopback", action="store_true",
+                   help="serve HTTP without a token (only on a loopback --host; for local tests)")
+    p.add_argument("--tls-cert", metavar="F", help="PEM certificate for HTTPS")
+    p.add_argument("--tls-key", metavar="F", help="PEM private key for HTTPS")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="HOST[:PORT]",
+                   help="Host header accepted on a non-loopback bind (DNS-rebinding protection; repeatable)")
+    p.add_argument("--kubeconfig", metavar="F", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    p.add_argument("--context-allow", action="append", default=[], metavar="PATTERN",
+                   help="only these contexts may be used (fnmatch pattern; repeatable)")
+    p.add_argument("--context-deny", action="append", default=[], metavar="PATTERN",
+                   help="these contexts may not be used (wins over --context-allow; repeatable)")
+    p.add_argument("--policy", action="append", default=[], metavar="PATH",
+                   help="policy file or folder to load besides the bundled sets (repeatable)")
+    p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``pykyverno serve``."""
+    from ..mcp import ServerSettings, build_server
+    from ..mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
+
+    settings = ServerSettings(
+        kubeconfig=args.kubeconfig,
+        context_allow=tuple(args.context_allow),
+        context_deny=tuple(args.context_deny),
+        policy_paths=tuple(args.policy),
+        timeout=args.timeout,
+    )
+    try:
+        server = build_server(settings)
+        if args.transport == "stdio":
+            serve_stdio(server)
+            return EXIT_OK
+        options = HttpOptions(
+            host=args.host,
+            port=args.port,
+            token=read_token(args.token_file),
+            allow_unauthenticated_loopback=args.allow_unauthenticated_loopback,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            allowed_hosts=tuple(args.allowed_host),
+        )
+        serve_http(server, options)
+    except (StartupError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
+    return EXIT_OK
