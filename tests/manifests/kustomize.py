@@ -149,7 +149,7 @@ def _replace_image(reference: str, image: Obj) -> str:
     name, tag, digest = split_image(reference)
     if name != image["name"]:
         return reference
-    name = image.get("newName", name)
+    name = str(image.get("newName", name))
     if "newTag" in image:
         tag = str(image["newTag"])
     if "digest" in image:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import anyio
 from mcp import Client
-
 from pykyverno.server.mcp import ServerSettings, build_server
 
 
@@ -27,7 +27,8 @@ class ServerCatalog:
 
 
 def _settings() -> ServerSettings:
-    return ServerSettings(in_cluster=False)
+    """No cluster at all: the tools used here work offline, and no developer kubeconfig is ever read."""
+    return ServerSettings(kubeconfig=os.devnull, in_cluster=False)
 
 
 async def _read_catalog() -> ServerCatalog:

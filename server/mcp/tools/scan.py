@@ -65,14 +65,21 @@ async def run_scan(ctx: Context, state: AppState, request: ScanRequest, policy_s
         result.append(scanner.scan(sources, request, progress=lambda d, t, m: updates.put((d, t, m)), cancel=cancel))
 
     async def pump() -> None:
+        # The scanner reports clusters done and objects evaluated on different scales; the client gets a
+        # percentage that only grows, at most every PROGRESS_INTERVAL seconds.
+        sent = 0.0
+        await ctx.report_progress(0.0, 100.0, f"scanning {len(sources)} context(s)")
         while True:
             with anyio.move_on_after(PROGRESS_INTERVAL):
                 await finished.wait()
             latest = None
             while not updates.empty():
-                latest = updates.get_nowait()
+                done, total, message = updates.get_nowait()
+                percent = round(100.0 * done / total, 1) if total else 0.0
+                if percent > sent:
+                    sent, latest = percent, (percent, message)
             if latest is not None:
-                await ctx.report_progress(latest[0], latest[1], latest[2])
+                await ctx.report_progress(latest[0], 100.0, latest[1])
             if finished.is_set():
                 return
 

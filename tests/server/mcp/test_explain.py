@@ -8,7 +8,8 @@ CONTAINERS = {"allContainers": "object.spec.containers + object.spec.?initContai
 
 
 def test_chains_skip_strings_and_functions() -> None:
-    chains = find_chains("has(object.metadata.labels) && 'object.fake' != object.metadata.?labels[?'a.b/c'].orValue('')")
+    source = "has(object.metadata.labels) && 'object.fake' != object.metadata.?labels[?'a.b/c'].orValue('')"
+    chains = find_chains(source)
     assert [(c.root, c.segments, c.method) for c in chains] == [
         ("object", ["metadata", "labels"], ""),
         ("object", ["metadata", "labels", "a.b/c"], "orValue"),

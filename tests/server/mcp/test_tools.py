@@ -147,7 +147,8 @@ async def test_scan_namespace_table_progress_and_paging(client: Client) -> None:
     assert ("Pod", "good") not in resources
     assert len(data["results"]) == 4 and data["offset"] == 0 and data["nextCursor"]
     assert data["totalResults"] == data["totals"]["fail"] + data["totals"]["warn"] + data["totals"]["error"]
-    assert progress and progress[-1][0] == progress[-1][1] == 1.0
+    assert progress[0][:2] == (0.0, 100.0) and progress[-1][:2] == (100.0, 100.0)
+    assert [p[0] for p in progress] == sorted(p[0] for p in progress)
     md = text(result)
     assert "### By namespace" in md and "### Findings 1-4 of" in md and "cursor=" in md
     severities = [f["severity"] for f in data["results"]]
