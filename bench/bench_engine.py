@@ -25,7 +25,9 @@ from pykyverno.engine.request import AdmissionContext
 
 SETS = Path(__file__).resolve().parents[1] / "server" / "policysets"
 
-CONTAINERS = "object.spec.containers + object.spec.?initContainers.orValue([]) + object.spec.?ephemeralContainers.orValue([])"
+CONTAINERS = (
+    "object.spec.containers + object.spec.?initContainers.orValue([]) + object.spec.?ephemeralContainers.orValue([])"
+)
 CHECKS: dict[str, str] = {
     "host-network": "!object.spec.?hostNetwork.orValue(false)",
     "host-pid": "!object.spec.?hostPID.orValue(false)",
@@ -64,9 +66,13 @@ PYTHON_CHECKS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "host-pid": lambda p: not p["spec"].get("hostPID", False),
     "host-ipc": lambda p: not p["spec"].get("hostIPC", False),
     "privileged": lambda p: all(not _sc(c).get("privileged", False) for c in _containers(p)),
-    "privilege-escalation": lambda p: all(_sc(c).get("allowPrivilegeEscalation", True) is False for c in _containers(p)),
-    "run-as-non-root": lambda p: (p["spec"].get("securityContext") or {}).get("runAsNonRoot", False)
-    or all(_sc(c).get("runAsNonRoot", False) for c in _containers(p)),
+    "privilege-escalation": lambda p: all(
+        _sc(c).get("allowPrivilegeEscalation", True) is False for c in _containers(p)
+    ),
+    "run-as-non-root": lambda p: (
+        (p["spec"].get("securityContext") or {}).get("runAsNonRoot", False)
+        or all(_sc(c).get("runAsNonRoot", False) for c in _containers(p))
+    ),
     "capabilities": lambda p: all(
         cap in ("NET_BIND_SERVICE", "CHOWN", "KILL")
         for c in _containers(p)
@@ -75,8 +81,10 @@ PYTHON_CHECKS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "drop-all": lambda p: all("ALL" in (_sc(c).get("capabilities") or {}).get("drop", []) for c in _containers(p)),
     "host-path": lambda p: all("hostPath" not in v for v in p["spec"].get("volumes", [])),
     "host-ports": lambda p: all(port.get("hostPort", 0) == 0 for c in _containers(p) for port in c.get("ports", [])),
-    "seccomp": lambda p: ((p["spec"].get("securityContext") or {}).get("seccompProfile") or {}).get("type", "RuntimeDefault")
-    in ("RuntimeDefault", "Localhost"),
+    "seccomp": lambda p: (
+        ((p["spec"].get("securityContext") or {}).get("seccompProfile") or {}).get("type", "RuntimeDefault")
+        in ("RuntimeDefault", "Localhost")
+    ),
     "proc-mount": lambda p: all(_sc(c).get("procMount", "Default") == "Default" for c in _containers(p)),
     "read-only-root": lambda p: all(_sc(c).get("readOnlyRootFilesystem", False) for c in _containers(p)),
     "latest-tag": lambda p: all(not c["image"].endswith(":latest") for c in _containers(p)),
@@ -127,7 +135,12 @@ def generate_pod(rng: random.Random, i: int) -> dict[str, Any]:
         spec["volumes"] = [{"name": "v", rng.choice(["emptyDir", "hostPath", "configMap"]): {}}]
     if rng.random() < 0.5:
         spec["securityContext"] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"pod-{i}", "namespace": f"ns-{i % 20}"}, "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"pod-{i}", "namespace": f"ns-{i % 20}"},
+        "spec": spec,
+    }
 
 
 def as_controller(pod: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -159,8 +172,12 @@ def bench_expressions(pods: list[dict[str, Any]]) -> None:
     agree = sum(a == b for a, b in zip(cel_verdicts, py_verdicts, strict=True))
     evaluations = len(pods) * len(CHECKS)
     print(f"[cel] {len(CHECKS)} checks x {len(pods)} pods = {evaluations} evaluations")
-    print(f"[cel] cel-expr-python: {cel_seconds * 1e6 / evaluations:.2f} us/evaluation, {cel_seconds * 1e3 / len(pods):.3f} ms/pod")
-    print(f"[cel] plain Python:    {py_seconds * 1e6 / evaluations:.2f} us/evaluation, {py_seconds * 1e3 / len(pods):.3f} ms/pod")
+    print(
+        f"[cel] cel-expr-python: {cel_seconds * 1e6 / evaluations:.2f} us/evaluation, {cel_seconds * 1e3 / len(pods):.3f} ms/pod"
+    )
+    print(
+        f"[cel] plain Python:    {py_seconds * 1e6 / evaluations:.2f} us/evaluation, {py_seconds * 1e3 / len(pods):.3f} ms/pod"
+    )
     print(f"[cel] ratio CEL/Python: {cel_seconds / py_seconds:.1f}x; verdicts agree on {agree}/{len(pods)} pods")
 
 
@@ -182,18 +199,28 @@ def bench_policies(pods: list[dict[str, Any]]) -> None:
                 results += 1
     seconds = time.perf_counter() - started
     names = len(policies.names())
-    print(f"[policy] {names} Pod Security policies ({len(policies.policies)} with autogen variants), "
-          f"{len(workloads)} workloads (Pods, Deployments, CronJobs)")
-    print(f"[policy] {pairs} (resource, policy) pairs from the index, {results} results in {seconds:.2f} s: "
-          f"{seconds * 1e6 / max(pairs, 1):.1f} us/pair, {seconds * 1e3 / len(workloads):.2f} ms/workload")
+    print(
+        f"[policy] {names} Pod Security policies ({len(policies.policies)} with autogen variants), "
+        f"{len(workloads)} workloads (Pods, Deployments, CronJobs)"
+    )
+    print(
+        f"[policy] {pairs} (resource, policy) pairs from the index, {results} results in {seconds:.2f} s: "
+        f"{seconds * 1e6 / max(pairs, 1):.1f} us/pair, {seconds * 1e3 / len(workloads):.2f} ms/workload"
+    )
     started = time.perf_counter()
     for obj in workloads:
-        pod = obj if obj["kind"] == "Pod" else {"spec": (obj["spec"].get("template") or obj["spec"]["jobTemplate"]["spec"]["template"])["spec"]}
+        pod = (
+            obj
+            if obj["kind"] == "Pod"
+            else {"spec": (obj["spec"].get("template") or obj["spec"]["jobTemplate"]["spec"]["template"])["spec"]}
+        )
         for check in PYTHON_CHECKS.values():
             check(pod)
     py_seconds = time.perf_counter() - started
-    print(f"[policy] hand-written Python, same workloads, {len(PYTHON_CHECKS)} checks: "
-          f"{py_seconds * 1e3 / len(workloads):.3f} ms/workload; ratio {seconds / py_seconds:.1f}x")
+    print(
+        f"[policy] hand-written Python, same workloads, {len(PYTHON_CHECKS)} checks: "
+        f"{py_seconds * 1e3 / len(workloads):.3f} ms/workload; ratio {seconds / py_seconds:.1f}x"
+    )
 
 
 def main() -> None:

@@ -17,12 +17,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_engine import as_controller, generate_pod  # noqa: E402
-from pykyverno.server.commands.scan_cmd import resolve_policies  # noqa: E402
-from pykyverno.server.kube import ClientRegistry, ClientSettings  # noqa: E402
-from pykyverno.server.scan import ScanRequest, Scanner, SnapshotSource, source_factories  # noqa: E402
-from tests.fakeapi import FakeCluster  # noqa: E402
-from tests.fakeapi.kubeconfig import ContextSpec, write_kubeconfig  # noqa: E402
+from pykyverno.server.commands.scan_cmd import resolve_policies
+from pykyverno.server.kube import ClientRegistry, ClientSettings
+from pykyverno.server.scan import Scanner, ScanRequest, SnapshotSource, source_factories
+
+from bench.bench_engine import as_controller, generate_pod
+from tests.fakeapi import FakeCluster
+from tests.fakeapi.kubeconfig import ContextSpec, write_kubeconfig
 
 SETS = ["pod-security-baseline", "pod-security-restricted", "best-practices"]
 

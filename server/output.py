@@ -67,7 +67,7 @@ def _severity_cell(counts: dict[str, int]) -> str:
 
 def scan_summary_rows(report: Any) -> list[tuple[str, ...]]:
     """Rows of (context, namespace, pass, fail, warn, error, skip, failing by severity)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for cluster in report.clusters:
         if cluster.error:
             rows.append((cluster.context, "-", "-", "-", "-", "-", "-", f"ERROR: {cluster.error}"))
@@ -98,10 +98,19 @@ def finding_rows(report: Any, limit: int | None = None) -> list[tuple[str, ...]]
     for cluster in report.clusters:
         for r in cluster.results:
             if r.result in ("fail", "warn", "error"):
-                rows.append((order.get(r.severity, 5), cluster.context, r.policy, str(r.resource), r.severity or "-",
-                             r.result, " ".join(r.message.split())[:200]))
+                rows.append(
+                    (
+                        order.get(r.severity, 5),
+                        cluster.context,
+                        r.policy,
+                        str(r.resource),
+                        r.severity or "-",
+                        r.result,
+                        " ".join(r.message.split())[:200],
+                    )
+                )
     rows.sort(key=lambda row: (row[0], row[1], row[2], row[3]))
-    trimmed = [row[1:] for row in rows]
+    trimmed: list[tuple[str, ...]] = [tuple(str(cell) for cell in row[1:]) for row in rows]
     return trimmed[:limit] if limit is not None else trimmed
 
 

@@ -7,9 +7,9 @@ expressions that reference it (directly or through other variables) fail, with t
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ..cel import Activation, CelEnvironment, CelEvalError, Program
-from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
 from ..cel.libs.kyverno_authz import is_response
+from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import index_keys, matches
@@ -129,7 +129,7 @@ class CompiledValidatingPolicy:
         if activation is None:
             activation = self.env.activation({**data, VARIABLES: {}})
             ctx.cache[key] = activation
-        return activation  # type: ignore[no-any-return]
+        return activation
 
     def evaluate(
         self,

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pykyverno.engine.loader import PolicySet, load_policies
 
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
 from ..policysets import PolicySetError, load_sets
-from ..scan import ScanReport, ScanRequest, Scanner, source_factories
+from ..scan import Scanner, ScanReport, ScanRequest, source_factories
 
 EXIT_CLEAN = 0
 EXIT_FAILURES = 1
@@ -40,9 +39,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", action="append", default=[], help="policy file or folder (repeatable)")
     p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml) offline")
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
-    p.add_argument(
-        "-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"]
-    )
+    p.add_argument("-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"])
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)

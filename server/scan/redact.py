@@ -12,7 +12,8 @@ def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """Secrets keep their keys but lose their values; managedFields and last-applied annotations are dropped."""
     metadata = obj.get("metadata")
     needs_copy = obj.get("kind") == "Secret" or (
-        isinstance(metadata, dict) and ("managedFields" in metadata or _LAST_APPLIED in (metadata.get("annotations") or {}))
+        isinstance(metadata, dict)
+        and ("managedFields" in metadata or _LAST_APPLIED in (metadata.get("annotations") or {}))
     )
     if not needs_copy:
         return obj

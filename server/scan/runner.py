@@ -200,7 +200,9 @@ class Scanner:
         scan.eval_seconds = time.perf_counter() - eval_started
         return scan
 
-    def _namespaces(self, source: ScanSource, types: list[ResourceType], scan: ClusterScan) -> dict[str, dict[str, Any]]:
+    def _namespaces(
+        self, source: ScanSource, types: list[ResourceType], scan: ClusterScan
+    ) -> dict[str, dict[str, Any]]:
         ns_type = next((t for t in types if t.group == "" and t.resource == "namespaces"), None)
         if ns_type is None:
             return {}

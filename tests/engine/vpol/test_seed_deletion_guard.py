@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from pykyverno.server.cli import main
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
