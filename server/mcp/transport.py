@@ -212,6 +212,9 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
                             ssl_certfile=options.tls_cert, ssl_keyfile=options.tls_key, log_level="warning")
+    if not is_loopback(options.host) and not options.allowed_hosts:
+        log.warning("no --allowed-host given for %s: Host-header (DNS-rebinding) checks are off; the bearer token "
+                    "still protects /mcp", options.host)
     auth = "bearer token" if options.token else "NONE (loopback only)"
     host = f"[{options.host}]" if ":" in options.host else options.host
     print(f"pykyverno MCP server listening on {options.scheme}://{host}:{port}{MCP_PATH} (auth: {auth}; "

@@ -18,6 +18,14 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LOCATIONS = (REPO.parent / "shared" / "conformance", REPO.parent.parent / "shared" / "conformance")
 
 
+def find_shared() -> Path:
+    """The shared reference folder beside the checkout (``../shared``); may not exist."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured).parent
+    return next((p.parent for p in DEFAULT_LOCATIONS if p.is_dir()), DEFAULT_LOCATIONS[0].parent)
+
+
 def find_suite() -> Path | None:
     """The suite folder, or ``None`` when neither the variable nor ``../shared/conformance`` exists."""
     configured = os.environ.get(ENV_VAR)

@@ -1,7 +1,7 @@
 """Agreement with Kyverno: our policies over the test resources of their kyverno/policies counterparts.
 
 For each of our Pod Security, best-practice and RBAC policies that has a counterpart in
-``/work/shared/conformance/kyverno-policies`` (``pod-security-vpol``, ``best-practices-vpol``, and the RBAC
+``../shared/conformance/kyverno-policies`` (``pod-security-vpol``, ``best-practices-vpol``, and the RBAC
 policies of ``other-vpol``), every (resource, expected result) pair of the counterpart's ``kyverno-test.yaml`` is
 evaluated with OUR policy and compared with the result the real Kyverno CLI confirmed. At least 99% must agree, and
 every disagreement must be listed in DISAGREEMENTS with the reason; a disagreement that disappears must be removed
@@ -14,7 +14,6 @@ resources' namespace exactly that annotation.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,11 @@ from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.objects import normalize_manifest
 from pykyverno.server.testing.testfile import parse_test_file
 
+from tests.conformance._suite import find_shared
+
 from .harness import evaluate
 
-CONFORMANCE = Path(os.environ.get("PYKYVERNO_CONFORMANCE", "/work/shared/conformance")) / "kyverno-policies"
+CONFORMANCE = find_shared() / "conformance" / "kyverno-policies"
 MIN_AGREEMENT = 0.99
 
 #: Their policy folder -> our policy.

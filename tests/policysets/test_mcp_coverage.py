@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from pykyverno.server.policysets import policy_locations, resolve_set
 
-SPEC = Path(os.environ.get("PYKYVERNO_SPEC", "/work/shared/spec")) / "mcp-and-clients.md"
+from tests.conformance._suite import find_shared
+
+SPEC = Path(os.environ.get("PYKYVERNO_SPEC", find_shared() / "spec")) / "mcp-and-clients.md"
 
 #: kyverno-mcp set -> {their policy: (our set, our policy)}.
 MCP_TO_OURS: dict[str, dict[str, tuple[str, str]]] = {

@@ -1,4 +1,4 @@
-"""Every CEL expression of the policy corpus in ``/work/shared/conformance`` passes the front end and compiles.
+"""Every CEL expression of the policy corpus in ``../shared/conformance`` passes the front end and compiles.
 
 The front end (``prepare``) must never refuse a real policy's expression for depth or cost. Compile failures for
 other reasons (a library function a teammate has not written yet) are reported, not failed: run with ``-s`` to see
@@ -7,7 +7,6 @@ the summary, or read the assertion message of ``test_corpus_report``.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ import yaml
 from pykyverno.engine.cel import CelCompileError, CelCostError, environment_for
 from pykyverno.engine.cel.frontend import DEFAULT_COST_LIMIT, estimate_cost, prepare
 
-CORPUS = Path(os.environ.get("PYKYVERNO_CONFORMANCE", "/work/shared/conformance"))
+from tests.conformance._suite import find_shared
+
+CORPUS = find_shared() / "conformance"
 
 #: Policy kind -> environment key of ``environment_for``.
 KIND_ENVIRONMENTS = {
