@@ -12,6 +12,20 @@ from .known_failures import KNOWN_FAILURES
 #: Minimum share of (policy, resource) pairs that must match Kyverno, per policy kind.
 FLOORS = {
     "ValidatingPolicy": 0.98,
+    "ClusterPolicy": 0.95,
+    "MutatingPolicy": 0.95,
+    "GeneratingPolicy": 0.95,
+    "DeletingPolicy": 0.95,
+    "ValidatingAdmissionPolicy": 0.95,
+    "MutatingAdmissionPolicy": 0.95,
+}
+FAMILY_FLOOR = 0.95
+FOLDER_FLOOR = 0.95
+#: Folders allowed under the folder floor, and why (their failures are listed one by one in known_failures.py).
+FOLDER_EXCEPTIONS = {
+    "kyverno-cli/test": "3 of its 14 pairs are ClusterPolicy rules written with JMESPath validate.deny, which is out "
+    "of scope (they report 'unsupported rule type'); 1 pair reads a globalContextEntries resourceFiles file that "
+    "the suite does not ship",
 }
 
 
@@ -32,6 +46,21 @@ def test_pass_rate_floor(cases: tuple[Case, ...], kind: str) -> None:
     passed, total = rates(cases, "kind").get(kind, (0, 0))
     assert total > 0, f"no {kind} pairs in the suite"
     assert passed / total >= FLOORS[kind], f"{kind}: {passed}/{total} = {passed / total:.1%} < {FLOORS[kind]:.0%}"
+
+
+@pytest.mark.parametrize("family", ["kyverno-cli", "kyverno-policies"])
+def test_family_floor(cases: tuple[Case, ...], family: str) -> None:
+    passed, total = rates(cases, "family").get(family, (0, 0))
+    assert total > 0 and passed / total >= FAMILY_FLOOR, f"{family}: {passed}/{total}"
+
+
+def test_folder_floor(cases: tuple[Case, ...]) -> None:
+    low = {
+        folder: f"{passed}/{total}"
+        for folder, (passed, total) in rates(cases, "folder").items()
+        if passed / total < FOLDER_FLOOR and folder not in FOLDER_EXCEPTIONS
+    }
+    assert not low, f"folders under {FOLDER_FLOOR:.0%}: {low}"
 
 
 def test_known_failures_are_exact(cases: tuple[Case, ...]) -> None:
