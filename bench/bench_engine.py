@@ -15,15 +15,12 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import environment_for
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import load_policies
 from pykyverno.engine.request import AdmissionContext
-
-SETS = Path(__file__).resolve().parents[1] / "server" / "policysets"
+from pykyverno.server.policysets import load_sets
 
 CONTAINERS = (
     "object.spec.containers + object.spec.?initContainers.orValue([]) + object.spec.?ephemeralContainers.orValue([])"
@@ -182,7 +179,7 @@ def bench_expressions(pods: list[dict[str, Any]]) -> None:
 
 
 def bench_policies(pods: list[dict[str, Any]]) -> None:
-    policies = load_policies([SETS / "pod-security-baseline", SETS / "pod-security-restricted"])
+    policies = load_sets(["pod-security-restricted"])
     if policies.issues:
         print(f"[policy] {len(policies.issues)} policy load issue(s), first: {policies.issues[0]}", file=sys.stderr)
     index = PolicyIndex(policies.policies)

@@ -69,14 +69,18 @@ class AdmissionContext:
         return self.object if self.object is not None else (self.old_object or {})
 
     def resource(self) -> Resource:
-        """Identity of :attr:`subject`."""
-        return Resource.of(self.subject, self.plural or None)
+        """Identity of :attr:`subject` (computed once per context)."""
+        cached = self.cache.get("resource")
+        if cached is None:
+            cached = Resource.of(self.subject, self.plural or None)
+            self.cache["resource"] = cached
+        return cached
 
     def request(self) -> dict[str, Any]:
         """The ``request`` variable, shaped like an AdmissionRequest (built once per context)."""
         cached = self.cache.get("request")
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         built = self._build_request()
         self.cache["request"] = built
         return built

@@ -27,6 +27,14 @@ CATEGORY_ANNOTATION = "policies.kyverno.io/category"
 SCORED_ANNOTATION = "policies.kyverno.io/scored"
 
 
+def _reference(ctx: AdmissionContext) -> ResourceRef:
+    cached = ctx.cache.get("reference")
+    if cached is None:
+        cached = ResourceRef.of(ctx.subject)
+        ctx.cache["reference"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class CompiledValidation:
     """One validation: its expression, and message or message expression."""
@@ -100,7 +108,7 @@ class CompiledValidatingPolicy:
             policy=self.name,
             policy_kind=self.kind,
             result=result,
-            resource=ResourceRef.of(ctx.subject),
+            resource=_reference(ctx),
             message=message,
             severity=annotations.get(SEVERITY_ANNOTATION, ""),
             category=annotations.get(CATEGORY_ANNOTATION, ""),
