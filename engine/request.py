@@ -78,7 +78,7 @@ class AdmissionContext:
 
     def request(self) -> dict[str, Any]:
         """The ``request`` variable, shaped like an AdmissionRequest (built once per context)."""
-        cached = self.cache.get("request")
+        cached: dict[str, Any] | None = self.cache.get("request")
         if cached is not None:
             return cached
         built = self._build_request()

@@ -6,7 +6,7 @@ an unknown field must not make a policy unusable). Type errors are reported with
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -96,6 +96,37 @@ class ObjectMeta(Model):
     namespace: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+
+
+SpecT = TypeVar("SpecT", bound=Model)
+
+
+def parse_policy_parts(data: dict[str, Any], spec_model: type[SpecT]) -> tuple[str, ObjectMeta, SpecT, dict[str, Any]]:
+    """Kind, validated metadata and spec, and the raw spec mapping of a policy document."""
+    kind = str(data.get("kind"))
+    meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
+    raw_spec = data.get("spec")
+    if not isinstance(raw_spec, dict):
+        raise PolicyValidationError("spec: required, must be a mapping")
+    spec: SpecT = parse_model(spec_model, raw_spec, "spec")
+    return kind, meta, spec, raw_spec
+
+
+class PolicyNaming:
+    """``namespaced`` and ``qualified_name`` for policy kinds whose Namespaced variant lives in one namespace."""
+
+    kind: str
+    metadata: ObjectMeta
+
+    @property
+    def namespaced(self) -> bool:
+        """Whether this is a Namespaced* kind (applies only in its own namespace)."""
+        return self.kind.startswith("Namespaced")
+
+    @property
+    def qualified_name(self) -> str:
+        """``namespace/name`` for namespaced policies, ``name`` otherwise (as reports name them)."""
+        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name
 
 
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:

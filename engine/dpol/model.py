@@ -8,7 +8,7 @@ from typing import Any, Literal
 from croniter import croniter
 from pydantic import Field
 
-from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, parse_model
+from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, PolicyNaming, parse_policy_parts
 from ..errors import PolicyValidationError
 
 KINDS = ("DeletingPolicy", "NamespacedDeletingPolicy")
@@ -24,7 +24,7 @@ class DeletingPolicySpec(Model):
 
 
 @dataclass(frozen=True)
-class DeletingPolicy:
+class DeletingPolicy(PolicyNaming):
     """A loaded (validated, not compiled) DeletingPolicy or NamespacedDeletingPolicy."""
 
     kind: str
@@ -36,12 +36,7 @@ class DeletingPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> DeletingPolicy:
         """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        spec = parse_model(DeletingPolicySpec, raw_spec, "spec")
+        kind, meta, spec, raw_spec = parse_policy_parts(data, DeletingPolicySpec)
         if not croniter.is_valid(spec.schedule):
             raise PolicyValidationError(f"spec.schedule: {spec.schedule!r} is not a valid cron expression")
         names = [v.name for v in spec.variables]
@@ -49,13 +44,3 @@ class DeletingPolicy:
         if duplicates:
             raise PolicyValidationError(f"spec.variables: duplicate names {duplicates}")
         return cls(kind, meta, spec, raw_spec, origin)
-
-    @property
-    def namespaced(self) -> bool:
-        """Whether this is the Namespaced variant."""
-        return self.kind.startswith("Namespaced")
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for namespaced policies, ``name`` otherwise."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, parse_model
+from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, PolicyNaming, parse_policy_parts
 from ..errors import PolicyValidationError
 
 KINDS = ("GeneratingPolicy", "NamespacedGeneratingPolicy")
@@ -36,7 +36,7 @@ class GeneratingPolicySpec(Model):
 
 
 @dataclass(frozen=True)
-class GeneratingPolicy:
+class GeneratingPolicy(PolicyNaming):
     """A loaded (validated, not compiled) GeneratingPolicy or NamespacedGeneratingPolicy."""
 
     kind: str
@@ -48,12 +48,7 @@ class GeneratingPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> GeneratingPolicy:
         """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        spec = parse_model(GeneratingPolicySpec, raw_spec, "spec")
+        kind, meta, spec, raw_spec = parse_policy_parts(data, GeneratingPolicySpec)
         if spec.match_constraints is None:
             raise PolicyValidationError("spec.matchConstraints: required")
         if not spec.generate:
@@ -66,13 +61,3 @@ class GeneratingPolicy:
         if duplicates:
             raise PolicyValidationError(f"spec.variables: duplicate names {duplicates}")
         return cls(kind, meta, spec, raw_spec, origin)
-
-    @property
-    def namespaced(self) -> bool:
-        """Whether this is the Namespaced variant."""
-        return self.kind.startswith("Namespaced")
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for namespaced policies, ``name`` otherwise."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

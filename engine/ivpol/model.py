@@ -15,8 +15,9 @@ from ..common.model import (
     Model,
     NamedExpression,
     ObjectMeta,
+    PolicyNaming,
     Validation,
-    parse_model,
+    parse_policy_parts,
 )
 from ..errors import PolicyValidationError
 
@@ -55,7 +56,7 @@ class ImageValidatingPolicySpec(Model):
 
 
 @dataclass(frozen=True)
-class ImageValidatingPolicy:
+class ImageValidatingPolicy(PolicyNaming):
     """A loaded (validated, not compiled) ImageValidatingPolicy or its Namespaced variant."""
 
     kind: str
@@ -67,12 +68,7 @@ class ImageValidatingPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> ImageValidatingPolicy:
         """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        spec = parse_model(ImageValidatingPolicySpec, raw_spec, "spec")
+        kind, meta, spec, raw_spec = parse_policy_parts(data, ImageValidatingPolicySpec)
         if {"Deny", "Warn"} <= set(spec.validation_actions):
             raise PolicyValidationError("spec.validationActions: Deny and Warn may not be used together")
         if not spec.validations:
@@ -85,13 +81,3 @@ class ImageValidatingPolicy:
                 if not item.get("name"):
                     raise PolicyValidationError(f"spec.{field_name}[{i}].name: required")
         return cls(kind, meta, spec, raw_spec, origin)
-
-    @property
-    def namespaced(self) -> bool:
-        """Whether this is the Namespaced variant."""
-        return self.kind.startswith("Namespaced")
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for namespaced policies, ``name`` otherwise."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

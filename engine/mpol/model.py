@@ -16,7 +16,8 @@ from ..common.model import (
     NamedExpression,
     ObjectMeta,
     PodControllers,
-    parse_model,
+    PolicyNaming,
+    parse_policy_parts,
 )
 from ..errors import PolicyValidationError
 
@@ -91,7 +92,7 @@ class MutatingPolicySpec(Model):
 
 
 @dataclass(frozen=True)
-class MutatingPolicy:
+class MutatingPolicy(PolicyNaming):
     """A loaded (validated, not yet compiled) MutatingPolicy or NamespacedMutatingPolicy."""
 
     kind: str
@@ -103,12 +104,7 @@ class MutatingPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> MutatingPolicy:
         """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        spec = parse_model(MutatingPolicySpec, raw_spec, "spec")
+        kind, meta, spec, raw_spec = parse_policy_parts(data, MutatingPolicySpec)
         if spec.match_constraints is None:
             raise PolicyValidationError("spec.matchConstraints: required")
         if not spec.mutations:
@@ -121,13 +117,3 @@ class MutatingPolicy:
         if kind == "NamespacedMutatingPolicy" and not meta.namespace:
             meta = meta.model_copy(update={"namespace": "default"})
         return cls(kind, meta, spec, raw_spec, origin)
-
-    @property
-    def namespaced(self) -> bool:
-        """Whether this is the Namespaced variant (applies only in its own namespace)."""
-        return self.kind.startswith("Namespaced")
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for namespaced policies, ``name`` otherwise (as reports name them)."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

@@ -15,8 +15,9 @@ from ..common.model import (
     Model,
     NamedExpression,
     ObjectMeta,
+    PolicyNaming,
     Validation,
-    parse_model,
+    parse_policy_parts,
 )
 from ..errors import PolicyValidationError
 
@@ -37,7 +38,7 @@ class ValidatingPolicySpec(Model):
 
 
 @dataclass(frozen=True)
-class ValidatingPolicy:
+class ValidatingPolicy(PolicyNaming):
     """A loaded (validated, not yet compiled) ValidatingPolicy or NamespacedValidatingPolicy."""
 
     kind: str
@@ -49,12 +50,7 @@ class ValidatingPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> ValidatingPolicy:
         """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        spec = parse_model(ValidatingPolicySpec, raw_spec, "spec")
+        kind, meta, spec, raw_spec = parse_policy_parts(data, ValidatingPolicySpec)
         actions = set(spec.validation_actions)
         if {"Deny", "Warn"} <= actions:
             raise PolicyValidationError("spec.validationActions: Deny and Warn may not be used together")
@@ -75,13 +71,3 @@ class ValidatingPolicy:
         if duplicates:
             raise PolicyValidationError(f"spec.variables: duplicate names {duplicates}")
         return cls(kind, meta, spec, raw_spec, origin)
-
-    @property
-    def namespaced(self) -> bool:
-        """Whether this is the Namespaced variant (applies only in its own namespace)."""
-        return self.kind.startswith("Namespaced")
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for namespaced policies, ``name`` otherwise (as reports name them)."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

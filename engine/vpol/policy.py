@@ -28,11 +28,11 @@ SCORED_ANNOTATION = "policies.kyverno.io/scored"
 
 
 def _reference(ctx: AdmissionContext) -> ResourceRef:
-    cached = ctx.cache.get("reference")
+    cached: ResourceRef | None = ctx.cache.get("reference")
     if cached is None:
         cached = ResourceRef.of(ctx.subject)
         ctx.cache["reference"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 @dataclass(frozen=True)
