@@ -13,6 +13,7 @@ from typing import Any
 
 from ..cel import CelEnvironment
 from ..cel.names import AUTHORIZER, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, PARAMS, REQUEST
+from ..common.compiled import CATEGORY_ANNOTATION, SCORED_ANNOTATION, SEVERITY_ANNOTATION
 from ..common.exceptions import PolicyException
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG, guess_plural
@@ -22,10 +23,6 @@ from ..vap.validator import ADMIT, DENY, ERROR, AdmissionValidator
 from ..vpol.policy import EvaluationOptions
 from .match import KindSelector, MatchSubject, rule_matches
 from .model import ClusterPolicy, Rule
-
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-CATEGORY_ANNOTATION = "policies.kyverno.io/category"
-SCORED_ANNOTATION = "policies.kyverno.io/scored"
 
 
 def _plural_of(kind: str) -> str:

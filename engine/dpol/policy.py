@@ -17,12 +17,13 @@ from croniter import croniter
 
 from ..cel import CelEnvironment, CelEvalError, Program
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope
 from ..common.match import index_keys, matches
 from ..common.model import MatchResources
 from ..request import AdmissionContext
-from ..results import ResourceRef, RuleResult
+from ..results import RuleResult
 from ..vpol.policy import EvaluationOptions
 from .model import DeletingPolicy
 
@@ -45,7 +46,7 @@ def _without_operations(constraints: MatchResources | None) -> MatchResources | 
 
 
 @dataclass
-class CompiledDeletingPolicy:
+class CompiledDeletingPolicy(CompiledPolicyBase):
     """A DeletingPolicy ready to evaluate existing resources."""
 
     policy: DeletingPolicy
@@ -56,16 +57,6 @@ class CompiledDeletingPolicy:
 
     def __post_init__(self) -> None:
         self._constraints = _without_operations(self.policy.spec.match_constraints)
-
-    @property
-    def name(self) -> str:
-        """The name reports use (``ns/name`` for the namespaced kind)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """The policy kind."""
-        return self.policy.kind
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys this policy can match (everything when it has no matchConstraints)."""
@@ -82,15 +73,8 @@ class CompiledDeletingPolicy:
             return False
         return self._constraints is None or matches(self._constraints, ctx, res)
 
-    def _result(self, ctx: AdmissionContext, result: str, message: str, **extra: Any) -> RuleResult:
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=ResourceRef.of(ctx.subject),
-            message=message,
-            **extra,
-        )
+    def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
+        return self.make_result(ctx, result, message, **extra)
 
     def evaluate(
         self,

@@ -16,11 +16,12 @@ from typing import Any
 from ..cel import CelEnvironment, CelEvalError, Program, current_providers, using_providers
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
 from ..cel.offline import RecordingGenerator
+from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import index_keys, matches
 from ..request import AdmissionContext, split_api_version
-from ..results import ResourceRef, RuleResult
+from ..results import RuleResult
 from ..vpol.policy import EvaluationOptions
 from .model import GeneratingPolicy
 from .template import CompiledTemplate, TemplateError
@@ -63,7 +64,7 @@ def kyverno_labels(policy: GeneratingPolicy, trigger: dict[str, Any]) -> dict[st
 
 
 @dataclass
-class CompiledGeneratingPolicy:
+class CompiledGeneratingPolicy(CompiledPolicyBase):
     """A GeneratingPolicy ready to evaluate many trigger resources."""
 
     policy: GeneratingPolicy
@@ -72,16 +73,6 @@ class CompiledGeneratingPolicy:
     variables: CompiledVariables
     generations: tuple[CompiledGeneration, ...]
     autogen: str = ""
-
-    @property
-    def name(self) -> str:
-        """The name reports use (``ns/name`` for the namespaced kind)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """The policy kind."""
-        return self.policy.kind
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys this policy can match."""
@@ -95,14 +86,7 @@ class CompiledGeneratingPolicy:
         return matches(self.policy.spec.match_constraints, ctx, res)
 
     def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=ResourceRef.of(ctx.subject),
-            message=message,
-            **extra,
-        )
+        return self.make_result(ctx, result, message, **extra)
 
     def evaluate(
         self,

@@ -13,23 +13,20 @@ from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
 from ..cel.names import ATTESTATIONS, ATTESTORS, EXCEPTIONS, IMAGES, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REF, REQUEST
+from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
-from ..common.match import index_keys, matches
 from ..common.model import MatchResources
 from ..request import AdmissionContext
-from ..results import ResourceRef, RuleResult
+from ..results import RuleResult
 from ..vpol.policy import CompiledValidation, EvaluationOptions
 from .images import default_images, filter_images
 from .imageverify import REGISTRY_NEEDED, recording_registry_calls
 from .model import ImageValidatingPolicy
 
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-CATEGORY_ANNOTATION = "policies.kyverno.io/category"
-
 
 @dataclass
-class CompiledImageValidatingPolicy:
+class CompiledImageValidatingPolicy(CompiledPolicyBase):
     """An ImageValidatingPolicy (or autogen variant) ready to evaluate."""
 
     policy: ImageValidatingPolicy
@@ -45,40 +42,8 @@ class CompiledImageValidatingPolicy:
     audit_annotations: tuple[tuple[str, Program], ...]
     autogen: str = ""
 
-    @property
-    def name(self) -> str:
-        """The name reports use (``ns/name`` for the namespaced kind)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """The policy kind."""
-        return self.policy.kind
-
-    def index_keys(self) -> set[tuple[str, str, str]]:
-        """(group, version, plural) keys this policy can match."""
-        return index_keys(self.match_constraints)
-
-    def applies_to(self, ctx: AdmissionContext) -> bool:
-        """matchConstraints (and the policy namespace for the Namespaced kind) select the request."""
-        res = ctx.resource()
-        if self.policy.namespaced and res.namespace != self.policy.metadata.namespace:
-            return False
-        return matches(self.match_constraints, ctx, res)
-
     def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
-        annotations = self.policy.metadata.annotations
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=ResourceRef.of(ctx.subject),
-            message=message,
-            severity=annotations.get(SEVERITY_ANNOTATION, ""),
-            category=annotations.get(CATEGORY_ANNOTATION, ""),
-            actions=tuple(self.policy.spec.validation_actions),
-            **extra,
-        )
+        return self.make_result(ctx, result, message, actions=tuple(self.policy.spec.validation_actions), **extra)
 
     def _reference_matches(self, image: str) -> bool:
         for program in self.reference_programs:

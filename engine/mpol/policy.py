@@ -18,22 +18,20 @@ from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
-from ..common.match import index_keys, matches
+from ..common.match import matches
 from ..common.model import MatchResources
 from ..request import AdmissionContext
-from ..results import ResourceRef, RuleResult
+from ..results import RuleResult
 from ..vpol.policy import EvaluationOptions
 from .model import MutatingPolicy, TargetMatchConstraints
 from .mutate import CompiledMutation, MutationError, run_mutations
 
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-CATEGORY_ANNOTATION = "policies.kyverno.io/category"
-
 
 @dataclass
-class CompiledMutatingPolicy:
+class CompiledMutatingPolicy(CompiledPolicyBase):
     """A MutatingPolicy (or one of its autogen variants) ready to evaluate many resources."""
 
     policy: MutatingPolicy
@@ -48,30 +46,9 @@ class CompiledMutatingPolicy:
     autogen: str = ""
 
     @property
-    def name(self) -> str:
-        """The name reports use (``ns/name`` for the namespaced kind)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """The policy kind."""
-        return self.policy.kind
-
-    @property
     def mutate_existing(self) -> bool:
         """Whether the policy mutates existing targets rather than the triggering object."""
         return self.policy.spec.mutate_existing and self.target_constraints is not None
-
-    def index_keys(self) -> set[tuple[str, str, str]]:
-        """(group, version, plural) keys this policy can match."""
-        return index_keys(self.match_constraints)
-
-    def applies_to(self, ctx: AdmissionContext) -> bool:
-        """matchConstraints (and, for namespaced policies, the policy's namespace) select the request."""
-        res = ctx.resource()
-        if self.policy.namespaced and res.namespace != self.policy.metadata.namespace:
-            return False
-        return matches(self.match_constraints, ctx, res)
 
     def data(self, ctx: AdmissionContext) -> dict[str, Any]:
         """The CEL variables for a request (``variables`` is added by the scope)."""
@@ -84,17 +61,7 @@ class CompiledMutatingPolicy:
         }
 
     def _result(self, subject: dict[str, Any], result: str, message: str = "", **extra: Any) -> RuleResult:
-        annotations = self.policy.metadata.annotations
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=ResourceRef.of(subject),
-            message=message,
-            severity=annotations.get(SEVERITY_ANNOTATION, ""),
-            category=annotations.get(CATEGORY_ANNOTATION, ""),
-            **extra,
-        )
+        return self.make_result(None, result, message, subject=subject, **extra)
 
     def _admit(
         self, ctx: AdmissionContext, exceptions: list[PolicyException] | None, options: EvaluationOptions

@@ -13,26 +13,15 @@ from typing import Any
 from ..cel import Activation, CelEnvironment, CelEvalError, Program
 from ..cel.libs.kyverno_authz import is_response
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
+from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
-from ..common.match import index_keys, matches
 from ..common.model import MatchResources
 from ..request import AdmissionContext
-from ..results import ResourceRef, RuleResult
+from ..results import RuleResult
 from .model import ValidatingPolicy
 
 PAYLOAD_MODES = ("JSON", "HTTP", "Envoy")
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-CATEGORY_ANNOTATION = "policies.kyverno.io/category"
-SCORED_ANNOTATION = "policies.kyverno.io/scored"
-
-
-def _reference(ctx: AdmissionContext) -> ResourceRef:
-    cached: ResourceRef | None = ctx.cache.get("reference")
-    if cached is None:
-        cached = ResourceRef.of(ctx.subject)
-        ctx.cache["reference"] = cached
-    return cached
 
 
 @dataclass(frozen=True)
@@ -55,7 +44,7 @@ class EvaluationOptions:
 
 
 @dataclass
-class CompiledValidatingPolicy:
+class CompiledValidatingPolicy(CompiledPolicyBase):
     """A ValidatingPolicy (or one of its autogen variants) ready to evaluate many resources."""
 
     policy: ValidatingPolicy
@@ -69,16 +58,6 @@ class CompiledValidatingPolicy:
     errors: list[str] = field(default_factory=list)
 
     @property
-    def name(self) -> str:
-        """The name reports use (``ns/name`` for the namespaced kind)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """The policy kind."""
-        return self.policy.kind
-
-    @property
     def json_mode(self) -> bool:
         """``evaluation.mode`` JSON, HTTP or Envoy: the object is a payload, not a Kubernetes resource."""
         return self.policy.spec.evaluation.mode in PAYLOAD_MODES
@@ -88,34 +67,8 @@ class CompiledValidatingPolicy:
         """HTTP and Envoy modes: validations return authorization responses (or null to defer)."""
         return self.policy.spec.evaluation.mode in ("HTTP", "Envoy")
 
-    def index_keys(self) -> set[tuple[str, str, str]]:
-        """(group, version, plural) keys this policy can match."""
-        return index_keys(self.match_constraints)
-
-    def applies_to(self, ctx: AdmissionContext) -> bool:
-        """matchConstraints (and, for namespaced policies, the policy's namespace) select the request."""
-        res = ctx.resource()
-        if self.policy.namespaced and res.namespace != self.policy.metadata.namespace:
-            return False
-        return matches(self.match_constraints, ctx, res)
-
     def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
-        annotations = self.policy.metadata.annotations
-        scored = annotations.get(SCORED_ANNOTATION, "true") != "false"
-        if result == "fail" and not scored:
-            result = "warn"
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=_reference(ctx),
-            message=message,
-            severity=annotations.get(SEVERITY_ANNOTATION, ""),
-            category=annotations.get(CATEGORY_ANNOTATION, ""),
-            scored=scored,
-            actions=tuple(self.policy.spec.validation_actions),
-            **extra,
-        )
+        return self.make_result(ctx, result, message, actions=tuple(self.policy.spec.validation_actions), **extra)
 
     def data(self, ctx: AdmissionContext) -> dict[str, Any]:
         """The CEL variables for a request (``variables`` is added by the scope)."""
