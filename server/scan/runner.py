@@ -176,11 +176,21 @@ class Scanner:
         except KubeError as exc:
             scan.error = str(exc)
             return scan
-        namespaces = self._namespaces(source, all_types, scan)
+        namespace_listing = self._namespaces(source, all_types)
+        namespaces = {
+            str((o.get("metadata") or {}).get("name")): o
+            for o in (namespace_listing.objects if namespace_listing else [])
+        }
         wanted = self.wanted(all_types)
         if not request.include_cluster_scoped:
             wanted = [t for t in wanted if t.namespaced or _is_namespace_type(t)]
-        listings = self._list_all(source, wanted, request, cancel)
+        # Namespaces are listed once: for namespaceObject, and as a scanned type when a policy matches them.
+        listings = self._list_all(source, [t for t in wanted if not _is_namespace_type(t)], request, cancel)
+        if namespace_listing is not None:
+            if any(_is_namespace_type(t) for t in wanted):
+                listings.append(namespace_listing)
+            else:
+                scan.failures.extend(namespace_listing.failures)
         scan.list_seconds = time.perf_counter() - started
         provider = SourceResources(source, all_types)
         eval_started = time.perf_counter()
@@ -200,17 +210,21 @@ class Scanner:
         scan.eval_seconds = time.perf_counter() - eval_started
         return scan
 
-    def _namespaces(
-        self, source: ScanSource, types: list[ResourceType], scan: ClusterScan
-    ) -> dict[str, dict[str, Any]]:
-        ns_type = next((t for t in types if t.group == "" and t.resource == "namespaces"), None)
+    def _namespaces(self, source: ScanSource, types: list[ResourceType]) -> _Listing | None:
+        """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
+        ns_type = next((t for t in types if _is_namespace_type(t)), None)
         if ns_type is None:
-            return {}
+            return None
+        started = time.perf_counter()
         try:
-            return {str((o.get("metadata") or {}).get("name")): o for o in source.list(ns_type, None)}
+            objects = list(source.list(ns_type, None))
         except ClusterError as exc:
-            scan.failures.append(TypeFailure(source.name, ns_type.label, "", exc.reason, exc.message, exc.status))
-            return {}
+            failure = TypeFailure(source.name, ns_type.label, "", exc.reason, exc.message, exc.status)
+            return _Listing(ns_type, [], [failure], time.perf_counter() - started)
+        except KubeError as exc:
+            failure = TypeFailure(source.name, ns_type.label, "", "Error", str(exc))
+            return _Listing(ns_type, [], [failure], time.perf_counter() - started)
+        return _Listing(ns_type, objects, [], time.perf_counter() - started)
 
     def _list_all(
         self,

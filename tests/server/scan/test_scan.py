@@ -196,3 +196,25 @@ spec:
     assert result["result"] == "fail" and result["message"] == "value is <redacted>"
     assert "c2VjcmV0" not in json.dumps(out)
     assert code == 1
+
+
+def test_removed_api_and_slow_type_are_reported_per_type(
+    setup: tuple[Path, Path, FakeCluster, FakeCluster], capsys: Any
+) -> None:
+    kubeconfig, policy, alpha, _ = setup
+    alpha.add_fault(r"^/apis/apps/v1/deployments$", status=404)
+    alpha.add_fault(r"^/api/v1/namespaces$", delay=3.0)
+    code, out = scan(capsys, "--kubeconfig", str(kubeconfig), "--policy", str(policy), "--timeout", "1")
+    assert code == 3
+    cluster = out["clusters"][0]
+    reasons = sorted((f["resource"], f["reason"]) for f in cluster["failures"])
+    assert reasons == [("apps/v1/deployments", "NotFound"), ("v1/namespaces", "Timeout")]
+    assert {r["resources"][0]["name"] for r in cluster["results"]} == {"good", "bad", "untagged"}
+
+
+def test_progress_line_on_stderr(setup: tuple[Path, Path, FakeCluster, FakeCluster], capsys: Any) -> None:
+    kubeconfig, policy, _, _ = setup
+    main(["scan", "--kubeconfig", str(kubeconfig), "--policy", str(policy), "--progress", "-o", "json"])
+    captured = capsys.readouterr()
+    assert "[1/1] alpha:" in captured.err
+    json.loads(captured.out)
