@@ -17,11 +17,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_engine import as_controller, generate_pod
 from pykyverno.server.commands.scan_cmd import resolve_policies
 from pykyverno.server.kube import ClientRegistry, ClientSettings
 from pykyverno.server.scan import Scanner, ScanRequest, SnapshotSource, source_factories
-
-from bench.bench_engine import as_controller, generate_pod
 from tests.fakeapi import FakeCluster
 from tests.fakeapi.kubeconfig import ContextSpec, write_kubeconfig
 

@@ -13,6 +13,7 @@ EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_ERRORS = 3
+EXIT_INTERNAL = 70
 
 _COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve_cmd)
 
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug: say so briefly, keep the traceback for -v
+        logging.getLogger("pykyverno").debug("unexpected error", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_INTERNAL
     return code
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
@@ -51,6 +54,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-t", "--table", action="store_true", help="print a results table")
     p.add_argument("-p", "--policy-report", action="store_true", help="print PolicyReport documents")
     p.add_argument("-o", "--output-format", choices=["json", "yaml"], help="print results and summary as json/yaml")
+    p.add_argument("--output-dir", metavar="DIR", help="write mutated and generated resources to DIR, one file each")
+    p.add_argument(
+        "--print-patched", action="store_true", help="print mutated and generated resources (YAML) instead of results"
+    )
+    p.add_argument("--diff", action="store_true", help="print a unified diff of each mutated resource")
     p.set_defaults(run=run)
 
 
@@ -70,6 +78,70 @@ def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
     return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
+#: Kinds whose results change the resource the following policies see (Kyverno mutates, then validates).
+MUTATING_KINDS = frozenset({"MutatingPolicy", "NamespacedMutatingPolicy", "MutatingAdmissionPolicy"})
+
+
+@dataclass
+class ApplyOutcome:
+    """Results, and the objects the policies would change or create."""
+
+    results: list[RuleResult] = field(default_factory=list)
+    #: (original, mutated) pairs for resources a mutating policy changed.
+    mutated: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    generated: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_resources(
+    index: PolicyIndex,
+    resources: list[dict[str, Any]],
+    inputs: TestInputs,
+    exceptions: list[PolicyException],
+    operation: str = "CREATE",
+    old_objects: dict[tuple[str, str, str], dict[str, Any]] | None = None,
+    options: EvaluationOptions | None = None,
+) -> ApplyOutcome:
+    """Evaluate every resource: mutating policies first, in order, each on the previous result; then the other
+    kinds on the mutated object."""
+    outcome = ApplyOutcome()
+    old_objects = old_objects or {}
+
+    def context(obj: dict[str, Any]) -> AdmissionContext:
+        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+        ctx = AdmissionContext(
+            operation=operation,
+            user_info=inputs.user_info,
+            namespace_object=inputs.namespace_object(namespace) if namespace else None,
+        )
+        if operation == "DELETE":
+            ctx.old_object = obj
+        else:
+            ctx.object = obj
+            ctx.old_object = old_objects.get(_key(obj)) if operation == "UPDATE" else None
+        return ctx
+
+    with using_providers(inputs.providers):
+        for obj in resources:
+            candidates = index.candidates(obj)
+            current = obj
+            for policy in (p for p in candidates if p.kind in MUTATING_KINDS):
+                result = policy.evaluate(context(current), exceptions, options)
+                if result is None:
+                    continue
+                outcome.results.append(result)
+                if result.result == "pass" and result.patched is not None:
+                    current = result.patched
+            if current is not obj and current != obj:
+                outcome.mutated.append((obj, current))
+            ctx = context(current)
+            for policy in (p for p in candidates if p.kind not in MUTATING_KINDS):
+                result = policy.evaluate(ctx, exceptions, options)
+                if result is not None:
+                    outcome.results.append(result)
+                    outcome.generated.extend(result.generated)
+    return outcome
+
+
 def evaluate_resources(
     index: PolicyIndex,
     resources: list[dict[str, Any]],
@@ -79,27 +151,33 @@ def evaluate_resources(
     old_objects: dict[tuple[str, str, str], dict[str, Any]] | None = None,
     options: EvaluationOptions | None = None,
 ) -> list[RuleResult]:
-    """Evaluate every resource against the policies the index selects for it."""
-    results: list[RuleResult] = []
-    old_objects = old_objects or {}
-    with using_providers(inputs.providers):
-        for obj in resources:
-            namespace = str((obj.get("metadata") or {}).get("namespace") or "")
-            ctx = AdmissionContext(
-                operation=operation,
-                user_info=inputs.user_info,
-                namespace_object=inputs.namespace_object(namespace) if namespace else None,
-            )
-            if operation == "DELETE":
-                ctx.old_object = obj
-            else:
-                ctx.object = obj
-                ctx.old_object = old_objects.get(_key(obj)) if operation == "UPDATE" else None
-            for policy in index.candidates(obj):
-                result = policy.evaluate(ctx, exceptions, options)
-                if result is not None:
-                    results.append(result)
-    return results
+    """Evaluate every resource against the policies the index selects for it (see :func:`apply_resources`)."""
+    return apply_resources(index, resources, inputs, exceptions, operation, old_objects, options).results
+
+
+def _file_name(obj: dict[str, Any]) -> str:
+    kind, namespace, name = _key(obj)
+    parts = [kind.lower(), namespace, name or "unnamed"]
+    return "-".join(p for p in parts if p) + ".yaml"
+
+
+def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for obj in objects:
+        path = directory / _file_name(obj)
+        path.write_text(yaml.safe_dump(obj, sort_keys=False))
+        written.append(path)
+    return written
+
+
+def unified_diff(original: dict[str, Any], mutated: dict[str, Any]) -> str:
+    """A unified diff of two objects' YAML, labelled with the resource."""
+    kind, namespace, name = _key(original)
+    label = "/".join(p for p in (kind, namespace, name) if p)
+    before = yaml.safe_dump(original, sort_keys=False).splitlines(keepends=True)
+    after = yaml.safe_dump(mutated, sort_keys=False).splitlines(keepends=True)
+    return "".join(difflib.unified_diff(before, after, f"{label} (original)", f"{label} (mutated)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     index = PolicyIndex(policies.policies)
-    results = evaluate_resources(
+    outcome = apply_resources(
         index,
         resources,
         inputs,
@@ -137,10 +215,20 @@ def run(args: argparse.Namespace) -> int:
         old,
         EvaluationOptions(audit_warn=args.audit_warn),
     )
+    results = outcome.results
+    produced = [mutated for _, mutated in outcome.mutated] + outcome.generated
+    if args.output_dir:
+        for path in _write_objects(Path(args.output_dir), produced):
+            print(f"wrote {path}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     counts = summarize(results)
-    if args.output_format:
+    if args.diff:
+        for original, mutated in outcome.mutated:
+            print(unified_diff(original, mutated), end="")
+    if args.print_patched:
+        print(yaml.safe_dump_all(produced, sort_keys=False), end="")
+    elif args.output_format:
         payload = {"results": [r.to_report() for r in results], "summary": counts, "errors": problems}
         text = (
             json.dumps(payload, indent=2) if args.output_format == "json" else yaml.safe_dump(payload, sort_keys=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.loader import PolicySet, load_policies
 
 from ..kube import ClientRegistry, ClientSettings

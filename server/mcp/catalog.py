@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_policies
 
 from ..policysets import available_sets, describe_document, get_set, policy_locations, resolve_sets

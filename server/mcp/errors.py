@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
+
 from pykyverno.engine.errors import EngineError
 
 from ..kube.errors import (

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.loader import PolicySet, load_policies
 
 #: The folder holding the bundled sets.

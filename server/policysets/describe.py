@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.common.autogen import CONTROLLERS, autogen_variants
 
 from .catalog import find_policy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pykyverno.engine.resources import (
     BUILTIN_TYPES,
     ResourceCatalog,

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
 from pykyverno.server.cli import build_parser
 from pykyverno.server.cli import main as cli_main
-
 from tests.manifests.kustomize import (
     CLUSTER_SCOPED_KINDS,
     Obj,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.cel.offline import offline_providers
 from pykyverno.engine.loader import CompiledPolicy, PolicySet

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from pykyverno.server.policysets import (
     SETS_ROOT,
     PolicySetError,

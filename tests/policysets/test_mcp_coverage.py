@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from pykyverno.server.policysets import policy_locations, resolve_set
 
+from pykyverno.server.policysets import policy_locations, resolve_set
 from tests.conformance._suite import find_shared
 
 SPEC = Path(os.environ.get("PYKYVERNO_SPEC", find_shared() / "spec")) / "mcp-and-clients.md"

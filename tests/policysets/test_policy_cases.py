@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from pykyverno.server.policysets import describe_policy, policy_locations
 
 from .harness import CASES, Case, evaluate, load_case_file

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 from mcp import Client
+
 from pykyverno.server.mcp import ServerSettings, build_server
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from pykyverno.server.cli import main as cli_main
 
+from pykyverno.server.cli import main as cli_main
 from tests.skills.servertools import call_tool, server_catalog
 from tests.skills.skillcheck import (
     MAX_BODY_LINES,

@@ -10,6 +10,7 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
+
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.documents import Document, expand_lists, parse_documents
 from pykyverno.engine.errors import EngineError, LoadError

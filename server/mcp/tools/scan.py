@@ -18,6 +18,7 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
+
 from pykyverno.engine.results import RESULTS, RuleResult
 
 from ...kube.errors import Forbidden, NotFound

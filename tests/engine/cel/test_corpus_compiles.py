@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from pykyverno.engine.cel import CelCompileError, CelCostError, environment_for
 from pykyverno.engine.cel.frontend import DEFAULT_COST_LIMIT, estimate_cost, prepare
-
 from tests.conformance._suite import find_shared
 
 CORPUS = find_shared() / "conformance"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.cel import CelCompileError, CelCostError, CelEvalError, environment_for
 from pykyverno.engine.cel.frontend import (
     DEFAULT_COST_LIMIT,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.cel import CelCompileError, CelError, CelEvalError, environment_for
 
 

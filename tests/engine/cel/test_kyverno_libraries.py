@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
 from pykyverno.engine.cel import CelCompileError, CelEvalError, environment_for
 
 DIGEST = "sha256:" + "a" * 64

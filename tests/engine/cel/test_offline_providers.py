@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.cel import CelEvalError, Providers, environment_for, using_providers
 from pykyverno.engine.cel.offline import (
     OfflineGlobalContext,

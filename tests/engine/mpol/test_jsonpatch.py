@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.mpol.jsonpatch import JsonPatchError, apply_patch, escape_key, json_equal, parse_pointer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.mpol.merge import DEFAULT_ROOT, MergeError, apply_configuration, schema_for
 
 

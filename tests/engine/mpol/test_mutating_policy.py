@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import parse_documents, read_documents
 from pykyverno.engine.loader import PolicySet, load_documents

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from pykyverno.server.cli import main
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed"

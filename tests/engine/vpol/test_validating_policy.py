@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.loader import PolicySet, load_documents
 from pykyverno.engine.request import AdmissionContext

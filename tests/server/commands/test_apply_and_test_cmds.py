@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from pykyverno.server.cli import main
 
 POLICY = """

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from pykyverno.server.kube import (
     ClientRegistry,
     ClientSettings,
@@ -25,7 +26,6 @@ from pykyverno.server.kube import (
     Unauthorized,
     Unreachable,
 )
-
 from tests.fakeapi import ContextSpec, FakeCluster, write_kubeconfig
 from tests.fakeapi.kubeconfig import StandardKubeconfig, write_standard_kubeconfig
 from tests.fakeapi.samples import sample_objects

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 import yaml
+
 from pykyverno.server.kube import (
     ClientRegistry,
     ContextInfo,
@@ -18,7 +19,6 @@ from pykyverno.server.kube import (
     KubeconfigError,
     kubeconfig_paths,
 )
-
 from tests.fakeapi import ContextSpec, FakeCluster, write_kubeconfig
 from tests.fakeapi.kubeconfig import write_standard_kubeconfig
 from tests.fakeapi.samples import sample_objects

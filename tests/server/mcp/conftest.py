@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from pykyverno.server.mcp import ServerSettings, build_server
 
+from pykyverno.server.mcp import ServerSettings, build_server
 from tests.fakeapi import FakeCluster
 from tests.fakeapi.kubeconfig import write_standard_kubeconfig
 

@@ -10,6 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult
+
 from pykyverno.server.mcp import ServerSettings, build_server
 from pykyverno.server.scan import runner
 

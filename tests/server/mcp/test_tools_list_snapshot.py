@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+
 from pykyverno.server.mcp import ServerSettings, build_server
 
 pytestmark = pytest.mark.anyio

@@ -22,6 +22,7 @@ import trustme
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+
 from pykyverno.server.cli import main
 from pykyverno.server.mcp.transport import HttpOptions, is_loopback, transport_security
 

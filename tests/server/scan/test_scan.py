@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pykyverno.server.cli import main
 
+from pykyverno.server.cli import main
 from tests.fakeapi import FakeCluster
 from tests.fakeapi.kubeconfig import write_standard_kubeconfig
 
