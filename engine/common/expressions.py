@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program
+from ..cel.frontend.inline import inline_variables
 from ..cel.names import VARIABLES
 from .model import NamedExpression
 
@@ -23,6 +24,25 @@ _VARIABLE_REF = re.compile(r"\bvariables\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s
 def referenced_variables(source: str) -> frozenset[str]:
     """Names of ``variables.x`` / ``variables['x']`` read by an expression."""
     return frozenset(a or b for a, b in _VARIABLE_REF.findall(source))
+
+
+@dataclass(frozen=True)
+class BoundProgram:
+    """An expression that reads ``variables``, compiled twice: as written, and with the variables it needs bound
+    inline (``cel.bind``) so that it runs on the activation every policy shares (see ``cel/frontend/inline.py``)."""
+
+    program: Program
+    inlined: Program | None
+
+    @property
+    def source(self) -> str:
+        """The expression as written."""
+        return self.program.source
+
+    @property
+    def path(self) -> str:
+        """Its field path."""
+        return self.program.path
 
 
 @dataclass
@@ -40,6 +60,26 @@ class Compiler:
             self.errors.append(str(exc))
             return None
 
+    def compile_bound(self, source: str, path: str, variables: CompiledVariables) -> Program | BoundProgram | None:
+        """Compile an expression of a policy with ``variables``, binding the ones it reads inline when possible."""
+        program = self.compile(source, path)
+        if program is None or not variables.programs:
+            return program
+        needed = variables.closure(source)
+        if not needed:
+            return program
+        ordered = [name for name in variables.order if name in needed]
+        if len(ordered) != len(needed) or any(name in variables.broken for name in ordered):
+            return program
+        inlined_source = inline_variables(source, ordered, variables.sources)
+        inlined = None
+        if inlined_source is not None:
+            try:
+                inlined = self.env.compile(inlined_source, path)
+            except CelError:
+                inlined = None  # e.g. deeper than the runtime allows once bound: evaluate as written
+        return BoundProgram(program, inlined)
+
 
 @dataclass(frozen=True)
 class CompiledVariables:
@@ -47,14 +87,21 @@ class CompiledVariables:
 
     programs: tuple[tuple[str, Program], ...]
     depends: Mapping[str, frozenset[str]]
+    #: Declaration order and source of every variable (for inlining), and the ones that failed to compile.
+    order: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()
 
     @classmethod
     def compile(cls, compiler: Compiler, variables: Sequence[NamedExpression], prefix: str) -> CompiledVariables:
         """Compile ``variables`` (paths ``{prefix}[i].expression``)."""
         programs = []
         depends: dict[str, frozenset[str]] = {}
+        broken = set()
         for i, var in enumerate(variables):
             program = compiler.compile(var.expression, f"{prefix}[{i}].expression")
+            if program is None:
+                broken.add(var.name)
             direct = referenced_variables(var.expression)
             closure = set(direct)
             for name in direct:
@@ -62,7 +109,13 @@ class CompiledVariables:
             depends[var.name] = frozenset(closure)
             if program is not None:
                 programs.append((var.name, program))
-        return cls(tuple(programs), depends)
+        return cls(
+            tuple(programs),
+            depends,
+            tuple(v.name for v in variables),
+            {v.name: v.expression for v in variables},
+            frozenset(broken),
+        )
 
     def closure(self, source: str) -> set[str]:
         """Variables an expression needs, transitively."""
@@ -120,8 +173,15 @@ class Scope:
             self._activation = self.env.activation({**self.data, VARIABLES: dict(self.values)})
         return self._activation
 
-    def evaluate(self, program: Program) -> Any:
+    def evaluate(self, program: Program | BoundProgram) -> Any:
         """Evaluate ``program``; raise the error of a variable it needs if that variable failed."""
+        if isinstance(program, BoundProgram):
+            if program.inlined is not None:
+                try:
+                    return program.inlined.evaluate(self._base())
+                except CelEvalError:
+                    pass  # evaluate as written, so that the message names the variable that failed
+            program = program.program
         if self.variables.programs:
             needed = self.variables.closure(program.source)
             if needed:
@@ -151,7 +211,7 @@ class ConditionOutcome:
     error: str = ""
 
 
-def evaluate_conditions(scope: Scope, conditions: Sequence[tuple[str, Program]]) -> ConditionOutcome:
+def evaluate_conditions(scope: Scope, conditions: Sequence[tuple[str, Program | BoundProgram]]) -> ConditionOutcome:
     """Kubernetes semantics: any false -> no match; otherwise any error -> error; otherwise match."""
     errors = []
     for name, program in conditions:

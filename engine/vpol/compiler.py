@@ -14,25 +14,27 @@ from .policy import CompiledValidatingPolicy, CompiledValidation
 def _compile_spec(policy: ValidatingPolicy, spec: ValidatingPolicySpec, autogen: str) -> CompiledValidatingPolicy:
     env = environment_for("vpol")
     compiler = Compiler(env)
+    variables = CompiledVariables.compile(compiler, spec.variables, "spec.variables")
     conditions = []
     for i, cond in enumerate(spec.match_conditions):
-        program = compiler.compile(cond.expression, f"spec.matchConditions[{i}].expression")
+        program = compiler.compile_bound(cond.expression, f"spec.matchConditions[{i}].expression", variables)
         if program is not None:
             conditions.append((cond.name, program))
-    variables = CompiledVariables.compile(compiler, spec.variables, "spec.variables")
     validations = []
     for i, validation in enumerate(spec.validations):
-        program = compiler.compile(validation.expression, f"spec.validations[{i}].expression")
+        program = compiler.compile_bound(validation.expression, f"spec.validations[{i}].expression", variables)
         message_program = None
         if validation.message_expression:
-            message_program = compiler.compile(
-                validation.message_expression, f"spec.validations[{i}].messageExpression"
+            message_program = compiler.compile_bound(
+                validation.message_expression, f"spec.validations[{i}].messageExpression", variables
             )
         if program is not None:
             validations.append(CompiledValidation(i, program, validation.message, message_program, validation.reason))
     annotations = []
     for i, annotation in enumerate(spec.audit_annotations):
-        program = compiler.compile(annotation.value_expression, f"spec.auditAnnotations[{i}].valueExpression")
+        program = compiler.compile_bound(
+            annotation.value_expression, f"spec.auditAnnotations[{i}].valueExpression", variables
+        )
         if program is not None:
             annotations.append((annotation.key, program))
     if compiler.errors:

@@ -15,7 +15,7 @@ from ..cel.libs.kyverno_authz import is_response
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
 from ..common.compiled import CompiledPolicyBase
 from ..common.exceptions import PolicyException, matching_exceptions
-from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
+from ..common.expressions import BoundProgram, CompiledVariables, Scope, evaluate_conditions
 from ..common.model import MatchResources
 from ..request import AdmissionContext
 from ..results import RuleResult
@@ -29,9 +29,9 @@ class CompiledValidation:
     """One validation: its expression, and message or message expression."""
 
     index: int
-    program: Program
+    program: Program | BoundProgram
     message: str
-    message_program: Program | None
+    message_program: Program | BoundProgram | None
     reason: str
 
 
@@ -50,10 +50,10 @@ class CompiledValidatingPolicy(CompiledPolicyBase):
     policy: ValidatingPolicy
     env: CelEnvironment
     match_constraints: MatchResources | None
-    match_conditions: tuple[tuple[str, Program], ...]
+    match_conditions: tuple[tuple[str, Program | BoundProgram], ...]
     variables: CompiledVariables
     validations: tuple[CompiledValidation, ...]
-    audit_annotations: tuple[tuple[str, Program], ...]
+    audit_annotations: tuple[tuple[str, Program | BoundProgram], ...]
     autogen: str = ""
     errors: list[str] = field(default_factory=list)
 
