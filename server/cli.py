@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+
+from pykyverno.engine.cel import set_cost_limit
 
 from .commands import apply_cmd, policies_cmd, scan_cmd, serve_cmd, test_cmd
 
@@ -25,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    parser.add_argument(
+        "--cel-cost-limit",
+        type=int,
+        default=int(os.environ.get("PYKYVERNO_CEL_COST_LIMIT", "0") or 0) or None,
+        metavar="N",
+        help="refuse CEL expressions whose estimated cost exceeds N (default: Kubernetes' 1000000; "
+        "env PYKYVERNO_CEL_COST_LIMIT)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:
         module.add_parser(sub)
@@ -40,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.cel_cost_limit is not None:
+        try:
+            set_cost_limit(args.cel_cost_limit)
+        except ValueError as exc:
+            print(f"error: --cel-cost-limit: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

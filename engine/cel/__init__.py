@@ -6,9 +6,11 @@ Use :func:`environment_for` to get the (cached) environment of a policy kind, th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from . import names
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
+from .frontend.cost import CostModel
 from .libs import libraries_for
 from .providers import Providers, current_providers, using_providers
 from .runtime import Activation, CelEnvironment, Program, environment
@@ -25,6 +27,22 @@ _KIND_VARIABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+_cost_model = CostModel()
+
+
+def set_cost_limit(limit: int) -> None:
+    """Set the per-expression cost limit for policies compiled from now on (Kubernetes' default: 1,000,000)."""
+    global _cost_model
+    if limit <= 0:
+        raise ValueError("the CEL cost limit must be a positive number")
+    _cost_model = replace(_cost_model, limit=limit)
+
+
+def cost_limit() -> int:
+    """The per-expression cost limit in force."""
+    return _cost_model.limit
+
+
 def environment_for(kind: str, extra_variables: Iterable[str] = ()) -> CelEnvironment:
     """The environment Kyverno builds for a policy kind (``vpol``, ``mpol``, ``gpol``, ``dpol``, ``ivpol``,
     ``vap``, ``map``, ``cpol``), plus any ``extra_variables`` (e.g. ``ref`` for image matching)."""
@@ -32,7 +50,7 @@ def environment_for(kind: str, extra_variables: Iterable[str] = ()) -> CelEnviro
     if base is None:
         raise ValueError(f"unknown policy kind key {kind!r}; expected one of {sorted(_KIND_VARIABLES)}")
     variables = tuple(dict.fromkeys((*base, *extra_variables)))
-    return environment(variables, libraries_for(kind))
+    return environment(variables, libraries_for(kind), _cost_model)
 
 
 __all__ = [
@@ -44,7 +62,9 @@ __all__ = [
     "CelEvalError",
     "Program",
     "Providers",
+    "cost_limit",
     "current_providers",
     "environment_for",
+    "set_cost_limit",
     "using_providers",
 ]

@@ -18,6 +18,7 @@ from cel_expr_python import cel
 from . import frontend
 from .decl import Library
 from .errors import CelCompileError, CelEvalError
+from .frontend.cost import DEFAULT_COST_MODEL, CostModel
 
 _T = cel.Type
 _TYPES: dict[str, Any] = {
@@ -129,7 +130,10 @@ class Activation:
 class CelEnvironment:
     """A CEL environment: declared variables plus libraries, with a compile cache."""
 
-    def __init__(self, variables: Iterable[str], libraries: Iterable[Library] = ()) -> None:
+    def __init__(
+        self, variables: Iterable[str], libraries: Iterable[Library] = (), cost_model: CostModel = DEFAULT_COST_MODEL
+    ) -> None:
+        self.cost_model = cost_model
         self.libraries = tuple(libraries)
         self.variable_names = tuple(variables)
         self._globals: dict[str, Any] = {}
@@ -156,7 +160,7 @@ class CelEnvironment:
             raise CelCompileError("expression is empty", expression=str(source or ""), path=path)
         native = self._cache.get(source)
         if native is None:
-            prepared = frontend.prepare(source, path=path)
+            prepared = frontend.prepare(source, path=path, cost_model=self.cost_model)
             try:
                 native = self._env.compile(prepared)
             except RuntimeError as exc:
@@ -178,17 +182,19 @@ class CelEnvironment:
         return Activation(self._env.Activation(merged), merged)
 
 
-_environments: dict[tuple[tuple[str, ...], tuple[str, ...]], CelEnvironment] = {}
+_environments: dict[tuple[tuple[str, ...], tuple[str, ...], CostModel], CelEnvironment] = {}
 _env_lock = threading.Lock()
 
 
-def environment(variables: Iterable[str], libraries: Iterable[Library] = ()) -> CelEnvironment:
-    """Return the shared environment for these variables and libraries (built once per process)."""
+def environment(
+    variables: Iterable[str], libraries: Iterable[Library] = (), cost_model: CostModel = DEFAULT_COST_MODEL
+) -> CelEnvironment:
+    """Return the shared environment for these variables, libraries and cost model (built once per process)."""
     libs = tuple(libraries)
-    key = (tuple(variables), tuple(lib.name for lib in libs))
+    key = (tuple(variables), tuple(lib.name for lib in libs), cost_model)
     with _env_lock:
         env = _environments.get(key)
         if env is None:
-            env = CelEnvironment(key[0], libs)
+            env = CelEnvironment(key[0], libs, cost_model)
             _environments[key] = env
         return env
