@@ -78,7 +78,7 @@ def rates_by_folder(outcomes: list[CaseOutcome], root: Path | None = None) -> di
             rel = path.relative_to(root) if root else path
         except ValueError:
             rel = path
-        folder = rel.parts[0] if len(rel.parts) > 1 else str(rel.parent)
+        folder = "/".join(rel.parts[:2]) if len(rel.parts) > 2 else str(rel.parent)
         table[(folder, o.policy_kind or "?")]["passed" if o.passed else "failed"] += 1
     return table
 
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
             print()
             for (folder, kind), c in sorted(rates_by_folder(outcomes, root).items()):
                 total = c["passed"] + c["failed"]
-                print(f"{folder:32} {kind:28} {c['passed']:5}/{total:<5} {100.0 * c['passed'] / total:6.1f}%")
+                print(f"{folder:48} {kind:28} {c['passed']:5}/{total:<5} {100.0 * c['passed'] / total:6.1f}%")
         print(f"\nTest summary: {counts['passed']} passed, {counts['failed']} failed (of {counts['total']} cases)")
     if problems:
         return 3
