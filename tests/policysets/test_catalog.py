@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pykyverno.engine.request import AdmissionContext
 from pykyverno.server.policysets import (
     SETS_ROOT,
     PolicySetError,
@@ -35,7 +36,7 @@ POLICY_FILES = sorted(p for p in SETS_ROOT.glob("*/*.yaml") if p.name != "set.ya
 def test_sets_and_counts() -> None:
     sets = available_sets()
     assert {name: len(info.own_files()) for name, info in sets.items()} == EXPECTED_SETS
-    assert [n for n, i in sets.items() if i.experimental] == ["examples"]
+    assert [n for n, i in sets.items() if i.experimental] == []
     assert all(info.description for info in sets.values())
 
 
@@ -69,18 +70,35 @@ def test_each_set_loads_without_issues(name: str) -> None:
     assert not loaded.unsupported
 
 
-def test_examples_set_loads_its_validating_policy_and_keeps_the_others() -> None:
-    """The ValidatingPolicy template must load; the MutatingPolicy and GeneratingPolicy templates may be
-    unsupported or fail to load only while the set is experimental (their engines are still being written)."""
+def test_examples_set_loads_and_evaluates_every_template() -> None:
+    """The three templates load, and the mutation and generation evaluate on real objects."""
     loaded = load_set("examples")
-    assert "protect-critical-resource-deletion" in loaded.names()
-    broken = {issue.name: issue for issue in loaded.issues}
-    templates = {"add-pod-run-as-non-root", "add-default-deny-networkpolicy"}
-    assert set(broken) <= templates, [str(i) for i in broken.values()]
-    if broken or loaded.unsupported:
-        assert available_sets()["examples"].experimental
-    found = set(loaded.names()) | {name for _, name, _ in loaded.unsupported} | set(broken)
-    assert found == {"protect-critical-resource-deletion", "add-pod-run-as-non-root", "add-default-deny-networkpolicy"}
+    assert not loaded.issues and not loaded.unsupported, [str(i) for i in loaded.issues]
+    assert set(loaded.names()) == {
+        "protect-critical-resource-deletion",
+        "add-pod-run-as-non-root",
+        "add-default-deny-networkpolicy",
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "apps"},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]},
+    }
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}
+    mutated = [
+        r for p in loaded.policies if p.kind == "MutatingPolicy" and (r := p.evaluate(AdmissionContext(object=pod)))
+    ]
+    assert [r.patched["spec"]["securityContext"]["runAsNonRoot"] for r in mutated if r.patched] == [True]
+    generated = [
+        g
+        for p in loaded.policies
+        if p.kind == "GeneratingPolicy"
+        for r in [p.evaluate(AdmissionContext(object=namespace))]
+        if r
+        for g in r.generated
+    ]
+    assert [(g["kind"], g["metadata"]["namespace"]) for g in generated] == [("NetworkPolicy", "apps")]
 
 
 @pytest.mark.parametrize("path", POLICY_FILES, ids=[p.stem for p in POLICY_FILES])
@@ -91,8 +109,12 @@ def test_policy_file_metadata(path: Path) -> None:
     assert doc["apiVersion"] == "policies.kyverno.io/v1"
     assert doc["metadata"]["name"] == path.stem
     annotations = doc["metadata"]["annotations"]
-    for key in ("policies.kyverno.io/title", "policies.kyverno.io/category", "policies.kyverno.io/description",
-                "pykyverno.io/remediation"):
+    for key in (
+        "policies.kyverno.io/title",
+        "policies.kyverno.io/category",
+        "policies.kyverno.io/description",
+        "pykyverno.io/remediation",
+    ):
         assert str(annotations.get(key, "")).strip(), f"missing {key}"
     assert annotations["policies.kyverno.io/severity"] in SEVERITIES
     spec = doc["spec"]

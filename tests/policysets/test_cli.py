@@ -14,14 +14,14 @@ def test_list_sets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policies", "list"]) == 0
     out = capsys.readouterr().out
     assert "pod-security-restricted  6 (+11 included)" in out
-    assert "examples" in out and "yes" in out
+    assert "examples" in out and "EXPERIMENTAL" in out
 
 
 def test_list_sets_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policies", "list", "-o", "json"]) == 0
     sets = {s["name"]: s for s in json.loads(capsys.readouterr().out)["sets"]}
     assert sets["pod-security-restricted"]["policiesWithIncludes"] == 17
-    assert sets["examples"]["experimental"] is True
+    assert sets["examples"]["experimental"] is False
 
 
 def test_list_policies_of_a_set(capsys: pytest.CaptureFixture[str]) -> None:
