@@ -44,6 +44,7 @@ __all__ = [
     "ScanSource",
     "Scanner",
     "SnapshotSource",
+    "SourceFactory",
     "TypeFailure",
     "scannable",
     "source_factories",

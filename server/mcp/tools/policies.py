@@ -12,8 +12,8 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from pykyverno.engine.cel import Providers, using_providers
-from pykyverno.engine.documents import Document, expand_lists, parse_documents
-from pykyverno.engine.errors import EngineError, LoadError
+from pykyverno.engine.documents import Document
+from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_documents
 from pykyverno.engine.objects import normalize_manifest
@@ -51,6 +51,7 @@ from ..models import (
 )
 from . import CLUSTER, LOCAL, add_tool, respond
 from .params import ApiVersion, Kind, KubeContext, ObjectName, OperationParam, OptionalNamespace, OptionalYaml, YamlText
+from .scan import manifest_documents
 
 MAX_RESULTS = 200
 
@@ -101,10 +102,7 @@ async def describe_policy(
 
 # ----------------------------------------------------------------------------- explain
 def _parse_yaml(text: str, what: str) -> list[Document]:
-    try:
-        return list(expand_lists(parse_documents(text, what)))
-    except LoadError as exc:
-        raise ToolInputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
+    return manifest_documents(text, what)
 
 
 def _policies_from_yaml(text: str, selector: str | None) -> tuple[list[CompiledPolicy], PolicySet, dict[str, Any]]:

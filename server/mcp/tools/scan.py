@@ -19,15 +19,18 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from pykyverno.engine.documents import Document, expand_lists, parse_documents
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.results import RESULTS, RuleResult
 
 from ...kube.errors import Forbidden, NotFound
-from ...scan import Scanner, ScanReport, ScanRequest, source_factories
+from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
 from .. import render
 from ..app import AppState, resolve_context, state_of
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
-from . import CLUSTER, add_tool, respond
+from . import CLUSTER, LOCAL, add_tool, respond
 from .params import (
     Cursor,
     ExcludeNamespaces,
@@ -47,16 +50,22 @@ MAX_MESSAGE = 500
 
 
 # ----------------------------------------------------------------------------- running
-async def run_scan(ctx: Context, state: AppState, request: ScanRequest, policy_sets: list[str]) -> ScanReport:
+async def run_scan(
+    ctx: Context,
+    state: AppState,
+    request: ScanRequest,
+    policy_sets: list[str],
+    sources: list[SourceFactory] | None = None,
+) -> ScanReport:
     """Run a scan in a worker thread with progress notifications; cancellation stops the scanner."""
-    registry = state.require_registry()
+    if sources is None:
+        sources = source_factories(request, state.require_registry())
     policies = await anyio.to_thread.run_sync(state.policies.load, policy_sets)
     scanner = Scanner(policies.policies, policies.exceptions)
     if not scanner.policies:
         raise ToolInputError(
             f"the policy sets {', '.join(policy_sets)} contain no policy a scan evaluates (only validating policies "
             "with background evaluation are scanned); choose other sets with list_policy_sets")
-    sources = source_factories(request, registry)
     cancel = threading.Event()
     updates: queue.SimpleQueue[tuple[float, float, str]] = queue.SimpleQueue()
     finished = anyio.Event()
@@ -190,9 +199,10 @@ def _page_from_cursor(state: AppState, tool: str, cursor: str, limit: int | None
 
 
 async def _scan_and_page(ctx: Context, state: AppState, tool: str, request: ScanRequest, policy_sets: list[str] | None,
-                         limit: int | None, include_passing: bool) -> ScanResult:
+                         limit: int | None, include_passing: bool,
+                         sources: list[SourceFactory] | None = None) -> ScanResult:
     sets = state.policies.check_sets(list(policy_sets or state.policies.default_sets()))
-    report = await run_scan(ctx, state, request, sets)
+    report = await run_scan(ctx, state, request, sets, sources)
     scan_id = state.scans.put(tool, report, sets)
     return build_result(report, scan_id, sets, 0, limit or state.settings.default_limit, include_passing)
 
@@ -260,11 +270,53 @@ async def scan_cluster(
     return respond(answer, render.scan(answer, "scan_cluster"))
 
 
+@tool_errors("scan_manifests")
+async def scan_manifests(
+    ctx: Context,
+    manifests_yaml: Annotated[
+        str,
+        Field(description="Kubernetes manifests as YAML: several documents, a `kind: List`, or `kubectl get -o yaml` "
+                          "output"),
+    ],
+    policy_sets: PolicySets = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+    include_passing: IncludePassing = False,
+) -> Annotated[CallToolResult, ScanResult]:
+    """Scan Kubernetes manifests (files the user is writing, Helm or kustomize output, a `kubectl get -o yaml` dump)
+    against policy sets without any cluster, and return the same compliance summary as scan_namespace. Use it in an
+    editor or CI before anything is applied; manifests without a namespace count as being in `default`, as
+    `kubectl apply` would put them. Paged like scan_namespace (`limit`, `cursor`)."""
+    state = state_of(ctx)
+    if cursor:
+        answer = _page_from_cursor(state, "scan_manifests", cursor, limit)
+    else:
+        objects = [normalize_manifest(doc.data) for doc in manifest_documents(manifests_yaml, "manifests_yaml")]
+        if not objects:
+            raise ToolInputError("manifests_yaml holds no Kubernetes object; pass the YAML of the manifests to scan")
+        source = SnapshotSource("manifests", objects=objects)
+        if source.problems:
+            raise ToolInputError(f"manifests_yaml: {'; '.join(source.problems[:5])}. Fix these documents.")
+        request = ScanRequest(snapshot="manifests")
+        answer = await _scan_and_page(ctx, state, "scan_manifests", request, policy_sets, limit, include_passing,
+                                      [(source.name, lambda: source)])
+    return respond(answer, render.scan(answer, "scan_manifests"))
+
+
+def manifest_documents(text: str, what: str) -> list[Document]:
+    """Parsed documents of YAML an agent passed; :class:`ToolInputError` naming the line on bad YAML."""
+    try:
+        return list(expand_lists(parse_documents(text, what)))
+    except LoadError as exc:
+        raise ToolInputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
+
+
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
     add_tool(server, scan_namespace, "Scan a namespace", CLUSTER)
     add_tool(server, scan_cluster, "Scan clusters", CLUSTER)
+    add_tool(server, scan_manifests, "Scan manifests", LOCAL)
 
 
-__all__ = ["build_result", "decode_cursor", "encode_cursor", "register", "run_scan", "scan_cluster",
-           "scan_namespace"]
+__all__ = ["build_result", "decode_cursor", "encode_cursor", "manifest_documents", "register", "run_scan",
+           "scan_cluster", "scan_manifests", "scan_namespace"]

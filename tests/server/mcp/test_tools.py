@@ -490,3 +490,35 @@ async def test_prompts(client: Client) -> None:
     assert "explain_violation" in harden.messages[0].content.text  # type: ignore[union-attr]
     write = await client.get_prompt("write_policy", {"requirement": "images come from ghcr.io"})
     assert "lint_policy" in write.messages[0].content.text  # type: ignore[union-attr]
+
+
+MANIFESTS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:latest, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+data: {password: c3VwZXItc2VjcmV0}
+"""
+
+
+async def test_scan_manifests_without_a_cluster() -> None:
+    server = build_server(ServerSettings())
+    async with Client(server) as c:
+        data = ok(await c.call_tool("scan_manifests", {"manifests_yaml": MANIFESTS, "limit": 50}))
+        failing = {(f["policy"], f["resource"]["kind"], f["resource"]["namespace"]) for f in data["results"]}
+        assert ("disallow-privileged-containers", "Deployment", "default") in failing
+        assert ("disallow-latest-tag", "Deployment", "default") in failing
+        assert data["clusters"][0]["context"] == "snapshot:manifests"
+        assert "c3VwZXItc2VjcmV0" not in json.dumps(data)
+        bad = error(await c.call_tool("scan_manifests", {"manifests_yaml": "kind: [oops"}))
+        assert "manifests_yaml is not valid YAML" in bad
+        empty = error(await c.call_tool("scan_manifests", {"manifests_yaml": "# nothing\n"}))
+        assert "holds no Kubernetes object" in empty
