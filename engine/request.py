@@ -55,6 +55,9 @@ class AdmissionContext:
     object: dict[str, Any] | None = None
     old_object: dict[str, Any] | None = None
     user_info: dict[str, Any] = field(default_factory=dict)
+    #: The requester's Roles (``namespace:name``) and ClusterRoles, for ClusterPolicy ``roles``/``clusterRoles``.
+    roles: tuple[str, ...] = ()
+    cluster_roles: tuple[str, ...] = ()
     namespace_object: dict[str, Any] | None = None
     subresource: str = ""
     dry_run: bool = False

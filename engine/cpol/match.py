@@ -130,8 +130,8 @@ class MatchSubject:
             namespace_labels=dict((ns.get("metadata") or {}).get("labels") or {}),
             username=str(info.get("username") or ""),
             groups=tuple(str(g) for g in info.get("groups") or ()),
-            roles=tuple(str(r) for r in info.get("roles") or ()),
-            cluster_roles=tuple(str(r) for r in info.get("clusterRoles") or ()),
+            roles=ctx.roles or tuple(str(r) for r in info.get("roles") or ()),
+            cluster_roles=ctx.cluster_roles or tuple(str(r) for r in info.get("clusterRoles") or ()),
         )
 
     @property

@@ -111,6 +111,8 @@ def apply_resources(
         ctx = AdmissionContext(
             operation=operation,
             user_info=inputs.user_info,
+            roles=inputs.roles,
+            cluster_roles=inputs.cluster_roles,
             namespace_object=inputs.namespace_object(namespace) if namespace else None,
         )
         if operation == "DELETE":

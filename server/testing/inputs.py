@@ -27,6 +27,8 @@ class TestInputs:
 
     providers: Providers
     user_info: dict[str, Any] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()
+    cluster_roles: tuple[str, ...] = ()
     namespaces: dict[str, dict[str, Any]] = field(default_factory=dict)
     global_values: dict[str, Any] = field(default_factory=dict)
     #: (policy, resource name) -> values such as ``request.operation``.
@@ -126,6 +128,8 @@ def build_inputs_from(
     if userinfo_path:
         info = _first_document(userinfo_path)
         inputs.user_info = dict(info.get("userInfo") or {})
+        inputs.roles = tuple(str(r) for r in info.get("roles") or ())
+        inputs.cluster_roles = tuple(str(r) for r in info.get("clusterRoles") or ())
     return inputs
 
 

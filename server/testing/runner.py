@@ -104,6 +104,8 @@ class _Evaluator:
         ctx = AdmissionContext(
             operation=operation,
             user_info=self.inputs.user_info,
+            roles=self.inputs.roles,
+            cluster_roles=self.inputs.cluster_roles,
             namespace_object=self.inputs.namespace_object(namespace) if namespace else None,
         )
         subresource = self.inputs.subresources.get(str(obj.get("kind") or ""))

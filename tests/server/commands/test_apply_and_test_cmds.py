@@ -118,3 +118,40 @@ def test_test_command_json_and_junit(files: tuple[Path, Path], capsys: pytest.Ca
     main(["test", str(folder), "--fail-only", "-t", "resource=good"])
     table = capsys.readouterr().out
     assert "missing-policy" in table and "Test summary: 1 passed, 1 failed" in table
+
+
+CLUSTER_POLICY = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: no-default-configmaps}
+spec:
+  validationFailureAction: Enforce
+  rules:
+  - name: not-in-default
+    match:
+      any:
+      - resources: {kinds: [ConfigMap]}
+    exclude:
+      any:
+      - clusterRoles: [cluster-admin]
+    validate:
+      cel:
+        expressions:
+        - expression: object.metadata.namespace != 'default'
+          message: not in default
+"""
+
+
+@pytest.mark.parametrize(("cluster_roles", "expected"), [([], "fail"), (["cluster-admin"], None)])
+def test_userinfo_cluster_roles_reach_cluster_policy_matching(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cluster_roles: list[str], expected: str | None
+) -> None:
+    (tmp_path / "cpol.yaml").write_text(CLUSTER_POLICY)
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    userinfo = {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "UserInfo", "clusterRoles": cluster_roles,
+                "userInfo": {"username": "alice"}}
+    (tmp_path / "user.yaml").write_text(yaml.safe_dump(userinfo))
+    main(["apply", str(tmp_path / "cpol.yaml"), "-r", str(tmp_path / "cm.yaml"), "-u", str(tmp_path / "user.yaml"),
+          "-o", "json"])
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [r["result"] for r in results] == ([expected] if expected else [])
