@@ -14,23 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
-from ..common.expressions import CompiledVariables, Compiler, Scope, evaluate_conditions
+from ..common.expressions import BoundProgram, CompiledVariables, Compiler, Scope, evaluate_conditions
 from ..common.model import AuditAnnotation, NamedExpression, Validation
+from ..vpol.policy import CompiledValidation
 
 ADMIT = "admit"
 DENY = "deny"
 ERROR = "error"
-
-
-@dataclass(frozen=True)
-class CompiledValidation:
-    """One validation with its message, message expression and reason."""
-
-    index: int
-    program: Program
-    message: str
-    message_program: Program | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -65,10 +55,10 @@ class AdmissionValidator:
     """Compiled match conditions, variables, validations and audit annotations of one admission policy."""
 
     env: CelEnvironment
-    match_conditions: tuple[tuple[str, Program], ...]
+    match_conditions: tuple[tuple[str, Program | BoundProgram], ...]
     variables: CompiledVariables
     validations: tuple[CompiledValidation, ...]
-    audit_annotations: tuple[tuple[str, Program], ...]
+    audit_annotations: tuple[tuple[str, Program | BoundProgram], ...]
     failure_policy: str = "Fail"
 
     @classmethod
@@ -90,25 +80,28 @@ class AdmissionValidator:
         """
         where = {key: f"spec.{key}" for key in ("matchConditions", "variables", "validations", "auditAnnotations")}
         where.update(paths or {})
+        compiled_variables = CompiledVariables.compile(compiler, list(variables), where["variables"])
         conditions = []
         for i, cond in enumerate(match_conditions):
-            program = compiler.compile(cond.expression, f"{where['matchConditions']}[{i}].expression")
+            path = f"{where['matchConditions']}[{i}].expression"
+            program = compiler.compile_bound(cond.expression, path, compiled_variables)
             if program is not None:
                 conditions.append((cond.name, program))
-        compiled_variables = CompiledVariables.compile(compiler, list(variables), where["variables"])
         compiled = []
         for i, validation in enumerate(validations):
-            program = compiler.compile(validation.expression, f"{where['validations']}[{i}].expression")
+            path = f"{where['validations']}[{i}]"
+            program = compiler.compile_bound(validation.expression, f"{path}.expression", compiled_variables)
             message_program = None
             if validation.message_expression:
-                message_program = compiler.compile(
-                    validation.message_expression, f"{where['validations']}[{i}].messageExpression"
+                message_program = compiler.compile_bound(
+                    validation.message_expression, f"{path}.messageExpression", compiled_variables
                 )
             if program is not None:
                 compiled.append(CompiledValidation(i, program, validation.message, message_program, validation.reason))
         annotations = []
         for i, annotation in enumerate(audit_annotations):
-            program = compiler.compile(annotation.value_expression, f"{where['auditAnnotations']}[{i}].valueExpression")
+            path = f"{where['auditAnnotations']}[{i}].valueExpression"
+            program = compiler.compile_bound(annotation.value_expression, path, compiled_variables)
             if program is not None:
                 annotations.append((annotation.key, program))
         return cls(
