@@ -59,8 +59,16 @@ def parse_documents(text: str, source: str = "<string>") -> list[Document]:
             raise LoadError(
                 f"expected a mapping (a Kubernetes object), found {type(data).__name__}", source=source, document=index
             )
+        _check_metadata(data, source, index)
         documents.append(Document(data, source, index))
     return documents
+
+
+def _check_metadata(data: dict[str, Any], source: str, index: int) -> None:
+    """Every reader downstream relies on ``metadata`` being a mapping when it is present."""
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise LoadError(f"metadata must be a mapping, found {type(metadata).__name__}", source=source, document=index)
 
 
 def read_documents(path: str | Path) -> list[Document]:
@@ -84,7 +92,10 @@ def read_documents(path: str | Path) -> list[Document]:
                 f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=str(file)
             ) from None
         items = data if isinstance(data, list) else [data]
-        return [Document(item, str(file), i) for i, item in enumerate(items) if isinstance(item, dict)]
+        found = [Document(item, str(file), i) for i, item in enumerate(items) if isinstance(item, dict)]
+        for doc in found:
+            _check_metadata(doc.data, doc.source, doc.index)
+        return found
     return parse_documents(text, str(file))
 
 
@@ -106,6 +117,7 @@ def expand_lists(documents: Iterable[Document]) -> Iterator[Document]:
         if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
             for item in items:
                 if isinstance(item, dict):
+                    _check_metadata(item, doc.source, doc.index)
                     yield Document(item, doc.source, doc.index)
         else:
             yield doc

@@ -164,10 +164,21 @@ class CelEnvironment:
             try:
                 native = self._env.compile(prepared)
             except RuntimeError as exc:
-                raise CelCompileError(_clean_status(str(exc)), expression=source, path=path) from None
+                native = self._compile_without_compat(source, path, prepared, exc)
             with self._lock:
                 self._cache[source] = native
         return Program(source, path, native, self)
+
+    def _compile_without_compat(self, source: str, path: str, prepared: str, error: RuntimeError) -> Any:
+        """Retry without the cel-go compatibility rewrites (a plain chain that does hold optionals); report the
+        error of the variant closest to what the user wrote."""
+        plain = frontend.prepare(source, path=path, cost_model=self.cost_model, compat=False)
+        if plain != prepared:
+            try:
+                return self._env.compile(plain)
+            except RuntimeError as exc:
+                error = exc
+        raise CelCompileError(_clean_status(str(error)), expression=source, path=path) from None
 
     def activation(self, data: Mapping[str, Any]) -> Activation:
         """Bind ``data`` (variable name -> plain value) plus the libraries' globals for evaluation."""

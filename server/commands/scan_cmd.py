@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         namespaces=tuple(args.namespace),
         exclude_namespaces=tuple(args.exclude_namespace),
         snapshot=snapshot,
+        # Like `kubectl get -n NS`: a namespace scan is about namespaced objects (and the Namespace itself).
+        include_cluster_scoped=not args.namespace,
     )
     registry = None
     if not snapshot:

@@ -52,6 +52,8 @@ def collect(paths: list[str], file_name: str = DEFAULT_FILE_NAME) -> tuple[list[
         files = list(discover(paths, file_name))
     except EngineError as exc:
         return runs, [str(exc)]
+    if not files:
+        return runs, [f"no {file_name} found under {', '.join(paths)}"]
     for file in files:
         try:
             tests = parse_test_file(file)

@@ -142,8 +142,13 @@ class BearerAuth:
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.token is None or scope.get("type") != "http" or scope.get("path") in self.open_paths:
+        kind = scope.get("type")
+        if self.token is None or kind == "lifespan" or (kind == "http" and scope.get("path") in self.open_paths):
             await self.app(scope, receive, send)
+            return
+        if kind != "http":  # websockets or anything else: never served unauthenticated, and not served at all here
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
             return
         header = b""
         for key, value in scope.get("headers") or []:

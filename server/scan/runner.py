@@ -170,6 +170,9 @@ class Scanner:
     ) -> ClusterScan:
         """Scan one cluster or snapshot."""
         scan = ClusterScan(context=source.name, server=source.server)
+        for problem in getattr(source, "problems", ()):
+            # A snapshot file or document that cannot be read: the scan is incomplete, and says so.
+            scan.failures.append(TypeFailure(source.name, "manifests", "", "InvalidManifest", str(problem)))
         started = time.perf_counter()
         try:
             all_types = source.types()

@@ -57,3 +57,8 @@ def test_iter_files_walks_folders_in_order(tmp_path: Path) -> None:
     for name in ("b/2.yaml", "1.yml", "notes.txt", "b/3.json"):
         (tmp_path / name).write_text("{}")
     assert [p.relative_to(tmp_path).as_posix() for p in iter_files([tmp_path])] == ["1.yml", "b/2.yaml", "b/3.json"]
+
+
+def test_metadata_must_be_a_mapping() -> None:
+    with pytest.raises(LoadError, match=r"w.yaml \(document 1\): metadata must be a mapping, found list"):
+        parse_documents("apiVersion: v1\nkind: Pod\nmetadata: [1]\n", "w.yaml")

@@ -29,7 +29,7 @@ from .source import SyntaxProblem, caret_message
 _REWRITE_IDENTIFIERS = frozenset({"Object", "JSONPatch", "transformMap", "transformMapEntry"})
 
 
-def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST_MODEL) -> str:
+def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST_MODEL, compat: bool = True) -> str:
     """Return the CEL text cel-cpp should compile for ``source``.
 
     Raises :class:`CelCompileError` (syntax the rewrites need, or cel-cpp's depth limits) and :class:`CelCostError`
@@ -41,16 +41,18 @@ def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST
         raise _depth_error(source, path, problem.offset, f"{problem.message}; the limit is {MAX_NESTING}") from None
     except SyntaxProblem as problem:
         if _needs_rewrite(source):
-            raise CelCompileError(caret_message(source, problem.offset, problem.message),
-                                  expression=source, path=path) from None
+            raise CelCompileError(
+                caret_message(source, problem.offset, problem.message), expression=source, path=path
+            ) from None
         return source
     except RecursionError:
         raise _depth_error(source, path, 0, _too_deep(MAX_PARSE_NESTING)) from None
     try:
-        return _prepare_tree(source, path, tree, nesting, cost_model)
+        return _prepare_tree(source, path, tree, nesting, cost_model, compat)
     except SyntaxProblem as problem:
-        raise CelCompileError(caret_message(source, problem.offset, problem.message),
-                              expression=source, path=path) from None
+        raise CelCompileError(
+            caret_message(source, problem.offset, problem.message), expression=source, path=path
+        ) from None
     except RecursionError:
         raise _depth_error(source, path, 0, _too_deep(expression_depth(tree))) from None
 
@@ -64,10 +66,10 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
     return estimate_ast_cost(tree, cost_model)
 
 
-def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel) -> str:
+def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel, compat: bool = True) -> str:
     # Regroup long chains before rewriting (the rewrites recurse) and again after (they may add levels).
     rewritten = rebalance(tree) if expression_depth(tree) > MAX_EXPRESSION_DEPTH else tree
-    rewritten = rewrite(rewritten)
+    rewritten = rewrite(rewritten, compat=compat)
     if expression_depth(rewritten) > MAX_EXPRESSION_DEPTH:
         rewritten = rebalance(rewritten)
     depth = expression_depth(rewritten)
@@ -79,19 +81,23 @@ def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: 
         factor = cost / cost_model.limit
         raise CelCostError(
             caret_message(
-                source, 0,
+                source,
+                0,
                 f"estimated expression cost {cost} exceeds the budget of {cost_model.limit} by a factor of"
                 f" {factor:.1f}x (try simplifying the expression: comprehensions over lists multiply the cost of"
                 f" their body, and lists of unknown size count as {cost_model.unknown_list_size} elements)",
             ),
-            expression=source, path=path,
+            expression=source,
+            path=path,
         )
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
         _, nesting = parse_with_nesting(prepared)
     if nesting > MAX_NESTING:
         raise _depth_error(
-            source, path, 0,
+            source,
+            path,
+            0,
             f"parentheses, brackets and call arguments nest {nesting} levels deep; the CEL runtime's limit is"
             f" {MAX_NESTING}",
         )

@@ -110,9 +110,13 @@ def _plain_chain_root(node: Expr) -> Ident | None:
     return node if isinstance(node, Ident) else None
 
 
-def rewrite(node: Expr) -> Expr:
-    """Apply every rewrite, bottom-up. Returns ``node`` itself when nothing changed."""
-    return _Rewriter(_MAYBE_OPTIONAL_ROOTS | frozenset(_bound_names(node))).visit(node)
+def rewrite(node: Expr, *, compat: bool = True) -> Expr:
+    """Apply every rewrite, bottom-up. Returns ``node`` itself when nothing changed.
+
+    ``compat=False`` leaves out the two cel-go compatibility rewrites (``orValue`` on plain values, null-safe ``.?``):
+    the runtime compiles that variant when the full one does not type-check (a plain chain that does hold optionals).
+    """
+    return _Rewriter(_MAYBE_OPTIONAL_ROOTS | frozenset(_bound_names(node)), compat).visit(node)
 
 
 def numeric_type(node: Expr) -> str | None:
@@ -142,12 +146,13 @@ def _string_key(name: str) -> Literal:
 class _Rewriter:
     """Bottom-up rewrite; a node is copied only when one of its children changed."""
 
-    def __init__(self, unsafe_roots: frozenset[str] = _MAYBE_OPTIONAL_ROOTS) -> None:
+    def __init__(self, unsafe_roots: frozenset[str] = _MAYBE_OPTIONAL_ROOTS, compat: bool = True) -> None:
         self.unsafe_roots = unsafe_roots
+        self.compat = compat
 
     def _data_chain(self, node: Expr) -> bool:
         root = _plain_chain_root(node)
-        return root is not None and root.name.lstrip(".") not in self.unsafe_roots
+        return self.compat and root is not None and root.name.lstrip(".") not in self.unsafe_roots
 
     def visit(self, node: Expr) -> Expr:
         rebuilt = map_children(node, self.visit)
@@ -160,7 +165,12 @@ class _Rewriter:
             and self._data_chain(rebuilt.target)
         ):
             return rebuilt.target
-        if isinstance(rebuilt, Select | Index) and rebuilt.optional and self._data_chain(rebuilt.operand):
+        if (
+            self.compat
+            and isinstance(rebuilt, Select | Index)
+            and rebuilt.optional
+            and _plain_chain_root(rebuilt.operand) is not None
+        ):
             none = Call(Ident("optional"), "none", ())
             is_null = Binary("==", rebuilt.operand, Literal("null", "null"))
             return Ternary(is_null, none, rebuilt)

@@ -147,10 +147,11 @@ def _fetch(client: KubeClient, kind: str, api_version: str | None, namespace: st
     rtype = find_type(client.discover(), kind, api_version)
     if rtype.namespaced and not namespace:
         raise ToolInputError(f"{rtype.kind} is namespaced: pass `namespace`")
-    obj = redact(client.get(rtype.group, rtype.version, rtype.resource, name,
-                            namespace=namespace if rtype.namespaced else None))
-    obj.setdefault("apiVersion", rtype.api_version)
-    obj.setdefault("kind", rtype.kind)
+    fetched = client.get(rtype.group, rtype.version, rtype.resource, name,
+                         namespace=namespace if rtype.namespaced else None)
+    fetched.setdefault("apiVersion", rtype.api_version)
+    fetched.setdefault("kind", rtype.kind)  # before redaction, which recognises Secrets by kind
+    obj = redact(fetched)
     ns_obj = None
     if rtype.namespaced and namespace:
         try:

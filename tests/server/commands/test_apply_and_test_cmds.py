@@ -155,3 +155,8 @@ def test_userinfo_cluster_roles_reach_cluster_policy_matching(
           "-o", "json"])
     results = json.loads(capsys.readouterr().out)["results"]
     assert [r["result"] for r in results] == ([expected] if expected else [])
+
+
+def test_test_command_without_test_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(tmp_path)]) == 3
+    assert f"no kyverno-test.yaml found under {tmp_path}" in capsys.readouterr().err

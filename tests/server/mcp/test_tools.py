@@ -522,3 +522,33 @@ async def test_scan_manifests_without_a_cluster() -> None:
         assert "manifests_yaml is not valid YAML" in bad
         empty = error(await c.call_tool("scan_manifests", {"manifests_yaml": "# nothing\n"}))
         assert "holds no Kubernetes object" in empty
+
+
+AGENT_POD_WITH_KEY = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  namespace: ai
+  labels: {pykyverno.io/ai-workload: agent}
+spec:
+  containers:
+  - name: agent
+    image: ghcr.io/acme/agent:1.0
+    env:
+    - {name: OPENAI_API_KEY, value: sk-live-TOPSECRET-123}
+"""
+
+
+async def test_explain_and_evaluate_never_echo_credential_literals() -> None:
+    """Regression (review finding 1): field values and patched objects used to show env literal values."""
+    server = build_server(ServerSettings())
+    async with Client(server) as c:
+        answer = await c.call_tool(
+            "explain_violation", {"policy": "ai-agent-no-secret-env", "manifest_yaml": AGENT_POD_WITH_KEY}
+        )
+        dumped = text(answer) + json.dumps(answer.structured_content)
+        assert "sk-live-TOPSECRET-123" not in dumped
+        assert "ai-agent-no-secret-env" in dumped
+        scanned = await c.call_tool("scan_manifests", {"manifests_yaml": AGENT_POD_WITH_KEY, "include_passing": True})
+        assert "sk-live-TOPSECRET-123" not in text(scanned) + json.dumps(scanned.structured_content)

@@ -218,3 +218,33 @@ def test_progress_line_on_stderr(setup: tuple[Path, Path, FakeCluster, FakeClust
     captured = capsys.readouterr()
     assert "[1/1] alpha:" in captured.err
     json.loads(captured.out)
+
+
+def test_unreadable_snapshot_file_makes_the_scan_incomplete(tmp_path: Path, capsys: Any) -> None:
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    (folder / "pod.yaml").write_text(yaml_dump(pod("a", "ok", "nginx:1.25")))
+    (folder / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: bad\n")
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY)
+    code, out = scan(capsys, "--snapshot", str(folder), "--policy", str(policy))
+    assert code == 3
+    [failure] = out["clusters"][0]["failures"]
+    assert failure["reason"] == "InvalidManifest" and "broken.yaml" in failure["message"]
+    assert [r["resources"][0]["name"] for r in out["clusters"][0]["results"] if r["policy"] == "disallow-latest"] == [
+        "ok"
+    ]
+
+
+def test_namespace_scan_leaves_out_cluster_scoped_objects(capsys: Any) -> None:
+    code, out = scan(capsys, "--demo", "-n", "shop")
+    assert code == 1
+    kinds = {r["resources"][0]["kind"] for r in out["clusters"][0]["results"]}
+    assert kinds and not kinds & {"ClusterRole", "ClusterRoleBinding"}
+    assert {r["resources"][0].get("namespace") for r in out["clusters"][0]["results"]} <= {"shop", None}
+
+
+def yaml_dump(obj: dict[str, Any]) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(obj))
