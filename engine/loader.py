@@ -140,6 +140,8 @@ def load_documents(documents: Iterable[Document], into: PolicySet | None = None)
             )
         elif kind == "PolicyException":
             _load_exception(doc, result)
+        elif (kind, _group(api_version)) == ("PolicySet", "pykyverno.io"):
+            continue  # the manifest of a bundled policy set (name, description, includes), not a policy
         elif kind in KIND_PACKAGES:
             batches.setdefault(KIND_PACKAGES[kind], []).append(doc)
         else:

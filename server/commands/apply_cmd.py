@@ -17,13 +17,14 @@ from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import load_policies
+from pykyverno.engine.loader import PolicySet, load_policies
 from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
 from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from ..output import policy_reports, results_table
+from ..policysets import PolicySetError, load_sets
 from ..testing.inputs import TestInputs, build_inputs_from
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
@@ -32,7 +33,10 @@ OPERATIONS = ("CREATE", "UPDATE", "DELETE")
 def add_parser(sub: Any) -> None:
     """Register the ``apply`` subcommand."""
     p = sub.add_parser("apply", help="apply policies to resource manifests and report results")
-    p.add_argument("policies", nargs="+", metavar="POLICY_PATH", help="policy files or folders")
+    p.add_argument("policies", nargs="*", metavar="POLICY_PATH", help="policy files or folders")
+    p.add_argument(
+        "--policy-set", action="append", default=[], metavar="NAME", help="a bundled policy set (repeatable)"
+    )
     p.add_argument(
         "-r", "--resource", action="extend", nargs="+", default=[], metavar="PATH", help="resource files or folders"
     )
@@ -185,7 +189,16 @@ def unified_diff(original: dict[str, Any], mutated: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno apply``."""
     problems: list[str] = []
-    policies = load_policies(args.policies)
+    if not args.policies and not args.policy_set:
+        print("error: give policy files or folders, or --policy-set NAME", file=sys.stderr)
+        return 2
+    try:
+        policies = load_sets(args.policy_set) if args.policy_set else PolicySet()
+    except PolicySetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.policies:
+        policies.extend(load_policies(args.policies))
     problems.extend(str(issue) for issue in policies.issues)
     for kind, name, origin in policies.unsupported:
         problems.append(f"{origin}: {kind} {name!r} is not supported by apply yet; skipped")

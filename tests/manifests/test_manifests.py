@@ -388,7 +388,9 @@ def _pod_policies(set_name: str) -> set[str]:
     names = set()
     for path in (REPO / "server" / "policysets" / set_name).glob("*.yaml"):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if doc.get("kind") and any("pods" in r["resources"] for r in doc["spec"]["matchConstraints"]["resourceRules"]):
+        if path.name == "set.yaml":
+            continue
+        if any("pods" in r["resources"] for r in doc["spec"]["matchConstraints"]["resourceRules"]):
             names.add(doc["metadata"]["name"])
     return names
 

@@ -160,3 +160,17 @@ def test_userinfo_cluster_roles_reach_cluster_policy_matching(
 def test_test_command_without_test_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(tmp_path)]) == 3
     assert f"no kyverno-test.yaml found under {tmp_path}" in capsys.readouterr().err
+
+
+def test_apply_with_a_bundled_set_and_its_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pod = tmp_path / "pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n")
+    main(["apply", "--policy-set", "best-practices", "-r", str(pod), "-o", "json"])
+    by_set = json.loads(capsys.readouterr().out)
+    folder = Path(__file__).resolve().parents[3] / "server" / "policysets" / "best-practices"
+    main(["apply", str(folder), "-r", str(pod), "-o", "json"])
+    captured = capsys.readouterr()
+    by_folder = json.loads(captured.out)
+    assert by_set["summary"] == by_folder["summary"] and by_set["summary"]["fail"] > 0
+    assert by_folder["errors"] == [], "the set manifest (kind PolicySet) is not a policy and not an error"
+    assert main(["apply", "-r", str(pod)]) == 2
