@@ -42,6 +42,20 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
     p.add_argument("-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"])
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
+    p.add_argument(
+        "--context-allow",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only these contexts may be used (fnmatch pattern, repeatable)",
+    )
+    p.add_argument(
+        "--context-deny",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="these contexts may never be used (fnmatch pattern, repeatable; wins over --context-allow)",
+    )
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)
 
@@ -93,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
     registry = None
     if not snapshot:
         try:
-            registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=ClientSettings(timeout=args.timeout))
+            settings = ClientSettings(
+                timeout=args.timeout,
+                allow=frozenset(args.context_allow) if args.context_allow else None,
+                deny=frozenset(args.context_deny),
+            )
+            registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=settings)
         except KubeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE

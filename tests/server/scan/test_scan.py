@@ -248,3 +248,18 @@ def yaml_dump(obj: dict[str, Any]) -> str:
     import yaml
 
     return str(yaml.safe_dump(obj))
+
+
+def test_context_deny_list_is_honoured(setup: tuple[Path, Path, FakeCluster, FakeCluster], capsys: Any) -> None:
+    kubeconfig, policy, _, _ = setup
+    code, out = scan(
+        capsys, "--kubeconfig", str(kubeconfig), "--policy", str(policy), "--all-contexts",
+        "--context-deny", "broken-*", "--context-deny", "unreachable",
+    )
+    assert [c["context"] for c in out["clusters"]] == ["alpha", "beta"]
+    assert code == 1
+    code = main(["scan", "--kubeconfig", str(kubeconfig), "--policy", str(policy), "--context", "beta",
+                 "--context-allow", "alpha", "-o", "json"])
+    captured = capsys.readouterr()
+    [cluster] = json.loads(captured.out)["clusters"]
+    assert code == 3 and "beta" in cluster["error"] and "alpha" in cluster["error"]
