@@ -103,6 +103,27 @@ class _Listing:
     seconds: float
 
 
+def _list_type(
+    source: ScanSource, rtype: ResourceType, scopes: list[str | None], cancel: threading.Event | None
+) -> _Listing:
+    """List one type in each scope (a namespace, or None for all); a scope that fails becomes a :class:`TypeFailure`
+    and whatever was listed before the failure is kept."""
+    started = time.perf_counter()
+    objects: list[dict[str, Any]] = []
+    failures: list[TypeFailure] = []
+    for namespace in scopes:
+        if cancel is not None and cancel.is_set():
+            break
+        try:
+            for obj in source.list(rtype, namespace):
+                objects.append(obj)
+        except ClusterError as exc:
+            failures.append(TypeFailure(source.name, rtype.label, namespace or "", exc.reason, exc.message, exc.status))
+        except KubeError as exc:
+            failures.append(TypeFailure(source.name, rtype.label, namespace or "", "Error", str(exc)))
+    return _Listing(rtype, objects, failures, time.perf_counter() - started)
+
+
 class Scanner:
     """Runs scans of sources against a fixed set of compiled policies."""
 
@@ -216,18 +237,7 @@ class Scanner:
     def _namespaces(self, source: ScanSource, types: list[ResourceType]) -> _Listing | None:
         """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
         ns_type = next((t for t in types if _is_namespace_type(t)), None)
-        if ns_type is None:
-            return None
-        started = time.perf_counter()
-        try:
-            objects = list(source.list(ns_type, None))
-        except ClusterError as exc:
-            failure = TypeFailure(source.name, ns_type.label, "", exc.reason, exc.message, exc.status)
-            return _Listing(ns_type, [], [failure], time.perf_counter() - started)
-        except KubeError as exc:
-            failure = TypeFailure(source.name, ns_type.label, "", "Error", str(exc))
-            return _Listing(ns_type, [], [failure], time.perf_counter() - started)
-        return _Listing(ns_type, objects, [], time.perf_counter() - started)
+        return None if ns_type is None else _list_type(source, ns_type, [None], None)
 
     def _list_all(
         self,
@@ -236,31 +246,14 @@ class Scanner:
         request: ScanRequest,
         cancel: threading.Event | None,
     ) -> list[_Listing]:
-        def list_type(rtype: ResourceType) -> _Listing:
-            started = time.perf_counter()
-            objects: list[dict[str, Any]] = []
-            failures: list[TypeFailure] = []
-            scopes: list[str | None] = [None]
-            if request.namespaces and rtype.namespaced:
-                scopes = list(request.namespaces)
-            for namespace in scopes:
-                if cancel is not None and cancel.is_set():
-                    break
-                try:
-                    for obj in source.list(rtype, namespace):
-                        objects.append(obj)
-                except ClusterError as exc:
-                    failures.append(
-                        TypeFailure(source.name, rtype.label, namespace or "", exc.reason, exc.message, exc.status)
-                    )
-                except KubeError as exc:
-                    failures.append(TypeFailure(source.name, rtype.label, namespace or "", "Error", str(exc)))
-            return _Listing(rtype, objects, failures, time.perf_counter() - started)
+        def list_one(rtype: ResourceType) -> _Listing:
+            scopes: list[str | None] = list(request.namespaces) if request.namespaces and rtype.namespaced else [None]
+            return _list_type(source, rtype, scopes, cancel)
 
         if len(wanted) <= 1:
-            return [list_type(t) for t in wanted]
+            return [list_one(t) for t in wanted]
         with ThreadPoolExecutor(max_workers=min(self.type_concurrency, len(wanted))) as pool:
-            return list(pool.map(list_type, wanted))
+            return list(pool.map(list_one, wanted))
 
     def _evaluate(
         self,
