@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from .documents import expand_lists, iter_files, read_documents
+from .errors import EngineError
 from .resources import is_namespaced
 
 DEFAULT_NAMESPACE = "default"
@@ -33,3 +37,25 @@ def normalize_manifest(obj: dict[str, Any], default_namespace: str = DEFAULT_NAM
         if namespaced:
             metadata["namespace"] = default_namespace
     return out
+
+
+def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    """(kind, namespace, name) of a plain object."""
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def read_manifests(
+    paths: Iterable[str | Path], problems: list[str], *, normalize: bool = True
+) -> list[dict[str, Any]]:
+    """Every object of the files and folders (``List`` documents expanded), normalised as the CLI sees them
+    unless ``normalize`` is false; a file that cannot be read adds its error to ``problems`` and the rest go on."""
+    objects: list[dict[str, Any]] = []
+    for file in iter_files(paths):
+        try:
+            documents = [doc.data for doc in expand_lists(read_documents(file))]
+        except EngineError as exc:
+            problems.append(str(exc))
+            continue
+        objects.extend(normalize_manifest(d) for d in documents) if normalize else objects.extend(documents)
+    return objects

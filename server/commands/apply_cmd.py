@@ -14,11 +14,10 @@ import yaml
 
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.exceptions import PolicyException
-from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import PolicySet, load_policies
-from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.objects import object_key, read_manifests
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
 from pykyverno.engine.vpol.policy import EvaluationOptions
@@ -66,22 +65,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _read_objects(paths: list[str], problems: list[str], normalize: bool = True) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for file in iter_files(paths):
-        try:
-            docs = [doc.data for doc in expand_lists(read_documents(file))]
-            out.extend(normalize_manifest(d) for d in docs) if normalize else out.extend(docs)
-        except EngineError as exc:
-            problems.append(str(exc))
-    return out
-
-
-def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or "")
-
-
 #: Kinds whose results change the resource the following policies see (Kyverno mutates, then validates).
 MUTATING_KINDS = frozenset({"MutatingPolicy", "NamespacedMutatingPolicy", "MutatingAdmissionPolicy"})
 
@@ -123,7 +106,7 @@ def apply_resources(
             ctx.old_object = obj
         else:
             ctx.object = obj
-            ctx.old_object = old_objects.get(_key(obj)) if operation == "UPDATE" else None
+            ctx.old_object = old_objects.get(object_key(obj)) if operation == "UPDATE" else None
         return ctx
 
     with using_providers(inputs.providers):
@@ -162,7 +145,7 @@ def evaluate_resources(
 
 
 def _file_name(obj: dict[str, Any]) -> str:
-    kind, namespace, name = _key(obj)
+    kind, namespace, name = object_key(obj)
     parts = [kind.lower(), namespace, name or "unnamed"]
     return "-".join(p for p in parts if p) + ".yaml"
 
@@ -179,7 +162,7 @@ def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]
 
 def unified_diff(original: dict[str, Any], mutated: dict[str, Any]) -> str:
     """A unified diff of two objects' YAML, labelled with the resource."""
-    kind, namespace, name = _key(original)
+    kind, namespace, name = object_key(original)
     label = "/".join(p for p in (kind, namespace, name) if p)
     before = yaml.safe_dump(original, sort_keys=False).splitlines(keepends=True)
     after = yaml.safe_dump(mutated, sort_keys=False).splitlines(keepends=True)
@@ -202,13 +185,13 @@ def run(args: argparse.Namespace) -> int:
     problems.extend(str(issue) for issue in policies.issues)
     for kind, name, origin in policies.unsupported:
         problems.append(f"{origin}: {kind} {name!r} is not supported by apply yet; skipped")
-    for obj in _read_objects(args.exception, problems, normalize=False):
+    for obj in read_manifests(args.exception, problems, normalize=False):
         try:
             policies.exceptions.append(PolicyException.from_dict(obj))
         except EngineError as exc:
             problems.append(f"exception: {exc}")
-    resources = _read_objects(args.resource, problems)
-    old = {_key(o): o for o in _read_objects(args.old_resource, problems)}
+    resources = read_manifests(args.resource, problems)
+    old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
     try:
         inputs = build_inputs_from(
             resources=resources,

@@ -13,10 +13,10 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.exceptions import PolicyException
-from pykyverno.engine.documents import Document, expand_lists, iter_files, read_documents
+from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.loader import PolicySet, load_policies
-from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.objects import normalize_manifest, object_key, read_manifests
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 from pykyverno.engine.vap.mutating import attach_params
@@ -70,18 +70,13 @@ class TestRun:
     issues: list[str] = field(default_factory=list)
 
 
-def _resource_key(obj: dict[str, Any]) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
-
-
 def _find_resources(resources: list[dict[str, Any]], kind: str, ref: str) -> list[dict[str, Any]]:
     if not ref:  # a row without resources covers every resource of its kind
-        return [obj for obj in resources if kind in ("", _resource_key(obj)[0])]
+        return [obj for obj in resources if kind in ("", object_key(obj)[0])]
     namespace, _, name = ref.rpartition("/")
     found = []
     for obj in resources:
-        obj_kind, obj_ns, obj_name = _resource_key(obj)
+        obj_kind, obj_ns, obj_name = object_key(obj)
         if obj_name != name or (kind and obj_kind != kind):
             continue
         if namespace and obj_ns != namespace:
@@ -153,18 +148,6 @@ def _actual(results: list[RuleResult], rule: str) -> str:
     return min((r.result for r in results), key=order.index)
 
 
-def _load_resources(paths: Iterable[Path], issues: list[str]) -> list[dict[str, Any]]:
-    resources: list[dict[str, Any]] = []
-    for file in iter_files(paths):
-        try:
-            documents: list[Document] = read_documents(file)
-        except LoadError as exc:
-            issues.append(str(exc))
-            continue
-        resources.extend(normalize_manifest(doc.data) for doc in expand_lists(documents))
-    return resources
-
-
 def _load_exceptions(paths: Iterable[Path], policies: PolicySet, issues: list[str]) -> None:
     for file in iter_files(paths):
         try:
@@ -194,7 +177,7 @@ def _serve_extra_resources(test: TestFile, inputs: TestInputs, issues: list[str]
                 add(normalize_manifest(doc.data))
                 continue
             spec = doc.data.get("spec") or {}
-            for crd in _load_resources([file.parent / str(c) for c in spec.get("crds") or []], issues):
+            for crd in read_manifests([file.parent / str(c) for c in spec.get("crds") or []], issues):
                 add(crd)
             for obj in spec.get("resources") or []:
                 if isinstance(obj, dict):
@@ -207,9 +190,9 @@ def run_test(test: TestFile) -> TestRun:
     policies = load_policies(test.paths("policies"))
     run.issues.extend(str(issue) for issue in policies.issues)
     _load_exceptions(test.paths("exceptions"), policies, run.issues)
-    resources = _load_resources(test.paths("resources"), run.issues)
+    resources = read_manifests(test.paths("resources"), run.issues)
     payload_keys = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
-    payloads = _load_resources([p for key in payload_keys for p in test.paths(key)], run.issues)
+    payloads = read_manifests([p for key in payload_keys for p in test.paths(key)], run.issues)
     try:
         inputs = build_inputs(test, resources)
         run.issues.extend(inputs.issues)
@@ -218,7 +201,7 @@ def run_test(test: TestFile) -> TestRun:
         inputs = TestInputs(providers=Providers())
     _serve_extra_resources(test, inputs, run.issues)
     # --- mutations (server/testing/patched.py): paramResources in file order, mutate-existing targetResources
-    attach_params(policies.policies, _load_resources(test.paths("paramResources"), run.issues))
+    attach_params(policies.policies, read_manifests(test.paths("paramResources"), run.issues))
     targets = load_targets(test.paths("targetResources"), run.issues)
     evaluator = _Evaluator(policies, inputs)
     broken = {issue.name: str(issue) for issue in policies.issues if issue.name}

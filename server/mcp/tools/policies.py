@@ -16,7 +16,7 @@ from pykyverno.engine.documents import Document
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_documents
-from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.objects import normalize_manifest, object_key
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
 
@@ -299,11 +299,6 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str | None, conte
 
 
 # ----------------------------------------------------------------------------- authoring
-def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or "")
-
-
 def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | None, operation: str,
               exceptions_yaml: str | None) -> EvaluateResult:
     loaded = load_documents(_parse_yaml(policy_yaml, "policy_yaml"))
@@ -318,7 +313,8 @@ def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | N
     resources = [normalize_manifest(d.data) for d in _parse_yaml(resources_yaml, "resources_yaml")]
     if not resources:
         raise ToolInputError("resources_yaml holds no document; pass the manifests to evaluate")
-    old = {_key(o): o for o in (normalize_manifest(d.data) for d in _parse_yaml(old_resources_yaml or "", "old"))}
+    old_objects = (normalize_manifest(d.data) for d in _parse_yaml(old_resources_yaml or "", "old"))
+    old = {object_key(o): o for o in old_objects}
     if operation == "UPDATE" and not old:
         issues.append("operation UPDATE without old_resources_yaml: oldObject is null")
     try:
