@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
 from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
 from .match import index_keys, matches
@@ -12,6 +13,18 @@ from .model import MatchResources
 SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
 CATEGORY_ANNOTATION = "policies.kyverno.io/category"
 SCORED_ANNOTATION = "policies.kyverno.io/scored"
+
+
+def admission_data(ctx: AdmissionContext) -> dict[str, Any]:
+    """The CEL variables every Kyverno policy kind binds for a request (``variables`` is added by the scope):
+    the object, its old version, the request, the namespace, and no exceptions yet."""
+    return {
+        OBJECT: ctx.object,
+        OLD_OBJECT: ctx.old_object,
+        REQUEST: ctx.request(),
+        NAMESPACE_OBJECT: ctx.namespace_object,
+        EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
+    }
 
 
 def reference(ctx: AdmissionContext) -> ResourceRef:

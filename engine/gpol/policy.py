@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program, current_providers, using_providers
-from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..cel.names import EXCEPTIONS
 from ..cel.offline import RecordingGenerator
-from ..common.compiled import CompiledPolicyBase
+from ..common.compiled import CompiledPolicyBase, admission_data
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import index_keys, matches
@@ -105,13 +105,7 @@ class CompiledGeneratingPolicy(CompiledPolicyBase):
         self, ctx: AdmissionContext, sink: RecordingGenerator, exceptions: list[PolicyException],
         options: EvaluationOptions,
     ) -> RuleResult | None:
-        data: dict[str, Any] = {
-            OBJECT: ctx.object,
-            OLD_OBJECT: ctx.old_object,
-            REQUEST: ctx.request(),
-            NAMESPACE_OBJECT: ctx.namespace_object,
-            EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
-        }
+        data: dict[str, Any] = admission_data(ctx)
         scope = Scope(self.env, data, self.variables)
         if exceptions:
             policy_name = self.policy.metadata.name

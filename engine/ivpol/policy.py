@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
-from ..cel.names import ATTESTATIONS, ATTESTORS, EXCEPTIONS, IMAGES, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REF, REQUEST
-from ..common.compiled import CompiledPolicyBase
+from ..cel.names import ATTESTATIONS, ATTESTORS, EXCEPTIONS, IMAGES, REF
+from ..common.compiled import CompiledPolicyBase, admission_data
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.model import MatchResources
@@ -65,11 +65,7 @@ class CompiledImageValidatingPolicy(CompiledPolicyBase):
         if not self.applies_to(ctx):
             return None
         data: dict[str, Any] = {
-            OBJECT: ctx.object,
-            OLD_OBJECT: ctx.old_object,
-            REQUEST: ctx.request(),
-            NAMESPACE_OBJECT: ctx.namespace_object,
-            EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
+            **admission_data(ctx),
             IMAGES: {},
             ATTESTORS: {str(a["name"]): a for a in self.policy.spec.attestors},
             ATTESTATIONS: {str(a["name"]): a for a in self.policy.spec.attestations},

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
-from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
-from ..common.compiled import CompiledPolicyBase
+from ..cel.names import EXCEPTIONS, OBJECT, OLD_OBJECT
+from ..common.compiled import CompiledPolicyBase, admission_data
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
 from ..common.match import matches
@@ -52,13 +52,7 @@ class CompiledMutatingPolicy(CompiledPolicyBase):
 
     def data(self, ctx: AdmissionContext) -> dict[str, Any]:
         """The CEL variables for a request (``variables`` is added by the scope)."""
-        return {
-            OBJECT: ctx.object,
-            OLD_OBJECT: ctx.old_object,
-            REQUEST: ctx.request(),
-            NAMESPACE_OBJECT: ctx.namespace_object,
-            EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
-        }
+        return admission_data(ctx)
 
     def _result(self, subject: dict[str, Any], result: str, message: str = "", **extra: Any) -> RuleResult:
         return self.make_result(None, result, message, subject=subject, **extra)

@@ -13,7 +13,7 @@ from typing import Any
 from ..cel import Activation, CelEnvironment, CelEvalError, Program
 from ..cel.libs.kyverno_authz import is_response
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
-from ..common.compiled import CompiledPolicyBase
+from ..common.compiled import CompiledPolicyBase, admission_data
 from ..common.exceptions import PolicyException, matching_exceptions
 from ..common.expressions import BoundProgram, CompiledVariables, Scope, evaluate_conditions
 from ..common.model import MatchResources
@@ -74,13 +74,7 @@ class CompiledValidatingPolicy(CompiledPolicyBase):
         """The CEL variables for a request (``variables`` is added by the scope)."""
         if self.json_mode:
             return {OBJECT: ctx.object, OLD_OBJECT: None, REQUEST: None, NAMESPACE_OBJECT: None, EXCEPTIONS: {}}
-        return {
-            OBJECT: ctx.object,
-            OLD_OBJECT: ctx.old_object,
-            REQUEST: ctx.request(),
-            NAMESPACE_OBJECT: ctx.namespace_object,
-            EXCEPTIONS: {"allowedValues": [], "allowedImages": []},
-        }
+        return admission_data(ctx)
 
     def _shared_activation(self, ctx: AdmissionContext, data: dict[str, Any]) -> Activation:
         """One activation per request and environment, shared by every policy without its own variables:
