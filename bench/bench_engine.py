@@ -20,6 +20,7 @@ from typing import Any
 from pykyverno.engine.cel import environment_for
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
 from pykyverno.server.policysets import load_sets
 
 CONTAINERS = (
@@ -155,7 +156,7 @@ def as_controller(pod: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def bench_expressions(pods: list[dict[str, Any]]) -> None:
-    env = environment_for("vpol")
+    env = environment_for(VALIDATING_POLICY.cel)
     programs = {name: env.compile(src) for name, src in CHECKS.items()}
     started = time.perf_counter()
     cel_verdicts = []

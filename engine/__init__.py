@@ -1,37 +1,52 @@
-"""pykyverno's policy engine: pure evaluation of Kyverno CEL policies on plain dicts.
+"""pykyverno's policy engine: pure evaluation of Kyverno policies on plain dicts.
 
 Nothing in this package performs I/O towards a cluster or imports the kubernetes client; the outside world
 (cluster reads, HTTP calls, image metadata) reaches it through provider interfaces injected by the caller
 (:mod:`pykyverno.engine.cel.providers`). The public surface is small:
 
 - load: :func:`load_policies` (files and folders), :func:`load_documents` (parsed documents),
-  :func:`parse_documents` (YAML text) -> :class:`PolicySet`;
-- evaluate: :class:`PolicyIndex` selects the compiled policies for an object, each compiled policy's ``evaluate``
-  takes an :class:`AdmissionContext` and returns a :class:`RuleResult` (or ``None`` when it does not apply);
-- errors: :class:`EngineError` and its subclasses.
+  :func:`parse_documents` (YAML text) -> :class:`PolicySet` (compiled policies, exceptions, :class:`Diagnostic`\\ s);
+- evaluate: :class:`PolicyIndex` selects the compiled policies for an object, :func:`admission_request` builds the
+  request, each compiled policy's ``evaluate`` returns a :class:`RuleResult` (or ``None`` when it does not apply);
+- kinds: ``registry.REGISTRY`` (a :class:`KindRegistry`) lists the :class:`KindSpec` of every policy kind;
+- errors: :class:`EngineError` and its subclasses (the tree is drawn in ``engine/errors.py``).
+
+Layout: ``cel/`` (the CEL adapter, libraries, front end), ``common/`` (the one evaluation pipeline and the parts
+every kind shares), one package per kind (``vpol``, ``ivpol``, ``mpol``, ``gpol``, ``dpol``, ``vap``, ``map``,
+``cpol``), ``registry`` (the kinds), ``loader`` (documents -> policy set), and root modules for documents, requests,
+results, diagnostics and errors. Kind packages never import each other; nothing here imports ``server``.
 """
 
+from .common.kind import KindSpec
+from .common.options import EvaluationOptions
+from .diagnostics import Diagnostic
 from .documents import Document, parse_documents, read_documents
-from .errors import EngineError, LoadError, PolicyCompileError, PolicyValidationError, ResourceError
+from .errors import EngineError, EvaluationError, LoadError, PolicyCompileError, PolicyValidationError
 from .index import PolicyIndex
-from .loader import CompiledPolicy, LoadIssue, PolicySet, load_documents, load_policies
-from .request import AdmissionContext
+from .loader import load_documents, load_policies
+from .policyset import CompiledPolicy, PolicySet
+from .registry import KindRegistry
+from .request import AdmissionContext, admission_request
 from .results import ResourceRef, RuleResult, summarize
 
 __all__ = [
     "AdmissionContext",
     "CompiledPolicy",
+    "Diagnostic",
     "Document",
     "EngineError",
+    "EvaluationError",
+    "EvaluationOptions",
+    "KindRegistry",
+    "KindSpec",
     "LoadError",
-    "LoadIssue",
     "PolicyCompileError",
     "PolicyIndex",
     "PolicySet",
     "PolicyValidationError",
-    "ResourceError",
     "ResourceRef",
     "RuleResult",
+    "admission_request",
     "load_documents",
     "load_policies",
     "parse_documents",

@@ -1,18 +1,30 @@
-"""Errors of the policy engine.
+"""Errors of the policy engine: one tree, rooted at :class:`EngineError`.
 
 ::
 
-    EngineError                     anything the engine reports
+    EngineError                     anything the engine reports; str() is a message fit for a user
     ├── LoadError                   a file or YAML document cannot be read (names file and document index)
     ├── PolicyValidationError       a policy document breaks the schema (names the field path)
-    ├── PolicyCompileError          CEL in a policy does not compile (wraps CelCompileError with its path)
-    └── ResourceError               a resource document is unusable (missing kind, apiVersion or name)
+    ├── PolicyCompileError          expressions of a policy do not compile (one Diagnostic per expression)
+    ├── EvaluationError             a step of an evaluation failed (mutation, template, parameters, JSON patch);
+    │                               caught inside ``evaluate`` and turned into an ``error`` result
+    └── CelError                    (engine/cel/errors.py) anything that went wrong with a CEL expression
+        ├── CelCompileError         the expression does not parse, type-check, or exceeds a static limit
+        │   └── CelCostError        its estimated cost exceeds the configured limit
+        └── CelEvalError            evaluation produced an error value
 
-CEL-level errors live in ``engine/cel/errors.py``; evaluation errors never raise out of ``evaluate``, they become
-``error`` results.
+Loading never raises for a bad document: the loader turns these errors into
+:class:`~pykyverno.engine.diagnostics.Diagnostic` entries of the policy set. Evaluation never raises either: errors
+become ``error`` results (or no result under ``failurePolicy: Ignore``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 
 class EngineError(Exception):
@@ -22,9 +34,21 @@ class EngineError(Exception):
 class LoadError(EngineError):
     """A file or a YAML document in it cannot be read."""
 
-    def __init__(self, message: str, *, source: str = "", document: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        document: int | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         self.source = source
         self.document = document
+        self.reason = message
+        #: 1-based position of the problem in the file, when the reader knows it.
+        self.line = line
+        self.column = column
         where = source
         if document is not None:
             where = f"{source} (document {document + 1})" if source else f"document {document + 1}"
@@ -32,18 +56,24 @@ class LoadError(EngineError):
 
 
 class PolicyValidationError(EngineError):
-    """A policy does not follow its schema."""
+    """A policy does not follow its schema; ``problems`` lists each (field path, message), e.g.
+    (``spec.validations[0].expression``, ``Field required``)."""
+
+    def __init__(self, message: str = "", *, path: str = "", problems: Sequence[tuple[str, str]] = ()) -> None:
+        self.problems = tuple(problems) or ((path, message),)
+        super().__init__("; ".join(f"{where}: {what}" if where else what for where, what in self.problems))
 
 
 class PolicyCompileError(EngineError):
-    """One or more expressions of a policy do not compile; ``errors`` lists each with its field path."""
+    """One or more expressions of a policy do not compile; ``diagnostics`` holds one entry per expression, each with
+    its field path and its position inside the expression."""
 
-    def __init__(self, policy: str, errors: list[str]) -> None:
+    def __init__(self, policy: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.policy = policy
-        self.errors = errors
-        joined = "\n".join(f"  - {e}" for e in errors)
-        super().__init__(f"policy {policy!r} has {len(errors)} invalid expression(s):\n{joined}")
+        self.diagnostics = tuple(diagnostics)
+        joined = "\n".join(f"  - {d.located_message()}" for d in self.diagnostics)
+        super().__init__(f"policy {policy!r} has {len(self.diagnostics)} invalid expression(s):\n{joined}")
 
 
-class ResourceError(EngineError):
-    """A resource document cannot be evaluated."""
+class EvaluationError(EngineError):
+    """A step of an evaluation failed; the evaluation turns it into an ``error`` result with this message."""

@@ -1,162 +1,73 @@
-"""Loading policies and exceptions from files into typed, compiled objects, collecting errors per document.
+"""Loading policies and PolicyExceptions from files or parsed documents into a :class:`PolicySet`.
 
-A bad document never stops the others: every problem is recorded as a :class:`LoadIssue` naming the file and the
-document index, and the rest of the set still loads.
+Documents are dispatched by kind through the registry: each kind's spec loads all of its documents at once. A bad
+document never stops the others: every problem becomes a :class:`~pykyverno.engine.diagnostics.Diagnostic` naming the
+file, document, kind, name and field, and the rest of the set still loads. A PolicyException whose CEL does not
+compile is reported here, not silently ignored at evaluation.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
-from .common.exceptions import PolicyException
+from .common.kind import KindSpec
+from .common.loading import located
+from .common.policy_exception import PolicyException
+from .diagnostics import Diagnostic, diagnostics_of
 from .documents import Document, iter_files, read_documents
-from .errors import EngineError, LoadError
-from .request import AdmissionContext
-from .results import RuleResult
+from .errors import EngineError, LoadError, PolicyValidationError
+from .policyset import PolicySet
+from .registry import REGISTRY
 
 POLICY_GROUP = "policies.kyverno.io"
-
-#: Policy kinds and the engine package that loads them. Each package exposes ``KINDS`` and
-#: ``load(documents, into)``, which receives every document of its kinds at once (so that, for example,
-#: admission policies can be paired with their bindings) and adds compiled policies and issues to ``into``.
-#: A kind whose package is not importable is reported as unsupported, never silently dropped.
-KIND_PACKAGES: dict[str, str] = {
-    "ValidatingPolicy": "vpol",
-    "NamespacedValidatingPolicy": "vpol",
-    "MutatingPolicy": "mpol",
-    "NamespacedMutatingPolicy": "mpol",
-    "GeneratingPolicy": "gpol",
-    "NamespacedGeneratingPolicy": "gpol",
-    "DeletingPolicy": "dpol",
-    "NamespacedDeletingPolicy": "dpol",
-    "ImageValidatingPolicy": "ivpol",
-    "NamespacedImageValidatingPolicy": "ivpol",
-    "ValidatingAdmissionPolicy": "vap",
-    "ValidatingAdmissionPolicyBinding": "vap",
-    "MutatingAdmissionPolicy": "vap",
-    "MutatingAdmissionPolicyBinding": "vap",
-    "ClusterPolicy": "cpol",
-    "Policy": "cpol",
-}
-
-
-class CompiledPolicy(Protocol):
-    """What every compiled policy kind offers the index and the runners."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    autogen: str
-
-    def index_keys(self) -> set[tuple[str, str, str]]: ...
-
-    def evaluate(
-        self, ctx: AdmissionContext, exceptions: list[PolicyException] | None = ..., options: Any = ...
-    ) -> RuleResult | None: ...
-
-
-@dataclass(frozen=True)
-class LoadIssue:
-    """A document that could not be used, and why."""
-
-    origin: str
-    message: str
-    name: str = ""
-    kind: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.origin}: {self.message}"
-
-
-@dataclass
-class PolicySet:
-    """Everything loaded from a set of paths."""
-
-    policies: list[CompiledPolicy] = field(default_factory=list)
-    exceptions: list[PolicyException] = field(default_factory=list)
-    #: Loaded documents of kinds not evaluated yet, by (kind, name).
-    unsupported: list[tuple[str, str, str]] = field(default_factory=list)
-    issues: list[LoadIssue] = field(default_factory=list)
-    #: Source documents of the loaded policies, by qualified name (for describe/explain).
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def extend(self, other: PolicySet) -> None:
-        """Merge another set into this one."""
-        self.policies.extend(other.policies)
-        self.exceptions.extend(other.exceptions)
-        self.unsupported.extend(other.unsupported)
-        self.issues.extend(other.issues)
-        self.sources.update(other.sources)
-
-    def names(self) -> list[str]:
-        """Distinct policy names, in load order."""
-        return list(dict.fromkeys(p.name for p in self.policies))
+EXCEPTION_GROUPS = (POLICY_GROUP, "kyverno.io")
+#: The manifest of a bundled policy set (name, description, includes): not a policy, skipped.
+POLICY_SET_MANIFEST = ("PolicySet", "pykyverno.io")
 
 
 def _group(api_version: str) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
-def _kind_package(name: str) -> Any | None:
+def load_exception(doc: Document, into: PolicySet) -> None:
+    """Validate a PolicyException and compile its match conditions; a broken one is an issue, not an exception."""
     try:
-        return importlib.import_module(f"{__package__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.endswith(f".{name}"):
-            return None
-        raise
-
-
-def _load_exception(doc: Document, into: PolicySet) -> None:
-    data = doc.data
-    api_version = str(data.get("apiVersion"))
-    name = str((data.get("metadata") or {}).get("name") or "")
-    try:
-        if _group(api_version) not in (POLICY_GROUP, "kyverno.io"):
-            raise LoadError(f"PolicyException apiVersion {api_version!r} is not in {POLICY_GROUP}")
-        into.exceptions.append(PolicyException.from_dict(data, doc.origin))
+        api_version = str(doc.data.get("apiVersion"))
+        if _group(api_version) not in EXCEPTION_GROUPS:
+            raise PolicyValidationError(f"{api_version!r} is not in {POLICY_GROUP}", path="apiVersion")
+        exception = PolicyException.from_dict(doc.data, doc.origin)
     except EngineError as exc:
-        into.issues.append(LoadIssue(doc.origin, f"PolicyException {name!r}: {exc}", name, "PolicyException"))
+        into.issues.extend(located(exc, doc))
+        return
+    problems = exception.check()
+    if problems:
+        into.issues.extend(problem.located(doc) for problem in problems)
+        return
+    into.exceptions.append(exception)
 
 
 def load_documents(documents: Iterable[Document], into: PolicySet | None = None) -> PolicySet:
-    """Load already-parsed documents: policies of every kind and PolicyExceptions."""
+    """Load already-parsed documents: policies of every registered kind and PolicyExceptions."""
     result = into if into is not None else PolicySet()
-    batches: dict[str, list[Document]] = {}
+    batches: dict[str, tuple[KindSpec, list[Document]]] = {}
     for doc in documents:
-        data = doc.data
-        kind = data.get("kind")
-        api_version = data.get("apiVersion")
-        name = str((data.get("metadata") or {}).get("name") or "")
+        kind = doc.data.get("kind")
+        api_version = doc.data.get("apiVersion")
         if not isinstance(kind, str) or not kind or not isinstance(api_version, str) or not api_version:
-            result.issues.append(
-                LoadIssue(doc.origin, "not a Kubernetes object: apiVersion and kind are required", name)
-            )
+            message = "not a Kubernetes object: apiVersion and kind are required"
+            result.issues.append(Diagnostic(message).located(doc))
         elif kind == "PolicyException":
-            _load_exception(doc, result)
-        elif (kind, _group(api_version)) == ("PolicySet", "pykyverno.io"):
-            continue  # the manifest of a bundled policy set (name, description, includes), not a policy
-        elif kind in KIND_PACKAGES:
-            batches.setdefault(KIND_PACKAGES[kind], []).append(doc)
-        else:
-            result.issues.append(
-                LoadIssue(doc.origin, f"unknown policy kind {kind!r} (apiVersion {api_version!r})", name, kind)
-            )
-    for package_name, docs in batches.items():
-        package = _kind_package(package_name)
-        if package is None or not callable(getattr(package, "load", None)):
-            for doc in docs:
-                name = str((doc.data.get("metadata") or {}).get("name") or "")
-                result.unsupported.append((str(doc.data.get("kind")), name, doc.origin))
-                result.sources[name] = doc.data
+            load_exception(doc, result)
+        elif (kind, _group(api_version)) == POLICY_SET_MANIFEST:
             continue
-        package.load(docs, result)
+        elif (spec := REGISTRY.for_kind(kind)) is not None:
+            batches.setdefault(spec.name, (spec, []))[1].append(doc)
+        else:
+            message = f"unknown policy kind {kind!r} (apiVersion {api_version!r})"
+            result.issues.append(Diagnostic(message, path="kind").located(doc))
+    for spec, docs in batches.values():
+        spec.load(docs, result)
     return result
 
 
@@ -167,7 +78,7 @@ def load_policies(paths: Iterable[str | Path]) -> PolicySet:
         try:
             documents = read_documents(file)
         except LoadError as exc:
-            result.issues.append(LoadIssue(str(file), str(exc).removeprefix(f"{file}: ")))
+            result.issues.extend(diagnostics_of(exc))
             continue
         load_documents(documents, result)
     return result

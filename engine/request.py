@@ -110,3 +110,41 @@ class AdmissionContext:
             "dryRun": self.dry_run,
             "options": None,
         }
+
+
+def admission_request(
+    obj: dict[str, Any],
+    operation: str = "CREATE",
+    *,
+    old_object: dict[str, Any] | None = None,
+    user_info: dict[str, Any] | None = None,
+    roles: tuple[str, ...] = (),
+    cluster_roles: tuple[str, ...] = (),
+    namespace_object: dict[str, Any] | None = None,
+    plural: str = "",
+    subresource: str = "",
+) -> AdmissionContext:
+    """The admission request for ``obj`` under ``operation``, with one semantics for every runner (``apply``,
+    ``test``, scans, ``evaluate_policy``, ``explain_violation``):
+
+    - CREATE (and CONNECT): ``object`` is ``obj``, no old object;
+    - UPDATE: ``object`` is ``obj`` and ``oldObject`` its old version, or ``obj`` itself when no old version is
+      known (as ``kyverno test`` does: an update that changes nothing);
+    - DELETE: ``oldObject`` is ``obj`` and there is no ``object``.
+    """
+    ctx = AdmissionContext(
+        operation=operation,
+        user_info=dict(user_info or {}),
+        roles=roles,
+        cluster_roles=cluster_roles,
+        namespace_object=namespace_object,
+        plural=plural,
+        subresource=subresource,
+    )
+    if operation == "DELETE":
+        ctx.old_object = obj
+    else:
+        ctx.object = obj
+        if operation == "UPDATE":
+            ctx.old_object = old_object if old_object is not None else obj
+    return ctx

@@ -9,25 +9,6 @@ from typing import Any
 
 RESULTS = ("pass", "fail", "warn", "error", "skip")
 
-#: The ``source`` Kyverno writes in reports, per policy kind.
-SOURCES = {
-    "ValidatingPolicy": "KyvernoValidatingPolicy",
-    "NamespacedValidatingPolicy": "KyvernoValidatingPolicy",
-    "ImageValidatingPolicy": "KyvernoImageValidatingPolicy",
-    "NamespacedImageValidatingPolicy": "KyvernoImageValidatingPolicy",
-    "MutatingPolicy": "KyvernoMutatingPolicy",
-    "NamespacedMutatingPolicy": "KyvernoMutatingPolicy",
-    "GeneratingPolicy": "KyvernoGeneratingPolicy",
-    "NamespacedGeneratingPolicy": "KyvernoGeneratingPolicy",
-    "DeletingPolicy": "KyvernoDeletingPolicy",
-    "NamespacedDeletingPolicy": "KyvernoDeletingPolicy",
-    "ValidatingAdmissionPolicy": "ValidatingAdmissionPolicy",
-    "MutatingAdmissionPolicy": "MutatingAdmissionPolicy",
-    "ClusterPolicy": "kyverno",
-    "Policy": "kyverno",
-}
-
-
 @dataclass(frozen=True)
 class ResourceRef:
     """An ObjectReference to the evaluated resource."""
@@ -72,6 +53,8 @@ class RuleResult:
     policy_kind: str
     result: str
     resource: ResourceRef
+    #: The ``source`` Kyverno writes in reports for the policy's kind (from the kind's spec).
+    source: str = ""
     rule: str = ""
     message: str = ""
     severity: str = ""
@@ -87,11 +70,6 @@ class RuleResult:
     #: Objects the policy would produce (mutated resource, generated resources) for preview kinds.
     patched: dict[str, Any] | None = None
     generated: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def source(self) -> str:
-        """The report ``source`` for the policy kind."""
-        return SOURCES.get(self.policy_kind, "kyverno")
 
     def to_report(self) -> dict[str, Any]:
         """The wgpolicyk8s.io/v1alpha2 PolicyReportResult."""

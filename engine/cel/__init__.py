@@ -1,31 +1,21 @@
-"""The CEL layer: one adapter over cel-expr-python, the libraries, and the front end.
+"""The CEL layer: one adapter over cel-expr-python (``runtime``), the libraries (``libs``), and the front end.
 
-Use :func:`environment_for` to get the (cached) environment of a policy kind, then ``compile`` and ``evaluate``.
+A policy kind declares a :class:`CelProfile` (the variables it declares and the libraries it includes) in its own
+package; :func:`environment_for` returns the (cached) environment of a profile, then ``compile`` and ``evaluate``.
+
+May import: nothing of the engine outside ``engine/cel`` except ``engine/errors``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from . import names
+from .decl import Library
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
 from .frontend.cost import CostModel
-from .libs import libraries_for
 from .providers import Providers, current_providers, using_providers
 from .runtime import Activation, CelEnvironment, Program, environment
-
-_KIND_VARIABLES: dict[str, tuple[str, ...]] = {
-    "vpol": names.POLICY_VARIABLES,
-    "mpol": names.POLICY_VARIABLES,
-    "gpol": names.POLICY_VARIABLES,
-    "dpol": (*names.POLICY_VARIABLES, names.RESOURCE),
-    "ivpol": names.IMAGE_POLICY_VARIABLES,
-    "vap": names.ADMISSION_POLICY_VARIABLES,
-    "map": names.ADMISSION_POLICY_VARIABLES,
-    "cpol": names.ADMISSION_POLICY_VARIABLES,
-}
-
 
 _cost_model = CostModel()
 
@@ -43,14 +33,21 @@ def cost_limit() -> int:
     return _cost_model.limit
 
 
-def environment_for(kind: str, extra_variables: Iterable[str] = ()) -> CelEnvironment:
-    """The environment Kyverno builds for a policy kind (``vpol``, ``mpol``, ``gpol``, ``dpol``, ``ivpol``,
-    ``vap``, ``map``, ``cpol``), plus any ``extra_variables`` (e.g. ``ref`` for image matching)."""
-    base = _KIND_VARIABLES.get(kind)
-    if base is None:
-        raise ValueError(f"unknown policy kind key {kind!r}; expected one of {sorted(_KIND_VARIABLES)}")
-    variables = tuple(dict.fromkeys((*base, *extra_variables)))
-    return environment(variables, libraries_for(kind), _cost_model)
+@dataclass(frozen=True)
+class CelProfile:
+    """The CEL environment of a policy kind: the variables it declares and the libraries it includes."""
+
+    variables: tuple[str, ...]
+    libraries: tuple[Library, ...]
+
+
+def environment_for(
+    profile: CelProfile, extra_variables: Iterable[str] = (), extra_libraries: Iterable[Library] = ()
+) -> CelEnvironment:
+    """The (shared) environment of a profile, plus any ``extra_variables`` (e.g. ``ref`` for image matching) and
+    ``extra_libraries``, under the cost limit in force."""
+    variables = tuple(dict.fromkeys((*profile.variables, *extra_variables)))
+    return environment(variables, (*profile.libraries, *extra_libraries), _cost_model)
 
 
 __all__ = [
@@ -60,6 +57,7 @@ __all__ = [
     "CelEnvironment",
     "CelError",
     "CelEvalError",
+    "CelProfile",
     "Program",
     "Providers",
     "cost_limit",

@@ -1,4 +1,4 @@
-"""Errors raised by the CEL layer.
+"""Errors raised by the CEL layer (a branch of the engine's error tree, see ``engine/errors.py``).
 
 ::
 
@@ -8,14 +8,31 @@
     └── CelEvalError              evaluation produced an error value (no such key, bad overload, budget...)
 
 Every error carries the ``expression`` and, when the caller knows it, the ``path`` of the field that held it
-(``spec.validations[2].expression``). Callers that know more (policy name, file) wrap these errors; they never
-need to parse the message.
+(``spec.validations[2].expression``). Compile errors keep cel-go's text (``ERROR: <input>:1:5: message`` and caret
+lines); :meth:`CelError.problems` reads it once, here, into positions, so that no caller parses messages.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 
-class CelError(Exception):
+from ..errors import EngineError
+
+_PROBLEM = re.compile(r"^ERROR: <input>:(\d+):(\d+): (.*)$")
+
+
+@dataclass(frozen=True)
+class CelProblem:
+    """One problem of a compile error: 1-based line and column inside the expression, message, caret lines."""
+
+    line: int
+    column: int
+    message: str
+    snippet: str = ""
+
+
+class CelError(EngineError):
     """Base class of CEL errors; ``str()`` gives a message fit for a user."""
 
     def __init__(self, message: str, *, expression: str = "", path: str = "") -> None:
@@ -24,11 +41,22 @@ class CelError(Exception):
         self.expression = expression
         self.path = path
 
-    def with_path(self, path: str) -> CelError:
-        """Return the same error located at ``path`` (prefixing a path that is already set)."""
-        new_path = f"{path}.{self.path}" if self.path and not self.path.startswith("[") else f"{path}{self.path}"
-        clone = type(self)(self.message, expression=self.expression, path=new_path)
-        return clone
+    def problems(self) -> list[CelProblem]:
+        """The located problems of the message (cel-go's ``ERROR: <input>:L:C:`` blocks); empty when unlocated."""
+        lines = self.message.splitlines()
+        found: list[CelProblem] = []
+        for i, text in enumerate(lines):
+            match = _PROBLEM.match(text.strip())
+            if match is None:
+                continue
+            carets = []
+            for follow in lines[i + 1 : i + 3]:
+                if not follow.startswith(" | "):
+                    break
+                carets.append(follow)
+            line, column, message = int(match.group(1)), int(match.group(2)), match.group(3).strip()
+            found.append(CelProblem(line, column, message, "\n".join(carets)))
+        return found
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from .model import PolicyDocument, SpecT, parse_model
+
+T = TypeVar("T")
 
 #: Default controllers and their API coordinates, in Kyverno's order.
 CONTROLLERS: dict[str, tuple[str, str, str]] = {
@@ -22,10 +27,17 @@ CONTROLLERS: dict[str, tuple[str, str, str]] = {
     "cronjobs": ("batch", "v1", "CronJob"),
 }
 
-_PREFIXES = {
-    "defaults": ("spec.template.spec", "spec.template.metadata"),
-    "cronjobs": ("spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.metadata"),
+#: Where the pod template of each autogen configuration lives in the controller object.
+POD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "defaults": ("spec", "template"),
+    "cronjobs": ("spec", "jobTemplate", "spec", "template"),
 }
+
+
+def template_prefixes(config: str) -> tuple[str, str]:
+    """The paths that replace ``object.spec`` and ``object.metadata`` for a configuration's pod template."""
+    template = ".".join(POD_TEMPLATES[config])
+    return f"{template}.spec", f"{template}.metadata"
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ class AutogenVariant:
     spec: dict[str, Any]
 
 
-def can_autogen(spec: dict[str, Any]) -> bool:
+def can_autogen(spec: Mapping[str, Any]) -> bool:
     """Kyverno's eligibility test: exactly one rule on core v1 pods, no names, excludes or object selector."""
     constraints = spec.get("matchConstraints") or {}
     rules = constraints.get("resourceRules") or []
@@ -51,7 +63,7 @@ def can_autogen(spec: dict[str, Any]) -> bool:
     return not constraints.get("excludeResourceRules") and not constraints.get("objectSelector")
 
 
-def selected_controllers(spec: dict[str, Any]) -> list[str]:
+def selected_controllers(spec: Mapping[str, Any]) -> list[str]:
     """Controllers to generate for: ``spec.autogen.podControllers.controllers`` or all defaults."""
     pod_controllers = (spec.get("autogen") or {}).get("podControllers") or {}
     if "controllers" in pod_controllers and pod_controllers["controllers"] is not None:
@@ -67,7 +79,7 @@ def _rewrite(text: str, spec_prefix: str, meta_prefix: str) -> str:
     return text.replace(protected, ".metadata.namespace")
 
 
-def _constraints(original: dict[str, Any], targets: list[str]) -> dict[str, Any]:
+def _constraints(original: Mapping[str, Any], targets: list[str]) -> dict[str, Any]:
     rule = (original.get("resourceRules") or [{}])[0]
     by_group: dict[tuple[str, str], list[str]] = {}
     for target in targets:
@@ -85,7 +97,7 @@ def _constraints(original: dict[str, Any], targets: list[str]) -> dict[str, Any]
     return rebuilt
 
 
-def autogen_variants(spec: dict[str, Any]) -> list[AutogenVariant]:
+def autogen_variants(spec: Mapping[str, Any]) -> list[AutogenVariant]:
     """The generated specs for an eligible Pod policy (empty when not eligible or disabled)."""
     if not can_autogen(spec):
         return []
@@ -99,8 +111,22 @@ def autogen_variants(spec: dict[str, Any]) -> list[AutogenVariant]:
         if not targets:
             continue
         body = {k: v for k, v in spec.items() if k not in ("matchConstraints", "autogen")}
-        spec_prefix, meta_prefix = _PREFIXES[config]
+        spec_prefix, meta_prefix = template_prefixes(config)
         rewritten = json.loads(_rewrite(json.dumps(body), spec_prefix, meta_prefix))
         rewritten["matchConstraints"] = _constraints(spec.get("matchConstraints") or {}, targets)
         variants.append(AutogenVariant(config, tuple(targets), rewritten))
     return variants
+
+
+def with_autogen(policy: PolicyDocument[SpecT], compile_spec: Callable[[SpecT, str], T]) -> list[T]:
+    """``compile_spec`` applied to the policy's spec (autogen ``""``) and to each autogen variant's spec."""
+    compiled = [compile_spec(policy.spec, "")]
+    for variant in autogen_variants(policy.raw_spec):
+        spec: SpecT = parse_model(policy.spec_model, variant.spec, "spec")
+        compiled.append(compile_spec(spec, variant.config))
+    return compiled
+
+
+def controller_kinds(spec: Mapping[str, Any]) -> list[str]:
+    """The pod controller kinds autogen adds to a Pod policy spec (empty when it does not apply)."""
+    return [CONTROLLERS[target][2] for variant in autogen_variants(spec) for target in variant.targets]

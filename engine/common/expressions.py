@@ -15,6 +15,8 @@ from typing import Any
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program
 from ..cel.frontend.inline import inline_variables
 from ..cel.names import VARIABLES
+from ..diagnostics import Diagnostic, cel_diagnostics
+from ..errors import PolicyCompileError
 from .model import NamedExpression
 
 _VARIABLE_REF = re.compile(r"\bvariables\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
@@ -50,15 +52,20 @@ class Compiler:
     """Compiles expressions in one environment, collecting errors instead of stopping at the first."""
 
     env: CelEnvironment
-    errors: list[str] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
 
     def compile(self, source: str, path: str) -> Program | None:
         """Compile, or record the error (with ``path``) and return ``None``."""
         try:
             return self.env.compile(source, path)
         except CelError as exc:
-            self.errors.append(str(exc))
+            self.errors.extend(cel_diagnostics(exc))
             return None
+
+    def check(self, policy: str) -> None:
+        """Raise :class:`PolicyCompileError` for ``policy`` when any expression failed to compile."""
+        if self.errors:
+            raise PolicyCompileError(policy, self.errors)
 
     def compile_bound(self, source: str, path: str, variables: CompiledVariables) -> Program | BoundProgram | None:
         """Compile an expression of a policy with ``variables``, binding the ones it reads inline when possible."""
@@ -201,6 +208,28 @@ class Scope:
                 return self.activation()
             return self._base()
         return self._activation
+
+
+Conditions = tuple[tuple[str, Program | BoundProgram], ...]
+
+
+def compile_conditions(
+    compiler: Compiler,
+    conditions: Sequence[NamedExpression],
+    prefix: str,
+    variables: CompiledVariables | None = None,
+) -> Conditions:
+    """Compile named conditions (paths ``{prefix}[i].expression``), binding the variables they read inline when
+    ``variables`` is given; the ones that fail are recorded in the compiler and left out."""
+    compiled: list[tuple[str, Program | BoundProgram]] = []
+    for i, cond in enumerate(conditions):
+        path = f"{prefix}[{i}].expression"
+        program = compiler.compile(cond.expression, path) if variables is None else compiler.compile_bound(
+            cond.expression, path, variables
+        )
+        if program is not None:
+            compiled.append((cond.name, program))
+    return tuple(compiled)
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,16 @@ def index_keys(constraints: MatchResources | None) -> set[tuple[str, str, str]]:
                 for resource in rule.resources or ["*"]:
                     keys.add((group, version, resource.split("/", 1)[0]))
     return keys
+
+
+def without_operations(constraints: MatchResources) -> MatchResources:
+    """The constraints with the operations of every (exclude) rule removed: selecting existing objects (targets,
+    cleanup) is not admission, so operations play no part."""
+    return constraints.model_copy(
+        update={
+            "resource_rules": [r.model_copy(update={"operations": []}) for r in constraints.resource_rules],
+            "exclude_resource_rules": [
+                r.model_copy(update={"operations": []}) for r in constraints.exclude_resource_rules
+            ],
+        }
+    )

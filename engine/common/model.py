@@ -6,7 +6,9 @@ an unknown field must not make a policy unusable). Type errors are reported with
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -91,6 +93,40 @@ class Evaluation(Model):
     background: EvaluationToggle = Field(default_factory=EvaluationToggle)
 
 
+#: The apiVersions of every policies.kyverno.io kind (the spec is identical in all three).
+KYVERNO_API_VERSIONS = ("policies.kyverno.io/v1alpha1", "policies.kyverno.io/v1beta1", "policies.kyverno.io/v1")
+
+
+def namespaced_pair(kind: str) -> tuple[str, str]:
+    """A policies.kyverno.io kind and its Namespaced variant."""
+    return kind, f"Namespaced{kind}"
+
+
+class MatchedSpec(Model):
+    """What every CEL policy spec starts with: the resources it matches and its variables."""
+
+    match_constraints: MatchResources | None = None
+    variables: list[NamedExpression] = Field(default_factory=list)
+
+
+class ConditionedSpec(MatchedSpec):
+    """A spec with ``matchConditions`` and a ``failurePolicy`` for their errors."""
+
+    match_conditions: list[NamedExpression] = Field(default_factory=list, max_length=64)
+    failure_policy: Literal["Fail", "Ignore"] = "Fail"
+
+
+class ValidatingSpec(ConditionedSpec):
+    """The validating part shared by ValidatingPolicy and ImageValidatingPolicy."""
+
+    validations: list[Validation] = Field(default_factory=list)
+    audit_annotations: list[AuditAnnotation] = Field(default_factory=list)
+    validation_actions: list[Literal["Deny", "Audit", "Warn"]] = Field(default_factory=list)
+    autogen: Autogen | None = None
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    webhook_configuration: dict[str, Any] | None = None
+
+
 class ObjectMeta(Model):
     name: str
     namespace: str = ""
@@ -107,9 +143,56 @@ def parse_policy_parts(data: dict[str, Any], spec_model: type[SpecT]) -> tuple[s
     meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
     raw_spec = data.get("spec")
     if not isinstance(raw_spec, dict):
-        raise PolicyValidationError("spec: required, must be a mapping")
+        raise PolicyValidationError("required, must be a mapping", path="spec")
     spec: SpecT = parse_model(spec_model, raw_spec, "spec")
     return kind, meta, spec, raw_spec
+
+
+SpecCheck = Callable[[Any], None]
+
+
+def required(field: str, path: str) -> SpecCheck:
+    """A check that ``spec.<field>`` is set."""
+
+    def check(spec: Any) -> None:
+        if getattr(spec, field) is None:
+            raise PolicyValidationError("required", path=path)
+
+    return check
+
+
+def at_least_one(field: str, path: str, what: str) -> SpecCheck:
+    """A check that the list ``spec.<field>`` is not empty."""
+
+    def check(spec: Any) -> None:
+        if not getattr(spec, field):
+            raise PolicyValidationError(f"at least one {what} is required", path=path)
+
+    return check
+
+
+def unique_variables(spec: Any) -> None:
+    """Variable names are unique."""
+    check_unique_names((v.name for v in spec.variables), "spec.variables")
+
+
+def valid_actions(spec: Any) -> None:
+    """``validationActions`` do not combine Deny and Warn."""
+    check_validation_actions(spec.validation_actions)
+
+
+def check_unique_names(names: Iterable[str], path: str, what: str = "names") -> None:
+    """Raise :class:`PolicyValidationError` at ``path`` when a name appears twice."""
+    listed = list(names)
+    duplicates = sorted({n for n in listed if listed.count(n) > 1})
+    if duplicates:
+        raise PolicyValidationError(f"duplicate {what} {duplicates}", path=path)
+
+
+def check_validation_actions(actions: Sequence[str], path: str = "spec.validationActions") -> None:
+    """Deny and Warn may not be used together (Kubernetes' and Kyverno's rule)."""
+    if {"Deny", "Warn"} <= set(actions):
+        raise PolicyValidationError("Deny and Warn may not be used together", path=path)
 
 
 class PolicyNaming:
@@ -129,9 +212,53 @@ class PolicyNaming:
         return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """Render pydantic errors as ``spec.validations[0].expression: Field required`` lines."""
-    lines = []
+@dataclass(frozen=True)
+class PolicyDocument(PolicyNaming, Generic[SpecT]):
+    """A loaded (validated, not yet compiled) policy document: kind, metadata, typed spec and the raw spec mapping.
+
+    A kind subclasses it with its ``spec_model`` and its structural checks (:meth:`checked`)."""
+
+    kind: str
+    metadata: ObjectMeta
+    spec: SpecT
+    raw_spec: dict[str, Any]
+    origin: str = ""
+
+    spec_model: ClassVar[type[Model]]
+    #: Structural checks beyond the model, in order; each raises :class:`PolicyValidationError`.
+    checks: ClassVar[tuple[SpecCheck, ...]] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "") -> Self:
+        """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
+        kind, meta, spec, raw_spec = parse_policy_parts(data, cls.spec_model)
+        typed: Any = spec  # an instance of cls.spec_model, the SpecT of the subclass
+        for check in cls.checks:
+            check(typed)
+        return cls(kind, cls.metadata_for(kind, meta), typed, raw_spec, origin)
+
+    @classmethod
+    def metadata_for(cls, kind: str, metadata: ObjectMeta) -> ObjectMeta:
+        """The metadata to keep (a kind may default fields Kyverno defaults)."""
+        return metadata
+
+
+ValidatingSpecT = TypeVar("ValidatingSpecT", bound=ValidatingSpec)
+
+
+@dataclass(frozen=True)
+class ValidatingDocument(PolicyDocument[ValidatingSpecT]):
+    """A validating policy document (ValidatingPolicy, ImageValidatingPolicy)."""
+
+    @property
+    def validation_actions(self) -> tuple[str, ...]:
+        """``validationActions``, or Kyverno's default ``[Deny]`` when the policy sets none."""
+        return tuple(self.spec.validation_actions) or ("Deny",)
+
+
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """Pydantic errors as (``spec.validations[0].expression``, ``Field required``) pairs."""
+    problems = []
     for error in exc.errors():
         path = prefix
         for part in error["loc"]:
@@ -139,13 +266,13 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
                 path += f"[{part}]"
             else:
                 path += f".{part}" if path else str(part)
-        lines.append(f"{path or '<root>'}: {error['msg']}")
-    return "; ".join(lines)
+        problems.append((path, str(error["msg"])))
+    return problems
 
 
 def parse_model(model: type[Model], data: Any, prefix: str) -> Any:
-    """Validate ``data`` as ``model``; raise :class:`PolicyValidationError` with field paths."""
+    """Validate ``data`` as ``model``; raise :class:`PolicyValidationError` listing every problem with its path."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise PolicyValidationError(describe_validation_error(exc, prefix)) from None
+        raise PolicyValidationError(problems=validation_problems(exc, prefix)) from None

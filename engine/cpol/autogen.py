@@ -17,16 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..common.autogen import template_prefixes
 from .model import AUTOGEN_ANNOTATION
 
 #: Kyverno's pod controllers, in its order.
 POD_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController", "CronJob")
 _MAX_NAME = 63
 
-_PREFIXES = {
-    "autogen": ("spec.template.spec", "spec.template.metadata"),
-    "autogen-cronjob": ("spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.metadata"),
-}
+#: Kyverno's rule name prefixes and the pod template configuration each stands for.
+_CONFIGS = {"autogen": "defaults", "autogen-cronjob": "cronjobs"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def requested_controllers(annotations: Mapping[str, str]) -> list[str] | None:
 
 
 def _rewrite_cel(text: str, config: str) -> str:
-    spec_prefix, meta_prefix = _PREFIXES[config]
+    spec_prefix, meta_prefix = template_prefixes(_CONFIGS[config])
     text = re.sub(r"\b(object|oldObject)\.spec\b", lambda m: f"{m.group(1)}.{spec_prefix}", text)
     return re.sub(r"\b(object|oldObject)\.metadata\b", lambda m: f"{m.group(1)}.{meta_prefix}", text)
 

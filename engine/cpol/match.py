@@ -12,26 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+from ..common.wildcard import wildcard_match
 from ..request import AdmissionContext
 from .model import MatchResources, ResourceDescription, ResourceFilter, Subject
 
 _VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-
-
-@lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z", re.S)
-
-
-def wildcard_match(pattern: str, value: str) -> bool:
-    """Kyverno's ``wildcard.Match``: ``*`` is any run of characters, ``?`` one character."""
-    if "*" not in pattern and "?" not in pattern:
-        return pattern == value
-    return _glob(pattern).match(value) is not None
 
 
 @dataclass(frozen=True)

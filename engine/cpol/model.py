@@ -7,13 +7,20 @@ Only the parts pykyverno evaluates are typed; every other rule type is recognise
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from ..common.model import AuditAnnotation, Model, NamedExpression, ObjectMeta, Validation, parse_model
+from ..common.model import (
+    AuditAnnotation,
+    Model,
+    NamedExpression,
+    PolicyDocument,
+    Validation,
+    check_unique_names,
+)
+from ..common.params import ParamKind, ParamRef
 from ..errors import PolicyValidationError
-from ..vap.params import ParamKind, ParamRef
 
 KINDS = ("ClusterPolicy", "Policy")
 API_VERSIONS = ("kyverno.io/v1", "kyverno.io/v2beta1")
@@ -116,7 +123,7 @@ class ClusterPolicySpec(Model):
     rules: list[Rule] = Field(default_factory=list)
     validation_failure_action: str = "Audit"
     background: bool = True
-    failure_policy: str = "Fail"
+    failure_policy: Literal["Fail", "Ignore"] = "Fail"
 
 
 #: Rule-level features that are not evaluated, in the order they are reported.
@@ -148,49 +155,41 @@ def unsupported_feature(raw_rule: dict[str, Any]) -> str:
     return ""
 
 
+def _failure_actions(spec: ClusterPolicySpec) -> None:
+    if spec.validation_failure_action and spec.validation_failure_action.lower() not in ("audit", "enforce"):
+        message = f"{spec.validation_failure_action!r}: must be Audit or Enforce"
+        raise PolicyValidationError(message, path="spec.validationFailureAction")
+    for i, rule in enumerate(spec.rules):
+        action = rule.validation.failure_action if rule.validation else ""
+        if action and action.lower() not in ("audit", "enforce"):
+            path = f"spec.rules[{i}].validate.failureAction"
+            raise PolicyValidationError(f"{action!r}: must be Audit or Enforce", path=path)
+
+
+def _unique_rule_names(spec: ClusterPolicySpec) -> None:
+    check_unique_names((rule.name for rule in spec.rules), "spec.rules", "rule names")
+
+
 @dataclass(frozen=True)
-class ClusterPolicy:
+class ClusterPolicy(PolicyDocument[ClusterPolicySpec]):
     """A loaded (validated, not compiled) ClusterPolicy or Policy."""
 
-    kind: str
-    metadata: ObjectMeta
-    spec: ClusterPolicySpec
-    raw_spec: dict[str, Any]
-    origin: str = ""
+    spec_model = ClusterPolicySpec
+    checks = (_unique_rule_names, _failure_actions)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> ClusterPolicy:
-        """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind = str(data.get("kind"))
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
+        """Validate a policy document (rules first: every other rule type is recognised from the raw rule)."""
         raw_spec = data.get("spec")
-        if not isinstance(raw_spec, dict):
-            raise PolicyValidationError("spec: required, must be a mapping")
-        raw_rules = raw_spec.get("rules")
-        if not isinstance(raw_rules, list) or not raw_rules:
-            raise PolicyValidationError("spec.rules: at least one rule is required")
-        for i, raw_rule in enumerate(raw_rules):
+        raw_rules = raw_spec.get("rules") if isinstance(raw_spec, dict) else None
+        if isinstance(raw_spec, dict) and (not isinstance(raw_rules, list) or not raw_rules):
+            raise PolicyValidationError("at least one rule is required", path="spec.rules")
+        for i, raw_rule in enumerate(raw_rules or []):
             if not isinstance(raw_rule, dict):
-                raise PolicyValidationError(f"spec.rules[{i}]: must be a mapping")
-        spec = parse_model(ClusterPolicySpec, raw_spec, "spec")
-        names = [rule.name for rule in spec.rules]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise PolicyValidationError(f"spec.rules: duplicate rule names {duplicates}")
-        rule_actions = [r.validation.failure_action for r in spec.rules if r.validation]
-        for action in (spec.validation_failure_action, *rule_actions):
-            if action and action.lower() not in ("audit", "enforce"):
-                raise PolicyValidationError(
-                    f"validationFailureAction/failureAction {action!r}: must be Audit or Enforce"
-                )
-        return cls(kind, meta, spec, raw_spec, origin)
+                raise PolicyValidationError("must be a mapping", path=f"spec.rules[{i}]")
+        return super().from_dict(data, origin)
 
     @property
     def namespaced(self) -> bool:
         """Whether this is a (namespaced) ``Policy``."""
         return self.kind == "Policy"
-
-    @property
-    def qualified_name(self) -> str:
-        """``namespace/name`` for Policy, ``name`` for ClusterPolicy."""
-        return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name

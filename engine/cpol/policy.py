@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..cel import CelEnvironment
-from ..cel.names import AUTHORIZER, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, PARAMS, REQUEST
-from ..common.compiled import CATEGORY_ANNOTATION, SCORED_ANNOTATION, SEVERITY_ANNOTATION
-from ..common.exceptions import PolicyException
+from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
+from ..common.options import EvaluationOptions
+from ..common.params import ParamError, resolve_params
+from ..common.pipeline import Admitted, PolicyPipeline
+from ..common.validations import failure_result
+from ..common.wildcard import has_wildcard
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG, guess_plural
-from ..results import ResourceRef, RuleResult
-from ..vap.params import ParamError, resolve_params
-from ..vap.validator import ADMIT, DENY, ERROR, AdmissionValidator
-from ..vpol.policy import EvaluationOptions
+from ..results import RuleResult
 from .match import KindSelector, MatchSubject, rule_matches
 from .model import ClusterPolicy, Rule
 
@@ -32,39 +31,17 @@ def _plural_of(kind: str) -> str:
     return guess_plural(kind)
 
 
-@dataclass
-class CompiledRule:
-    """A ClusterPolicy rule (or autogen copy) ready to evaluate; ``unsupported`` names a rule type not evaluated."""
+@dataclass(kw_only=True)
+class CompiledRule(PolicyPipeline[ClusterPolicy]):
+    """A ClusterPolicy rule (or autogen copy) ready to evaluate; ``unsupported`` names a rule type not evaluated.
 
-    policy: ClusterPolicy
+    ``failure_policy`` is the policy's ``spec.failurePolicy``, ``background`` its ``spec.background`` and
+    ``actions`` ``[Deny]`` for an Enforce rule, ``[Audit]`` otherwise."""
+
+    exceptions_apply = False
     rule: Rule
-    env: CelEnvironment
-    validator: AdmissionValidator | None
+    validator: AdmissionValidator | None = None
     unsupported: str = ""
-    autogen: str = ""
-
-    @property
-    def name(self) -> str:
-        """The policy name reports use (``ns/name`` for Policy)."""
-        return self.policy.qualified_name
-
-    @property
-    def kind(self) -> str:
-        """``ClusterPolicy`` or ``Policy``."""
-        return self.policy.kind
-
-    @property
-    def rule_name(self) -> str:
-        """The rule name (``autogen-...`` for autogen copies)."""
-        return self.rule.name
-
-    @property
-    def failure_action(self) -> str:
-        """``Audit`` or ``Enforce``: the rule's ``validate.failureAction`` or the policy's default."""
-        action = (self.rule.validation.failure_action if self.rule.validation else "") or (
-            self.policy.spec.validation_failure_action
-        )
-        return "Enforce" if action.lower() == "enforce" else "Audit"
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys of the kinds the rule matches (``*`` for wildcards and unknowns)."""
@@ -74,58 +51,33 @@ class CompiledRule:
             return {("*", "*", "*")}
         for text in kinds:
             selector = KindSelector.parse(text)
-            wild = any(c in selector.kind for c in "*?")
-            group = "*" if any(c in selector.group for c in "*?") else selector.group
-            version = "*" if any(c in selector.version for c in "*?") else selector.version
-            keys.add((group, version, "*" if wild else _plural_of(selector.kind)))
+            group = "*" if has_wildcard(selector.group) else selector.group
+            version = "*" if has_wildcard(selector.version) else selector.version
+            keys.add((group, version, "*" if has_wildcard(selector.kind) else _plural_of(selector.kind)))
         return keys
 
-    def _result(self, ctx: AdmissionContext, result: str, message: str, **extra: Any) -> RuleResult:
-        annotations = self.policy.metadata.annotations
-        scored = annotations.get(SCORED_ANNOTATION, "true") != "false"
-        if result == "fail" and not scored:
-            result = "warn"
-        return RuleResult(
-            policy=self.name,
-            policy_kind=self.kind,
-            result=result,
-            resource=ResourceRef.of(ctx.subject),
-            rule=self.rule.name,
-            message=message,
-            severity=annotations.get(SEVERITY_ANNOTATION, ""),
-            category=annotations.get(CATEGORY_ANNOTATION, ""),
-            scored=scored,
-            actions=("Deny",) if self.failure_action == "Enforce" else ("Audit",),
-            **extra,
-        )
-
-    def applies_to(self, ctx: AdmissionContext) -> bool:
-        """The policy namespace (for Policy) and the rule's match/exclude select the request."""
-        if self.policy.namespaced and ctx.resource().namespace != self.policy.metadata.namespace:
-            return False
+    def selects(self, ctx: AdmissionContext) -> bool:
+        """The rule's match/exclude select the request."""
         return rule_matches(self.rule.match, self.rule.exclude, MatchSubject.of(ctx))
 
-    def evaluate(
-        self,
-        ctx: AdmissionContext,
-        exceptions: list[PolicyException] | None = None,
-        options: EvaluationOptions | None = None,
-    ) -> RuleResult | None:
-        """Evaluate the rule on one request; ``None`` when it does not match."""
-        options = options or EvaluationOptions()
-        if not self.applies_to(ctx):
-            return None
+    @property
+    def rule_name(self) -> str:
+        """Results are named after the rule (``autogen-...`` for autogen copies)."""
+        return self.rule.name
+
+    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult:
+        """``validate.cel``: parameters, then the Kubernetes validator; any other rule type is an error."""
         if self.unsupported or self.validator is None:
-            return self._result(ctx, "error", f"unsupported rule type: {self.unsupported or 'unknown'}")
+            return self.make_result(ctx, "error", f"unsupported rule type: {self.unsupported or 'unknown'}")
         cel = self.rule.validation.cel if self.rule.validation else None
         params: list[dict[str, Any] | None] = [None]
         if cel is not None and cel.param_kind is not None and cel.param_ref is not None:
             try:
                 found = resolve_params(cel.param_kind, cel.param_ref, ctx.resource().namespace)
             except ParamError as exc:
-                return self._result(ctx, "error", f"error in parameterized resource: {exc}")
+                return self.make_result(ctx, "error", f"error in parameterized resource: {exc}")
             if not found and cel.param_ref.parameter_not_found_action == "Deny":
-                return self._result(ctx, "error", "error in parameterized resource: no params found")
+                return self.make_result(ctx, "error", "error in parameterized resource: no params found")
             params = list(found)
         return self._validate(ctx, self.validator, params, options)
 
@@ -136,18 +88,13 @@ class CompiledRule:
         params: list[dict[str, Any] | None],
         options: EvaluationOptions,
     ) -> RuleResult:
-        base = {
-            OBJECT: ctx.object,
-            OLD_OBJECT: ctx.old_object,
-            REQUEST: ctx.request(),
-            NAMESPACE_OBJECT: ctx.namespace_object,
-            AUTHORIZER: None,
-        }
+        """Kyverno's ``validate.cel`` handler: an admitted error is an ``error``, a deny a failure."""
+        data = admission_policy_data(ctx)
         properties: dict[str, str] = {}
         for param in params:
-            outcome = validator.validate({**base, PARAMS: param})
+            outcome = validator.validate(data, param)
             if not outcome.matched:
-                return self._result(ctx, "skip", "cel preconditions not met")
+                return self.make_result(ctx, "skip", "cel preconditions not met")
             properties.update(outcome.audit_annotations or {})
             for decision in outcome.decisions:
                 extra: dict[str, Any] = {
@@ -156,10 +103,8 @@ class CompiledRule:
                     "properties": dict(properties),
                 }
                 if decision.action == ADMIT and decision.evaluation == ERROR:
-                    return self._result(ctx, "error", decision.message, **extra)
+                    return self.make_result(ctx, "error", decision.message, **extra)
                 if decision.action == DENY:
-                    result = "fail"
-                    if options.audit_warn and self.failure_action == "Audit":
-                        result = "warn"
-                    return self._result(ctx, result, decision.message, **extra)
-        return self._result(ctx, "pass", f"Validation rule '{self.rule.name}' passed.", properties=properties)
+                    result = failure_result(self.actions, options.audit_warn)
+                    return self.make_result(ctx, result, decision.message, **extra)
+        return self.make_result(ctx, "pass", f"Validation rule '{self.rule.name}' passed.", properties=properties)

@@ -1,28 +1,31 @@
-"""DeletingPolicy and NamespacedDeletingPolicy (policies.kyverno.io): previews of scheduled deletions."""
+"""DeletingPolicy and NamespacedDeletingPolicy (policies.kyverno.io): would the next scheduled cleanup run delete
+this resource? Matching ignores operations (a cleanup is not admission); ``conditions`` decide.
+
+May import ``engine/common``, ``engine/cel`` and the engine's root modules; never another kind package.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from ..common.loading import load_each
-from .compiler import compile_deleting_policy
-from .model import API_VERSIONS, KINDS, DeletingPolicy
-from .policy import CompiledDeletingPolicy
-
-if TYPE_CHECKING:
-    from ..documents import Document
-    from ..loader import PolicySet
+from ..cel import CelProfile, libs, names
+from ..common.kind import KindSpec
+from ..common.loading import per_document
+from . import compiler, model
 
 
-def load(documents: list[Document], into: PolicySet) -> None:
-    """Validate and compile DeletingPolicy documents into ``into`` (issues recorded per document)."""
-
-    def build(doc: Document) -> tuple[str, Sequence[Any]]:
-        policy = DeletingPolicy.from_dict(doc.data, doc.origin)
-        return policy.qualified_name, [compile_deleting_policy(policy)]
-
-    load_each(documents, into, API_VERSIONS, build)
+def condition_checks(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``conditions[]`` as (name, expression) pairs."""
+    entries = [c for c in spec.get("conditions") or [] if isinstance(c, Mapping)]
+    return [(str(c.get("name") or ""), str(c.get("expression") or "")) for c in entries]
 
 
-__all__ = ["KINDS", "CompiledDeletingPolicy", "DeletingPolicy", "compile_deleting_policy", "load"]
+SPEC = KindSpec(
+    name="DeletingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, report_source="KyvernoDeletingPolicy",
+    loader=per_document(model.DeletingPolicy.from_dict, compiler.compile_deleting_policy),
+    cel=CelProfile((*names.POLICY_VARIABLES, names.RESOURCE), (*libs.KUBERNETES, *libs.KYVERNO, libs.X509)),
+    checks=condition_checks, schema=model.DeletingPolicySpec,
+)
+
+__all__ = ["SPEC", "condition_checks"]

@@ -3,44 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from croniter import croniter
 from pydantic import Field
 
-from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, PolicyNaming, parse_policy_parts
+from ..common.model import (
+    KYVERNO_API_VERSIONS,
+    MatchedSpec,
+    NamedExpression,
+    PolicyDocument,
+    namespaced_pair,
+    unique_variables,
+)
 from ..errors import PolicyValidationError
 
-KINDS = ("DeletingPolicy", "NamespacedDeletingPolicy")
-API_VERSIONS = ("policies.kyverno.io/v1alpha1", "policies.kyverno.io/v1beta1", "policies.kyverno.io/v1")
+KINDS = namespaced_pair("DeletingPolicy")
+API_VERSIONS = KYVERNO_API_VERSIONS
 
 
-class DeletingPolicySpec(Model):
-    match_constraints: MatchResources | None = None
+class DeletingPolicySpec(MatchedSpec):
+    """What to delete (matchConstraints and conditions) and when (a cron schedule)."""
+
     conditions: list[NamedExpression] = Field(default_factory=list)
-    variables: list[NamedExpression] = Field(default_factory=list)
     schedule: str
     deletion_propagation_policy: Literal["Foreground", "Background", "Orphan", ""] = ""
 
 
+def _valid_schedule(spec: DeletingPolicySpec) -> None:
+    if not croniter.is_valid(spec.schedule):
+        raise PolicyValidationError(f"{spec.schedule!r} is not a valid cron expression", path="spec.schedule")
+
+
 @dataclass(frozen=True)
-class DeletingPolicy(PolicyNaming):
+class DeletingPolicy(PolicyDocument[DeletingPolicySpec]):
     """A loaded (validated, not compiled) DeletingPolicy or NamespacedDeletingPolicy."""
 
-    kind: str
-    metadata: ObjectMeta
-    spec: DeletingPolicySpec
-    raw_spec: dict[str, Any]
-    origin: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "") -> DeletingPolicy:
-        """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind, meta, spec, raw_spec = parse_policy_parts(data, DeletingPolicySpec)
-        if not croniter.is_valid(spec.schedule):
-            raise PolicyValidationError(f"spec.schedule: {spec.schedule!r} is not a valid cron expression")
-        names = [v.name for v in spec.variables]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise PolicyValidationError(f"spec.variables: duplicate names {duplicates}")
-        return cls(kind, meta, spec, raw_spec, origin)
+    spec_model = DeletingPolicySpec
+    checks = (_valid_schedule, unique_variables)

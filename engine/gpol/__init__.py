@@ -1,28 +1,31 @@
-"""GeneratingPolicy and NamespacedGeneratingPolicy (policies.kyverno.io): previews of generated resources."""
+"""GeneratingPolicy and NamespacedGeneratingPolicy (policies.kyverno.io): previews of the resources Kyverno would
+generate for a trigger, from ``generator.Apply`` calls and from ``(( ))`` templates (``template``).
+
+May import ``engine/common``, ``engine/cel`` and the engine's root modules; never another kind package.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from ..common.loading import load_each
-from .compiler import compile_generating_policy
-from .model import API_VERSIONS, KINDS, GeneratingPolicy
-from .policy import CompiledGeneratingPolicy
-
-if TYPE_CHECKING:
-    from ..documents import Document
-    from ..loader import PolicySet
+from ..cel import CelProfile, libs, names
+from ..common.kind import KindSpec
+from ..common.loading import per_document
+from . import compiler, model
 
 
-def load(documents: list[Document], into: PolicySet) -> None:
-    """Validate and compile GeneratingPolicy documents into ``into`` (issues recorded per document)."""
-
-    def build(doc: Document) -> tuple[str, Sequence[Any]]:
-        policy = GeneratingPolicy.from_dict(doc.data, doc.origin)
-        return policy.qualified_name, [compile_generating_policy(policy)]
-
-    load_each(documents, into, API_VERSIONS, build)
+def generation_checks(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``generate[]`` as ("generate", expression or template) pairs."""
+    entries = [g for g in spec.get("generate") or [] if isinstance(g, Mapping)]
+    return [("generate", str(g.get("expression") or g.get("template") or "")) for g in entries]
 
 
-__all__ = ["KINDS", "CompiledGeneratingPolicy", "GeneratingPolicy", "compile_generating_policy", "load"]
+SPEC = KindSpec(
+    name="GeneratingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, generates=True,
+    loader=per_document(model.GeneratingPolicy.from_dict, compiler.compile_generating_policy),
+    cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.GENERATOR)),
+    report_source="KyvernoGeneratingPolicy", checks=generation_checks, schema=model.GeneratingPolicySpec,
+)
+
+__all__ = ["SPEC", "generation_checks"]

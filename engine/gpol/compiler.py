@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from ..cel import environment_for
-from ..common.expressions import CompiledVariables, Compiler
-from ..errors import PolicyCompileError
+from ..common.expressions import Compiler
+from ..common.kind import KindSpec
+from ..common.pipeline import compile_parts
 from .model import GeneratingPolicy
 from .policy import CompiledGeneratingPolicy, CompiledGeneration
 from .template import CompiledTemplate
 
 
-def compile_generating_policy(policy: GeneratingPolicy) -> CompiledGeneratingPolicy:
+def compile_generating_policy(policy: GeneratingPolicy, kind: KindSpec) -> CompiledGeneratingPolicy:
     """Compile a policy; raise :class:`PolicyCompileError` listing every bad expression with its path."""
-    compiler = Compiler(environment_for("gpol"))
+    compiler = Compiler(environment_for(kind.cel))
     spec = policy.spec
-    conditions = []
-    for i, cond in enumerate(spec.match_conditions):
-        program = compiler.compile(cond.expression, f"spec.matchConditions[{i}].expression")
-        if program is not None:
-            conditions.append((cond.name, program))
-    variables = CompiledVariables.compile(compiler, spec.variables, "spec.variables")
+    parts = compile_parts(kind, compiler, spec, spec.match_conditions)
     generations = []
     for i, generation in enumerate(spec.generate):
         if generation.template is not None:
@@ -31,6 +27,5 @@ def compile_generating_policy(policy: GeneratingPolicy) -> CompiledGeneratingPol
         program = compiler.compile(generation.expression, f"spec.generate[{i}].expression")
         if program is not None:
             generations.append(CompiledGeneration(i, program=program))
-    if compiler.errors:
-        raise PolicyCompileError(policy.qualified_name, compiler.errors)
-    return CompiledGeneratingPolicy(policy, compiler.env, tuple(conditions), variables, tuple(generations))
+    compiler.check(policy.qualified_name)
+    return CompiledGeneratingPolicy(**parts, policy=policy, generations=tuple(generations))

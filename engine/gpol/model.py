@@ -7,11 +7,21 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..common.model import MatchResources, Model, NamedExpression, ObjectMeta, PolicyNaming, parse_policy_parts
+from ..common.model import (
+    KYVERNO_API_VERSIONS,
+    MatchedSpec,
+    Model,
+    NamedExpression,
+    PolicyDocument,
+    at_least_one,
+    namespaced_pair,
+    required,
+    unique_variables,
+)
 from ..errors import PolicyValidationError
 
-KINDS = ("GeneratingPolicy", "NamespacedGeneratingPolicy")
-API_VERSIONS = ("policies.kyverno.io/v1alpha1", "policies.kyverno.io/v1beta1", "policies.kyverno.io/v1")
+KINDS = namespaced_pair("GeneratingPolicy")
+API_VERSIONS = KYVERNO_API_VERSIONS
 
 
 class Template(Model):
@@ -28,36 +38,30 @@ class Generation(Model):
     template: Template | None = None
 
 
-class GeneratingPolicySpec(Model):
-    match_constraints: MatchResources | None = None
+class GeneratingPolicySpec(MatchedSpec):
+    """The resources to generate for a trigger."""
+
     match_conditions: list[NamedExpression] = Field(default_factory=list, max_length=64)
-    variables: list[NamedExpression] = Field(default_factory=list)
     generate: list[Generation] = Field(default_factory=list)
+    evaluation: dict[str, Any] | None = None
+    webhook_configuration: dict[str, Any] | None = None
+
+
+def _one_source_per_generation(spec: GeneratingPolicySpec) -> None:
+    for i, generation in enumerate(spec.generate):
+        if bool(generation.expression) == (generation.template is not None):
+            message = "exactly one of expression or template is required"
+            raise PolicyValidationError(message, path=f"spec.generate[{i}]")
 
 
 @dataclass(frozen=True)
-class GeneratingPolicy(PolicyNaming):
+class GeneratingPolicy(PolicyDocument[GeneratingPolicySpec]):
     """A loaded (validated, not compiled) GeneratingPolicy or NamespacedGeneratingPolicy."""
 
-    kind: str
-    metadata: ObjectMeta
-    spec: GeneratingPolicySpec
-    raw_spec: dict[str, Any]
-    origin: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "") -> GeneratingPolicy:
-        """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
-        kind, meta, spec, raw_spec = parse_policy_parts(data, GeneratingPolicySpec)
-        if spec.match_constraints is None:
-            raise PolicyValidationError("spec.matchConstraints: required")
-        if not spec.generate:
-            raise PolicyValidationError("spec.generate: at least one generation is required")
-        for i, generation in enumerate(spec.generate):
-            if bool(generation.expression) == (generation.template is not None):
-                raise PolicyValidationError(f"spec.generate[{i}]: exactly one of expression or template is required")
-        names = [v.name for v in spec.variables]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise PolicyValidationError(f"spec.variables: duplicate names {duplicates}")
-        return cls(kind, meta, spec, raw_spec, origin)
+    spec_model = GeneratingPolicySpec
+    checks = (
+        required("match_constraints", "spec.matchConstraints"),
+        at_least_one("generate", "spec.generate", "generation"),
+        _one_source_per_generation,
+        unique_variables,
+    )

@@ -10,19 +10,16 @@ or ``error`` when an expression fails.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from ..cel import CelEnvironment, CelEvalError, Program, current_providers, using_providers
-from ..cel.names import EXCEPTIONS
+from ..cel import CelEvalError, Program, current_providers, using_providers
 from ..cel.offline import RecordingGenerator
-from ..common.compiled import CompiledPolicyBase, admission_data
-from ..common.exceptions import PolicyException, matching_exceptions
-from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
-from ..common.match import index_keys, matches
+from ..common.options import EvaluationOptions
+from ..common.pipeline import Admitted, PolicyPipeline
 from ..request import AdmissionContext, split_api_version
 from ..results import RuleResult
-from ..vpol.policy import EvaluationOptions
 from .model import GeneratingPolicy
 from .template import CompiledTemplate, TemplateError
 
@@ -63,63 +60,21 @@ def kyverno_labels(policy: GeneratingPolicy, trigger: dict[str, Any]) -> dict[st
     }
 
 
-@dataclass
-class CompiledGeneratingPolicy(CompiledPolicyBase):
+@dataclass(kw_only=True)
+class CompiledGeneratingPolicy(PolicyPipeline[GeneratingPolicy]):
     """A GeneratingPolicy ready to evaluate many trigger resources."""
 
-    policy: GeneratingPolicy
-    env: CelEnvironment
-    match_conditions: tuple[tuple[str, Program], ...]
-    variables: CompiledVariables
-    generations: tuple[CompiledGeneration, ...]
-    autogen: str = ""
+    generations: tuple[CompiledGeneration, ...] = ()
 
-    def index_keys(self) -> set[tuple[str, str, str]]:
-        """(group, version, plural) keys this policy can match."""
-        return index_keys(self.policy.spec.match_constraints)
+    def evaluating(self) -> AbstractContextManager[Any]:
+        """Each evaluation records the generated objects into a fresh sink, so nothing leaks between triggers."""
+        return using_providers(dataclasses.replace(current_providers(), generator=RecordingGenerator()))
 
-    def applies_to(self, ctx: AdmissionContext) -> bool:
-        """matchConstraints (and, for namespaced policies, the policy's namespace) select the request."""
-        res = ctx.resource()
-        if self.policy.namespaced and res.namespace != self.policy.metadata.namespace:
-            return False
-        return matches(self.policy.spec.match_constraints, ctx, res)
-
-    def _result(self, ctx: AdmissionContext, result: str, message: str = "", **extra: Any) -> RuleResult:
-        return self.make_result(ctx, result, message, **extra)
-
-    def evaluate(
-        self,
-        ctx: AdmissionContext,
-        exceptions: list[PolicyException] | None = None,
-        options: EvaluationOptions | None = None,
-    ) -> RuleResult | None:
-        """Evaluate one trigger; ``None`` when the policy does not apply to it."""
-        if not self.applies_to(ctx):
-            return None
-        sink = RecordingGenerator()
-        with using_providers(dataclasses.replace(current_providers(), generator=sink)):
-            return self._evaluate(ctx, sink, exceptions or [], options or EvaluationOptions())
-
-    def _evaluate(
-        self, ctx: AdmissionContext, sink: RecordingGenerator, exceptions: list[PolicyException],
-        options: EvaluationOptions,
-    ) -> RuleResult | None:
-        data: dict[str, Any] = admission_data(ctx)
-        scope = Scope(self.env, data, self.variables)
-        if exceptions:
-            policy_name = self.policy.metadata.name
-            outcome = matching_exceptions(exceptions, policy_name, self.kind, self.env, scope, options.now)
-            if outcome.decides:
-                return self._result(ctx, outcome.result, outcome.message(), properties={"exceptions": outcome.names})
-            if outcome.matched:
-                data[EXCEPTIONS] = outcome.variable()
-                scope = Scope(self.env, data, self.variables)
-        conditions = evaluate_conditions(scope, self.match_conditions)
-        if conditions.error:
-            return self._result(ctx, "error", conditions.error)
-        if not conditions.matched:
-            return None
+    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult:
+        """Every ``generate[]`` entry in order; the recorded objects, labelled as Kyverno labels them."""
+        sink = current_providers().generator
+        assert isinstance(sink, RecordingGenerator)
+        scope = admitted.scope
         for generation in self.generations:
             try:
                 if generation.program is not None:
@@ -129,11 +84,11 @@ class CompiledGeneratingPolicy(CompiledPolicyBase):
                         sink.apply(str((obj.get("metadata") or {}).get("namespace") or ""), [obj])
             except (CelEvalError, TemplateError) as exc:
                 message = exc.message if isinstance(exc, CelEvalError) else str(exc)
-                return self._result(ctx, "error", f"error evaluating generate[{generation.index}]: {message}")
+                return self.make_result(ctx, "error", f"error evaluating generate[{generation.index}]: {message}")
         labels = kyverno_labels(self.policy, ctx.subject)
         generated = []
         for obj in sink.generated:
             metadata = obj.setdefault("metadata", {})
             metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
             generated.append(obj)
-        return self._result(ctx, "pass", "", generated=generated)
+        return self.make_result(ctx, "pass", "", generated=generated)

@@ -15,12 +15,12 @@ from typing import Any
 from ..cel import Program
 from ..common.expressions import Compiler
 from ..documents import parse_documents
-from ..errors import LoadError
+from ..errors import EvaluationError, LoadError
 
 PLACEHOLDER = re.compile(r"\(\((.*?)\)\)", re.S)
 
 
-class TemplateError(Exception):
+class TemplateError(EvaluationError):
     """A template cannot be rendered or parsed."""
 
 

@@ -1,28 +1,24 @@
-"""ImageValidatingPolicy and NamespacedImageValidatingPolicy (policies.kyverno.io), evaluated offline."""
+"""ImageValidatingPolicy and NamespacedImageValidatingPolicy (policies.kyverno.io), evaluated offline: the images of
+an object are extracted (``images``) and selected (``matchImageReferences``), then validated; checks that need a
+registry (``imageverify``, the kind's own CEL library) report an error instead of passing.
+
+May import ``engine/common``, ``engine/cel`` and the engine's root modules; never another kind package.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from ..cel import CelProfile, libs, names
+from ..common import advice, autogen
+from ..common.kind import KindSpec
+from ..common.loading import per_document
+from . import compiler, model
 
-from ..common.loading import load_each
-from .compiler import compile_image_validating_policy
-from .model import API_VERSIONS, KINDS, ImageValidatingPolicy
-from .policy import CompiledImageValidatingPolicy
+SPEC = KindSpec(
+    name="ImageValidatingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS,
+    report_source="KyvernoImageValidatingPolicy", scanned=True,
+    loader=per_document(model.ImageValidatingPolicy.from_dict, compiler.compile_image_validating_policy),
+    cel=CelProfile(names.IMAGE_POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.USER)),
+    lint=advice.VALIDATING_POLICY_ADVICE, autogen=autogen.controller_kinds, schema=model.ImageValidatingPolicySpec,
+)
 
-if TYPE_CHECKING:
-    from ..documents import Document
-    from ..loader import PolicySet
-
-
-def load(documents: list[Document], into: PolicySet) -> None:
-    """Validate and compile ImageValidatingPolicy documents into ``into`` (issues recorded per document)."""
-
-    def build(doc: Document) -> tuple[str, Sequence[Any]]:
-        policy = ImageValidatingPolicy.from_dict(doc.data, doc.origin)
-        return policy.qualified_name, compile_image_validating_policy(policy)
-
-    load_each(documents, into, API_VERSIONS, build)
-
-
-__all__ = ["KINDS", "CompiledImageValidatingPolicy", "ImageValidatingPolicy", "compile_image_validating_policy", "load"]
+__all__ = ["SPEC"]

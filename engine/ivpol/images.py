@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..cpol.match import wildcard_match
+from ..common.wildcard import wildcard_match
 
 CONTAINER_FIELDS = ("containers", "initContainers", "ephemeralContainers")
 

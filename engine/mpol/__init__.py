@@ -1,28 +1,24 @@
-"""MutatingPolicy and NamespacedMutatingPolicy (policies.kyverno.io)."""
+"""MutatingPolicy and NamespacedMutatingPolicy (policies.kyverno.io): mutations of the object under admission, or
+of existing targets (mutate-existing), with pod-controller autogen. The mutations themselves (ApplyConfiguration,
+JSONPatch) are shared with MutatingAdmissionPolicy in ``engine/common/mutation.py``.
+
+May import ``engine/common``, ``engine/cel`` and the engine's root modules; never another kind package.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from ..cel import CelProfile, libs, names
+from ..common.autogen import controller_kinds
+from ..common.kind import KindSpec
+from ..common.loading import per_document
+from ..common.mutation import mutation_checks
+from . import compiler, model
 
-from ..common.loading import load_each
-from .compiler import compile_mutating_policy
-from .model import API_VERSIONS, KINDS, MutatingPolicy
-from .policy import CompiledMutatingPolicy
+SPEC = KindSpec(
+    name="MutatingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, report_source="KyvernoMutatingPolicy",
+    loader=per_document(model.MutatingPolicy.from_dict, compiler.compile_mutating_policy),
+    cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER)),
+    mutates=True, checks=mutation_checks, autogen=controller_kinds, schema=model.MutatingPolicySpec,
+)
 
-if TYPE_CHECKING:
-    from ..documents import Document
-    from ..loader import PolicySet
-
-
-def load(documents: list[Document], into: PolicySet) -> None:
-    """Validate and compile MutatingPolicy documents into ``into`` (issues recorded per document)."""
-
-    def build(doc: Document) -> tuple[str, Sequence[Any]]:
-        policy = MutatingPolicy.from_dict(doc.data, doc.origin)
-        return policy.qualified_name, compile_mutating_policy(policy)
-
-    load_each(documents, into, API_VERSIONS, build)
-
-
-__all__ = ["KINDS", "CompiledMutatingPolicy", "MutatingPolicy", "compile_mutating_policy", "load"]
+__all__ = ["SPEC"]

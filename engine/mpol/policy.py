@@ -16,101 +16,55 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..cel import CelEnvironment, CelEvalError, Program
-from ..cel.names import EXCEPTIONS, OBJECT, OLD_OBJECT
-from ..common.compiled import CompiledPolicyBase, admission_data
-from ..common.exceptions import PolicyException, matching_exceptions
-from ..common.expressions import CompiledVariables, Scope, evaluate_conditions
-from ..common.match import matches
+from ..cel import CelEvalError, Program
+from ..cel.names import OBJECT, OLD_OBJECT
+from ..common.expressions import Conditions, Scope, evaluate_conditions
+from ..common.match import matches, without_operations
 from ..common.model import MatchResources
+from ..common.mutation import CompiledMutation, MutationError, mutate
+from ..common.options import EvaluationOptions
+from ..common.pipeline import Admitted, PolicyPipeline
+from ..common.policy_exception import PolicyException
 from ..request import AdmissionContext
 from ..results import RuleResult
-from ..vpol.policy import EvaluationOptions
 from .model import MutatingPolicy, TargetMatchConstraints
-from .mutate import CompiledMutation, MutationError, run_mutations
 
 
-@dataclass
-class CompiledMutatingPolicy(CompiledPolicyBase):
+@dataclass(kw_only=True)
+class CompiledMutatingPolicy(PolicyPipeline[MutatingPolicy]):
     """A MutatingPolicy (or one of its autogen variants) ready to evaluate many resources."""
 
-    policy: MutatingPolicy
-    env: CelEnvironment
-    match_constraints: MatchResources | None
-    match_conditions: tuple[tuple[str, Program], ...]
-    variables: CompiledVariables
-    mutations: tuple[CompiledMutation, ...]
+    mutations: tuple[CompiledMutation, ...] = ()
     target_constraints: TargetMatchConstraints | None = None
     target_expression: Program | None = None
-    target_conditions: tuple[tuple[str, Program], ...] = ()
-    autogen: str = ""
+    target_conditions: Conditions = ()
 
     @property
     def mutate_existing(self) -> bool:
         """Whether the policy mutates existing targets rather than the triggering object."""
         return self.policy.spec.mutate_existing and self.target_constraints is not None
 
-    def data(self, ctx: AdmissionContext) -> dict[str, Any]:
-        """The CEL variables for a request (``variables`` is added by the scope)."""
-        return admission_data(ctx)
+    def handles(self, ctx: AdmissionContext) -> bool:
+        """An object to mutate, and a policy that mutates it rather than existing targets."""
+        return ctx.object is not None and not self.mutate_existing
 
-    def _result(self, subject: dict[str, Any], result: str, message: str = "", **extra: Any) -> RuleResult:
-        return self.make_result(None, result, message, subject=subject, **extra)
-
-    def _admit(
-        self, ctx: AdmissionContext, exceptions: list[PolicyException] | None, options: EvaluationOptions
-    ) -> tuple[dict[str, Any], RuleResult | None, bool]:
-        """Match, exceptions and conditions: (CEL data, a final result if decided, whether to go on)."""
-        data = self.data(ctx)
-        scope = Scope(self.env, data, self.variables)
-        if exceptions:
-            name = self.policy.metadata.name
-            outcome = matching_exceptions(exceptions, name, self.kind, self.env, scope, options.now)
-            if outcome.decides:
-                decided = self._result(
-                    ctx.subject, outcome.result, outcome.message(), properties={"exceptions": outcome.names}
-                )
-                return data, decided, False
-            if outcome.matched:
-                data[EXCEPTIONS] = outcome.variable()
-                scope = Scope(self.env, data, self.variables)
-        conditions = evaluate_conditions(scope, self.match_conditions)
-        if conditions.error:
-            if self.policy.spec.failure_policy == "Ignore":
-                return data, None, False
-            return data, self._result(ctx.subject, "error", conditions.error), False
-        return data, None, conditions.matched
-
-    def evaluate(
-        self,
-        ctx: AdmissionContext,
-        exceptions: list[PolicyException] | None = None,
-        options: EvaluationOptions | None = None,
-    ) -> RuleResult | None:
-        """Evaluate one request; ``None`` when the policy does not apply to it."""
-        options = options or EvaluationOptions()
-        if ctx.object is None or not self.applies_to(ctx) or self.mutate_existing:
-            return None
-        data, decided, go_on = self._admit(ctx, exceptions, options)
-        if not go_on:
-            return decided
-        return self._mutate(ctx.object, data, ctx.object)
+    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
+        """The mutations, applied to the object under admission."""
+        assert ctx.object is not None
+        return self._mutate(ctx.object, admitted.data, ctx.object)
 
     def _mutate(self, obj: dict[str, Any], data: dict[str, Any], subject: dict[str, Any]) -> RuleResult | None:
         try:
-            patched = run_mutations(self.env, data, self.variables, self.mutations, obj, self.autogen)
-            if self.policy.spec.reinvocation_policy == "IfNeeded" and patched != obj:
-                patched = run_mutations(self.env, data, self.variables, self.mutations, patched, self.autogen)
-        except MutationError as exc:
-            if self.policy.spec.failure_policy == "Ignore":
-                return None
-            return self._result(
-                subject,
-                "error",
-                f"error applying mutation {exc.index}: {exc.message}",
-                expression=exc.expression,
+            patched = mutate(
+                self.env, data, self.variables, self.mutations, obj,
+                reinvocation_policy=self.policy.spec.reinvocation_policy, autogen=self.autogen,
             )
-        return self._result(subject, "pass", "", patched=patched)
+        except MutationError as exc:
+            if self.failure_policy == "Ignore":
+                return None
+            message = f"error applying mutation {exc.index}: {exc.message}"
+            return self.make_result(None, "error", message, subject=subject, expression=exc.expression)
+        return self.make_result(None, "pass", "", subject=subject, patched=patched)
 
     def evaluate_targets(
         self,
@@ -127,23 +81,20 @@ class CompiledMutatingPolicy(CompiledPolicyBase):
         options = options or EvaluationOptions()
         if not self.mutate_existing or not self.applies_to(ctx):
             return []
-        data, decided, go_on = self._admit(ctx, exceptions, options)
-        if decided is not None:
-            return [decided]
-        if not go_on:
-            return []
+        admitted = self.admit(ctx, exceptions, options)
+        if not isinstance(admitted, Admitted):
+            return [admitted] if admitted is not None else []
         try:
-            targets = self._targets(ctx, data, candidates)
+            targets = self._targets(ctx, admitted.data, candidates)
         except CelEvalError as exc:
-            return [self._result(ctx.subject, "error", f"error selecting targets: {exc.message}")]
+            return [self.make_result(ctx, "error", f"error selecting targets: {exc.message}")]
         results = []
         for target in targets:
-            target_data = {**data, OBJECT: target, OLD_OBJECT: target}
+            target_data = {**admitted.data, OBJECT: target, OLD_OBJECT: target}
             if self.target_conditions:
-                scope = Scope(self.env, target_data, self.variables)
-                outcome = evaluate_conditions(scope, self.target_conditions)
+                outcome = evaluate_conditions(Scope(self.env, target_data, self.variables), self.target_conditions)
                 if outcome.error:
-                    results.append(self._result(target, "error", outcome.error))
+                    results.append(self.make_result(None, "error", outcome.error, subject=target))
                     continue
                 if not outcome.matched:
                     continue
@@ -189,12 +140,4 @@ def _is_list_object(obj: dict[str, Any]) -> bool:
 
 def _target_matches(constraints: MatchResources, ctx: AdmissionContext) -> bool:
     """Target rules select by resource and selectors; their operations do not apply to existing objects."""
-    relaxed = constraints.model_copy(
-        update={
-            "resource_rules": [r.model_copy(update={"operations": []}) for r in constraints.resource_rules],
-            "exclude_resource_rules": [
-                r.model_copy(update={"operations": []}) for r in constraints.exclude_resource_rules
-            ],
-        }
-    )
-    return matches(relaxed, ctx)
+    return matches(without_operations(constraints), ctx)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from ..cel import environment_for
+from ..common.admission import AdmissionValidator
 from ..common.expressions import Compiler
-from ..errors import PolicyCompileError
+from ..common.kind import KindSpec
 from .model import ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding
 from .policy import CompiledValidatingAdmissionPolicy
-from .validator import AdmissionValidator
 
 
 def compile_validating_admission_policy(
-    policy: ValidatingAdmissionPolicy, bindings: tuple[ValidatingAdmissionPolicyBinding, ...] = ()
+    policy: ValidatingAdmissionPolicy, kind: KindSpec, bindings: tuple[ValidatingAdmissionPolicyBinding, ...] = ()
 ) -> CompiledValidatingAdmissionPolicy:
     """Compile a policy (with the bindings that name it); raise :class:`PolicyCompileError` on bad expressions."""
-    compiler = Compiler(environment_for("vap"))
+    compiler = Compiler(environment_for(kind.cel))
     spec = policy.spec
     validator = AdmissionValidator.compile(
         compiler,
@@ -24,6 +24,13 @@ def compile_validating_admission_policy(
         audit_annotations=spec.audit_annotations,
         failure_policy=spec.failure_policy,
     )
-    if compiler.errors:
-        raise PolicyCompileError(policy.qualified_name, compiler.errors)
-    return CompiledValidatingAdmissionPolicy(policy, validator, bindings)
+    compiler.check(policy.qualified_name)
+    return CompiledValidatingAdmissionPolicy(
+        spec=kind,
+        policy=policy,
+        env=compiler.env,
+        match_constraints=spec.match_constraints,
+        failure_policy=spec.failure_policy,
+        validator=validator,
+        bindings=bindings,
+    )

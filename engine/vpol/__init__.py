@@ -1,28 +1,24 @@
-"""ValidatingPolicy and NamespacedValidatingPolicy (policies.kyverno.io)."""
+"""ValidatingPolicy and NamespacedValidatingPolicy (policies.kyverno.io): validations over admission requests and
+over JSON, HTTP and Envoy payloads, with pod-controller autogen. ``model`` holds the spec, ``compiler`` turns it into
+compiled policies (one per autogen variant), ``policy`` is the body the shared pipeline runs.
+
+May import ``engine/common``, ``engine/cel`` and the engine's root modules; never another kind package.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from ..cel import CelProfile, libs, names
+from ..common import advice, autogen
+from ..common.kind import KindSpec
+from ..common.loading import per_document
+from . import compiler, model
 
-from ..common.loading import load_each
-from .compiler import compile_validating_policy
-from .model import API_VERSIONS, KINDS, ValidatingPolicy
-from .policy import CompiledValidatingPolicy
+SPEC = KindSpec(
+    name="ValidatingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS,
+    report_source="KyvernoValidatingPolicy", scanned=True,
+    loader=per_document(model.ValidatingPolicy.from_dict, compiler.compile_validating_policy),
+    cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER, libs.AUTHZ)),
+    autogen=autogen.controller_kinds, lint=advice.VALIDATING_POLICY_ADVICE, schema=model.ValidatingPolicySpec,
+)
 
-if TYPE_CHECKING:
-    from ..documents import Document
-    from ..loader import PolicySet
-
-
-def load(documents: list[Document], into: PolicySet) -> None:
-    """Validate and compile ValidatingPolicy documents into ``into`` (issues recorded per document)."""
-
-    def build(doc: Document) -> tuple[str, Sequence[Any]]:
-        policy = ValidatingPolicy.from_dict(doc.data, doc.origin)
-        return policy.qualified_name, compile_validating_policy(policy)
-
-    load_each(documents, into, API_VERSIONS, build)
-
-
-__all__ = ["KINDS", "CompiledValidatingPolicy", "ValidatingPolicy", "compile_validating_policy", "load"]
+__all__ = ["SPEC"]

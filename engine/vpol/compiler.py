@@ -3,58 +3,38 @@
 from __future__ import annotations
 
 from ..cel import environment_for
-from ..common.autogen import autogen_variants
-from ..common.expressions import CompiledVariables, Compiler
-from ..common.model import parse_model
-from ..errors import PolicyCompileError
-from .model import ValidatingPolicy, ValidatingPolicySpec
-from .policy import CompiledValidatingPolicy, CompiledValidation
+from ..common.autogen import with_autogen
+from ..common.expressions import Compiler
+from ..common.kind import KindSpec
+from ..common.pipeline import compile_parts
+from ..common.validations import compile_audit_annotations, compile_validations
+from .model import AUTHZ_MODES, ValidatingPolicy, ValidatingPolicySpec
+from .policy import CompiledValidatingPolicy
 
 
-def _compile_spec(policy: ValidatingPolicy, spec: ValidatingPolicySpec, autogen: str) -> CompiledValidatingPolicy:
-    env = environment_for("vpol")
-    compiler = Compiler(env)
-    variables = CompiledVariables.compile(compiler, spec.variables, "spec.variables")
-    conditions = []
-    for i, cond in enumerate(spec.match_conditions):
-        program = compiler.compile_bound(cond.expression, f"spec.matchConditions[{i}].expression", variables)
-        if program is not None:
-            conditions.append((cond.name, program))
-    validations = []
-    for i, validation in enumerate(spec.validations):
-        program = compiler.compile_bound(validation.expression, f"spec.validations[{i}].expression", variables)
-        message_program = None
-        if validation.message_expression:
-            message_program = compiler.compile_bound(
-                validation.message_expression, f"spec.validations[{i}].messageExpression", variables
-            )
-        if program is not None:
-            validations.append(CompiledValidation(i, program, validation.message, message_program, validation.reason))
-    annotations = []
-    for i, annotation in enumerate(spec.audit_annotations):
-        program = compiler.compile_bound(
-            annotation.value_expression, f"spec.auditAnnotations[{i}].valueExpression", variables
+def compile_validating_policy(policy: ValidatingPolicy, kind: KindSpec) -> list[CompiledValidatingPolicy]:
+    """Compile a policy and its autogen variants; raise :class:`PolicyCompileError` listing every bad expression.
+    Expressions bind the variables they read inline, so that every policy shares one activation per object."""
+
+    def compile_spec(spec: ValidatingPolicySpec, autogen: str) -> CompiledValidatingPolicy:
+        compiler = Compiler(environment_for(kind.cel))
+        parts = compile_parts(kind, compiler, spec, spec.match_conditions, bind=True)
+        variables = parts["variables"]
+        compiled = CompiledValidatingPolicy(
+            **parts,
+            policy=policy,
+            validations=compile_validations(compiler, spec.validations, "spec.validations", variables),
+            audit_annotations=compile_audit_annotations(
+                compiler, spec.audit_annotations, "spec.auditAnnotations", variables
+            ),
+            failure_policy=spec.failure_policy,
+            actions=policy.validation_actions,
+            background=spec.evaluation.background.enabled,
+            autogen=autogen,
+            payload=policy.payload_mode,
+            authorization=spec.evaluation.mode in AUTHZ_MODES,
         )
-        if program is not None:
-            annotations.append((annotation.key, program))
-    if compiler.errors:
-        raise PolicyCompileError(policy.qualified_name, compiler.errors)
-    return CompiledValidatingPolicy(
-        policy=policy,
-        env=env,
-        match_constraints=spec.match_constraints,
-        match_conditions=tuple(conditions),
-        variables=variables,
-        validations=tuple(validations),
-        audit_annotations=tuple(annotations),
-        autogen=autogen,
-    )
+        compiler.check(policy.qualified_name)
+        return compiled
 
-
-def compile_validating_policy(policy: ValidatingPolicy) -> list[CompiledValidatingPolicy]:
-    """Compile a policy and its autogen variants; raise :class:`PolicyCompileError` listing every bad expression."""
-    compiled = [_compile_spec(policy, policy.spec, "")]
-    for variant in autogen_variants(policy.raw_spec):
-        spec = parse_model(ValidatingPolicySpec, variant.spec, "spec")
-        compiled.append(_compile_spec(policy, spec, variant.config))
-    return compiled
+    return with_autogen(policy, compile_spec)

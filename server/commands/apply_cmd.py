@@ -13,14 +13,15 @@ from typing import Any
 import yaml
 
 from pykyverno.engine.cel import using_providers
-from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.loader import load_policies
 from pykyverno.engine.objects import object_key, read_manifests
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
-from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from ..output import policy_reports, results_table
 from ..policysets import PolicySetError, load_sets
@@ -63,10 +64,6 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--diff", action="store_true", help="print a unified diff of each mutated resource")
     p.set_defaults(run=run)
-
-
-#: Kinds whose results change the resource the following policies see (Kyverno mutates, then validates).
-MUTATING_KINDS = frozenset({"MutatingPolicy", "NamespacedMutatingPolicy", "MutatingAdmissionPolicy"})
 
 
 @dataclass
@@ -113,7 +110,7 @@ def apply_resources(
         for obj in resources:
             candidates = index.candidates(obj)
             current = obj
-            for policy in (p for p in candidates if p.kind in MUTATING_KINDS):
+            for policy in (p for p in candidates if p.spec.mutates):
                 result = policy.evaluate(context(current), exceptions, options)
                 if result is None:
                     continue
@@ -123,7 +120,7 @@ def apply_resources(
             if current is not obj and current != obj:
                 outcome.mutated.append((obj, current))
             ctx = context(current)
-            for policy in (p for p in candidates if p.kind not in MUTATING_KINDS):
+            for policy in (p for p in candidates if not p.spec.mutates):
                 result = policy.evaluate(ctx, exceptions, options)
                 if result is not None:
                     outcome.results.append(result)
@@ -183,8 +180,6 @@ def run(args: argparse.Namespace) -> int:
     if args.policies:
         policies.extend(load_policies(args.policies))
     problems.extend(str(issue) for issue in policies.issues)
-    for kind, name, origin in policies.unsupported:
-        problems.append(f"{origin}: {kind} {name!r} is not supported by apply yet; skipped")
     for obj in read_manifests(args.exception, problems, normalize=False):
         try:
             policies.exceptions.append(PolicyException.from_dict(obj))

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.loader import load_policies
+from pykyverno.engine.policyset import PolicySet
 
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError

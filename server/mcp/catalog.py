@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_policies
+from pykyverno.engine.loader import load_policies
+from pykyverno.engine.policyset import CompiledPolicy, PolicySet
 
 from ..policysets import available_sets, describe_document, get_set, policy_locations, resolve_sets
 from ..policysets.describe import REMEDIATION

@@ -11,60 +11,27 @@ from collections.abc import Iterator
 from typing import Any
 
 from pykyverno.engine.common.autogen import autogen_variants
+from pykyverno.engine.diagnostics import Diagnostic
 from pykyverno.engine.documents import Document, parse_documents
 from pykyverno.engine.errors import LoadError
-from pykyverno.engine.loader import LoadIssue, PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 
 from ..policysets.describe import REMEDIATION, SEVERITY
 from .models import CostEstimate, LintError, LintResult
 
-_DOC_INDEX = re.compile(r"\(document (\d+)\)")
-_CEL_ERROR = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*)")
-_PATH_PREFIX = re.compile(r"^((?:spec|metadata|apiVersion|kind)[\w\[\]\.]*): (.*)$", re.S)
 _YAML_POS = re.compile(r"line (\d+), column (\d+)")
 _MACRO = re.compile(r"\.\s*(all|exists|exists_one|existsOne|filter|map|sortBy|transformList)\s*\(")
 _VALIDATING = ("ValidatingPolicy", "NamespacedValidatingPolicy", "ImageValidatingPolicy",
                "NamespacedImageValidatingPolicy")
 
 
-def _label(message: str) -> tuple[str, str, str]:
-    """(kind, name, rest) from ``Kind 'name': rest``."""
-    m = re.match(r"^(\w+) '([^']*)': (.*)$", message, re.S)
-    return (m.group(1), m.group(2), m.group(3)) if m else ("", "", message)
-
-
-def _cel_errors(path: str, text: str, base: dict[str, Any]) -> Iterator[LintError]:
-    lines = text.splitlines()
-    found = False
-    for i, line in enumerate(lines):
-        m = _CEL_ERROR.search(line)
-        if not m:
-            continue
-        found = True
-        snippet = [ln[3:] if ln.startswith(" | ") else ln for ln in lines[i + 1:i + 3] if ln.startswith(" | ")]
-        yield LintError(**base, path=path, line=int(m.group(1)), column=int(m.group(2)), message=m.group(3).strip(),
-                        snippet="\n".join(snippet))
-    if not found:
-        yield LintError(**base, path=path, message=" ".join(text.split()))
-
-
-def issue_errors(issue: LoadIssue) -> list[LintError]:
-    """A load issue as positioned errors (one per CEL error)."""
-    doc = _DOC_INDEX.search(issue.origin)
-    kind, name, rest = _label(issue.message)
-    base: dict[str, Any] = {"document": int(doc.group(1)) if doc else 1, "policy": issue.name or name,
-                            "kind": issue.kind or kind}
-    bullets = re.split(r"\n  - ", rest)
-    out: list[LintError] = []
-    if len(bullets) > 1:
-        for bullet in bullets[1:]:
-            path, _, text = bullet.partition(": ")
-            out.extend(_cel_errors(path.strip(), text, base))
-        return out
-    m = _PATH_PREFIX.match(rest)
-    if m:
-        return list(_cel_errors(m.group(1), m.group(2), base))
-    return [LintError(**base, path="", message=" ".join(rest.split()))]
+def issue_errors(issue: Diagnostic) -> list[LintError]:
+    """A load diagnostic as a positioned error."""
+    snippet = "\n".join(line[3:] if line.startswith(" | ") else line for line in issue.snippet.splitlines())
+    return [LintError(document=(issue.document or 0) + 1, policy=issue.name, kind=issue.kind, path=issue.path,
+                      line=issue.expression_line, column=issue.expression_column,
+                      message=" ".join(issue.message.split()), snippet=snippet)]
 
 
 def _expressions(node: Any, path: str = "spec") -> Iterator[tuple[str, str]]:
@@ -209,9 +176,6 @@ def lint(text: str, source: str = "policy.yaml") -> LintResult:
             if cost.level != "low" or len(costs) < 30:
                 costs.append(cost.model_copy(update={"path": prefix + path}))
         suggestions.extend(_suggestions(doc))
-    for kind, name, _origin in loaded.unsupported:
-        suggestions.append(f"{kind} {name!r} loads but this build of the engine cannot evaluate it yet; "
-                           "evaluate_policy will report it as unsupported.")
     if not documents:
         errors.append(LintError(document=1, policy="", kind="", path="", message="no YAML document found"))
     return LintResult(valid=not errors, policies=loaded.names(), errors=errors, costs=costs, suggestions=suggestions)

@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.loader import load_policies
+from pykyverno.engine.policyset import PolicySet
 
 #: The folder holding the bundled sets.
 SETS_ROOT = Path(__file__).resolve().parent

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.common.autogen import CONTROLLERS, autogen_variants
+from pykyverno.engine.common.kind import validation_checks
+from pykyverno.engine.registry import REGISTRY
 
 from .catalog import find_policy
 
@@ -19,8 +20,6 @@ SEVERITY = "policies.kyverno.io/severity"
 DESCRIPTION = "policies.kyverno.io/description"
 REMEDIATION = "pykyverno.io/remediation"
 
-#: Kinds whose Pod rules Kyverno expands to pod controllers.
-_AUTOGEN_KINDS = ("ValidatingPolicy", "MutatingPolicy", "ImageValidatingPolicy")
 
 
 @dataclass(frozen=True)
@@ -106,12 +105,8 @@ def describe_matches(spec: dict[str, Any]) -> list[str]:
 
 def autogen_kinds(kind: str, spec: dict[str, Any]) -> list[str]:
     """The pod controller kinds Kyverno's autogen adds to a Pod policy (empty when it does not apply)."""
-    if kind not in _AUTOGEN_KINDS:
-        return []
-    kinds: list[str] = []
-    for variant in autogen_variants(spec):
-        kinds.extend(CONTROLLERS[target][2] for target in variant.targets)
-    return kinds
+    found = REGISTRY.for_kind(kind)
+    return found.autogen(spec) if found is not None else []
 
 
 def _named_expressions(items: Any) -> list[Check]:
@@ -119,20 +114,9 @@ def _named_expressions(items: Any) -> list[Check]:
 
 
 def _checks(kind: str, spec: dict[str, Any]) -> list[Check]:
-    if kind.endswith("MutatingPolicy"):
-        return [
-            Check(
-                f"mutation ({m.get('patchType', '')})",
-                _words((m.get("applyConfiguration") or m.get("jsonPatch") or {}).get("expression")),
-            )
-            for m in spec.get("mutations") or []
-        ]
-    if kind.endswith("GeneratingPolicy"):
-        return [Check("generate", _words(g.get("expression") or g.get("template"))) for g in spec.get("generate") or []]
-    return [
-        Check(_words(v.get("message") or v.get("messageExpression") or ""), _words(v.get("expression")))
-        for v in spec.get("validations") or []
-    ]
+    found = REGISTRY.for_kind(kind)
+    reader = found.checks if found is not None else validation_checks
+    return [Check(_words(label), _words(expression)) for label, expression in reader(spec)]
 
 
 def describe_document(data: dict[str, Any], set_name: str = "", path: Path | str = "") -> PolicyDescription:

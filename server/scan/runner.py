@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
-from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import CompiledPolicy
+from pykyverno.engine.policyset import CompiledPolicy
 from pykyverno.engine.request import AdmissionContext, split_api_version
 
 from ..kube.errors import ClusterError, KubeError
@@ -27,19 +27,6 @@ from .sources import ResourceType, ScanSource
 
 log = logging.getLogger(__name__)
 
-#: Kinds whose results belong in a compliance scan (mutation and generation are previews, not findings).
-SCANNED_KINDS = frozenset(
-    {
-        "ValidatingPolicy",
-        "NamespacedValidatingPolicy",
-        "ImageValidatingPolicy",
-        "NamespacedImageValidatingPolicy",
-        "ValidatingAdmissionPolicy",
-        "ClusterPolicy",
-        "Policy",
-    }
-)
-
 ProgressCallback = Callable[[float, float, str], None]
 
 
@@ -47,18 +34,11 @@ def _is_namespace_type(rtype: ResourceType) -> bool:
     return rtype.group == "" and rtype.resource == "namespaces"
 
 
-def runs_in_background(policy: CompiledPolicy) -> bool:
-    """Whether Kyverno's background scan evaluates this policy (``evaluation.background.enabled``)."""
-    source = getattr(policy, "policy", None)
-    spec = getattr(source, "spec", None)
-    evaluation = getattr(spec, "evaluation", None)
-    background = getattr(evaluation, "background", None)
-    return bool(getattr(background, "enabled", True))
-
-
 def scannable(policies: Iterable[CompiledPolicy]) -> list[CompiledPolicy]:
-    """The policies a scan evaluates."""
-    return [p for p in policies if p.kind in SCANNED_KINDS and runs_in_background(p)]
+    """The policies a scan evaluates: of a kind scans run (validating kinds: mutations and generations are previews,
+    not findings) and with background evaluation on (``evaluation.background.enabled``, ClusterPolicy
+    ``spec.background``)."""
+    return [p for p in policies if p.spec.scanned and p.background]
 
 
 class SourceResources:

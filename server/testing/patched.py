@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
+from pykyverno.engine.common.jsonpatch import json_equal
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import EngineError
-from pykyverno.engine.loader import PolicySet
-from pykyverno.engine.mpol.jsonpatch import json_equal
 from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
-from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
-from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.loader import load_policies
+from pykyverno.engine.map.policy import attach_params
 from pykyverno.engine.objects import normalize_manifest, object_key, read_manifests
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
-from pykyverno.engine.vap.mutating import attach_params
-from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from .generated import compare_generated
 from .inputs import TestInputs, build_inputs
@@ -205,10 +206,8 @@ def run_test(test: TestFile) -> TestRun:
     targets = load_targets(test.paths("targetResources"), run.issues)
     evaluator = _Evaluator(policies, inputs)
     broken = {issue.name: str(issue) for issue in policies.issues if issue.name}
-    unsupported = {name: kind for kind, name, _ in policies.unsupported}
     loaded = {p.name.rsplit("/", 1)[-1] for p in policies.policies}
     kinds = {p.name.rsplit("/", 1)[-1]: p.kind for p in policies.policies}
-    kinds.update({name: kind for kind, name, _ in policies.unsupported})
     for row in test.rows:
         refs = list(row.resources)
         if not refs and payloads:
@@ -218,7 +217,7 @@ def run_test(test: TestFile) -> TestRun:
         if not refs:
             refs = [""]
         for ref in refs:
-            outcome = _compare(test, row, ref, evaluator, resources, loaded, unsupported, broken)
+            outcome = _compare(test, row, ref, evaluator, resources, loaded, broken)
             if outcome.actual == "missing" and targets:
                 outcome = _compare_target(test, row, ref, evaluator, resources, targets) or outcome
             if not outcome.policy_kind:
@@ -273,14 +272,10 @@ def _compare(
     evaluator: _Evaluator,
     resources: list[dict[str, Any]],
     loaded: set[str],
-    unsupported: dict[str, str],
     broken: dict[str, str],
 ) -> CaseOutcome:
     if row.policy in broken:
         return _outcome(test, row, ref, "error", f"policy failed to load: {broken[row.policy]}")
-    if row.policy in unsupported:
-        kind = unsupported[row.policy]
-        return _outcome(test, row, ref, "unsupported", f"policy kind {kind} is not supported yet", kind)
     if row.policy not in loaded:
         return _outcome(test, row, ref, "missing", f"policy {row.policy!r} not found in the test's policies")
     matches = _find_resources(resources, row.kind, ref)

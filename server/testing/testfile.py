@@ -13,19 +13,15 @@ from typing import Any
 
 from pykyverno.engine.documents import read_documents
 from pykyverno.engine.errors import LoadError
+from pykyverno.engine.registry import REGISTRY
 
 DEFAULT_FILE_NAME = "kyverno-test.yaml"
 
-#: Result-row flags and the policy kinds they announce.
-KIND_FLAGS = {
-    "isvalidatingpolicy": "ValidatingPolicy",
-    "ismutatingpolicy": "MutatingPolicy",
-    "isgeneratingpolicy": "GeneratingPolicy",
-    "isdeletingpolicy": "DeletingPolicy",
-    "isimagevalidatingpolicy": "ImageValidatingPolicy",
-    "isvalidatingadmissionpolicy": "ValidatingAdmissionPolicy",
-    "ismutatingadmissionpolicy": "MutatingAdmissionPolicy",
-}
+
+
+def kind_flag(row: dict[str, Any]) -> str:
+    """The policy kind a result row announces with ``is<Kind>: true`` (``isValidatingPolicy``), keys lower-cased."""
+    return next((name for name in REGISTRY.names() if row.get(f"is{name.lower()}") is True), "")
 
 
 def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +48,7 @@ class ExpectedRow:
     def parse(cls, index: int, data: dict[str, Any]) -> ExpectedRow:
         """Parse a row with case-insensitive keys."""
         low = _lower_keys(data)
-        flag = next((kind for key, kind in KIND_FLAGS.items() if low.get(key) is True), "")
+        flag = kind_flag(low)
         resources: list[str] = [str(r) for r in low.get("resources") or []]
         for spec in low.get("resourcespecs") or []:
             spec_low = _lower_keys(spec)

@@ -11,8 +11,6 @@ from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
 
-KINDS = ("*",)
-
 
 def pairs_to_map(pairs: list[Any]) -> dict[Any, Any]:
     """Build a map from ``[[key, value], ...]`` (later keys cannot repeat: they come from a map or list index)."""

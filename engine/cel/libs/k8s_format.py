@@ -29,8 +29,6 @@ from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import FORMAT, expect, tagged
 from .k8s_urls import request_uri_error
 
-KINDS = ("*",)
-
 _LABEL_MAX = 63
 _SUBDOMAIN_MAX = 253
 _DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"

@@ -19,8 +19,6 @@ from typing import Any
 from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import CIDR, IP, expect, no_overload, tagged, type_of
 
-KINDS = ("*",)
-
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _V4_LINK_LOCAL_MULTICAST = ipaddress.ip_network("224.0.0.0/24")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from ..decl import Library, function, overload
 
-KINDS = ("*",)
-
 
 def escape_key(key: str) -> str:
     """Escape a key for a JSON Pointer path segment (RFC 6901): ``~`` -> ``~0``, then ``/`` -> ``~1``."""

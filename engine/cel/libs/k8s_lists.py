@@ -19,8 +19,6 @@ from typing import Any
 from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import cel_equals, cel_errors, cel_less, is_number, no_overload
 
-KINDS = ("*",)
-
 
 @cel_errors("isSorted")
 def is_sorted(items: list[Any]) -> bool:

@@ -27,8 +27,6 @@ from typing import Any
 from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import INT64_MAX, QUANTITY, expect, is_number, no_overload, tagged, type_of
 
-KINDS = ("*",)
-
 _FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 _QUANTITY = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*[-+]?[0-9]*)")
 _DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}

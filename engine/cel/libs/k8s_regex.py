@@ -18,8 +18,6 @@ from functools import lru_cache
 
 from ..decl import CelFunctionError, Library, function, overload
 
-KINDS = ("*",)
-
 _POSIX_CLASSES = {
     "alnum": "0-9A-Za-z",
     "alpha": "A-Za-z",

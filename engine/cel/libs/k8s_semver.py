@@ -19,8 +19,6 @@ from typing import Any
 from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import INT64_MAX, SEMVER, expect, tagged
 
-KINDS = ("*",)
-
 _NUMBER = re.compile(r"0|[1-9][0-9]*")
 _IDENTIFIER = re.compile(r"[0-9A-Za-z-]+")
 

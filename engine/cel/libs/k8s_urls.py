@@ -19,8 +19,6 @@ from typing import Any
 from ..decl import CelFunctionError, Library, function, overload
 from ._k8s_types import URL, expect, tagged
 
-KINDS = ("*",)
-
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _HOST_OK = frozenset(b"-_.~!$&'()*+,;=:[]<>\"")
 _PATH_OK = frozenset(b"-_.~$&+,/:;=@")

@@ -19,8 +19,6 @@ from ..decl import Library, function, overload
 from . import k8s_ip, k8s_quantity, k8s_semver
 from ._k8s_types import CIDR, IP, QUANTITY, SEMVER, no_overload, type_of
 
-KINDS = ("*",)
-
 _COMPARATORS: dict[str, Callable[[Any, Any], int]] = {
     QUANTITY: k8s_quantity.compare,
     SEMVER: k8s_semver.compare,

@@ -19,8 +19,6 @@ from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
 
-KINDS = ("vpol",)
-
 RESPONSE_TYPE = "pykyverno.AuthzResponse"
 _BUILDER_TYPE = "pykyverno.AuthzBuilder"
 

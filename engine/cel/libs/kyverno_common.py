@@ -1,7 +1,7 @@
-"""Helpers shared by Kyverno's CEL libraries (no ``LIBRARY`` here, so discovery skips this module).
+"""Helpers shared by Kyverno's CEL libraries (this module defines no ``LIBRARY``).
 
-Holds the per-kind wiring of Kyverno's compilers, Go ``encoding/json`` compatible marshalling (Kyverno's libraries
-round-trip values through Go's JSON, which turns every number into a float64), and small argument checks.
+Holds Go ``encoding/json`` compatible marshalling (Kyverno's libraries round-trip values through Go's JSON, which
+turns every number into a float64), and small argument checks.
 """
 
 from __future__ import annotations
@@ -14,16 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from ..decl import CelFunctionError
-
-#: Kinds whose compilers wire Kyverno's common libraries (globalcontext, resource, image, imagedata, hash, math,
-#: json, yaml, random, time, transform, gzip, http). Not in vap/map/cpol: those use the Kubernetes environment.
-KYVERNO_KINDS: tuple[str, ...] = ("vpol", "mpol", "gpol", "dpol", "ivpol")
-#: x509 is not in the ImageValidatingPolicy environment.
-X509_KINDS: tuple[str, ...] = ("vpol", "mpol", "gpol", "dpol")
-#: The user library is wired in vpol, mpol and ivpol only.
-USER_KINDS: tuple[str, ...] = ("vpol", "mpol", "ivpol")
-#: generator is GeneratingPolicy only.
-GENERATOR_KINDS: tuple[str, ...] = ("gpol",)
 
 TYPE_KEY = "@type"
 

@@ -11,9 +11,7 @@ from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
 from ..providers import current_providers
-from .kyverno_common import GENERATOR_KINDS, require_str
-
-KINDS = GENERATOR_KINDS
+from .kyverno_common import require_str
 
 
 def expand_objects(objects: Any) -> list[dict[str, Any]]:

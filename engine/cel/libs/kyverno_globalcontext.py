@@ -9,9 +9,7 @@ from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
 from ..providers import current_providers
-from .kyverno_common import KYVERNO_KINDS, require_str
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import require_str
 
 
 def get_entry(name: Any, projection: Any = "") -> Any:

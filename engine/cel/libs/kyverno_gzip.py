@@ -7,9 +7,6 @@ import zlib
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS
-
-KINDS = KYVERNO_KINDS
 
 
 def compress(data: Any) -> bytearray:

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..decl import Function, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, require_str
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import require_str
 
 
 def _hasher(algorithm: str) -> Callable[[Any], str]:

@@ -13,9 +13,7 @@ from typing import Any
 
 from ..decl import CelFunctionError, Function, Library, function, overload
 from ..providers import HttpProvider, current_providers
-from .kyverno_common import KYVERNO_KINDS, go_json_numbers, require_str, require_tagged, string_map, tagged
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import go_json_numbers, require_str, require_tagged, string_map, tagged
 
 CLIENT_TYPE = "kyverno.http.Client"
 

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..decl import CelFunctionError, Function, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, require_str, require_tagged, tagged
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import require_str, require_tagged, tagged
 
 IMAGE_TYPE = "kyverno.Image"
 DEFAULT_REGISTRY = "index.docker.io"

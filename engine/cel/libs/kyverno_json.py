@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, go_json_decode, go_json_encode, require_str
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import go_json_decode, go_json_encode, require_str
 
 
 def unmarshal(text: Any) -> Any:

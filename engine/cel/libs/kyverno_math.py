@@ -10,9 +10,6 @@ import math
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS
-
-KINDS = KYVERNO_KINDS
 
 
 def round_to(value: Any, precision: Any) -> float:

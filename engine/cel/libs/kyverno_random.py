@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, require_str
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import require_str
 
 DEFAULT_ALPHABET = string.digits + string.ascii_lowercase
 DEFAULT_LENGTH = 8

@@ -18,9 +18,7 @@ from typing import Any
 from ...resources import split_api_version
 from ..decl import CelFunctionError, Function, Library, Overload, function, overload
 from ..providers import ResourceProvider, current_providers
-from .kyverno_common import KYVERNO_KINDS, require_str, require_tagged, string_map, tagged
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import require_str, require_tagged, string_map, tagged
 
 GVR_TYPE = "kyverno.GVR"
 

@@ -10,9 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, go_zero_time
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import go_zero_time
 
 
 def _utc(value: Any, name: str) -> datetime:

@@ -9,9 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS
-
-KINDS = KYVERNO_KINDS
 
 
 def list_obj_to_map(keys: Any, values: Any, key_field: Any, value_field: Any) -> dict[Any, Any]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import Library, function, overload
-from .kyverno_common import USER_KINDS, require_str
-
-KINDS = USER_KINDS
+from .kyverno_common import require_str
 
 _PREFIX = "system:serviceaccount:"
 

@@ -18,9 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import X509_KINDS, go_json_numbers, require_str
-
-KINDS = X509_KINDS
+from .kyverno_common import go_json_numbers, require_str
 
 _SIGNATURE_ALGORITHMS = {
     "md2WithRSAEncryption": 1, "md5WithRSAEncryption": 2, "sha1WithRSAEncryption": 3,

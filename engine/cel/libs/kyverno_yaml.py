@@ -11,9 +11,7 @@ from typing import Any
 import yaml
 
 from ..decl import CelFunctionError, Library, function, overload
-from .kyverno_common import KYVERNO_KINDS, go_json_numbers, require_str
-
-KINDS = KYVERNO_KINDS
+from .kyverno_common import go_json_numbers, require_str
 
 
 class _JsonishLoader(yaml.SafeLoader):

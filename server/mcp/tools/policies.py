@@ -15,8 +15,9 @@ from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.documents import Document
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import normalize_manifest, object_key
+from pykyverno.engine.policyset import CompiledPolicy, PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult, summarize
 
@@ -305,8 +306,6 @@ def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | N
     if exceptions_yaml:
         load_documents(_parse_yaml(exceptions_yaml, "exceptions_yaml"), loaded)
     issues = [str(i) for i in loaded.issues]
-    issues.extend(f"{kind} {name!r} cannot be evaluated by this build of the engine yet"
-                  for kind, name, _ in loaded.unsupported)
     if not loaded.policies:
         raise ToolInputError("no policy could be loaded from policy_yaml: " + ("; ".join(issues) or "no document")
                              + ". Call lint_policy for error positions.")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import environment_for
+from tests.engine.cel.kind_envs import environment_for
 
 ENV = environment_for("vpol")
 

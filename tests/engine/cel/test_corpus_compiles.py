@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from pykyverno.engine.cel import CelCompileError, CelCostError, environment_for
+from pykyverno.engine.cel import CelCompileError, CelCostError
 from pykyverno.engine.cel.frontend import DEFAULT_COST_LIMIT, estimate_cost, prepare
 from tests.conformance._suite import find_shared
+from tests.engine.cel.kind_envs import environment_for
 
 CORPUS = find_shared() / "conformance"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import CelCompileError, CelCostError, CelEvalError, environment_for
+from pykyverno.engine.cel import CelCompileError, CelCostError, CelEvalError
 from pykyverno.engine.cel.frontend import (
     DEFAULT_COST_LIMIT,
     MAX_EXPRESSION_DEPTH,
@@ -30,6 +30,7 @@ from pykyverno.engine.cel.frontend.nodes import (
 from pykyverno.engine.cel.frontend.parser import parse
 from pykyverno.engine.cel.frontend.printer import to_source
 from pykyverno.engine.cel.frontend.source import SyntaxProblem, caret_message
+from tests.engine.cel.kind_envs import environment_for
 
 POD: dict[str, Any] = {
     "metadata": {"name": "web", "labels": {"app": "web", "tier": "front"}},

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import environment_for
 from pykyverno.engine.cel.frontend.inline import inline_variables
+from tests.engine.cel.kind_envs import environment_for
 
 DEFINITIONS = {
     "containers": "object.spec.containers + object.spec.?initContainers.orValue([])",

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import CelCompileError, CelError, CelEvalError, environment_for
+from pykyverno.engine.cel import CelCompileError, CelError, CelEvalError
+from tests.engine.cel.kind_envs import environment_for
 
 
 @dataclass(frozen=True)

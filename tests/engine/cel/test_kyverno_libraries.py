@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from pykyverno.engine.cel import CelCompileError, CelEvalError, environment_for
+from pykyverno.engine.cel import CelCompileError, CelEvalError
+from tests.engine.cel.kind_envs import environment_for
 
 DIGEST = "sha256:" + "a" * 64
 OTHER_DIGEST = "sha256:" + "0123456789abcdef" * 4

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import CelEvalError, Providers, environment_for, using_providers
+from pykyverno.engine.cel import CelEvalError, Providers, using_providers
 from pykyverno.engine.cel.offline import (
     OfflineGlobalContext,
     OfflineHttp,
@@ -16,6 +16,7 @@ from pykyverno.engine.cel.offline import (
     offline_providers,
     simple_path,
 )
+from tests.engine.cel.kind_envs import environment_for
 
 CONTEXT = {
     "apiVersion": "cli.kyverno.io/v1alpha1",

@@ -8,14 +8,15 @@ import pytest
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
-from pykyverno.engine.cpol import CompiledRule
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.cpol.autogen import autogen_rule_name
 from pykyverno.engine.cpol.match import KindSelector, wildcard_match
+from pykyverno.engine.cpol.policy import CompiledRule
 from pykyverno.engine.documents import parse_documents
-from pykyverno.engine.loader import PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
-from pykyverno.engine.vpol.policy import EvaluationOptions
 
 POLICY = """
 apiVersion: kyverno.io/v1
@@ -85,7 +86,7 @@ def cronjob(name: str) -> dict[str, Any]:
 
 
 def rule_names(policies: PolicySet) -> list[str]:
-    return sorted(p.rule_name for p in policies.policies if isinstance(p, CompiledRule))
+    return sorted(p.rule.name for p in policies.policies if isinstance(p, CompiledRule))
 
 
 def evaluate(
@@ -261,7 +262,7 @@ def test_evaluation_error_fails_under_failure_policy_fail() -> None:
 def test_compile_errors_are_load_issues_with_paths() -> None:
     policies = load(EVAL_ERROR.replace("variables.value == 'x'", "variables.value =="))
     assert policies.policies == []
-    assert "spec.rules[0].validate.cel.expressions[0].expression" in policies.issues[0].message
+    assert policies.issues[0].path == "spec.rules[0].validate.cel.expressions[0].expression"
 
 
 PARAMS = """

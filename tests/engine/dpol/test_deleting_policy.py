@@ -7,12 +7,13 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.dpol.policy import next_run
-from pykyverno.engine.loader import PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
-from pykyverno.engine.vpol.policy import EvaluationOptions
 
 POLICY = """
 apiVersion: policies.kyverno.io/v1beta1
@@ -86,7 +87,7 @@ def test_conditions_can_read_cluster_resources() -> None:
 
 def test_invalid_schedule_is_a_load_issue() -> None:
     policies = load(POLICY.replace("*/5 * * * *", "every day"))
-    assert policies.policies == [] and "spec.schedule" in policies.issues[0].message
+    assert policies.policies == [] and policies.issues[0].path == "spec.schedule"
 
 
 def test_next_run() -> None:

@@ -9,9 +9,10 @@ import yaml
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
-from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.documents import parse_documents, read_documents
-from pykyverno.engine.loader import PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 from pykyverno.server.testing.generated import compare_generated

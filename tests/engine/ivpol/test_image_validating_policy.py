@@ -8,7 +8,8 @@ from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineImageData
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.ivpol.imageverify import REGISTRY_NEEDED
-from pykyverno.engine.loader import PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 
@@ -117,4 +118,4 @@ def test_image_data_from_the_context() -> None:
 
 def test_reference_needs_glob_or_expression() -> None:
     policies = load_documents(parse_documents(POLICY.replace('- glob: "ghcr.io/*"', "- {}")))
-    assert policies.policies == [] and "matchImageReferences[0]" in policies.issues[0].message
+    assert policies.policies == [] and policies.issues[0].path == "spec.matchImageReferences[0]"

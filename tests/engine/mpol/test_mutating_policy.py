@@ -8,10 +8,11 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.common.exceptions import PolicyException
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.documents import parse_documents, read_documents
-from pykyverno.engine.loader import PolicySet, load_documents
-from pykyverno.engine.mpol import CompiledMutatingPolicy
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.mpol.policy import CompiledMutatingPolicy
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed"

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.documents import parse_documents
-from pykyverno.engine.loader import PolicySet, load_documents
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
-from pykyverno.engine.vpol.policy import EvaluationOptions
 
 POLICY = """
 apiVersion: policies.kyverno.io/v1

@@ -1,4 +1,4 @@
-"""RFC 6902 JSON Patch (engine/mpol/jsonpatch.py)."""
+"""RFC 6902 JSON Patch (engine/common/jsonpatch.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.mpol.jsonpatch import JsonPatchError, apply_patch, escape_key, json_equal, parse_pointer
+from pykyverno.engine.common.jsonpatch import JsonPatchError, apply_patch, escape_key, json_equal, parse_pointer
 
 
 def doc() -> dict[str, Any]:

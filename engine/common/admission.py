@@ -13,14 +13,47 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..cel import CelEnvironment, CelEvalError, Program
-from ..common.expressions import BoundProgram, CompiledVariables, Compiler, Scope, evaluate_conditions
-from ..common.model import AuditAnnotation, NamedExpression, Validation
-from ..vpol.policy import CompiledValidation
+from ..cel import CelEnvironment, CelEvalError
+from ..cel.names import AUTHORIZER, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, PARAMS, REQUEST
+from ..request import AdmissionContext
+from .expressions import CompiledVariables, Compiler, Conditions, Scope, compile_conditions, evaluate_conditions
+from .match import matches
+from .model import AuditAnnotation, MatchResources, NamedExpression, ResourceRule, Validation
+from .validations import (
+    Annotations,
+    CompiledValidation,
+    audit_annotations,
+    compile_audit_annotations,
+    compile_validations,
+    failure_message,
+)
 
 ADMIT = "admit"
 DENY = "deny"
 ERROR = "error"
+
+_ANY_RULE = ResourceRule(api_groups=["*"], api_versions=["*"], resources=["*"], operations=["*"])
+
+
+def admission_policy_data(ctx: AdmissionContext) -> dict[str, Any]:
+    """The CEL variables of Kubernetes admission policies for a request (``params`` is added per parameter
+    object; ``authorizer`` is not available offline)."""
+    return {
+        OBJECT: ctx.object,
+        OLD_OBJECT: ctx.old_object,
+        REQUEST: ctx.request(),
+        NAMESPACE_OBJECT: ctx.namespace_object,
+        AUTHORIZER: None,
+    }
+
+
+def binding_matches(match_resources: MatchResources | None, ctx: AdmissionContext) -> bool:
+    """A binding's ``matchResources`` (absent, or without resourceRules, means every request the policy matches)."""
+    if match_resources is None:
+        return True
+    if not match_resources.resource_rules:
+        match_resources = match_resources.model_copy(update={"resource_rules": [_ANY_RULE]})
+    return matches(match_resources, ctx)
 
 
 @dataclass(frozen=True)
@@ -45,20 +78,16 @@ class ValidationOutcome:
     decisions: tuple[Decision, ...] = ()
     audit_annotations: dict[str, str] | None = None
 
-    def first_problem(self) -> Decision | None:
-        """The first decision that is an error or a deny, in validation order (Kyverno reads them this way)."""
-        return next((d for d in self.decisions if d.evaluation == ERROR or d.action == DENY), None)
-
 
 @dataclass(frozen=True)
 class AdmissionValidator:
     """Compiled match conditions, variables, validations and audit annotations of one admission policy."""
 
     env: CelEnvironment
-    match_conditions: tuple[tuple[str, Program | BoundProgram], ...]
+    match_conditions: Conditions
     variables: CompiledVariables
     validations: tuple[CompiledValidation, ...]
-    audit_annotations: tuple[tuple[str, Program | BoundProgram], ...]
+    audit_annotations: Annotations
     failure_policy: str = "Fail"
 
     @classmethod
@@ -80,47 +109,29 @@ class AdmissionValidator:
         """
         where = {key: f"spec.{key}" for key in ("matchConditions", "variables", "validations", "auditAnnotations")}
         where.update(paths or {})
-        compiled_variables = CompiledVariables.compile(compiler, list(variables), where["variables"])
-        conditions = []
-        for i, cond in enumerate(match_conditions):
-            path = f"{where['matchConditions']}[{i}].expression"
-            program = compiler.compile_bound(cond.expression, path, compiled_variables)
-            if program is not None:
-                conditions.append((cond.name, program))
-        compiled = []
-        for i, validation in enumerate(validations):
-            path = f"{where['validations']}[{i}]"
-            program = compiler.compile_bound(validation.expression, f"{path}.expression", compiled_variables)
-            message_program = None
-            if validation.message_expression:
-                message_program = compiler.compile_bound(
-                    validation.message_expression, f"{path}.messageExpression", compiled_variables
-                )
-            if program is not None:
-                compiled.append(CompiledValidation(i, program, validation.message, message_program, validation.reason))
-        annotations = []
-        for i, annotation in enumerate(audit_annotations):
-            path = f"{where['auditAnnotations']}[{i}].valueExpression"
-            program = compiler.compile_bound(annotation.value_expression, path, compiled_variables)
-            if program is not None:
-                annotations.append((annotation.key, program))
+        declared = CompiledVariables.compile(compiler, list(variables), where["variables"])
         return cls(
-            compiler.env, tuple(conditions), compiled_variables, tuple(compiled), tuple(annotations), failure_policy
+            compiler.env,
+            compile_conditions(compiler, match_conditions, where["matchConditions"], declared),
+            declared,
+            compile_validations(compiler, validations, where["validations"], declared),
+            compile_audit_annotations(compiler, audit_annotations, where["auditAnnotations"], declared),
+            failure_policy,
         )
 
     def _error_action(self) -> str:
         return ADMIT if self.failure_policy == "Ignore" else DENY
 
-    def validate(self, data: dict[str, Any]) -> ValidationOutcome:
-        """Evaluate against ``data`` (``object``, ``oldObject``, ``request``, ``namespaceObject``, ``params``...)."""
-        scope = Scope(self.env, data, self.variables)
+    def validate(self, data: dict[str, Any], params: Any = None) -> ValidationOutcome:
+        """Evaluate against ``data`` (:func:`admission_policy_data`) with one parameter object (or None)."""
+        scope = Scope(self.env, {**data, PARAMS: params}, self.variables)
         conditions = evaluate_conditions(scope, self.match_conditions)
         if conditions.error:
             return ValidationOutcome(True, (Decision(self._error_action(), ERROR, conditions.error),))
         if not conditions.matched:
             return ValidationOutcome(False)
         decisions = tuple(self._decide(scope, validation) for validation in self.validations)
-        return ValidationOutcome(True, decisions, self._annotations(scope))
+        return ValidationOutcome(True, decisions, audit_annotations(scope, self.audit_annotations))
 
     def _decide(self, scope: Scope, validation: CompiledValidation) -> Decision:
         source = validation.program.source
@@ -134,28 +145,4 @@ class AdmissionValidator:
         if verdict is not False:
             message = f"expression '{source.strip()}' resulted in error: expected bool, got {type(verdict).__name__}"
             return Decision(self._error_action(), ERROR, message, validation.index, source)
-        return Decision(DENY, DENY, self._message(scope, validation), validation.index, source)
-
-    @staticmethod
-    def _message(scope: Scope, validation: CompiledValidation) -> str:
-        if validation.message_program is not None:
-            try:
-                value = scope.evaluate(validation.message_program)
-            except CelEvalError:
-                value = None
-            if isinstance(value, str) and value.strip() and "\n" not in value:
-                return value.strip()
-        if validation.message.strip():
-            return validation.message.strip()
-        return f"failed expression: {validation.program.source.strip()}"
-
-    def _annotations(self, scope: Scope) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for key, program in self.audit_annotations:
-            try:
-                value = scope.evaluate(program)
-            except CelEvalError:
-                continue
-            if value is not None:
-                out[key] = str(value)
-        return out
+        return Decision(DENY, DENY, failure_message(scope, validation), validation.index, source)

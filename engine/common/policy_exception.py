@@ -1,4 +1,9 @@
-"""PolicyException (policies.kyverno.io): which exceptions apply to a policy and a request, and their effect."""
+"""The PolicyException resource (policies.kyverno.io): which exceptions apply to a policy and a request, and
+their effect. (Python exceptions live in ``engine/errors.py``.)
+
+An exception's ``matchConditions`` are compiled when it is loaded (:meth:`PolicyException.check`), so that one that
+does not compile is reported then, instead of silently never matching.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from typing import Any
 
 from pydantic import Field
 
-from ..cel import CelEnvironment, CelError, CelEvalError
+from ..cel import CelEnvironment, CelError, CelEvalError, CelProfile, environment_for, libs, names
+from ..diagnostics import Diagnostic, cel_diagnostics
+from ..errors import PolicyValidationError
 from .expressions import Scope
-from .model import Model, NamedExpression, ObjectMeta, parse_model
+from .model import Model, NamedExpression, ObjectMeta, parse_policy_parts
 
 PRIORITY_LABEL = "polex.kyverno.io/priority"
+#: The environment exceptions are checked in when loaded (at evaluation they compile in the policy's environment).
+CEL = CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO))
 
 
 class PolicyRef(Model):
@@ -41,12 +50,9 @@ class PolicyException:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> PolicyException:
         """Validate a PolicyException document."""
-        meta = parse_model(ObjectMeta, data.get("metadata") or {}, "metadata")
-        spec = parse_model(PolicyExceptionSpec, data.get("spec") or {}, "spec")
+        _, meta, spec, _ = parse_policy_parts(data, PolicyExceptionSpec)
         if spec.report_result not in ("skip", "pass"):
-            from ..errors import PolicyValidationError
-
-            raise PolicyValidationError(f"spec.reportResult: must be skip or pass, not {spec.report_result!r}")
+            raise PolicyValidationError(f"must be skip or pass, not {spec.report_result!r}", path="spec.reportResult")
         return cls(meta, spec, origin)
 
     @property
@@ -80,15 +86,16 @@ class PolicyException:
             when = when.replace(tzinfo=UTC)
         return now >= when
 
-    def compile_errors(self, env: CelEnvironment) -> list[str]:
-        """Compile errors of the match conditions in ``env``, with field paths."""
-        errors = []
+    def check(self) -> list[Diagnostic]:
+        """The compile errors of the match conditions, with their field paths (empty when they all compile)."""
+        env = environment_for(CEL)
+        found: list[Diagnostic] = []
         for i, cond in enumerate(self.spec.match_conditions):
             try:
                 env.compile(cond.expression, f"spec.matchConditions[{i}].expression")
             except CelError as exc:
-                errors.append(f"PolicyException {self.qualified_name}: {exc}")
-        return errors
+                found.extend(cel_diagnostics(exc))
+        return found
 
     def matches(self, env: CelEnvironment, scope: Scope) -> bool:
         """All match conditions true (an exception without conditions matches everything it refers to)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.mpol.merge import DEFAULT_ROOT, MergeError, apply_configuration, schema_for
+from pykyverno.engine.common.merge import DEFAULT_ROOT, MergeError, apply_configuration, schema_for
 
 
 def pod(**spec: Any) -> dict[str, Any]:

@@ -12,10 +12,12 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import EvaluationError
+
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
 
 
-class JsonPatchError(ValueError):
+class JsonPatchError(EvaluationError):
     """An operation cannot apply; the message says which and why."""
 
 
@@ -61,31 +63,29 @@ def _index(token: str, length: int, *, allow_end: bool, op: str, pointer: str) -
     return index
 
 
-def _container(doc: Any, tokens: list[str], op: str, pointer: str) -> Any:
-    """The value holding the last token (the parent), or an error naming the missing path."""
+def _walk(doc: Any, tokens: list[str], op: str, pointer: str) -> Any:
+    """The value at ``tokens``, or an error naming the missing path."""
     current = doc
-    for token in tokens[:-1]:
+    for token in tokens:
         if isinstance(current, dict) and token in current:
             current = current[token]
         elif isinstance(current, list):
             current = current[_index(token, len(current), allow_end=False, op=op, pointer=pointer)]
         else:
             raise JsonPatchError(f'{op} operation does not apply: doc is missing path: "{pointer}"')
+    return current
+
+
+def _container(doc: Any, tokens: list[str], op: str, pointer: str) -> Any:
+    """The value holding the last token (the parent), or an error naming the missing path."""
+    current = _walk(doc, tokens[:-1], op, pointer)
     if not isinstance(current, dict | list):
         raise JsonPatchError(f'{op} operation does not apply: doc is missing path: "{pointer}"')
     return current
 
 
 def _get(doc: Any, pointer: str, op: str) -> Any:
-    current = doc
-    for token in parse_pointer(pointer):
-        if isinstance(current, dict) and token in current:
-            current = current[token]
-        elif isinstance(current, list):
-            current = current[_index(token, len(current), allow_end=False, op=op, pointer=pointer)]
-        else:
-            raise JsonPatchError(f'{op} operation does not apply: doc is missing path: "{pointer}"')
-    return current
+    return _walk(doc, parse_pointer(pointer), op, pointer)
 
 
 def _add(doc: Any, pointer: str, value: Any, op: str = "add") -> Any:

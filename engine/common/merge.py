@@ -21,8 +21,10 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import EvaluationError
 
-class MergeError(ValueError):
+
+class MergeError(EvaluationError):
     """The patch cannot be merged (an associative list item lacks a key field, duplicate keys in the patch...)."""
 
 

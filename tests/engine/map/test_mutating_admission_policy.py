@@ -1,4 +1,4 @@
-"""Kubernetes MutatingAdmissionPolicy + binding (engine/vap/mutating.py)."""
+"""Kubernetes MutatingAdmissionPolicy + binding (engine/map)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import yaml
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
 from pykyverno.engine.documents import parse_documents
-from pykyverno.engine.loader import PolicySet
+from pykyverno.engine.map import SPEC
+from pykyverno.engine.map.policy import CompiledMutatingAdmissionPolicy
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
-from pykyverno.engine.vap.mutating import CompiledMutatingAdmissionPolicy, load_mutating
 
 POLICY = """
 apiVersion: admissionregistration.k8s.io/v1alpha1
@@ -57,7 +58,7 @@ spec:
 
 def load(text: str) -> PolicySet:
     into = PolicySet()
-    load_mutating(parse_documents(text), into)
+    SPEC.load(parse_documents(text), into)
     assert not into.issues, [str(i) for i in into.issues]
     return into
 
@@ -208,14 +209,14 @@ def test_mutation_error_is_an_error_result() -> None:
 
 def test_binding_to_an_unknown_policy_is_an_issue() -> None:
     into = PolicySet()
-    load_mutating(parse_documents(BINDING.format(match="    objectSelector: {}")), into)
+    SPEC.load(parse_documents(BINDING.format(match="    objectSelector: {}")), into)
     assert into.policies == []
     assert "add-label" in str(into.issues[0])
 
 
 def test_compile_errors_name_the_field() -> None:
     into = PolicySet()
-    load_mutating(parse_documents(POLICY.replace("variables.value}}}", "variables.value}}}}")), into)
+    SPEC.load(parse_documents(POLICY.replace("variables.value}}}", "variables.value}}}}")), into)
     assert into.policies == []
     assert "spec.mutations[0].applyConfiguration.expression" in str(into.issues[0])
 

@@ -1,0 +1,80 @@
+"""The declaration of a policy kind (:class:`KindSpec`), written once in the kind's own package.
+
+Everything that differs by kind outside the kind's package derives from its spec: which documents the loader hands
+it, its CEL environment, the ``source`` of its report results, whether ``apply`` chains its mutations, whether scans
+run it, what ``describe`` lists as its checks and which lint rules advise on it. The registry
+(``engine/registry.py``) lists the specs; adding a kind means adding its package and one line there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..cel import CelProfile
+from ..diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from ..documents import Document
+    from ..policyset import PolicySet
+    from .model import Model
+
+#: Loads every document of the kind's document kinds at once (so that policies can be paired with bindings), adding
+#: compiled policies and diagnostics to the set.
+Loader = Callable[["KindSpec", "Sequence[Document]", "PolicySet"], None]
+#: A piece of advice on a policy document (``lint``): the diagnostics it finds, located by field path.
+LintRule = Callable[["Document"], list[Diagnostic]]
+#: What a policy checks, in words: (label, expression) pairs read from its spec mapping (``describe``).
+ChecksReader = Callable[[Mapping[str, Any]], list[tuple[str, str]]]
+#: The pod controller kinds autogen adds to a policy spec mapping (``describe``); empty when it does not apply.
+AutogenReader = Callable[[Mapping[str, Any]], list[str]]
+
+
+def _no_autogen(spec: Mapping[str, Any]) -> list[str]:
+    return []
+
+
+def validation_checks(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``validations[]`` as (message, expression) pairs: what validating kinds check."""
+    return [
+        (str(v.get("message") or v.get("messageExpression") or ""), str(v.get("expression") or ""))
+        for v in spec.get("validations") or []
+        if isinstance(v, Mapping)
+    ]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One policy kind, declared once in its package."""
+
+    #: The policy kind reports and Test files name (``isValidatingPolicy: true``).
+    name: str
+    #: Every document kind the package loads: the kind, its Namespaced variant, its bindings.
+    kinds: tuple[str, ...]
+    api_versions: tuple[str, ...]
+    #: The ``source`` Kyverno writes in PolicyReport results of this kind.
+    report_source: str
+    loader: Loader
+    cel: CelProfile
+    #: Its results carry a mutated object that the following policies see (``apply`` chains them first).
+    mutates: bool = False
+    #: Its results carry generated objects.
+    generates: bool = False
+    #: Compliance scans evaluate it (mutations and generations are previews, not findings).
+    scanned: bool = False
+    checks: ChecksReader = validation_checks
+    autogen: AutogenReader = _no_autogen
+    lint: tuple[LintRule, ...] = ()
+    #: The model of the whole spec (every field Kyverno defines), for ``lint``'s unknown-field check; ``None`` when
+    #: the model covers only what the engine evaluates.
+    schema: type[Model] | None = None
+
+    def load(self, documents: Sequence[Document], into: PolicySet) -> None:
+        """Load documents of this kind into ``into`` (diagnostics for the ones that fail)."""
+        self.loader(self, documents, into)
+
+    @property
+    def group(self) -> str:
+        """The API group of the kind (``policies.kyverno.io``)."""
+        return self.api_versions[0].split("/", 1)[0] if "/" in self.api_versions[0] else ""
