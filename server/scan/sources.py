@@ -18,7 +18,7 @@ from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_fo
 
 from ..kube import KubeClient
 from ..kube.errors import KubeError
-from .redact import redact
+from ..redaction import redact
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,13 @@ class ClusterSource:
         ]
 
     def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
-        """Paginated listing; objects are redacted before anyone sees them."""
-        for obj in self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace):
-            yield redact(obj)
+        """Paginated listing (the client redacts every answer before anyone sees it)."""
+        yield from self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace)
 
     def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
-        """One object (redacted)."""
+        """One object (redacted by the client)."""
         try:
-            return redact(self.client.get(group, version, resource, name, namespace=namespace or None))
+            return self.client.get(group, version, resource, name, namespace=namespace or None)
         except KubeError as exc:
             raise LookupError(str(exc)) from None
 
