@@ -19,6 +19,7 @@ from . import frontend
 from .decl import Library
 from .errors import CelCompileError, CelEvalError
 from .frontend.cost import DEFAULT_COST_MODEL, CostModel
+from .providers import evaluation_budget
 
 _T = cel.Type
 _TYPES: dict[str, Any] = {
@@ -100,7 +101,8 @@ class Program:
         if not isinstance(activation, Activation):
             activation = self._environment.activation(activation)
         try:
-            value = self._expression.eval(activation._native)
+            with evaluation_budget():  # the distinct lookups of one evaluation are capped
+                value = self._expression.eval(activation._native)
         except RuntimeError as exc:
             raise CelEvalError(error_message(str(exc)), expression=self.source, path=self.path) from None
         kind = value.type()
