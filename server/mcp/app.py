@@ -20,6 +20,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
+from ..redaction import install_log_masking
 from ..scan import ScanReport
 from .catalog import PolicyCatalog
 from .errors import ToolInputError
@@ -215,6 +216,7 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     from .tools import register_tools
 
     settings = settings or ServerSettings()
+    install_log_masking()  # no log record of the server shows a credential or a secret value it has seen
     catalog = PolicyCatalog(settings.policy_paths)  # fails fast on missing paths; shared by every session
 
     server: MCPServer[AppState] = MCPServer(

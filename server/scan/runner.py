@@ -22,6 +22,7 @@ from pykyverno.engine.loader import CompiledPolicy
 from pykyverno.engine.request import AdmissionContext, split_api_version
 
 from ..kube.errors import ClusterError, KubeError
+from ..redaction import in_current_context
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
 from .sources import ResourceType, ScanSource
 
@@ -178,7 +179,7 @@ class Scanner:
             report.clusters = [one(sources[0])]
         else:
             with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
-                report.clusters = list(pool.map(one, sources))
+                report.clusters = list(pool.map(in_current_context(one), sources))
         report.cancelled = bool(cancel is not None and cancel.is_set())
         return report
 
@@ -253,7 +254,7 @@ class Scanner:
         if len(wanted) <= 1:
             return [list_one(t) for t in wanted]
         with ThreadPoolExecutor(max_workers=min(self.type_concurrency, len(wanted))) as pool:
-            return list(pool.map(list_one, wanted))
+            return list(pool.map(in_current_context(list_one), wanted))
 
     def _evaluate(
         self,

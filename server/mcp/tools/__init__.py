@@ -13,6 +13,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
+from ...redaction import mask_data, mask_text
 from ..models import Out
 
 #: Tools that read only the server's own data (policies, YAML the agent sends).
@@ -22,10 +23,11 @@ CLUSTER = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempoten
 
 
 def respond(model: Out, markdown: str) -> CallToolResult:
-    """A tool answer: markdown text plus the model as structured content."""
+    """A tool answer: markdown text plus the model as structured content, both masked (credential patterns and
+    the secret values this request has seen; see :mod:`pykyverno.server.redaction`)."""
     return CallToolResult(
-        content=[TextContent(type="text", text=markdown)],
-        structured_content=model.model_dump(mode="json", by_alias=True),
+        content=[TextContent(type="text", text=mask_text(markdown))],
+        structured_content=mask_data(model.model_dump(mode="json", by_alias=True)),
     )
 
 
