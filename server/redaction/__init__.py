@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .ledger import SecretLedger, current_ledger, in_current_context, remember, remember_process, secret_scope
 from .names import is_credential_name
-from .objects import LAST_APPLIED, redact, redact_body
+from .objects import LAST_APPLIED, redact, redact_body, remember_sensitive
 from .output import MaskingWriter, install_log_masking, mask_data, mask_text, masked_stdio
 from .text import REDACTED, mask_patterns
 
@@ -56,6 +56,7 @@ __all__ = [
     "redact_body",
     "remember",
     "remember_process",
+    "remember_sensitive",
     "safe_url",
     "secret_scope",
 ]

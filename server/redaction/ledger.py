@@ -2,7 +2,7 @@
 
 Objects lose their secret values when they enter from a cluster (:mod:`.objects`); what they lose is remembered here,
 per request (:func:`secret_scope`: one MCP tool call, one CLI run), so that a value that reached an output by any
-other path is still masked there. Credentials of the kubeconfig are remembered for the whole process.
+other path is still masked there. Credentials of the kubeconfig are remembered for the whole process. Outside a request nothing else is remembered.
 
 Matching: a value is masked wherever it occurs, and so is any prefix of it of :data:`ANCHOR` characters or more (an
 output that cut the value short). Besides the value itself, its whitespace-collapsed form, its lines and its
@@ -144,15 +144,15 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-#: Values remembered for the life of the process (kubeconfig credentials), and values seen outside any scope.
+#: Values remembered for the life of the process: the kubeconfig's credentials.
 PROCESS = SecretLedger()
 _current: ContextVar[SecretLedger | None] = ContextVar("pykyverno_secret_ledger", default=None)
 
 
-def current_ledger() -> SecretLedger:
-    """The ledger of the request in progress, or the process ledger outside any :func:`secret_scope`."""
-    request = _current.get()
-    return PROCESS if request is None else request
+def current_ledger() -> SecretLedger | None:
+    """The ledger of the request in progress (None outside any :func:`secret_scope`: there is no output to protect
+    then, and remembering would only grow the process's memory)."""
+    return _current.get()
 
 
 def ledgers() -> Iterable[SecretLedger]:
@@ -178,8 +178,10 @@ def secret_scope() -> Iterator[SecretLedger]:
 
 
 def remember(value: object) -> None:
-    """Remember a secret value in the current request (see :func:`current_ledger`)."""
-    current_ledger().remember(value)
+    """Remember a secret value in the current request (nothing happens outside a request)."""
+    request = _current.get()
+    if request is not None:
+        request.remember(value)
 
 
 def remember_process(value: object) -> None:

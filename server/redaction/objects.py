@@ -16,6 +16,8 @@ Objects are never modified in place: a changed object is a shallow copy along th
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from .ledger import current_ledger
@@ -29,6 +31,8 @@ _ARG_LISTS = ("args", "command")
 
 def _remember(value: Any, *, base64: bool = False) -> None:
     ledger = current_ledger()
+    if ledger is None:
+        return
     if base64:
         ledger.remember_base64(value)
     elif isinstance(value, str):
@@ -117,6 +121,17 @@ def _mask_mapping(values: Any, *, base64: bool = False, every: bool = False) -> 
     return (out, True) if changed else (values, False)
 
 
+def _remember_last_applied(value: Any) -> None:
+    """The dropped last-applied annotation is a copy of the object: remember what redacting that copy removes."""
+    if isinstance(value, str) and current_ledger() is not None:
+        try:
+            copy = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(copy, dict):
+            redact(copy)
+
+
 def _redact_metadata(metadata: Any) -> tuple[Any, bool]:
     if not isinstance(metadata, dict):
         return metadata, False
@@ -124,6 +139,7 @@ def _redact_metadata(metadata: Any) -> tuple[Any, bool]:
     meta = {k: v for k, v in metadata.items() if k != "managedFields"} if changed else metadata
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
+        _remember_last_applied(annotations.get(LAST_APPLIED))
         kept = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
         masked, did = _mask_mapping(kept)
         if did or len(kept) != len(annotations):
@@ -202,4 +218,13 @@ def redact_body(body: dict[str, Any], *, secrets: bool = False) -> dict[str, Any
     return body
 
 
-__all__ = ["LAST_APPLIED", "redact", "redact_body"]
+def remember_sensitive(objects: Iterable[Any]) -> None:
+    """Remember (for the request's outputs) every value :func:`redact_body` would remove from ``objects``, without
+    changing them: manifests a user or an agent hands to an offline evaluation (apply, test, evaluate_policy) are
+    evaluated as written, and their secret values are still masked in what is printed or answered."""
+    for obj in objects:
+        if isinstance(obj, dict):
+            redact_body(obj)
+
+
+__all__ = ["LAST_APPLIED", "redact", "redact_body", "remember_sensitive"]
