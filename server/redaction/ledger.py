@@ -2,7 +2,8 @@
 
 Objects lose their secret values when they enter from a cluster (:mod:`.objects`); what they lose is remembered here,
 per request (:func:`secret_scope`: one MCP tool call, one CLI run), so that a value that reached an output by any
-other path is still masked there. Credentials of the kubeconfig are remembered for the whole process. Outside a request nothing else is remembered.
+other path is still masked there. Credentials of the kubeconfig are remembered for the whole process; outside a
+request nothing else is remembered.
 
 Matching: a value is masked wherever it occurs, and so is any prefix of it of :data:`ANCHOR` characters or more (an
 output that cut the value short). Besides the value itself, its whitespace-collapsed form, its lines and its

@@ -56,7 +56,8 @@ def leaks(text: str) -> list[str]:
 def crd(plural: str, kind: str, group: str, version: str, scope: str = "Namespaced") -> dict[str, Any]:
     return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "metadata": {"name": f"{plural}.{group}"},
-            "spec": {"group": group, "scope": scope, "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
                      "versions": [{"name": version, "served": True, "storage": True}]}}
 
 
@@ -98,7 +99,8 @@ def objects() -> list[dict[str, Any]]:
          "metadata": {"name": "registry", "namespace": "shop"},
          "data": {".dockerconfigjson": b64(json.dumps(
              {"auths": {"registry.example.com": {"auth": b64(f"robot:{M['docker_auth']}")}}}))}},
-        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": "tls", "namespace": "shop"},
+        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+         "metadata": {"name": "tls", "namespace": "shop"},
          "data": {"tls.crt": b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
                   "tls.key": b64(f"-----BEGIN PRIVATE KEY-----\n{M['tls_key']}\n-----END PRIVATE KEY-----\n")}},
         {"apiVersion": "v1", "kind": "ConfigMap",
@@ -112,9 +114,12 @@ def objects() -> list[dict[str, Any]]:
          "spec": {"selector": {"matchLabels": {"app": "web"}},
                   "template": {"metadata": {"labels": {"app": "web", "pykyverno.io/ai-workload": "agent"}},
                                "spec": {"containers": [_container()]}}}},
-        {"apiVersion": "kagent.dev/v1alpha2", "kind": "RemoteMCPServer", "metadata": {"name": "remote", "namespace": "kagent"},
-         "spec": {"description": "tools", "url": f"https://agent:{M['mcp_password']}@mcp.example.com/mcp?token={M['mcp_token']}"}},
-        {"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport", "metadata": {"name": "pol-shop", "namespace": "shop"},
+        {"apiVersion": "kagent.dev/v1alpha2", "kind": "RemoteMCPServer",
+         "metadata": {"name": "remote", "namespace": "kagent"},
+         "spec": {"description": "tools",
+                  "url": f"https://agent:{M['mcp_password']}@mcp.example.com/mcp?token={M['mcp_token']}"}},
+        {"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+         "metadata": {"name": "pol-shop", "namespace": "shop"},
          "summary": {"pass": 0, "fail": 1, "warn": 0, "error": 0, "skip": 0},
          "results": [{"policy": "db-check", "rule": "reach", "result": "fail", "severity": "high",
                       "message": f"cannot reach postgres://u:{M['report_url']}@db:5432 (token={M['report_token']})",

@@ -45,6 +45,9 @@ class Entries:
         return {"entry": entry}
 
 
+GET_ONE = "resource.Get('v1', 'configmaps', 'ns', string(i)).metadata.name != ''"
+
+
 def evaluate(expression: str, providers: Providers) -> Any:
     with using_providers(providers):
         return environment_for("vpol").compile(expression).evaluate({"object": {}})
@@ -64,8 +67,8 @@ def test_identical_lookups_reach_the_provider_once_per_run() -> None:
     assert resources.calls == {("list", "", ()): 1}
     assert evaluate("lists.range(50).all(i, globalContext.Get('e', '').entry == 'e')", providers) is True
     assert entries.calls == 1
-    evaluate("lists.range(5).all(i, resource.Post('v1', 'configmaps', 'ns', {'metadata': {'name': 'x'}}).metadata.name == 'x')",
-             providers)
+    post = "resource.Post('v1', 'configmaps', 'ns', {'metadata': {'name': 'x'}}).metadata.name == 'x'"
+    evaluate(f"lists.range(5).all(i, {post})", providers)
     assert resources.calls[("post",)] == 5, "posts record a create each time: never cached"
 
 
@@ -83,7 +86,7 @@ def test_failures_are_cached_too() -> None:
 def test_distinct_lookups_per_evaluation_are_capped(limit: None) -> None:
     resources = CountingResources()
     providers = Providers(resource=resources)
-    under = f"lists.range({DEFAULT_MAX_LOOKUPS}).all(i, resource.Get('v1', 'configmaps', 'ns', string(i)).metadata.name != '')"
+    under = f"lists.range({DEFAULT_MAX_LOOKUPS}).all(i, {GET_ONE})"
     assert evaluate(under, providers) is True
     assert evaluate(under, providers) is True, "the budget is per evaluation, not per run"
     over = "lists.range(1000).all(i, resource.List('v1', 'pods', '', {'n': string(i)}).items.size() > 0)"
@@ -94,7 +97,7 @@ def test_distinct_lookups_per_evaluation_are_capped(limit: None) -> None:
     set_lookup_limit(3)
     assert lookup_limit() == 3
     with pytest.raises(CelEvalError, match="already made 3 distinct lookups"):
-        evaluate("lists.range(4).all(i, resource.Get('v1', 'configmaps', 'ns', string(i)).metadata.name != '')", providers)
+        evaluate(f"lists.range(4).all(i, {GET_ONE})", providers)
     with pytest.raises(ValueError):
         set_lookup_limit(0)
 
