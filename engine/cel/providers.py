@@ -115,14 +115,17 @@ class LookupCache:
         return entry[1]
 
 
-class _Budget:
-    __slots__ = ("keys",)
+class _Evaluations(threading.local):
+    """Per thread: a serial number bumped by every CEL evaluation, and the distinct lookups of the current one.
+    (A counter costs a tenth of a context variable set per evaluation; evaluations never interleave in a thread.)"""
 
     def __init__(self) -> None:
-        self.keys: set[Hashable] | None = None
+        self.serial = 0
+        self.keys_serial = 0
+        self.keys: set[Hashable] = set()
 
 
-_budget: ContextVar[_Budget | None] = ContextVar("pykyverno_cel_lookup_budget", default=None)
+_evaluations = _Evaluations()
 _max_lookups = DEFAULT_MAX_LOOKUPS
 
 
@@ -139,14 +142,9 @@ def lookup_limit() -> int:
     return _max_lookups
 
 
-@contextmanager
-def evaluation_budget() -> Iterator[None]:
-    """One CEL evaluation: the distinct lookups made inside are counted against :func:`lookup_limit`."""
-    token = _budget.set(_Budget())
-    try:
-        yield
-    finally:
-        _budget.reset(token)
+def begin_evaluation() -> None:
+    """Start one CEL evaluation: the distinct lookups made from now on are counted against :func:`lookup_limit`."""
+    _evaluations.serial += 1
 
 
 def cached_lookup(key: Hashable, load: Callable[[], Any]) -> Any:
@@ -155,17 +153,17 @@ def cached_lookup(key: Hashable, load: Callable[[], Any]) -> Any:
     :raises LookupLimitExceeded: when this is a new distinct lookup beyond :func:`lookup_limit`.
     :raises LookupError: from ``load`` (cached).
     """
-    budget = _budget.get()
-    if budget is not None:
-        if budget.keys is None:
-            budget.keys = set()
-        if key not in budget.keys:
-            if len(budget.keys) >= _max_lookups:
+    state = _evaluations
+    if state.serial:
+        if state.keys_serial != state.serial:
+            state.keys, state.keys_serial = set(), state.serial
+        if key not in state.keys:
+            if len(state.keys) >= _max_lookups:
                 raise LookupLimitExceeded(
                     f"this evaluation already made {_max_lookups} distinct lookups (resource.Get/List, "
                     "globalContext.Get), the limit (PYKYVERNO_MAX_LOOKUPS); look up fewer objects, e.g. one "
                     "resource.List instead of a resource.Get per item")
-            budget.keys.add(key)
+            state.keys.add(key)
     return current_providers().lookups.get(key, load)
 
 

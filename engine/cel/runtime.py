@@ -19,7 +19,7 @@ from . import frontend
 from .decl import Library
 from .errors import CelCompileError, CelEvalError
 from .frontend.cost import DEFAULT_COST_MODEL, CostModel
-from .providers import evaluation_budget
+from .providers import begin_evaluation
 
 _T = cel.Type
 _TYPES: dict[str, Any] = {
@@ -100,9 +100,9 @@ class Program:
         """Evaluate and return a Python value; raise :class:`CelEvalError` on a CEL error."""
         if not isinstance(activation, Activation):
             activation = self._environment.activation(activation)
+        begin_evaluation()  # the distinct lookups of one evaluation are capped
         try:
-            with evaluation_budget():  # the distinct lookups of one evaluation are capped
-                value = self._expression.eval(activation._native)
+            value = self._expression.eval(activation._native)
         except RuntimeError as exc:
             raise CelEvalError(error_message(str(exc)), expression=self.source, path=self.path) from None
         kind = value.type()
