@@ -143,7 +143,7 @@ class _Pod:
 
     @property
     def windows(self) -> bool:
-        return _get(self.spec, "os", "name") == "windows"
+        return bool(_get(self.spec, "os", "name") == "windows")
 
     def image_of(self, container_name: str) -> str | None:
         for container in self.containers():
