@@ -165,3 +165,13 @@ def test_mutation_outcomes() -> None:
                         patches_json6902=[{"op": "replace", "path": "/data/a", "value": True}])
     assert (typed.status, typed.message) == ("pass", "mutated ConfigMap/c")
     assert apply_patch(pod(A)).status == "error"
+
+
+def test_json6902_negative_indices_create_and_append() -> None:
+    path = "/spec/affinity/nodeAffinity/terms/-1/matchExpressions/-1"
+    out = apply_json6902({"spec": {}}, [{"op": "add", "path": path, "value": {"key": "zone"}}])
+    assert out == {"spec": {"affinity": {"nodeAffinity": {"terms": [{"matchExpressions": [{"key": "zone"}]}]}}}}
+    appended = apply_json6902({"l": [1, 2]}, [{"op": "add", "path": "/l/-1", "value": 3}])
+    assert appended == {"l": [1, 2, 3]}
+    into_last = apply_json6902({"l": [{"a": 1}]}, [{"op": "add", "path": "/l/-1/b", "value": 2}])
+    assert into_last == {"l": [{"a": 1, "b": 2}]}
