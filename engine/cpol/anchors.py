@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 CONDITION = ""
@@ -75,8 +76,13 @@ class Anchor:
 
 def parse_anchor(key: Any) -> Anchor | None:
     """The anchor written as ``key``, or None for a plain key."""
-    if not isinstance(key, str):
+    if not isinstance(key, str) or "(" not in key:
         return None
+    return _parse(key)
+
+
+@lru_cache(maxsize=4096)
+def _parse(key: str) -> Anchor | None:
     match = _ANCHOR.match(key.strip())
     if match is None:
         return None

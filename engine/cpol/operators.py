@@ -61,8 +61,8 @@ def value_matches(value: Any, pattern: Any) -> bool:
     if isinstance(pattern, int | float):
         return _number_matches(value, float(pattern))
     if pattern is None:
-        return value is None or value == "" or (not isinstance(value, Mapping | list) and value in (0, False))
-    if isinstance(pattern, Mapping):
+        return value is None or value == "" or (not isinstance(value, dict | list) and value in (0, False))
+    if isinstance(pattern, dict):
         return isinstance(value, Mapping)
     if isinstance(pattern, str):
         return string_pattern_matches(value, pattern)

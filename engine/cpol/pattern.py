@@ -19,8 +19,7 @@ The walk, in Kyverno's order:
 
 from __future__ import annotations
 
-import copy
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +107,7 @@ class _AnchorPresence:
 def match_pattern(resource: Any, pattern: Any) -> PatternError | None:
     """Match ``resource`` against ``pattern`` as Kyverno's ``MatchPattern`` does; None when it matches."""
     presence = _AnchorPresence()
-    path, error = _element(resource, copy.deepcopy(pattern), "/", presence)
+    path, error = _element(resource, pattern, "/", presence)
     if error is None:
         return None
     if error.skips:
@@ -121,8 +120,8 @@ def match_pattern(resource: Any, pattern: Any) -> PatternError | None:
 
 
 def _element(resource: Any, pattern: Any, path: str, presence: _AnchorPresence) -> _Result:
-    if isinstance(pattern, Mapping):
-        if not isinstance(resource, Mapping):
+    if isinstance(pattern, dict):
+        if not isinstance(resource, dict):
             message = (
                 f"pattern and resource have different structures. Path: {path}. "
                 f"Expected {type_name(pattern)}, found {type_name(resource)}"
@@ -149,10 +148,10 @@ def _element(resource: Any, pattern: Any, path: str, presence: _AnchorPresence) 
 
 def _map(resource: Mapping[str, Any], pattern: Mapping[str, Any], path: str, presence: _AnchorPresence) -> _Result:
     pattern = expand_metadata_wildcards(pattern, resource)
-    anchors = {k: v for k, v in pattern.items() if (a := parse_anchor(k)) is not None and a.is_validate_anchor}
+    anchor_keys, plain_keys = _layout(pattern)
     skipped: list[_Mismatch] = []
-    for key in sorted(anchors):
-        error_path, error = _handle(key, anchors[key], resource, path, presence)
+    for key in anchor_keys:
+        error_path, error = _handle(key, pattern[key], resource, path, presence)
         if error is None:
             continue
         if error.skips:
@@ -163,11 +162,33 @@ def _map(resource: Mapping[str, Any], pattern: Mapping[str, Any], path: str, pre
         return error_path, error
     if skipped:
         return path, _combine(skipped)
-    for key in _plain_key_order({k: v for k, v in pattern.items() if k not in anchors}):
+    for key in plain_keys:
         error_path, error = _handle(key, pattern[key], resource, path, presence)
         if error is not None:
             return error_path, error
     return _OK
+
+
+_LAYOUT_CACHE_SIZE = 2048
+_layouts: OrderedDict[int, tuple[Mapping[str, Any], tuple[list[str], list[str]]]] = OrderedDict()
+
+
+def _layout(pattern: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The anchor keys of a pattern map in evaluation order, then its other keys in evaluation order.
+
+    Patterns are evaluated against many resources: the layout is kept per pattern object (the cache holds the
+    object, so its id cannot be reused while cached; patterns are never modified)."""
+    cached = _layouts.get(id(pattern))
+    if cached is not None and cached[0] is pattern:
+        _layouts.move_to_end(id(pattern))
+        return cached[1]
+    anchors = sorted(k for k in pattern if (a := parse_anchor(k)) is not None and a.is_validate_anchor)
+    plain = _plain_key_order({k: v for k, v in pattern.items() if k not in anchors})
+    layout = (anchors, plain)
+    _layouts[id(pattern)] = (pattern, layout)
+    if len(_layouts) > _LAYOUT_CACHE_SIZE:
+        _layouts.popitem(last=False)
+    return layout
 
 
 def _plain_key_order(plain: Mapping[str, Any]) -> list[str]:
@@ -188,7 +209,7 @@ def _plain_key_order(plain: Mapping[str, Any]) -> list[str]:
 
 
 def _has_nested_anchors(value: Any) -> bool:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return any(parse_anchor(k) is not None or _has_nested_anchors(v) for k, v in value.items())
     if isinstance(value, list):
         return any(_has_nested_anchors(item) for item in value)
@@ -245,7 +266,7 @@ def _existence(
         message = f"invalid pattern type {type_name(pattern)}: Pattern has to be of list to compare against resource"
         return path, _Mismatch(message)
     for item in pattern:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             message = (
                 f"invalid pattern type {type_name(pattern)}: Pattern has to be of type map to compare against items "
                 "in resource"
@@ -260,7 +281,7 @@ def _array(resource: list[Any], pattern: list[Any], path: str, presence: _Anchor
     if not pattern:
         return path, _Mismatch("pattern Array empty")
     first = pattern[0]
-    if isinstance(first, Mapping):
+    if isinstance(first, dict):
         return _array_of_maps(resource, first, path, presence)
     if isinstance(first, _SCALARS):
         return _element(resource, first, path, presence)

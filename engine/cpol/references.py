@@ -28,9 +28,22 @@ class PatternReferenceError(ValueError):
 
 
 def resolve_references(document: Any) -> Any:
-    """A copy of ``document`` (a pattern, or an anyPattern list) with every ``$(...)`` reference resolved."""
+    """``document`` (a pattern, or an anyPattern list) with every ``$(...)`` reference resolved (a new value when
+    it has references; the same value otherwise)."""
+    if not _mentions_reference(document):
+        return document
     leaves = dict(_leaves(document, ""))
     return _substitute(document, "", document, leaves)
+
+
+def _mentions_reference(value: Any) -> bool:
+    if isinstance(value, str):
+        return "$(" in value
+    if isinstance(value, Mapping):
+        return any(_mentions_reference(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions_reference(item) for item in value)
+    return False
 
 
 def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
