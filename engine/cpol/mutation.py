@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .json6902 import JsonPatchError, apply_json6902, json_equal
-from .outcome import ERROR, PASS, SKIP
+from .outcome import ERROR, PASS, SKIP, Substitute
 from .strategic_merge import PatchError, patch_strategic_merge
 
 
@@ -40,11 +40,23 @@ def apply_patch(
     *,
     patch_strategic_merge_overlay: Any = None,
     patches_json6902: Any = None,
+    substitute: Substitute | None = None,
 ) -> MutationOutcome:
-    """Apply one patch (strategic merge overlay or RFC 6902 operations) to ``resource``."""
+    """Apply one patch (strategic merge overlay or RFC 6902 operations) to ``resource``.
+
+    ``substitute`` (Kyverno's variable substitution, given by the caller) is applied to the patch first; callers
+    that substitute the whole rule beforehand leave it out."""
     if (patch_strategic_merge_overlay is None) == (patches_json6902 is None):
         return MutationOutcome(ERROR, "empty mutate rule" if patches_json6902 is None else
                                "a mutation has both patchStrategicMerge and patchesJson6902", resource)
+    if substitute is not None:
+        try:
+            if patch_strategic_merge_overlay is not None:
+                patch_strategic_merge_overlay = substitute(patch_strategic_merge_overlay)
+            else:
+                patches_json6902 = substitute(patches_json6902)
+        except Exception as exc:  # the caller's substitution raises its own error types; each becomes a rule error
+            return MutationOutcome(ERROR, f"variable substitution failed: {exc}", resource)
     try:
         if patch_strategic_merge_overlay is not None:
             patched = patch_strategic_merge(resource, patch_strategic_merge_overlay)

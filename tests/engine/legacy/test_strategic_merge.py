@@ -175,3 +175,18 @@ def test_json6902_negative_indices_create_and_append() -> None:
     assert appended == {"l": [1, 2, 3]}
     into_last = apply_json6902({"l": [{"a": 1}]}, [{"op": "add", "path": "/l/-1/b", "value": 2}])
     assert into_last == {"l": [{"a": 1, "b": 2}]}
+
+
+def test_mutation_substitutes_the_patch_first() -> None:
+    def substitute(value: Any) -> Any:
+        return value.replace("{{ request.object.metadata.name }}", "p") if isinstance(value, str) else value
+
+    text = "- op: add\n  path: /metadata/labels/owner\n  value: '{{ request.object.metadata.name }}'\n"
+    outcome = apply_patch(pod(A), patches_json6902=text, substitute=substitute)
+    assert outcome.resource["metadata"]["labels"]["owner"] == "p"
+
+    def failing(value: Any) -> Any:
+        raise ValueError("Unknown key")
+
+    failed = apply_patch(pod(A), patches_json6902=text, substitute=failing)
+    assert (failed.status, failed.message) == ("error", "variable substitution failed: Unknown key")
