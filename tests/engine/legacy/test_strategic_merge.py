@@ -190,3 +190,19 @@ def test_mutation_substitutes_the_patch_first() -> None:
 
     failed = apply_patch(pod(A), patches_json6902=text, substitute=failing)
     assert (failed.status, failed.message) == ("error", "variable substitution failed: Unknown key")
+
+
+def test_add_if_not_present_in_a_keyed_list_item_looks_at_the_item_with_that_key() -> None:
+    overlay = {"spec": {"containers": [{"name": "a", "+(imagePullPolicy)": "Always"}]}}
+    already = {**A, "imagePullPolicy": "Never"}
+    assert patch_strategic_merge(pod(already, B), overlay) == pod(already, B)
+    out = patch_strategic_merge(pod(A, B), overlay)
+    assert out["spec"]["containers"] == [{**A, "imagePullPolicy": "Always"}, B]
+
+
+def test_overlay_list_against_a_resource_map_is_an_error() -> None:
+    with pytest.raises(PatchError, match="the overlay has a list"):
+        patch_strategic_merge({"spec": {"containers": {"a": 1}}}, {"spec": {"containers": [{"(name)": "x"}]}})
+    outcome = apply_patch({"spec": {"containers": {"a": 1}}}, patch_strategic_merge_overlay={
+        "spec": {"containers": [{"(name)": "x"}]}})
+    assert outcome.status == "error"
