@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from .scan_cmd import seconds_arg
+
 EXIT_OK = 0
 EXIT_STARTUP = 2
 
@@ -34,6 +36,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", action="append", default=[], metavar="PATH",
                    help="policy file or folder to load besides the bundled sets (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")
+    p.add_argument("--scan-timeout", type=seconds_arg, default=300.0, metavar="SECONDS",
+                   help="deadline of one scan tool call (default 300; 0: none); the rest is reported as not scanned")
+    p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
+                   help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
     p.set_defaults(run=run)
 
 
@@ -48,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         context_deny=tuple(args.context_deny),
         policy_paths=tuple(args.policy),
         timeout=args.timeout,
+        scan_timeout=args.scan_timeout or None,
+        scan_cache_bytes=int(args.scan_cache_mb * 1024 * 1024),
     )
     try:
         server = build_server(settings)
