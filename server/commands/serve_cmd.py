@@ -28,6 +28,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--tls-key", metavar="F", help="PEM private key for HTTPS")
     p.add_argument("--allowed-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="Host header accepted on a non-loopback bind (DNS-rebinding protection; repeatable)")
+    p.add_argument("--allow-insecure-http", action="store_true",
+                   help="serve plain HTTP on a non-loopback --host (only behind a TLS proxy or on a private network)")
+    p.add_argument("--header-timeout", type=seconds_arg, default=10.0, metavar="SECONDS",
+                   help="seconds a connection may take to send request headers (default 10)")
+    p.add_argument("--idle-timeout", type=seconds_arg, default=30.0, metavar="SECONDS",
+                   help="seconds a request body may stall before the connection is closed (default 30)")
+    p.add_argument("--max-connections", type=int, default=100, metavar="N",
+                   help="open HTTP connections served at once; more are answered 503 (default 100)")
     p.add_argument("--kubeconfig", metavar="F", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
     p.add_argument("--context-allow", action="append", default=[], metavar="PATTERN",
                    help="only these contexts may be used (fnmatch pattern; repeatable)")
@@ -70,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             allowed_hosts=tuple(args.allowed_host),
+            allow_insecure_http=args.allow_insecure_http,
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
         )
         serve_http(server, options)
     except (StartupError, ValueError) as exc:
