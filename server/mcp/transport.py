@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import h11
+import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -349,10 +350,33 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class GuardedServer(uvicorn.Server):
+    """uvicorn's server with a TLS handshake timeout (asyncio's default is 60 s, and uvicorn sets none): a
+    connection that never finishes its handshake never reaches the protocol's header clock."""
+
+    def __init__(self, config: uvicorn.Config, *, handshake_timeout: float) -> None:
+        super().__init__(config)
+        self.handshake_timeout = handshake_timeout
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start listening, with ``ssl_handshake_timeout`` on TLS listeners."""
+        loop = asyncio.get_running_loop()
+        create_server = loop.create_server
+
+        async def with_handshake_timeout(*args: Any, **kwargs: Any) -> asyncio.Server:
+            if kwargs.get("ssl") is not None:
+                kwargs.setdefault("ssl_handshake_timeout", self.handshake_timeout)
+            return await create_server(*args, **kwargs)
+
+        loop.create_server = with_handshake_timeout  # type: ignore[method-assign]
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            del loop.create_server  # drops the instance attribute: the loop's own method is back
+
+
 def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     """Serve streamable HTTP until interrupted (uvicorn; logs to stderr, no access log on stdout)."""
-    import uvicorn
-
     check_http_options(options)
     app = build_http_app(server, options)
     sock = bind(options.host, options.port)
@@ -366,7 +390,7 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     host = f"[{options.host}]" if ":" in options.host else options.host
     print(f"pykyverno MCP server listening on {options.scheme}://{host}:{port}{MCP_PATH} (auth: {auth}; "
           f"health: {HEALTH_PATH})", file=sys.stderr, flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    GuardedServer(config, handshake_timeout=options.header_timeout).run(sockets=[sock])
 
 
 def serve_stdio(server: MCPServer[Any]) -> None:

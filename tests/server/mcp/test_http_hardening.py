@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import trustme
 
 from pykyverno.server.mcp.transport import HttpOptions, StartupError, check_http_options, valid_host, valid_origin
 
@@ -85,6 +86,25 @@ def test_half_open_connections_are_closed_after_the_header_timeout(server: HttpS
         for sock in sockets:
             sock.close()
     assert get(f"{server.base}/healthz")[0] == 200
+
+
+def test_tls_connections_that_never_finish_the_handshake_are_closed(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "tls.crt", tmp_path / "tls.key"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    tls = HttpServer(["--tls-cert", str(cert_file), "--tls-key", str(key_file), "--header-timeout", "1"],
+                     child_env(KUBECONFIG=str(tmp_path / "none"), PYKYVERNO_MCP_TOKEN=TOKEN))
+    try:
+        sockets = [socket.create_connection(address(tls)) for _ in range(10)]  # TCP only: no ClientHello
+        try:
+            assert all(closed_by_server(sock, 4.0) for sock in sockets)
+        finally:
+            for sock in sockets:
+                sock.close()
+    finally:
+        tls.stop()
 
 
 def test_trickled_headers_do_not_keep_a_connection(server: HttpServer) -> None:
