@@ -135,6 +135,10 @@ class Discovery:
         """The group versions that could not be discovered, with the error message."""
         return {gv: e.message for gv, e in self.errors.items()}
 
+    def failure_for(self, group: str) -> ClusterError | None:
+        """Why a version of API group ``group`` could not be discovered (None when every version was)."""
+        return next((e for gv, e in self.errors.items() if (gv.rpartition("/")[0]) == group), None)
+
     def get(self, group: str, version: str, resource: str) -> APIResourceInfo | None:
         """The resource ``group/version/resource``, or None."""
         for r in self.resources:

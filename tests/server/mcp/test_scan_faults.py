@@ -76,3 +76,18 @@ async def test_scan_manifests_deadline_lists_the_objects_left(clusters: Clusters
     left = not_scanned(data)["v1/pods"]
     assert left["reason"] == "DeadlineExceeded" and "listed object(s) not evaluated" in left["message"]
     assert 0 < data["clusters"][0]["objects"] < 1000
+
+
+async def test_policy_reports_whose_discovery_failed_are_an_error_not_absent(client: Client, clusters: Clusters) -> None:
+    clusters.alpha.add_fault(r"^/apis/wgpolicyk8s\.io/v1alpha2$", status=503)
+    result = await client.call_tool("get_policy_reports", {})
+    assert result.is_error is True, text(result)
+    assert "discover wgpolicyk8s.io/v1alpha2" in text(result) and "503" in text(result)
+
+
+async def test_explain_names_a_failed_discovery_when_the_kind_is_not_found(client: Client, clusters: Clusters) -> None:
+    clusters.alpha.add_fault(r"^/apis/apps/v1$", status=503)
+    result = await client.call_tool("explain_violation", {"policy": "disallow-privilege-escalation",
+                                                          "kind": "Deployment", "namespace": "shop", "name": "web"})
+    assert result.is_error is True
+    assert "discovery of apps/v1 failed" in text(result)
