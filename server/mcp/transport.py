@@ -221,8 +221,8 @@ class GuardedH11Protocol(H11Protocol):
 
     _guard: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[arg-type]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
         if len(self.connections) > self.max_connections:
             now = time.monotonic()
             if now - GuardedH11Protocol._last_refusal_log > 10:

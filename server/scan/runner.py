@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -270,15 +270,15 @@ class Scanner:
         except KubeError as exc:
             scan.error = str(exc)
             return scan
-        for gv, exc in sorted(source.discovery_failures().items()):
+        for gv, failure in sorted(source.discovery_failures().items()):
             # The types of this group version are unknown, not absent: unless no policy could match its group,
             # the scan did not cover them.
             if self.relevant_group(gv.rpartition("/")[0]):
-                message = f"discovery of {gv} failed, so its resource types were not scanned: {exc.message}"
-                if isinstance(exc, DeadlineExceeded):
+                message = f"discovery of {gv} failed, so its resource types were not scanned: {failure.message}"
+                if isinstance(failure, DeadlineExceeded):
                     scan.failures.append(TypeFailure(source.name, gv, "", DEADLINE, limits.late(message)))
                 else:
-                    scan.failures.append(TypeFailure(source.name, gv, "", exc.reason, message, exc.status))
+                    scan.failures.append(TypeFailure(source.name, gv, "", failure.reason, message, failure.status))
         namespace_listing = self._namespaces(source, all_types, limits)
         namespaces = {
             str((o.get("metadata") or {}).get("name")): o
@@ -303,7 +303,7 @@ class Scanner:
                 scan.list_seconds = time.perf_counter() - started
                 listed += len(listing.objects)
                 eval_started = time.perf_counter()
-                failures, results = list(listing.failures), []
+                failures, results = list(listing.failures), list[RuleResult]()
                 for index, obj in enumerate(listing.objects):
                     if limits.stopped:
                         if limits.expired:
@@ -336,7 +336,7 @@ class Scanner:
         namespace_listing: _Listing | None,
         request: ScanRequest,
         limits: _Limits,
-    ) -> Iterator[tuple[int, _Listing]]:
+    ) -> Generator[tuple[int, _Listing], None, None]:
         """``(position, listing)`` of every type as its listing completes (``type_concurrency`` at a time); the
         Namespace listing, already done, comes first and sorts last."""
         if namespace_listing is not None:
