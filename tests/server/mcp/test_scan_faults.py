@@ -78,7 +78,9 @@ async def test_scan_manifests_deadline_lists_the_objects_left(clusters: Clusters
     assert 0 < data["clusters"][0]["objects"] < 1000
 
 
-async def test_policy_reports_whose_discovery_failed_are_an_error_not_absent(client: Client, clusters: Clusters) -> None:
+async def test_policy_reports_whose_discovery_failed_are_an_error_not_absent(
+    client: Client, clusters: Clusters
+) -> None:
     clusters.alpha.add_fault(r"^/apis/wgpolicyk8s\.io/v1alpha2$", status=503)
     result = await client.call_tool("get_policy_reports", {})
     assert result.is_error is True, text(result)
