@@ -402,6 +402,10 @@ def _load_image_registry(entry: Mapping[str, Any], ctx: JsonContext, substitute:
     _store(entry, spec, data, ctx, substitute)
 
 
+def _unavailable(name: str, kind: str) -> None:
+    raise ContextLoadError(f"failed to load context entry {name}: no source answers {kind} entries here")
+
+
 _ENTRY_TYPES = ("variable", "configMap", "apiCall", "globalReference", "imageRegistry")
 
 
@@ -426,7 +430,7 @@ def _loader(entry: Mapping[str, Any], ctx: JsonContext, substitute: Substitute,
     if provider is None:
         if sources.skip_unavailable:
             return None
-        raise ContextLoadError(f"failed to load context entry {name}: no source answers {kind} entries here")
+        return lambda: _unavailable(name, kind)
     load = loaders[kind]
     return lambda: load(entry, ctx, substitute, provider)
 

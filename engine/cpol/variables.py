@@ -31,6 +31,7 @@ from .context import ContextLoadError, JsonContext
 
 __all__ = [
     "MAX_PASSES",
+    "MAX_RESOLUTIONS",
     "MAX_TEXT",
     "Resolver",
     "SubstitutionError",
@@ -53,7 +54,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE_OPERATORS = (">=", "<=", ">", "<", "!")
 #: Bounds on nested substitution: a value that keeps producing variables (``a = "{{a}}x"``) stops with an error.
 MAX_PASSES = 64
-MAX_TEXT = 4 * 1024 * 1024
+MAX_TEXT = 1024 * 1024
+MAX_RESOLUTIONS = 10_000
 
 Resolver = Callable[[JsonContext, str], Any]
 
@@ -159,24 +161,33 @@ def substitute_variables(text: str, ctx: JsonContext, pointer: Sequence[str | in
     if "{{" not in text:
         return _unescape(text)
     value = text
+    resolutions = 0
     for _ in range(MAX_PASSES):
         matches = list(_VARIABLE.finditer(value))
+        resolutions += len(matches)
+        if resolutions > MAX_RESOLUTIONS:
+            raise SubstitutionError(f"variables at path {_path_text(pointer)}: more than {MAX_RESOLUTIONS} "
+                                    "substitutions")
         if not matches:
             return _unescape(value)
-        original = value
+        if len(matches) == 1 and matches[0].group(2) == value:
+            variable, _shallow = _variable_text(value)
+            return _resolve(ctx, variable, pointer, resolver)
+        pieces: list[str] = []
+        size, last = 0, 0
         for match in matches:
-            token = match.group(2)
-            variable, shallow = _variable_text(token)
-            resolved = _resolve(ctx, variable, pointer, resolver)
-            if original == token:
-                return resolved
-            replacement = _as_text(resolved)
+            variable, shallow = _variable_text(match.group(2))
+            replacement = _as_text(_resolve(ctx, variable, pointer, resolver))
             if shallow:
                 replacement = replacement.replace("{{", "\\{{")
-            value = value.replace(match.group(0), match.group(1) + replacement, 1)
-            if len(value) > MAX_TEXT:
+            pieces.extend((value[last:match.start(2)], replacement))
+            size += match.start(2) - last + len(replacement)
+            last = match.end(2)
+            if size > MAX_TEXT:
                 raise SubstitutionError(f"failed to resolve {variable} at path {_path_text(pointer)}: "
                                         f"substituted text exceeds {MAX_TEXT} characters")
+        pieces.append(value[last:])
+        value = "".join(pieces)
     raise SubstitutionError(f"variables at path {_path_text(pointer)} still unresolved after {MAX_PASSES} "
                             "nested substitutions")
 
