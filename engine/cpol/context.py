@@ -36,6 +36,7 @@ __all__ = [
     "load_context_entries",
     "request_context",
     "service_account",
+    "split_name",
 ]
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
@@ -97,6 +98,32 @@ class ContextSources:
     skip_unavailable: bool = False
 
 
+def split_name(dotted_name: str) -> list[str]:
+    """``a.b."c.d"`` -> ``["a", "b", "c.d"]``: dots inside double quotes do not split (values files quote keys)."""
+    parts: list[str] = []
+    current, quoted, escaped = "", False, False
+    for char in dotted_name:
+        if quoted:
+            if escaped:
+                current += char
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            else:
+                current += char
+        elif char == '"':
+            quoted = True
+        elif char == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
 def _with(base: Mapping[str, Any] | None, path: Sequence[str], value: Any, merge: bool) -> dict[str, Any]:
     """A copy of ``base`` with ``value`` set (or deep-merged) at ``path``; only the maps on the path are copied."""
     result = dict(base) if isinstance(base, Mapping) else {}
@@ -141,12 +168,12 @@ class JsonContext:
         return query.search(self.data)
 
     def set(self, dotted_name: str, value: Any) -> None:
-        """Set a variable; a dotted name (``a.b.c``) creates nested objects, maps on the way are merged."""
-        self.data = _with(self.data, dotted_name.split("."), value, merge=True)
+        """Set a variable; a dotted name (``a.b.c``, ``a."b.c"``) creates nested objects, maps are merged."""
+        self.data = _with(self.data, split_name(dotted_name), value, merge=True)
 
     def replace(self, dotted_name: str, value: Any) -> None:
         """Set a variable, replacing any previous value at that name instead of merging into it."""
-        self.data = _with(self.data, dotted_name.split("."), value, merge=False)
+        self.data = _with(self.data, split_name(dotted_name), value, merge=False)
 
     def set_all(self, values: Mapping[str, Any]) -> None:
         """:meth:`set` for each (dotted name, value), as values files do."""

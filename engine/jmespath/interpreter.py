@@ -4,8 +4,9 @@ Differences from the JMESPath specification that Kyverno policies rely on:
 
 - A field lookup on an object that lacks the key raises :class:`NotFoundError` (``Unknown key "k" in path``).
   It propagates through plain sub-expressions and index expressions to the top, where the query fails; inside
-  ``||``, ``&&``, ``!``, comparisons, function arguments, projections (per element), filter conditions,
-  multi-selects and pipe stages it becomes null. Lookups on null or on non-objects give null.
+  ``||``, ``&&``, ``!``, comparisons, function arguments, projections and filters (their base and each element),
+  multi-selects and pipe stages it becomes null. Lookups on null or on non-objects give null. (Kyverno's CLI
+  reports ``request.userInfo.groups[?...]`` as null, not as an error, when ``userInfo`` has no ``groups``.)
 - ``<``, ``<=``, ``>``, ``>=`` compare numbers only (anything else gives null); ``==`` is Go's deep equality
   (``true`` is not ``1``, ``1`` equals ``1.0``).
 """
@@ -86,7 +87,7 @@ class KyvernoInterpreter(visitor.TreeInterpreter):  # type: ignore[misc]
         return self._functions.call_function(node["value"], arguments)
 
     def visit_filter_projection(self, node: Any, value: Any) -> Any:
-        base = self.visit(node["children"][0], value)
+        base = self._soft(node["children"][0], value)
         if not isinstance(base, list):
             return None
         condition, projection = node["children"][2], node["children"][1]
@@ -99,13 +100,13 @@ class KyvernoInterpreter(visitor.TreeInterpreter):  # type: ignore[misc]
         return collected
 
     def visit_projection(self, node: Any, value: Any) -> Any:
-        base = self.visit(node["children"][0], value)
+        base = self._soft(node["children"][0], value)
         if not isinstance(base, list):
             return None
         return self._project(node["children"][1], base)
 
     def visit_value_projection(self, node: Any, value: Any) -> Any:
-        base = self.visit(node["children"][0], value)
+        base = self._soft(node["children"][0], value)
         if not isinstance(base, dict):
             return None
         return self._project(node["children"][1], list(base.values()))

@@ -16,6 +16,7 @@ from pykyverno.engine.cpol.context import (
     load_context_entries,
     request_context,
     service_account,
+    split_name,
 )
 from pykyverno.engine.cpol.variables import substitute_all
 from pykyverno.engine.jmespath import NotFoundError
@@ -72,6 +73,14 @@ def test_full_admission_request() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "parts"),
+    [("a", ["a"]), ("a.b.c", ["a", "b", "c"]), ('a."b.c".d', ["a", "b.c", "d"]), ('a."q\\"x"', ["a", 'q"x'])],
+)
+def test_split_name(name: str, parts: list[str]) -> None:
+    assert split_name(name) == parts
+
+
+@pytest.mark.parametrize(
     ("username", "expected"),
     [("system:serviceaccount:ns:name", ("name", "ns")), ("alice", ("", "")), ("system:serviceaccount:ns", ("", ""))],
 )
@@ -111,11 +120,13 @@ def test_dotted_names_checkpoints_and_elements_never_touch_the_resource() -> Non
     ctx = request_context(AdmissionContext(object=resource))
     ctx.checkpoint()
     ctx.set("request.object.metadata.name", "renamed")
-    ctx.set_all({"dictionary.data.env": "prod", "dictionary.data.tier": "web"})
+    ctx.set_all({"dictionary.data.env": "prod", "dictionary.data.tier": "web",
+                 'request.object.metadata.annotations."example.com/team"': "a"})
     ctx.add_element({"name": "x"}, 3, depth=1)
     assert ctx.query("request.object.metadata.name") == "renamed"
     assert ctx.query("request.object.metadata.namespace") == "team-a"
     assert ctx.query("dictionary.data") == {"env": "prod", "tier": "web"}
+    assert ctx.query('request.object.metadata.annotations."example.com/team"') == "a"
     assert ctx.query("[element.name, element1.name, elementIndex, elementIndex1]") == ["x", "x", 3, 3]
     assert resource == DEPLOYMENT
     ctx.reset()

@@ -35,7 +35,6 @@ DATA = {"request": {"object": POD}}
     [
         ("request.object.metadata.labels.team", "team"),
         ("request.object.spec.containers[0].resources", "resources"),
-        ("request.object.spec.initContainers[].image", "initContainers"),
         ("request.object.spec.initContainers", "initContainers"),
         ("missing", "missing"),
         ("request.object.metadata.labels.team.name", "team"),
@@ -63,6 +62,12 @@ def test_unknown_key_is_an_error_through_plain_paths(expression: str, missing: s
         # projections, per element
         ("request.object.spec.containers[].securityContext.privileged", [True]),
         ("request.object.spec.containers[*].securityContext", [{"privileged": True}]),
+        # ...and their base
+        ("request.object.spec.initContainers[].image", None),
+        ("request.object.spec.initContainers[*].image", None),
+        ("request.object.spec.initContainers[?name == 'x']", None),
+        ("request.object.metadata.annotations.*", None),
+        ("request.userInfo.groups[?contains(@, ':') == `false`][].join('-', [@, '*'])", None),
         ("request.object.metadata.labels.*.missing", []),
         # filter conditions
         ("request.object.spec.containers[?securityContext.privileged].name", ["b"]),
