@@ -9,7 +9,8 @@ the default registry ``docker.io`` prepended, then it is parsed with the distrib
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -85,6 +86,12 @@ def _with_default_registry(image: str) -> str:
 
 def image_info(image: str, pointer: str = "") -> ImageInfo:
     """Parse a container image as Kyverno does; raise :class:`ImageReferenceError` with its message."""
+    info = _parse(image)
+    return replace(info, pointer=pointer) if pointer else info
+
+
+@lru_cache(maxsize=4096)
+def _parse(image: str) -> ImageInfo:
     full = _with_default_registry(image)
     bad = f"bad image: {full}, defaultRegistry: {DEFAULT_REGISTRY}, enableDefaultRegistryMutation: true"
     match = _REFERENCE.fullmatch(full)
@@ -107,4 +114,4 @@ def image_info(image: str, pointer: str = "") -> ImageInfo:
     registry, path = parts.group(1) or "", parts.group(2)
     if not tag and not digest:
         tag = DEFAULT_TAG
-    return ImageInfo(registry, path, path.rsplit("/", 1)[-1], tag, digest, pointer)
+    return ImageInfo(registry, path, path.rsplit("/", 1)[-1], tag, digest)
