@@ -227,3 +227,14 @@ def test_x509_decode_reads_rsa_certificates_only() -> None:
     ec_pem = _certificate(ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(FunctionError, match="rsa"):
         search("x509_decode(@)", ec_pem)
+
+
+def test_x509_decode_reads_certificate_requests() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr.test")]))
+        .sign(key, hashes.SHA256())
+    )
+    pem = csr.public_bytes(serialization.Encoding.PEM).decode()
+    assert search("x509_decode(@).Subject.CommonName", pem) == "csr.test"
