@@ -4,7 +4,7 @@ A block is ``{any: [...], all: [...]}`` or a bare list (the deprecated form, mea
 ``{key, operator, value, message}``. As Kyverno does, the whole block is variable-substituted first (so a variable
 that cannot be resolved fails the evaluation even in a condition that would not be reached), then ``any`` passes
 when one condition holds and ``all`` when every one does (both short-circuit; an absent block counts as passed;
-both present must both pass). Operators are in :mod:`.operators`.
+both present must both pass). Operators are in :mod:`.condition_operators`.
 
 The result keeps the ``message`` of the conditions that decided it: for a pass, the passing ``any`` condition and
 the ``all`` conditions; for a failure, the ``any`` conditions that failed and the ``all`` condition that failed.
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..jmespath import JMESPathError
+from .condition_operators import evaluate_operator
 from .context import JsonContext
-from .operators import evaluate_operator
 from .variables import Resolver, default_resolver, substitute_all
 
 __all__ = [

@@ -4,7 +4,7 @@
 
 - ``$(path)`` references (validate patterns) are replaced first by the value at ``path`` in the same document,
   relative to the current leaf (``$(./../../limits/memory)``), anchors ignored; an operator prefix (``<=$(...)``)
-  is kept in front of the value. Only string (or, with an operator, numeric) values can be referenced.
+  is kept in front of the value (:mod:`.references`).
 - ``{{ expr }}`` (JMESPath on the :class:`~.context.JsonContext`) is then resolved: a string that is exactly one
   variable takes the value with its JSON type; a variable inside a longer string is replaced by the value as text
   (strings as they are, anything else as compact Go JSON). Passes repeat until no variable is left, so inner
@@ -20,14 +20,15 @@ A variable that cannot be resolved is an error (never an empty value): an unknow
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..jmespath import JMESPathError, NotFoundError
 from ..jmespath.gotext import go_json
+from .anchors import remove_anchor
 from .context import ContextLoadError, JsonContext
+from .references import PatternReferenceError, resolve_references
 
 __all__ = [
     "MAX_PASSES",
@@ -47,11 +48,7 @@ __all__ = [
 
 _VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
 _ESCAPED_VARIABLE = re.compile(r"\\\{\{(?:\{[^{}]*\}|[^{}])*\}\}")
-_REFERENCE = re.compile(r"^\$\(.[^ ]*\)|[^\\]\$\(.[^ ]*\)")
-_ESCAPED_REFERENCE = re.compile(r"\\\$\(.[^ ]*\)")
-_ANCHOR = re.compile(r"^(?:\(|=\(|\^\(|X\(|<\(|\+\()(.*)\)$")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_REFERENCE_OPERATORS = (">=", "<=", ">", "<", "!")
 #: Bounds on nested substitution: a value that keeps producing variables (``a = "{{a}}x"``) stops with an error.
 MAX_PASSES = 64
 MAX_TEXT = 1024 * 1024
@@ -92,11 +89,6 @@ def has_variables(value: Any) -> bool:
     return False
 
 
-def _strip_anchor(key: str) -> str:
-    match = _ANCHOR.match(key)
-    return match.group(1) if match else key
-
-
 def pointer_to_jmespath(pointer: Sequence[str | int]) -> str:
     """A JSON-pointer path as JMESPath (``spec.containers[0]."app.kubernetes.io/name"``); anchors are removed."""
     out = ""
@@ -105,7 +97,7 @@ def pointer_to_jmespath(pointer: Sequence[str | int]) -> str:
         if isinstance(element, int) or text.isdigit():
             out += f"[{text}]"
             continue
-        text = _strip_anchor(text)
+        text = remove_anchor(text)
         part = text if _IDENTIFIER.fullmatch(text) else go_json(text)
         out += ("." if out else "") + part
     return out
@@ -200,54 +192,13 @@ def _unescape(value: str) -> str:
 
 # --- $( ) references -----------------------------------------------------------------------------------------------
 
-def _leaves(document: Any, pointer: tuple[str, ...] = ()) -> Any:
-    if isinstance(document, dict):
-        for key, item in document.items():
-            yield from _leaves(item, (*pointer, _strip_anchor(str(key))))
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            yield from _leaves(item, (*pointer, str(index)))
-    else:
-        yield "/" + "/".join(pointer), document
-
-
-def _reference_value(document: Any, reference: str, pointer: Sequence[str | int]) -> Any:
-    path = reference.strip("$()")
-    operator = next((op for op in _REFERENCE_OPERATORS if path.startswith(op)), "")
-    path = path[len(operator):]
-    if not path:
-        raise UnresolvedReferenceError(f"failed to resolve {reference} at path {_path_text(pointer)}: expected path, "
-                             "found empty reference")
-    leaf = "/" + "/".join(_strip_anchor(str(p)) for p in pointer)
-    target = path if path.startswith("/") else posixpath.normpath(posixpath.join(leaf, path))
-    found = None
-    for leaf_path, value in _leaves(document):
-        if leaf_path == target:
-            found = value
-    if found is None:
-        raise UnresolvedReferenceError(f"got nil resolved variable {reference} at path {_path_text(pointer)}")
-    if not operator:
-        return found
-    if isinstance(found, str):
-        return operator + found
-    if isinstance(found, int | float) and not isinstance(found, bool):
-        return operator + (f"{found:.6f}" if isinstance(found, float) else str(found))
-    raise UnresolvedReferenceError(f"failed to resolve {reference} at path {_path_text(pointer)}: reference value "
-                                   f"is not supported for the operator {operator}")
-
-
-def _substitute_references_in(text: str, document: Any, pointer: Sequence[str | int]) -> str:
-    value = text
-    for match in _REFERENCE.finditer(text):
-        whole = match.group(0)
-        initial = whole.startswith("$(")
-        reference = whole if initial else whole[1:]
-        resolved = _reference_value(document, reference, pointer)
-        if not isinstance(resolved, str):
-            raise UnresolvedReferenceError(f"NotResolvedReferenceErr,reference {reference} not resolved at path "
-                                 f"{_path_text(pointer)}")
-        value = value.replace(whole, ("" if initial else whole[0]) + resolved, 1)
-    return _ESCAPED_REFERENCE.sub(lambda m: m.group(0)[1:], value)
+def substitute_references(document: Any) -> Any:
+    """Resolve the ``$( )`` references of a document (:func:`.references.resolve_references`), with errors as
+    :class:`UnresolvedReferenceError`."""
+    try:
+        return resolve_references(document)
+    except PatternReferenceError as exc:
+        raise UnresolvedReferenceError(str(exc)) from None
 
 
 def _walk(document: Any, pointer: tuple[str | int, ...], action: Callable[[str, tuple[str | int, ...]], Any]) -> Any:
@@ -266,16 +217,6 @@ def _walk(document: Any, pointer: tuple[str | int, ...], action: Callable[[str, 
     return document
 
 
-def substitute_references(document: Any, pointer: Sequence[str | int] = ()) -> Any:
-    """Replace the ``$( )`` references of a document (``pointer`` = where the document sits, for messages)."""
-    def action(text: str, at: tuple[str | int, ...]) -> Any:
-        if "$(" not in text:
-            return text
-        return _substitute_references_in(text, document, at[len(pointer):])
-
-    return _walk(document, tuple(pointer), action)
-
-
 def substitute_all(document: Any, ctx: JsonContext, pointer: Sequence[str | int] = (),
                    resolver: Resolver = default_resolver) -> Any:
     """References, then variables, in every string leaf and key of ``document`` (a new document is returned).
@@ -283,7 +224,7 @@ def substitute_all(document: Any, ctx: JsonContext, pointer: Sequence[str | int]
     ``pointer`` is where ``document`` sits in the rule (e.g. ``("mutate", "patchStrategicMerge")``): ``{{@}}``
     skips its first two elements (and anything up to a ``foreach``), as Kyverno does for the rule it substitutes.
     """
-    document = substitute_references(document, pointer)
+    document = substitute_references(document)
 
     def action(text: str, at: tuple[str | int, ...]) -> Any:
         return substitute_variables(text, ctx, at, resolver)

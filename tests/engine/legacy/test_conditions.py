@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pykyverno.engine.cpol.condition_operators import UnknownOperatorError, evaluate_operator
 from pykyverno.engine.cpol.conditions import (
     ConditionError,
     ConditionsResult,
@@ -16,7 +17,6 @@ from pykyverno.engine.cpol.conditions import (
     precondition_skip_message,
 )
 from pykyverno.engine.cpol.context import JsonContext, request_context
-from pykyverno.engine.cpol.operators import UnknownOperatorError, evaluate_operator
 from pykyverno.engine.cpol.variables import empty_on_error_resolver
 from pykyverno.engine.request import AdmissionContext
 

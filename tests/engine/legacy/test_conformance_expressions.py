@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pykyverno.engine.cpol.operators import OPERATORS
+from pykyverno.engine.cpol.condition_operators import OPERATORS
 from pykyverno.engine.jmespath import JMESPathError, compile_query, function_names
 
 SUITE = next((p for p in (Path(__file__).resolve().parents[3].parent / "shared" / "conformance-legacy",)
