@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .decl import Library
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
 from .frontend.cost import CostModel
-from .providers import Providers, current_providers, using_providers
+from .providers import Providers, current_providers, lookup_limit, set_lookup_limit, using_providers
 from .runtime import Activation, CelEnvironment, Program, environment
 
 _cost_model = CostModel()
@@ -63,6 +63,8 @@ __all__ = [
     "cost_limit",
     "current_providers",
     "environment_for",
+    "lookup_limit",
     "set_cost_limit",
+    "set_lookup_limit",
     "using_providers",
 ]

@@ -2,8 +2,8 @@
 failure, the result a failure gives under ``validationActions``, and audit annotations.
 
 The message follows the Kubernetes validator (``k8s.io/apiserver`` ``validating``), which Kyverno's CEL policies and
-``validate.cel`` rules share: the ``messageExpression`` value when it evaluates to a non-blank string of one line and
-at most 5 KiB (trimmed); otherwise the static ``message`` (trimmed); otherwise ``failed expression: <expression>``.
+``validate.cel`` rules share: the ``messageExpression`` value when it evaluates to a non-blank string of one line
+(trimmed); otherwise the static ``message`` (trimmed); otherwise ``failed expression: <expression>``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from .expressions import BoundProgram, CompiledVariables, Compiler, Scope
 from .model import AuditAnnotation, Validation
 from .options import EvaluationOptions
 from .pipeline import PolicyPipeline, PolicyT
-
-#: The longest message a messageExpression may produce (Kubernetes' ``MaxEvaluatedMessageExpressionSizeBytes``).
-MAX_MESSAGE_BYTES = 5 * 1024
 
 Annotations = tuple[tuple[str, Program | BoundProgram], ...]
 
@@ -99,12 +96,7 @@ def failure_message(scope: Scope, validation: CompiledValidation) -> str:
             value = scope.evaluate(validation.message_program)
         except CelEvalError:
             value = None
-        if (
-            isinstance(value, str)
-            and value.strip()
-            and "\n" not in value.strip()
-            and len(value.encode()) <= MAX_MESSAGE_BYTES
-        ):
+        if isinstance(value, str) and value.strip() and "\n" not in value.strip():
             return value.strip()
     if validation.message.strip():
         return validation.message.strip()
