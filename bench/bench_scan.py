@@ -18,7 +18,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_engine import as_controller, generate_pod
-from pykyverno.server.commands.scan_cmd import resolve_policies
+from pykyverno.server.core.policies import resolve_policies
 from pykyverno.server.kube import ClientRegistry, ClientSettings
 from pykyverno.server.scan import Scanner, ScanRequest, SnapshotSource, source_factories
 from tests.fakeapi import FakeCluster

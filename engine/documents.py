@@ -50,7 +50,8 @@ def parse_documents(text: str, source: str = "<string>") -> list[Document]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise LoadError(f"invalid YAML{where}: {problem}", source=source) from None
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise LoadError(f"invalid YAML{where}: {problem}", source=source, line=line, column=column) from None
     documents = []
     for index, data in enumerate(raw):
         if data is None:
@@ -89,7 +90,10 @@ def read_documents(path: str | Path) -> list[Document]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise LoadError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=str(file)
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                source=str(file),
+                line=exc.lineno,
+                column=exc.colno,
             ) from None
         items = data if isinstance(data, list) else [data]
         found = [Document(item, str(file), i) for i, item in enumerate(items) if isinstance(item, dict)]

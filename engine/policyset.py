@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from .common.expressions import CompiledVariables
     from .common.kind import KindSpec
     from .common.options import EvaluationOptions
     from .common.policy_exception import PolicyException
@@ -38,6 +39,10 @@ class CompiledPolicy(Protocol):
     @property
     def background(self) -> bool:
         """Whether background scans evaluate the policy (``evaluation.background.enabled``, ``spec.background``)."""
+
+    @property
+    def variables(self) -> CompiledVariables:
+        """The policy's compiled ``variables`` (their sources explain what an expression reads)."""
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys of the resources the policy can match (``*`` for wildcards)."""

@@ -9,6 +9,9 @@ from typing import Any
 from pykyverno.engine.results import RuleResult, summarize
 
 REPORT_API_VERSION = "wgpolicyk8s.io/v1alpha2"
+#: Findings are listed most severe first, then by result.
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "": 5}
+RESULT_ORDER = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
 
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -93,14 +96,13 @@ FAILURE_HEADER = ("CONTEXT", "RESOURCE TYPE", "NAMESPACE", "REASON", "MESSAGE")
 
 def finding_rows(report: Any, limit: int | None = None) -> list[tuple[str, ...]]:
     """Failing, warning and erroring results, most severe first."""
-    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "": 5}
     rows = []
     for cluster in report.clusters:
         for r in cluster.results:
             if r.result in ("fail", "warn", "error"):
                 rows.append(
                     (
-                        order.get(r.severity, 5),
+                        SEVERITY_ORDER.get(r.severity, 5),
                         cluster.context,
                         r.policy,
                         str(r.resource),

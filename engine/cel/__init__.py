@@ -41,13 +41,11 @@ class CelProfile:
     libraries: tuple[Library, ...]
 
 
-def environment_for(
-    profile: CelProfile, extra_variables: Iterable[str] = (), extra_libraries: Iterable[Library] = ()
-) -> CelEnvironment:
-    """The (shared) environment of a profile, plus any ``extra_variables`` (e.g. ``ref`` for image matching) and
-    ``extra_libraries``, under the cost limit in force."""
+def environment_for(profile: CelProfile, extra_variables: Iterable[str] = ()) -> CelEnvironment:
+    """The (shared) environment of a profile, plus any ``extra_variables`` (e.g. ``ref`` for image matching), under
+    the cost limit in force."""
     variables = tuple(dict.fromkeys((*profile.variables, *extra_variables)))
-    return environment(variables, (*profile.libraries, *extra_libraries), _cost_model)
+    return environment(variables, profile.libraries, _cost_model)
 
 
 __all__ = [

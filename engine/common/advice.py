@@ -12,10 +12,8 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..documents import Document
+from .annotation_keys import REMEDIATION, SEVERITY
 from .autogen import autogen_variants
-
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-REMEDIATION_ANNOTATION = "pykyverno.io/remediation"
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -32,13 +30,13 @@ def _advice(doc: Document, message: str, path: str = "", severity: str = "info")
 
 def annotations_advice(doc: Document) -> list[Diagnostic]:
     """Severity and remediation annotations, which reports, scans and ``explain_violation`` show."""
-    annotations = _mapping(_mapping(doc.data.get("metadata")).get("annotations"))
+    present = _mapping(_mapping(doc.data.get("metadata")).get("annotations"))
     out = []
-    if SEVERITY_ANNOTATION not in annotations:
-        out.append(_advice(doc, f"add the annotation {SEVERITY_ANNOTATION} (low, medium, high or critical) so that "
+    if SEVERITY not in present:
+        out.append(_advice(doc, f"add the annotation {SEVERITY} (low, medium, high or critical) so that "
                            "reports and scans rank its findings", "metadata"))
-    if REMEDIATION_ANNOTATION not in annotations:
-        out.append(_advice(doc, f"add the annotation {REMEDIATION_ANNOTATION} telling how to fix a violation; "
+    if REMEDIATION not in present:
+        out.append(_advice(doc, f"add the annotation {REMEDIATION} telling how to fix a violation; "
                            "explain_violation shows it to agents and users", "metadata"))
     return out
 

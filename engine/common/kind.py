@@ -9,7 +9,7 @@ run it, what ``describe`` lists as its checks and which lint rules advise on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..cel import CelProfile
@@ -66,9 +66,9 @@ class KindSpec:
     checks: ChecksReader = validation_checks
     autogen: AutogenReader = _no_autogen
     lint: tuple[LintRule, ...] = ()
-    #: The model of the whole spec (every field Kyverno defines), for ``lint``'s unknown-field check; ``None`` when
-    #: the model covers only what the engine evaluates.
-    schema: type[Model] | None = None
+    #: The model of the whole ``spec`` (every field Kubernetes or Kyverno defines) per document kind, for ``lint``'s
+    #: unknown-field check; a kind whose models cover only what the engine evaluates leaves it empty.
+    schemas: Mapping[str, type[Model]] = field(default_factory=dict)
 
     def load(self, documents: Sequence[Document], into: PolicySet) -> None:
         """Load documents of this kind into ``into`` (diagnostics for the ones that fail)."""

@@ -6,13 +6,15 @@ an unknown field must not make a policy unusable). Type errors are reported with
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from ..diagnostics import Diagnostic
 from ..errors import PolicyValidationError
 
 
@@ -276,3 +278,32 @@ def parse_model(model: type[Model], data: Any, prefix: str) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise PolicyValidationError(problems=validation_problems(exc, prefix)) from None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes a field annotation holds (``X``, ``X | None``, ``list[X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def unknown_fields(model: type[BaseModel], data: Any, prefix: str) -> list[Diagnostic]:
+    """Keys of ``data`` (recursively, through nested models and lists of them) that ``model`` does not define, as
+    errors naming the close known field when there is one (a misspelt key)."""
+    if not isinstance(data, dict):
+        return []
+    known = {(info.alias or name): info for name, info in model.model_fields.items()}
+    found: list[Diagnostic] = []
+    for key, value in data.items():
+        path = f"{prefix}.{key}"
+        info = known.get(str(key))
+        if info is None:
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            found.append(Diagnostic(f"unknown field {key!r}{hint}", path=path))
+            continue
+        for nested in _models_in(info.annotation):
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                found.extend(unknown_fields(nested, item, f"{path}[{i}]" if isinstance(value, list) else path))
+    return found

@@ -25,6 +25,7 @@ from ..cel import CelEnvironment
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
 from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
+from .annotation_keys import CATEGORY, SCORED, SEVERITY
 from .expressions import CompiledVariables, Compiler, Conditions, Scope, compile_conditions, evaluate_conditions
 from .match import index_keys, matches
 from .model import MatchedSpec, MatchResources, NamedExpression, ObjectMeta
@@ -34,9 +35,6 @@ from .policy_exception import PolicyException, matching_exceptions
 if TYPE_CHECKING:
     from .kind import KindSpec
 
-SEVERITY_ANNOTATION = "policies.kyverno.io/severity"
-CATEGORY_ANNOTATION = "policies.kyverno.io/category"
-SCORED_ANNOTATION = "policies.kyverno.io/scored"
 
 
 class LoadedPolicy(Protocol):
@@ -240,8 +238,8 @@ class PolicyPipeline(Generic[PolicyT]):
     ) -> RuleResult:
         """A result of this policy for the request's subject (or ``subject``), with severity and category from the
         policy's annotations; ``policies.kyverno.io/scored: "false"`` turns a failure into a warning, as in reports."""
-        annotations = self.policy.metadata.annotations
-        scored = annotations.get(SCORED_ANNOTATION, "true") != "false"
+        meta = self.policy.metadata.annotations
+        scored = meta.get(SCORED, "true") != "false"
         if result == "fail" and not scored:
             result = "warn"
         if subject is not None:
@@ -250,8 +248,8 @@ class PolicyPipeline(Generic[PolicyT]):
             resource = reference(ctx)
         else:
             raise ValueError("make_result needs a request context or a subject")
-        extra.setdefault("severity", annotations.get(SEVERITY_ANNOTATION, ""))
-        extra.setdefault("category", annotations.get(CATEGORY_ANNOTATION, ""))
+        extra.setdefault("severity", meta.get(SEVERITY, ""))
+        extra.setdefault("category", meta.get(CATEGORY, ""))
         extra.setdefault("actions", self.actions)
         extra.setdefault("rule", self.rule_name)
         return RuleResult(

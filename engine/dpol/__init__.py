@@ -25,7 +25,7 @@ SPEC = KindSpec(
     name="DeletingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, report_source="KyvernoDeletingPolicy",
     loader=per_document(model.DeletingPolicy.from_dict, compiler.compile_deleting_policy),
     cel=CelProfile((*names.POLICY_VARIABLES, names.RESOURCE), (*libs.KUBERNETES, *libs.KYVERNO, libs.X509)),
-    checks=condition_checks, schema=model.DeletingPolicySpec,
+    checks=condition_checks, schemas=dict.fromkeys(model.KINDS, model.DeletingPolicySpec),
 )
 
 __all__ = ["SPEC", "condition_checks"]

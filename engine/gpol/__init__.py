@@ -25,7 +25,8 @@ SPEC = KindSpec(
     name="GeneratingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, generates=True,
     loader=per_document(model.GeneratingPolicy.from_dict, compiler.compile_generating_policy),
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.GENERATOR)),
-    report_source="KyvernoGeneratingPolicy", checks=generation_checks, schema=model.GeneratingPolicySpec,
+    report_source="KyvernoGeneratingPolicy", checks=generation_checks,
+    schemas=dict.fromkeys(model.KINDS, model.GeneratingPolicySpec),
 )
 
 __all__ = ["SPEC", "generation_checks"]

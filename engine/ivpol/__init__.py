@@ -11,14 +11,15 @@ from ..cel import CelProfile, libs, names
 from ..common import advice, autogen
 from ..common.kind import KindSpec
 from ..common.loading import per_document
-from . import compiler, model
+from . import compiler, imageverify, model
 
 SPEC = KindSpec(
     name="ImageValidatingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS,
     report_source="KyvernoImageValidatingPolicy", scanned=True,
     loader=per_document(model.ImageValidatingPolicy.from_dict, compiler.compile_image_validating_policy),
-    cel=CelProfile(names.IMAGE_POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.USER)),
-    lint=advice.VALIDATING_POLICY_ADVICE, autogen=autogen.controller_kinds, schema=model.ImageValidatingPolicySpec,
+    cel=CelProfile(names.IMAGE_POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.USER, imageverify.LIBRARY)),
+    lint=advice.VALIDATING_POLICY_ADVICE, autogen=autogen.controller_kinds,
+    schemas=dict.fromkeys(model.KINDS, model.ImageValidatingPolicySpec),
 )
 
 __all__ = ["SPEC"]

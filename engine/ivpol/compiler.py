@@ -9,7 +9,6 @@ from ..common.expressions import Compiler
 from ..common.kind import KindSpec
 from ..common.pipeline import compile_parts
 from ..common.validations import compile_audit_annotations, compile_validations
-from .imageverify import LIBRARY as IMAGEVERIFY
 from .model import ImageValidatingPolicy, ImageValidatingPolicySpec
 from .policy import CompiledImageValidatingPolicy
 
@@ -20,7 +19,7 @@ def compile_image_validating_policy(
     """Compile a policy and its autogen variants; raise :class:`PolicyCompileError` listing bad expressions."""
 
     def compile_spec(spec: ImageValidatingPolicySpec, autogen: str) -> CompiledImageValidatingPolicy:
-        compiler = Compiler(environment_for(kind.cel, extra_libraries=(IMAGEVERIFY,)))
+        compiler = Compiler(environment_for(kind.cel))
         match_compiler = Compiler(environment_for(kind.cel, extra_variables=(REF,)), compiler.errors)
         parts = compile_parts(kind, compiler, spec, spec.match_conditions)
         validations = compile_validations(compiler, spec.validations, "spec.validations")

@@ -25,6 +25,7 @@ from .model import (
     POLICY_KIND,
     MutatingAdmissionPolicy,
     MutatingAdmissionPolicyBinding,
+    MutatingAdmissionPolicyBindingSpec,
     MutatingAdmissionPolicySpec,
 )
 from .policy import CompiledMutatingAdmissionPolicy
@@ -71,7 +72,7 @@ def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None
 SPEC = KindSpec(
     name=POLICY_KIND, kinds=KINDS, api_versions=API_VERSIONS, report_source="MutatingAdmissionPolicy", loader=load,
     cel=CelProfile(names.ADMISSION_POLICY_VARIABLES, libs.KUBERNETES), mutates=True, checks=mutation_checks,
-    schema=MutatingAdmissionPolicySpec,
+    schemas={POLICY_KIND: MutatingAdmissionPolicySpec, BINDING_KIND: MutatingAdmissionPolicyBindingSpec},
 )
 
 __all__ = ["SPEC"]

@@ -18,7 +18,8 @@ SPEC = KindSpec(
     name="MutatingPolicy", kinds=model.KINDS, api_versions=model.API_VERSIONS, report_source="KyvernoMutatingPolicy",
     loader=per_document(model.MutatingPolicy.from_dict, compiler.compile_mutating_policy),
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER)),
-    mutates=True, checks=mutation_checks, autogen=controller_kinds, schema=model.MutatingPolicySpec,
+    mutates=True, checks=mutation_checks, autogen=controller_kinds,
+    schemas=dict.fromkeys(model.KINDS, model.MutatingPolicySpec),
 )
 
 __all__ = ["SPEC"]

@@ -23,6 +23,7 @@ from .model import (
     POLICY_KIND,
     ValidatingAdmissionPolicy,
     ValidatingAdmissionPolicyBinding,
+    ValidatingAdmissionPolicyBindingSpec,
     ValidatingAdmissionPolicySpec,
 )
 
@@ -52,7 +53,7 @@ def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None
 SPEC = KindSpec(
     name=POLICY_KIND, kinds=KINDS, api_versions=API_VERSIONS, report_source="ValidatingAdmissionPolicy", loader=load,
     cel=CelProfile(names.ADMISSION_POLICY_VARIABLES, libs.KUBERNETES), scanned=True,
-    schema=ValidatingAdmissionPolicySpec,
+    schemas={POLICY_KIND: ValidatingAdmissionPolicySpec, BINDING_KIND: ValidatingAdmissionPolicyBindingSpec},
 )
 
 __all__ = ["SPEC"]

@@ -18,7 +18,8 @@ SPEC = KindSpec(
     report_source="KyvernoValidatingPolicy", scanned=True,
     loader=per_document(model.ValidatingPolicy.from_dict, compiler.compile_validating_policy),
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER, libs.AUTHZ)),
-    autogen=autogen.controller_kinds, lint=advice.VALIDATING_POLICY_ADVICE, schema=model.ValidatingPolicySpec,
+    autogen=autogen.controller_kinds, lint=advice.VALIDATING_POLICY_ADVICE,
+    schemas=dict.fromkeys(model.KINDS, model.ValidatingPolicySpec),
 )
 
 __all__ = ["SPEC"]

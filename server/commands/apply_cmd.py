@@ -6,27 +6,24 @@ import argparse
 import difflib
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.options import EvaluationOptions
-from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_policies
 from pykyverno.engine.objects import object_key, read_manifests
-from pykyverno.engine.policyset import PolicySet
-from pykyverno.engine.request import AdmissionContext
-from pykyverno.engine.results import RuleResult, summarize
+from pykyverno.engine.results import summarize
 
+from ..core.evaluate import apply_resources
+from ..core.inputs import read_inputs
+from ..core.policies import resolve_policies
 from ..output import policy_reports, results_table
-from ..policysets import PolicySetError, load_sets
+from ..policysets import PolicySetError
 from ..redaction import remember_sensitive
-from ..testing.inputs import TestInputs, build_inputs_from
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
 
@@ -67,81 +64,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-@dataclass
-class ApplyOutcome:
-    """Results, and the objects the policies would change or create."""
-
-    results: list[RuleResult] = field(default_factory=list)
-    #: (original, mutated) pairs for resources a mutating policy changed.
-    mutated: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
-    generated: list[dict[str, Any]] = field(default_factory=list)
-
-
-def apply_resources(
-    index: PolicyIndex,
-    resources: list[dict[str, Any]],
-    inputs: TestInputs,
-    exceptions: list[PolicyException],
-    operation: str = "CREATE",
-    old_objects: dict[tuple[str, str, str], dict[str, Any]] | None = None,
-    options: EvaluationOptions | None = None,
-) -> ApplyOutcome:
-    """Evaluate every resource: mutating policies first, in order, each on the previous result; then the other
-    kinds on the mutated object."""
-    outcome = ApplyOutcome()
-    old_objects = old_objects or {}
-
-    def context(obj: dict[str, Any]) -> AdmissionContext:
-        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
-        ctx = AdmissionContext(
-            operation=operation,
-            user_info=inputs.user_info,
-            roles=inputs.roles,
-            cluster_roles=inputs.cluster_roles,
-            namespace_object=inputs.namespace_object(namespace) if namespace else None,
-        )
-        if operation == "DELETE":
-            ctx.old_object = obj
-        else:
-            ctx.object = obj
-            ctx.old_object = old_objects.get(object_key(obj)) if operation == "UPDATE" else None
-        return ctx
-
-    with using_providers(inputs.providers):
-        for obj in resources:
-            candidates = index.candidates(obj)
-            current = obj
-            for policy in (p for p in candidates if p.spec.mutates):
-                result = policy.evaluate(context(current), exceptions, options)
-                if result is None:
-                    continue
-                outcome.results.append(result)
-                if result.result == "pass" and result.patched is not None:
-                    current = result.patched
-            if current is not obj and current != obj:
-                outcome.mutated.append((obj, current))
-            ctx = context(current)
-            for policy in (p for p in candidates if not p.spec.mutates):
-                result = policy.evaluate(ctx, exceptions, options)
-                if result is not None:
-                    outcome.results.append(result)
-                    outcome.generated.extend(result.generated)
-    return outcome
-
-
-def evaluate_resources(
-    index: PolicyIndex,
-    resources: list[dict[str, Any]],
-    inputs: TestInputs,
-    exceptions: list[PolicyException],
-    operation: str = "CREATE",
-    old_objects: dict[tuple[str, str, str], dict[str, Any]] | None = None,
-    options: EvaluationOptions | None = None,
-) -> list[RuleResult]:
-    """Evaluate every resource against the policies the index selects for it (see :func:`apply_resources`)."""
-    return apply_resources(index, resources, inputs, exceptions, operation, old_objects, options).results
-
-
 def _file_name(obj: dict[str, Any]) -> str:
     kind, namespace, name = object_key(obj)
     parts = [kind.lower(), namespace, name or "unnamed"]
@@ -174,23 +96,18 @@ def run(args: argparse.Namespace) -> int:
         print("error: give policy files or folders, or --policy-set NAME", file=sys.stderr)
         return 2
     try:
-        policies = load_sets(args.policy_set) if args.policy_set else PolicySet()
+        policies = resolve_policies(args.policy_set, args.policies, defaults=False)
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.policies:
-        policies.extend(load_policies(args.policies))
-    problems.extend(str(issue) for issue in policies.issues)
-    for obj in read_manifests(args.exception, problems, normalize=False):
-        try:
-            policies.exceptions.append(PolicyException.from_dict(obj))
-        except EngineError as exc:
-            problems.append(f"exception: {exc}")
+    exceptions = load_policies(args.exception)  # a PolicyException whose CEL does not compile is a problem
+    policies.exceptions.extend(exceptions.exceptions)
+    problems.extend(str(issue) for issue in [*policies.issues, *exceptions.issues])
     resources = read_manifests(args.resource, problems)
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:
-        inputs = build_inputs_from(
+        inputs = read_inputs(
             resources=resources,
             base_path=Path.cwd(),
             context_path=Path(args.context_file) if args.context_file else None,

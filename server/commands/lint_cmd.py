@@ -1,18 +1,18 @@
-"""``pykyverno lint``: schema and CEL errors with positions, cost estimates and advice for policy files.
-
-The same checks as the MCP tool ``lint_policy`` (the engine's loader and compiler: lint is compile).
-"""
+"""``pykyverno lint``: every schema and CEL error of policy files with its line and column, unknown fields, cost
+estimates and advice (``server/core/lint.py``, the checks of the MCP tool ``lint_policy``)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
 
+from pykyverno.engine.diagnostics import Diagnostic
 from pykyverno.engine.documents import iter_files
 
-from ..mcp.lint import lint
+from ..core.lint import LintReport, lint
 
 
 def add_parser(sub: Any) -> None:
@@ -23,8 +23,39 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def _where(d: Diagnostic) -> str:
+    where = f"document {(d.document or 0) + 1}" + (f", {d.path}" if d.path else "")
+    if d.line is not None:
+        where += f" (line {d.line}, column {d.column})"
+    if d.expression_line is not None:
+        where += f" [expression line {d.expression_line}, column {d.expression_column}]"
+    return where
+
+
+def _text(name: str, report: LintReport) -> str:
+    status = "ok" if report.valid else f"{len(report.errors)} error(s)"
+    lines = [f"{name}: {status} ({', '.join(report.policies) or 'no policy loaded'})"]
+    for d in report.diagnostics:
+        label = "suggestion" if d.severity == "info" else d.severity
+        lines.append(f"  {label}: {_where(d)}: {d.message}")
+        if d.snippet:
+            lines.append("    " + d.snippet.replace("\n", "\n    "))
+    lines.extend(f"  cost {c.level}: {c.path}: {c.reason}" for c in report.costs if c.level != "low")
+    return "\n".join(lines)
+
+
+def _json(report: LintReport) -> dict[str, Any]:
+    return {
+        "valid": report.valid,
+        "policies": report.policies,
+        "errors": [dataclasses.asdict(d) for d in report.errors],
+        "advice": [dataclasses.asdict(d) for d in report.advice],
+        "costs": [dataclasses.asdict(c) for c in report.costs],
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    """Execute ``pykyverno lint``; exit 1 when any file has an error."""
+    """Execute ``pykyverno lint``; exit 1 when any file has an error, 2 when a file cannot be read."""
     reports = []
     for path in iter_files(args.paths):
         try:
@@ -37,20 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: no policy file found", file=sys.stderr)
         return 2
     if args.output_format == "json":
-        print(json.dumps({p: r.model_dump(by_alias=True) for p, r in reports}, indent=2))
+        print(json.dumps({name: _json(report) for name, report in reports}, indent=2))
     else:
-        for name, result in reports:
-            status = "ok" if result.valid else f"{len(result.errors)} error(s)"
-            print(f"{name}: {status} ({', '.join(result.policies) or 'no policy loaded'})")
-            for error in result.errors:
-                where = f"document {error.document}" + (f", {error.path}" if error.path else "")
-                position = f" (line {error.line}, column {error.column})" if error.line else ""
-                print(f"  error: {where}{position}: {error.message}")
-                if error.snippet:
-                    print("    " + error.snippet.replace("\n", "\n    "))
-            for cost in result.costs:
-                if cost.level != "low":
-                    print(f"  cost {cost.level}: {cost.path}: {cost.reason}")
-            for suggestion in result.suggestions:
-                print(f"  suggestion: {suggestion}")
-    return 0 if all(r.valid for _, r in reports) else 1
+        print("\n".join(_text(name, report) for name, report in reports))
+    return 0 if all(report.valid for _, report in reports) else 1

@@ -11,13 +11,12 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.loader import load_policies
-from pykyverno.engine.policyset import PolicySet
-
+from ..arguments import seconds_arg
+from ..core.policies import resolve_policies
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
-from ..policysets import PolicySetError, load_sets
+from ..policysets import PolicySetError
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
 
 EXIT_CLEAN = 0
@@ -64,31 +63,6 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)
-
-
-def seconds_arg(text: str) -> float:
-    """A finite number of seconds, 0 or more (argparse type)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
-    return value
-
-
-#: Sets scanned when neither --policy-set nor --policy is given (restricted includes baseline).
-DEFAULT_SETS = ("pod-security-restricted", "best-practices", "rbac-best-practices")
-
-
-def resolve_policies(set_names: list[str], paths: list[str]) -> PolicySet:
-    """Load the named bundled sets and policy paths (the default sets when neither is given)."""
-    policies = PolicySet()
-    if set_names or not paths:
-        policies.extend(load_sets(set_names or list(DEFAULT_SETS)))
-    if paths:
-        policies.extend(load_policies(paths))
-    return policies
 
 
 def _progress_printer(enabled: bool) -> Any:

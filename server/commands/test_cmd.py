@@ -13,8 +13,8 @@ from xml.sax.saxutils import quoteattr
 
 from pykyverno.engine.errors import EngineError
 
-from ..testing import CaseOutcome, TestRun, discover, parse_test_file, run_test
-from ..testing.testfile import DEFAULT_FILE_NAME
+from ..testrunner import CaseOutcome, TestRun, discover, parse_test_file, run_test
+from ..testrunner.testfile import DEFAULT_FILE_NAME
 
 
 def add_parser(sub: Any) -> None:

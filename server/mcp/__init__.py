@@ -4,6 +4,7 @@ Build it with :func:`build_server` (tools, resources and prompts registered; sta
 with :mod:`.transport` (``pykyverno serve``).
 """
 
-from .app import AppState, ServerSettings, build_server
+from .app import build_server
+from .state import AppState, ServerSettings
 
 __all__ = ["AppState", "ServerSettings", "build_server"]

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from pykyverno.engine.errors import EngineError
 
+from ..core.errors import InputError
 from ..kube.errors import (
     ClusterError,
     ContextError,
@@ -36,7 +37,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class ToolInputError(Exception):
+class ToolInputError(InputError):
     """Input the tool cannot use; the message says what is wrong and what to do instead."""
 
 
@@ -61,13 +62,13 @@ def _kube_hint(exc: KubeError) -> str:
 
 def describe_expected(exc: BaseException) -> str | None:
     """The message for an expected failure, or None when ``exc`` is unexpected."""
-    if isinstance(exc, ToolInputError):
+    if isinstance(exc, InputError):
         return str(exc)
     if isinstance(exc, KubeError):
         hint = _kube_hint(exc)
         return f"{exc.message}. {hint}".strip()
     if isinstance(exc, PolicySetError):
-        return f"{exc}. Call list_policy_sets to see the available sets and policies."
+        return f"{exc.args[0] if exc.args else exc}. Call list_policy_sets to see the available sets and policies."
     if isinstance(exc, EngineError):
         return f"{exc}"
     return None

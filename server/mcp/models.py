@@ -258,15 +258,18 @@ class EvaluateResult(Out):
     issues: list[str] = Field(default_factory=list, description="documents that could not be used, and why")
 
 
-class LintError(Out):
-    """A schema or CEL error with its position."""
+class LintDiagnostic(Out):
+    """A problem lint found, located in the YAML text."""
 
+    severity: str = Field(default="error", description="error, warning or info")
     document: int = Field(description="1-based index of the YAML document")
     policy: str
     kind: str
     path: str = Field(description="field path, e.g. spec.validations[0].expression")
-    line: int | None = Field(default=None, description="1-based line within the expression")
-    column: int | None = Field(default=None, description="1-based column within the expression")
+    line: int | None = Field(default=None, description="1-based line in the YAML text")
+    column: int | None = Field(default=None, description="1-based column in the YAML text")
+    expression_line: int | None = Field(default=None, description="for CEL: 1-based line within the expression")
+    expression_column: int | None = Field(default=None, description="for CEL: 1-based column within the expression")
     message: str
     snippet: str = Field(default="", description="the expression line with a caret under the error")
 
@@ -286,7 +289,8 @@ class LintResult(Out):
 
     valid: bool
     policies: list[str]
-    errors: list[LintError]
+    errors: list[LintDiagnostic]
+    warnings: list[LintDiagnostic] = Field(default_factory=list)
     costs: list[CostEstimate]
     suggestions: list[str]
 

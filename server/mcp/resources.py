@@ -7,16 +7,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
-from .catalog import PolicyCatalog
-from .errors import ToolInputError
+from ..policysets import PolicyCatalog, PolicySetError
 
 YAML = "application/yaml"
+
+
+def _found(read: Callable[[str], str], name: str) -> str:
+    """``read(name)``, an unknown set or policy being a resource that is not found."""
+    try:
+        return read(name)
+    except PolicySetError as exc:
+        raise ResourceNotFoundError(str(exc.args[0] if exc.args else exc)) from None
 
 
 def register(server: MCPServer[Any], catalog: PolicyCatalog) -> None:
@@ -32,15 +40,9 @@ def register(server: MCPServer[Any], catalog: PolicyCatalog) -> None:
     @server.resource("pykyverno://policysets/{name}", name="policy-set", title="Policies of a set", mime_type=YAML,
                      description="Every policy of one set as multi-document YAML.")
     def policy_set(name: str) -> str:
-        try:
-            return catalog.set_yaml(name)
-        except ToolInputError as exc:
-            raise ResourceNotFoundError(str(exc)) from None
+        return _found(catalog.set_yaml, name)
 
     @server.resource("pykyverno://policies/{name}", name="policy", title="One policy", mime_type=YAML,
                      description="One policy's YAML (names from list_policy_sets).")
     def policy(name: str) -> str:
-        try:
-            return catalog.policy_yaml(name)
-        except ToolInputError as exc:
-            raise ResourceNotFoundError(str(exc)) from None
+        return _found(catalog.policy_yaml, name)

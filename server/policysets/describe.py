@@ -9,17 +9,11 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.common.annotation_keys import CATEGORY, DESCRIPTION, REMEDIATION, SEVERITY, TITLE
 from pykyverno.engine.common.kind import validation_checks
 from pykyverno.engine.registry import REGISTRY
 
 from .catalog import find_policy
-
-TITLE = "policies.kyverno.io/title"
-CATEGORY = "policies.kyverno.io/category"
-SEVERITY = "policies.kyverno.io/severity"
-DESCRIPTION = "policies.kyverno.io/description"
-REMEDIATION = "pykyverno.io/remediation"
-
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pykyverno.server.testing import CaseOutcome, discover, parse_test_file, run_test
+from pykyverno.server.testrunner import CaseOutcome, discover, parse_test_file, run_test
 
 ENV_VAR = "PYKYVERNO_CONFORMANCE"
 REPO = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ import pytest
 
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.objects import normalize_manifest
-from pykyverno.server.testing.testfile import parse_test_file
+from pykyverno.server.testrunner.testfile import parse_test_file
 from tests.conformance._suite import find_shared
 
 from .harness import evaluate

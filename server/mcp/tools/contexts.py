@@ -9,10 +9,10 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from .. import render
-from ..app import resolve_context, select_context, selected_context, session_store, state_of
 from ..errors import tool_errors
 from ..models import ContextList, ContextModel, SwitchResult
-from . import LOCAL, add_tool, respond
+from ..state import resolve_context, select_context, selected_context, session_store, state_of
+from .common import LOCAL, add_tool, respond
 
 
 @tool_errors("list_contexts")

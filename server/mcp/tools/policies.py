@@ -11,30 +11,30 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from pykyverno.engine.cel import Providers, using_providers
-from pykyverno.engine.documents import Document
-from pykyverno.engine.errors import EngineError
+from pykyverno.engine.cel import Providers
+from pykyverno.engine.common.annotation_keys import REMEDIATION
+from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_documents
-from pykyverno.engine.objects import normalize_manifest, object_key
+from pykyverno.engine.objects import object_key
 from pykyverno.engine.policyset import CompiledPolicy, PolicySet
-from pykyverno.engine.request import AdmissionContext
-from pykyverno.engine.results import RuleResult, summarize
+from pykyverno.engine.request import admission_request
+from pykyverno.engine.results import summarize
 
-from ...commands.apply_cmd import evaluate_resources
+from ...core.evaluate import apply_resources
+from ...core.explain import Explained, explain, first_result
+from ...core.inputs import read_inputs
+from ...core.manifests import yaml_documents, yaml_objects
 from ...kube import APIResourceInfo, Discovery, KubeClient
 from ...kube.errors import KubeError
 from ...policysets import describe_document
-from ...policysets.describe import REMEDIATION, describe_matches
+from ...policysets.describe import describe_matches
 from ...redaction import redact, remember_sensitive
 from ...scan.runner import SourceResources
 from ...scan.sources import ClusterSource
-from ...testing.inputs import build_inputs_from
-from .. import explain as analysis
-from .. import lint as linting
 from .. import render
-from ..app import AppState, resolve_context, state_of
 from ..errors import ToolInputError, tool_errors
+from ..lint import lint_answer
 from ..models import (
     CheckModel,
     EvaluatedResult,
@@ -50,9 +50,9 @@ from ..models import (
     PolicySetModel,
     ResourceRef,
 )
-from . import CLUSTER, LOCAL, add_tool, respond
+from ..state import AppState, resolve_context, state_of
+from .common import CLUSTER, LOCAL, add_tool, respond
 from .params import ApiVersion, Kind, KubeContext, ObjectName, OperationParam, OptionalNamespace, OptionalYaml, YamlText
-from .scan import manifest_documents
 
 MAX_RESULTS = 200
 
@@ -102,12 +102,8 @@ async def describe_policy(
 
 
 # ----------------------------------------------------------------------------- explain
-def _parse_yaml(text: str, what: str) -> list[Document]:
-    return manifest_documents(text, what)
-
-
 def _policies_from_yaml(text: str, selector: str | None) -> tuple[list[CompiledPolicy], PolicySet, dict[str, Any]]:
-    loaded = load_documents(_parse_yaml(text, "policy_yaml"))
+    loaded = load_documents(yaml_documents(text, "policy_yaml"))
     names = loaded.names()
     if not names:
         problems = "; ".join(str(i) for i in loaded.issues) or "no policy document found"
@@ -166,7 +162,7 @@ def _fetch(client: KubeClient, kind: str, api_version: str | None, namespace: st
 
 
 def _manifest(text: str, name: str | None) -> dict[str, Any]:
-    docs = [d.data for d in _parse_yaml(text, "manifest_yaml")]
+    docs = yaml_objects(text, "manifest_yaml")
     if name:
         docs = [d for d in docs if (d.get("metadata") or {}).get("name") == name] or docs
     if not docs:
@@ -175,12 +171,7 @@ def _manifest(text: str, name: str | None) -> dict[str, Any]:
         raise ToolInputError(f"manifest_yaml holds {len(docs)} documents; pass one, or `name` to choose it")
     if not docs[0].get("kind") or not docs[0].get("apiVersion"):
         raise ToolInputError("the manifest needs apiVersion and kind")
-    return redact(normalize_manifest(docs[0]))
-
-
-def _variables(policy: CompiledPolicy) -> dict[str, str]:
-    programs = getattr(getattr(policy, "variables", None), "programs", ()) or ()
-    return {name: getattr(program, "source", "") for name, program in programs}
+    return redact(docs[0])
 
 
 def _ref(obj: dict[str, Any]) -> ResourceRef:
@@ -189,50 +180,24 @@ def _ref(obj: dict[str, Any]) -> ResourceRef:
                        namespace=str(meta.get("namespace") or ""), name=str(meta.get("name") or ""))
 
 
-def explain_result(policies: list[CompiledPolicy], exceptions: list[Any], obj: dict[str, Any],
-                   ns_obj: dict[str, Any] | None, provider: SourceResources | None,
-                   ) -> tuple[RuleResult | None, CompiledPolicy | None]:
-    """The first result of the policy (or one of its autogen variants) on ``obj``."""
-    adm = AdmissionContext(operation="CREATE", object=obj, namespace_object=ns_obj)
-    providers = Providers(resource=provider) if provider is not None else Providers()
-    with using_providers(providers):
-        for policy in policies:
-            result = policy.evaluate(adm, exceptions)
-            if result is not None:
-                return result, policy
-    return None, None
-
-
-def build_explanation(result: RuleResult | None, policy: CompiledPolicy | None, obj: dict[str, Any],
-                      policy_name: str, policy_kind: str, document: dict[str, Any], context: str | None,
-                      remediation: str) -> Explanation:
-    """The answer of explain_violation from an evaluation."""
+def build_explanation(explained: Explained, obj: dict[str, Any], policy_name: str, policy_kind: str,
+                      document: dict[str, Any], context: str | None, remediation: str) -> Explanation:
+    """The answer of explain_violation from a core explanation."""
     ref = _ref(obj)
-    if result is None or policy is None:
+    result = explained.result
+    if result is None:
         matches = "; ".join(describe_matches(document.get("spec") or {})) or "nothing declared"
         return Explanation(policy=policy_name, policy_kind=policy_kind, resource=ref, context=context,
                            result="not-applicable", remediation=remediation,
                            note=f"The policy does not apply to this {ref.kind} (it matches: {matches}; match "
                                 "conditions or exceptions may also exclude it). Pick a resource it matches.")
-    out = Explanation(policy=result.policy, policy_kind=result.policy_kind, resource=ref, context=context,
-                      result=result.result, severity=result.severity, category=result.category,
-                      validation_index=result.validation_index, expression=result.expression.strip(),
-                      message=result.message, remediation=remediation)
-    if result.result in ("pass", "skip"):
-        out.note = "The resource passes this policy." if result.result == "pass" else \
-            f"Skipped: {result.message or 'a PolicyException applies'}."
-        return out
-    found = analysis.analyze(result.expression, _variables(policy))
-    out.fields = [FieldValue(path=p, present=present, value=value)
-                  for p, present, value in analysis.field_values(obj, found.reads)]
-    if result.result in ("fail", "warn"):
-        ops = analysis.patch_for(obj, found.requirements)
-        out.patch = [PatchOp(**op) for op in ops]
-        out.patch_note = analysis.patch_note(ops) or (
-            "No patch could be derived from this expression; follow the remediation and the message.")
-    if getattr(policy, "autogen", ""):
-        out.note = f"Evaluated through autogen for pod controllers ({policy.autogen}): paths are in the template."
-    return out
+    return Explanation(
+        policy=result.policy, policy_kind=result.policy_kind, resource=ref, context=context, result=result.result,
+        severity=result.severity, category=result.category, validation_index=result.validation_index,
+        expression=result.expression.strip(), message=result.message, remediation=remediation,
+        fields=[FieldValue(path=p, present=present, value=value) for p, present, value in explained.fields],
+        patch=[PatchOp(**op) for op in explained.patch], patch_note=explained.patch_note, note=explained.note,
+    )
 
 
 @tool_errors("explain_violation")
@@ -270,7 +235,7 @@ def _context_name(ctx: Context, context: str | None, manifest_yaml: str | None) 
 def _explain(state: AppState, policy: str | None, policy_yaml: str | None, context: str | None, kind: str | None,
              name: str | None, namespace: str | None, api_version: str | None, manifest_yaml: str | None,
              context_name: str | None) -> CallToolResult:
-    exceptions: list[Any]
+    exceptions: list[PolicyException]
     if policy_yaml:
         compiled, loaded, document = _policies_from_yaml(policy_yaml, policy)
         exceptions = loaded.exceptions
@@ -282,10 +247,10 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str | None, conte
         entry = state.policies.policy(policy)
         if not entry.compiled:
             raise ToolInputError(f"policy {policy!r} does not load: {'; '.join(entry.problems) or 'not supported'}")
-        compiled, document, remediation, policy_name = list(entry.compiled), entry.document, entry.remediation, \
-            entry.name
+        compiled, document, policy_name = list(entry.compiled), entry.document, entry.name
+        remediation = describe_document(document).remediation
         exceptions = state.policies.load([entry.set_name]).exceptions
-    provider = None
+    providers = Providers()
     if manifest_yaml:
         obj = _manifest(manifest_yaml, name)
         ns = str((obj.get("metadata") or {}).get("namespace") or "")
@@ -295,35 +260,34 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str | None, conte
         assert kind is not None and name is not None and context_name is not None
         client = state.require_registry().client(context_name)
         obj, ns_obj, provider = _fetch(client, kind, api_version, namespace, name)
-    result, variant = explain_result(compiled, exceptions, obj, ns_obj, provider)
-    answer = build_explanation(result, variant, obj, policy_name, str(document.get("kind") or ""), document,
-                               context_name, remediation)
+        providers = Providers(resource=provider)
+    request = admission_request(obj, namespace_object=ns_obj)
+    result, variant = first_result(compiled, exceptions, request, providers)
+    answer = build_explanation(explain(result, variant, obj), obj, policy_name, str(document.get("kind") or ""),
+                               document, context_name, remediation)
     return respond(answer, render.explanation(answer))
 
 
 # ----------------------------------------------------------------------------- authoring
 def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | None, operation: str,
               exceptions_yaml: str | None) -> EvaluateResult:
-    loaded = load_documents(_parse_yaml(policy_yaml, "policy_yaml"))
+    loaded = load_documents(yaml_documents(policy_yaml, "policy_yaml"))
     if exceptions_yaml:
-        load_documents(_parse_yaml(exceptions_yaml, "exceptions_yaml"), loaded)
+        load_documents(yaml_documents(exceptions_yaml, "exceptions_yaml"), loaded)
     issues = [str(i) for i in loaded.issues]
     if not loaded.policies:
         raise ToolInputError("no policy could be loaded from policy_yaml: " + ("; ".join(issues) or "no document")
                              + ". Call lint_policy for error positions.")
-    resources = [normalize_manifest(d.data) for d in _parse_yaml(resources_yaml, "resources_yaml")]
+    resources = yaml_objects(resources_yaml, "resources_yaml")
     if not resources:
         raise ToolInputError("resources_yaml holds no document; pass the manifests to evaluate")
-    old_objects = (normalize_manifest(d.data) for d in _parse_yaml(old_resources_yaml or "", "old"))
-    old = {object_key(o): o for o in old_objects}
+    old = {object_key(o): o for o in yaml_objects(old_resources_yaml or "", "old_resources_yaml")}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in answers
     if operation == "UPDATE" and not old:
-        issues.append("operation UPDATE without old_resources_yaml: oldObject is null")
-    try:
-        inputs = build_inputs_from(resources=resources, base_path=Path.cwd())
-    except EngineError as exc:
-        raise ToolInputError(f"the inputs cannot be used: {exc}") from None
-    results = evaluate_resources(PolicyIndex(loaded.policies), resources, inputs, loaded.exceptions, operation, old)
+        issues.append("operation UPDATE without old_resources_yaml: each resource is its own old version")
+    inputs = read_inputs(resources=resources, base_path=Path.cwd())
+    results = apply_resources(PolicyIndex(loaded.policies), resources, inputs, loaded.exceptions, operation,
+                              old).results
     items = [EvaluatedResult(policy=r.policy, policy_kind=r.policy_kind, result=r.result,
                              resource=ResourceRef(api_version=r.resource.api_version, kind=r.resource.kind,
                                                   namespace=r.resource.namespace, name=r.resource.name),
@@ -363,7 +327,7 @@ async def lint_policy(ctx: Context, policy_yaml: YamlText) -> Annotated[CallTool
     line and column (and a caret under the error), the estimated cost of each expression against the API server's
     limit, and suggestions (missing severity or remediation annotations, Pod rules that lose autogen, Deny combined
     with Warn, validations without messages). Use it on every draft before evaluate_policy."""
-    answer = await anyio.to_thread.run_sync(linting.lint, policy_yaml)
+    answer = await anyio.to_thread.run_sync(lint_answer, policy_yaml)
     return respond(answer, render.lint(answer))
 
 

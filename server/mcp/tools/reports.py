@@ -12,13 +12,13 @@ from pydantic import Field
 
 from ...kube import KubeClient
 from ...kube.errors import Forbidden
+from ...output import SEVERITY_ORDER
 from .. import render
-from ..app import AppState, resolve_context, state_of
 from ..errors import tool_errors
 from ..models import PolicyReportsResult, ReportResult, ResourceRef
-from . import CLUSTER, add_tool, respond
+from ..state import AppState, resolve_context, state_of
+from .common import CLUSTER, add_tool, respond
 from .params import KubeContext, Limit, OptionalNamespace, ResultFilter
-from .scan import SEVERITY_ORDER
 
 GROUP = "wgpolicyk8s.io"
 DEFAULT_RESULTS = ("fail", "warn", "error")

@@ -19,18 +19,17 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from pykyverno.engine.documents import Document, expand_lists, parse_documents
-from pykyverno.engine.errors import LoadError
-from pykyverno.engine.objects import normalize_manifest
 from pykyverno.engine.results import RESULTS, RuleResult
 
+from ...core.manifests import yaml_objects
 from ...kube.errors import Forbidden, NotFound
+from ...output import RESULT_ORDER, SEVERITY_ORDER
 from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
 from .. import render
-from ..app import AppState, resolve_context, state_of
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
-from . import CLUSTER, LOCAL, add_tool, respond
+from ..state import AppState, resolve_context, state_of
+from .common import CLUSTER, LOCAL, add_tool, respond
 from .params import (
     Cursor,
     ExcludeNamespaces,
@@ -43,8 +42,6 @@ from .params import (
     PolicySets,
 )
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "": 5}
-RESULT_ORDER = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
 PROGRESS_INTERVAL = 0.2
 MAX_MESSAGE = 500
 
@@ -289,7 +286,7 @@ async def scan_manifests(
     if cursor:
         answer = _page_from_cursor(state, "scan_manifests", cursor, limit)
     else:
-        objects = [normalize_manifest(doc.data) for doc in manifest_documents(manifests_yaml, "manifests_yaml")]
+        objects = yaml_objects(manifests_yaml, "manifests_yaml")
         if not objects:
             raise ToolInputError("manifests_yaml holds no Kubernetes object; pass the YAML of the manifests to scan")
         source = SnapshotSource("manifests", objects=objects)
@@ -301,14 +298,6 @@ async def scan_manifests(
     return respond(answer, render.scan(answer, "scan_manifests"))
 
 
-def manifest_documents(text: str, what: str) -> list[Document]:
-    """Parsed documents of YAML an agent passed; :class:`ToolInputError` naming the line on bad YAML."""
-    try:
-        return list(expand_lists(parse_documents(text, what)))
-    except LoadError as exc:
-        raise ToolInputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
-
-
 def register(server: MCPServer[Any]) -> None:
     """Register the toolset."""
     add_tool(server, scan_namespace, "Scan a namespace", CLUSTER)
@@ -316,5 +305,5 @@ def register(server: MCPServer[Any]) -> None:
     add_tool(server, scan_manifests, "Scan manifests", LOCAL)
 
 
-__all__ = ["build_result", "decode_cursor", "encode_cursor", "manifest_documents", "register", "run_scan",
+__all__ = ["build_result", "decode_cursor", "encode_cursor", "register", "run_scan",
            "scan_cluster", "scan_manifests", "scan_namespace"]

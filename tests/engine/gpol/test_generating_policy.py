@@ -15,7 +15,7 @@ from pykyverno.engine.loader import load_documents
 from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
-from pykyverno.server.testing.generated import compare_generated
+from pykyverno.server.testrunner.generated import compare_generated
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
 

@@ -222,7 +222,7 @@ def test_compile_errors_name_the_field() -> None:
 
 
 def test_kyverno_test_rows_with_params_in_file_order_and_no_resource_list(tmp_path: Path) -> None:
-    from pykyverno.server.testing import parse_test_file, run_test
+    from pykyverno.server.testrunner import parse_test_file, run_test
 
     policy = PARAM_POLICY.replace("PARAMS_EXPR", "params.items[0].data.replicas").replace(
         "PARAM_REF", "namespace: default\n    selector:\n      matchLabels:\n        type: param"

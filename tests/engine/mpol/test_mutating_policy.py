@@ -340,7 +340,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_patched_comparison_tidies_and_defaults_the_namespace(tmp_path: Path) -> None:
-    from pykyverno.server.testing.patched import patched_verdict, tidy
+    from pykyverno.server.testrunner.patched import patched_verdict, tidy
 
     assert tidy({"a": None, "b": {}, "c": [], "d": [{}], "e": {"f": 0}}) == {"e": {"f": 0}}
     expected = write(
@@ -357,7 +357,7 @@ def test_patched_comparison_tidies_and_defaults_the_namespace(tmp_path: Path) ->
 
 
 def test_patched_comparison_falls_back_to_the_content_of_a_differently_named_object(tmp_path: Path) -> None:
-    from pykyverno.server.testing.patched import patched_verdict
+    from pykyverno.server.testrunner.patched import patched_verdict
 
     expected = write(
         tmp_path, "patched.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n"
@@ -391,7 +391,7 @@ results:
 
 
 def test_mutate_existing_rows_name_target_resources(tmp_path: Path) -> None:
-    from pykyverno.server.testing import parse_test_file, run_test
+    from pykyverno.server.testrunner import parse_test_file, run_test
 
     write(tmp_path, "policy.yaml", MUTATE_EXISTING)
     write(tmp_path, "trigger.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n")

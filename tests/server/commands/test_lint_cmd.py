@@ -26,7 +26,7 @@ def test_lint_reports_position_and_exit_code(tmp_path: Path, capsys: pytest.Capt
     path.write_text(BROKEN)
     assert main(["lint", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "spec.validations[0].expression (line 1, column 41)" in out
+    assert "spec.validations[0].expression" in out and "[expression line 1, column 41]" in out
     assert "^" in out and "policies.kyverno.io/severity" in out
     assert main(["lint", str(path), "-o", "json"]) == 1
     report = json.loads(capsys.readouterr().out)[str(path)]

@@ -17,9 +17,9 @@ import yaml
 from mcp import Client
 
 from pykyverno.server.mcp import ServerSettings, build_server
-from pykyverno.server.mcp.catalog import PolicyCatalog
 from pykyverno.server.mcp.errors import ToolInputError
 from pykyverno.server.mcp.scan_cache import ScanCache, estimate_bytes
+from pykyverno.server.policysets import PolicyCatalog
 from pykyverno.server.scan import Scanner, ScanReport, ScanRequest, SnapshotSource
 
 from .conftest import pod

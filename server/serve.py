@@ -1,4 +1,5 @@
-"""``pykyverno serve``: run the MCP server over stdio (default) or streamable HTTP.
+"""``pykyverno serve``: run the MCP server over stdio (default) or streamable HTTP. It lives beside the CLI commands,
+not among them, because it is the one command that starts ``server/mcp`` (imported only when it runs).
 
 Every tool is read-only, so there is no flag to enable writes.
 """
@@ -9,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from .scan_cmd import seconds_arg
+from .arguments import seconds_arg
 
 EXIT_OK = 0
 EXIT_STARTUP = 2
@@ -53,8 +54,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno serve``."""
-    from ..mcp import ServerSettings, build_server
-    from ..mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
+    from .mcp import ServerSettings, build_server
+    from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
 
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,

@@ -13,19 +13,18 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.options import EvaluationOptions
-from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.loader import load_policies
 from pykyverno.engine.map.policy import attach_params
 from pykyverno.engine.objects import normalize_manifest, object_key, read_manifests
 from pykyverno.engine.policyset import PolicySet
-from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.request import AdmissionContext, admission_request
 from pykyverno.engine.results import RuleResult
 
+from ..core.inputs import EvaluationInputs, read_inputs
 from ..redaction import remember_sensitive
 from .generated import compare_generated
-from .inputs import TestInputs, build_inputs
 from .patched import load_targets, patched_verdict, target_verdict
 from .testfile import ExpectedRow, TestFile
 
@@ -90,32 +89,14 @@ def _find_resources(resources: list[dict[str, Any]], kind: str, ref: str) -> lis
 class _Evaluator:
     """Evaluates policies of a set on resources, caching by (operation, resource)."""
 
-    def __init__(self, policies: PolicySet, inputs: TestInputs) -> None:
+    def __init__(self, policies: PolicySet, inputs: EvaluationInputs) -> None:
         self.policies = policies
         self.inputs = inputs
         self._cache: dict[tuple[str, str, int], list[RuleResult]] = {}
 
     def context(self, obj: dict[str, Any], operation: str, policy: str) -> AdmissionContext:
-        operation = self.inputs.operation_for(policy, obj, operation)
-        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
-        ctx = AdmissionContext(
-            operation=operation,
-            user_info=self.inputs.user_info,
-            roles=self.inputs.roles,
-            cluster_roles=self.inputs.cluster_roles,
-            namespace_object=self.inputs.namespace_object(namespace) if namespace else None,
-        )
-        subresource = self.inputs.subresources.get(str(obj.get("kind") or ""))
-        if subresource is not None:
-            ctx.plural, ctx.subresource = subresource
-        if operation == "DELETE":
-            ctx.old_object = obj
-        elif operation == "UPDATE":
-            ctx.object = obj
-            ctx.old_object = obj
-        else:
-            ctx.object = obj
-        return ctx
+        """The request for a row's resource (the Values' operation for the policy and resource wins)."""
+        return self.inputs.request(obj, self.inputs.operation_for(policy, obj, operation))
 
     def results(self, policy_name: str, obj: dict[str, Any], operation: str) -> list[RuleResult]:
         key = (policy_name, operation, id(obj))
@@ -151,16 +132,30 @@ def _actual(results: list[RuleResult], rule: str) -> str:
 
 
 def _load_exceptions(paths: Iterable[Path], policies: PolicySet, issues: list[str]) -> None:
-    for file in iter_files(paths):
-        try:
-            for doc in read_documents(file):
-                if doc.data.get("kind") == "PolicyException":
-                    policies.exceptions.append(PolicyException.from_dict(doc.data, doc.origin))
-        except EngineError as exc:
-            issues.append(str(exc))
+    """The Test's ``exceptions`` files: their PolicyExceptions (one whose CEL does not compile is an issue)."""
+    loaded = load_policies(paths)
+    policies.exceptions.extend(loaded.exceptions)
+    issues.extend(str(issue) for issue in loaded.issues)
 
 
-def _serve_extra_resources(test: TestFile, inputs: TestInputs, issues: list[str]) -> None:
+def test_inputs(test: TestFile, resources: list[dict[str, Any]]) -> EvaluationInputs:
+    """The inputs of a Test from its ``variables``/``values``, ``userinfo``, ``context`` and mocks."""
+    context_paths = test.paths("context")
+    userinfo_paths = test.paths("userinfo")
+    inline = test.value("values")
+    return read_inputs(
+        resources=resources,
+        base_path=test.folder,
+        context_path=context_paths[0] if context_paths else None,
+        values_paths=test.paths("variables"),
+        inline_values=inline if isinstance(inline, dict) else None,
+        userinfo_path=userinfo_paths[0] if userinfo_paths else None,
+        api_call_responses=test.value("apiCallResponses") or [],
+        global_context_entries=test.value("globalContextEntries") or [],
+    )
+
+
+def _serve_extra_resources(test: TestFile, inputs: EvaluationInputs, issues: list[str]) -> None:
     """Serve the Test's ``paramResources`` and ``clusterResources`` to ``resource.*`` calls and admission-policy
     parameter lookups (added to the offline resource provider). A ``ClusterResource`` document contributes its
     ``spec.resources`` and the CRDs of ``spec.crds`` (paths relative to its file)."""
@@ -197,11 +192,11 @@ def run_test(test: TestFile) -> TestRun:
     payload_keys = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
     payloads = read_manifests([p for key in payload_keys for p in test.paths(key)], run.issues)
     try:
-        inputs = build_inputs(test, resources)
+        inputs = test_inputs(test, resources)
         run.issues.extend(inputs.issues)
     except EngineError as exc:
         run.issues.append(str(exc))
-        inputs = TestInputs(providers=Providers())
+        inputs = EvaluationInputs(providers=Providers())
     _serve_extra_resources(test, inputs, run.issues)
     # --- mutations (server/testing/patched.py): paramResources in file order, mutate-existing targetResources
     attach_params(policies.policies, read_manifests(test.paths("paramResources"), run.issues))
@@ -248,7 +243,7 @@ def _outcome(test: TestFile, row: ExpectedRow, ref: str, actual: str, reason: st
 def _compare_payload(
     test: TestFile, row: ExpectedRow, evaluator: _Evaluator, payload: dict[str, Any], kind: str
 ) -> CaseOutcome:
-    ctx = AdmissionContext(object=payload)
+    ctx = admission_request(payload)
     results = []
     with using_providers(evaluator.inputs.providers):
         for compiled in evaluator.policies.policies:

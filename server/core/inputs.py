@@ -1,4 +1,5 @@
-"""The side inputs of a Test or an ``apply`` run: Values, UserInfo, Context, mocked API calls and global context."""
+"""The side inputs of an evaluation (a Test, ``apply``, ``evaluate_policy``): Values, UserInfo, Context, mocked API
+calls and global context, and the one place that turns an object into an admission request with them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from pykyverno.engine.cel import Providers
 from pykyverno.engine.cel.offline import offline_providers
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import LoadError
-
-from .testfile import TestFile
+from pykyverno.engine.request import AdmissionContext, admission_request
 
 
 def _first_document(path: Path) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def _first_document(path: Path) -> dict[str, Any]:
 
 
 @dataclass
-class TestInputs:
+class EvaluationInputs:
     """Everything besides policies and resources that shapes an evaluation."""
 
     providers: Providers
@@ -42,6 +42,25 @@ class TestInputs:
         """The Namespace object of ``name`` (a bare one when the inputs do not describe it)."""
         return self.namespaces.get(name) or {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
+    def request(
+        self, obj: dict[str, Any], operation: str = "CREATE", old_object: dict[str, Any] | None = None
+    ) -> AdmissionContext:
+        """The admission request for ``obj`` (see :func:`~pykyverno.engine.request.admission_request` for what each
+        operation carries), with the inputs' user, roles, namespace object and subresource."""
+        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+        plural, subresource = self.subresources.get(str(obj.get("kind") or ""), ("", ""))
+        return admission_request(
+            obj,
+            operation,
+            old_object=old_object,
+            user_info=self.user_info,
+            roles=self.roles,
+            cluster_roles=self.cluster_roles,
+            namespace_object=self.namespace_object(namespace) if namespace else None,
+            plural=plural,
+            subresource=subresource,
+        )
+
     def operation_for(self, policy: str, obj: dict[str, Any], default: str) -> str:
         """The operation to evaluate with: per-resource values win over global values and the row's."""
         name = str((obj.get("metadata") or {}).get("name") or "")
@@ -52,7 +71,7 @@ class TestInputs:
         return str(operation).upper()
 
 
-def parse_values(data: dict[str, Any], inputs: TestInputs) -> None:
+def parse_values(data: dict[str, Any], inputs: EvaluationInputs) -> None:
     """Apply a ``Values`` document (namespaces, namespaceSelector, globalValues, per-resource values)."""
     for ns in data.get("namespaces") or []:
         name = str((ns.get("metadata") or {}).get("name") or "")
@@ -94,7 +113,7 @@ def _resolve_entry(entry: dict[str, Any], base_path: Path, issues: list[str]) ->
     return resolved
 
 
-def build_inputs_from(
+def read_inputs(
     *,
     resources: list[dict[str, Any]],
     base_path: Path,
@@ -104,8 +123,8 @@ def build_inputs_from(
     userinfo_path: Path | None = None,
     api_call_responses: list[dict[str, Any]] | None = None,
     global_context_entries: list[dict[str, Any]] | None = None,
-) -> TestInputs:
-    """Build evaluation inputs from explicit files (used by ``apply`` and by Tests)."""
+) -> EvaluationInputs:
+    """Read evaluation inputs from explicit files (``apply``, Tests) or none (``evaluate_policy``)."""
     context = _first_document(context_path) if context_path else None
     issues: list[str] = []
     entries = [_resolve_entry(entry, base_path, issues) for entry in global_context_entries or []]
@@ -115,7 +134,7 @@ def build_inputs_from(
         )
     except ValueError as exc:
         raise LoadError(f"invalid test inputs: {exc}", source=str(base_path)) from None
-    inputs = TestInputs(providers=providers, issues=issues)
+    inputs = EvaluationInputs(providers=providers, issues=issues)
     context_objects = ((context or {}).get("spec") or {}).get("resources") or []
     for obj in [*context_objects, *resources]:
         if isinstance(obj, dict) and obj.get("kind") == "Namespace":
@@ -131,20 +150,3 @@ def build_inputs_from(
         inputs.roles = tuple(str(r) for r in info.get("roles") or ())
         inputs.cluster_roles = tuple(str(r) for r in info.get("clusterRoles") or ())
     return inputs
-
-
-def build_inputs(test: TestFile, resources: list[dict[str, Any]]) -> TestInputs:
-    """Build the inputs of a Test from its ``variables``/``values``, ``userinfo``, ``context`` and mocks."""
-    context_paths = test.paths("context")
-    userinfo_paths = test.paths("userinfo")
-    inline = test.value("values")
-    return build_inputs_from(
-        resources=resources,
-        base_path=test.folder,
-        context_path=context_paths[0] if context_paths else None,
-        values_paths=test.paths("variables"),
-        inline_values=inline if isinstance(inline, dict) else None,
-        userinfo_path=userinfo_paths[0] if userinfo_paths else None,
-        api_call_responses=test.value("apiCallResponses") or [],
-        global_context_entries=test.value("globalContextEntries") or [],
-    )

@@ -1,19 +1,24 @@
-"""The textual analysis behind explain_violation: fields read, values, patches."""
+"""What explain_violation shows: the fields an expression reads (the front end's analysis), their values, patches."""
 
 from __future__ import annotations
 
-from pykyverno.server.mcp.explain import analyze, field_values, find_chains, patch_for, pointer
+from pykyverno.engine.cel.frontend.analysis import analyze
+from pykyverno.server.core.explain import field_values, patch_for, pointer
 
 CONTAINERS = {"allContainers": "object.spec.containers + object.spec.?initContainers.orValue([])"}
 
 
-def test_chains_skip_strings_and_functions() -> None:
-    source = "has(object.metadata.labels) && 'object.fake' != object.metadata.?labels[?'a.b/c'].orValue('')"
-    chains = find_chains(source)
-    assert [(c.root, c.segments, c.method) for c in chains] == [
-        ("object", ["metadata", "labels"], ""),
-        ("object", ["metadata", "labels", "a.b/c"], "orValue"),
-    ]
+def test_reads_skip_strings_and_functions() -> None:
+    found = analyze("has(object.metadata.labels) && 'object.fake' != object.metadata.?labels[?'a.b/c'].orValue('')")
+    assert found.reads == [("metadata", "labels", "a.b/c")]
+    assert found.calls == {"has", "orValue"} and found.macro_depth == 0 and found.cost is not None
+
+
+def test_macro_depth_and_cluster_calls() -> None:
+    found = analyze("object.spec.containers.all(c, c.ports.exists(p, p.hostPort == 0)) && "
+                    "resource.List('v1', 'pods', '').items.size() > 0")
+    assert found.macro_depth == 2 and "resource.List" in found.calls
+    assert analyze("object.spec.containers.all(c, ").reads == []  # does not parse: no analysis
 
 
 def test_macro_variables_follow_their_lists_through_variables() -> None:

@@ -1,0 +1,64 @@
+"""Evaluating policies on resources as Kyverno's admission would (``apply``, ``evaluate_policy``): mutating policies
+first, in order, each on the previous result; then the other kinds on the mutated object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pykyverno.engine.cel import using_providers
+from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.policy_exception import PolicyException
+from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.objects import object_key
+from pykyverno.engine.results import RuleResult
+
+from .inputs import EvaluationInputs
+
+ObjectKey = tuple[str, str, str]
+
+
+@dataclass
+class ApplyOutcome:
+    """Results, and the objects the policies would change or create."""
+
+    results: list[RuleResult] = field(default_factory=list)
+    #: (original, mutated) pairs for resources a mutating policy changed.
+    mutated: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    generated: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_resources(
+    index: PolicyIndex,
+    resources: list[dict[str, Any]],
+    inputs: EvaluationInputs,
+    exceptions: list[PolicyException],
+    operation: str = "CREATE",
+    old_objects: Mapping[ObjectKey, dict[str, Any]] | None = None,
+    options: EvaluationOptions | None = None,
+) -> ApplyOutcome:
+    """Evaluate every resource under ``operation`` (``old_objects`` by (kind, namespace, name) for UPDATE)."""
+    outcome = ApplyOutcome()
+    old_objects = old_objects or {}
+    with using_providers(inputs.providers):
+        for obj in resources:
+            old = old_objects.get(object_key(obj))
+            candidates = index.candidates(obj)
+            current = obj
+            for policy in (p for p in candidates if p.spec.mutates):
+                result = policy.evaluate(inputs.request(current, operation, old), exceptions, options)
+                if result is None:
+                    continue
+                outcome.results.append(result)
+                if result.result == "pass" and result.patched is not None:
+                    current = result.patched
+            if current is not obj and current != obj:
+                outcome.mutated.append((obj, current))
+            ctx = inputs.request(current, operation, old)
+            for policy in (p for p in candidates if not p.spec.mutates):
+                result = policy.evaluate(ctx, exceptions, options)
+                if result is not None:
+                    outcome.results.append(result)
+                    outcome.generated.extend(result.generated)
+    return outcome

@@ -1,0 +1,24 @@
+"""Reading YAML someone passed as text (an agent's ``policy_yaml``, ``resources_yaml``, ``manifests_yaml``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pykyverno.engine.documents import Document, expand_lists, parse_documents
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.objects import normalize_manifest
+
+from .errors import InputError
+
+
+def yaml_documents(text: str, what: str) -> list[Document]:
+    """Parsed documents (``List`` kinds expanded); :class:`InputError` naming the field and line on bad YAML."""
+    try:
+        return list(expand_lists(parse_documents(text, what)))
+    except LoadError as exc:
+        raise InputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
+
+
+def yaml_objects(text: str, what: str) -> list[dict[str, Any]]:
+    """The Kubernetes objects of YAML text, normalised as the CLI reads manifests (default namespace)."""
+    return [normalize_manifest(doc.data) for doc in yaml_documents(text, what)]

@@ -1,0 +1,71 @@
+"""Lint reports every problem in one pass, as structured diagnostics (issue 13: lint that stops at the first error)."""
+
+from __future__ import annotations
+
+from pykyverno.server.core.lint import lint
+
+POLICY = """\
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata:
+  name: two-problems
+  annotations:
+    policies.kyverno.io/severity: low
+    pykyverno.io/remediation: Fix it.
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expresion: "has(object.metadata.labels)"
+    message: needs labels
+  - expression: "object.spec.containers.all(c, c.image ==)"
+    message: broken CEL
+"""
+
+
+def test_schema_error_unknown_field_and_cel_error_in_one_pass() -> None:
+    report = lint(POLICY)
+    assert not report.valid
+    found = {(d.path, d.message) for d in report.errors}
+    assert ("spec.validations[0].expresion", "unknown field 'expresion' (did you mean 'expression'?)") in found
+    assert ("spec.validations[0].expression", "Field required") in found
+    [cel] = [d for d in report.errors if d.path == "spec.validations[1].expression"]
+    assert cel.expression_line == 1 and cel.expression_column == 41 and "^" in cel.snippet
+    assert all(d.document == 0 and d.kind == "ValidatingPolicy" and d.name == "two-problems" for d in report.errors)
+
+
+def test_wrong_shapes_are_errors_not_crashes() -> None:
+    report = lint(POLICY.replace(
+        '    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n', ""
+    ).replace("  matchConstraints:\n", "  matchConstraints: [1, 2]\n"))
+    assert any(d.path == "spec.matchConstraints" and "dictionary" in d.message for d in report.errors)
+
+
+def test_a_broken_exception_is_an_error() -> None:
+    report = lint("""
+apiVersion: policies.kyverno.io/v1
+kind: PolicyException
+metadata: {name: broken, namespace: default}
+spec:
+  policyRefs: [{name: two-problems, kind: ValidatingPolicy}]
+  matchConditions:
+  - {name: typo, expression: "object.metadata.name =="}
+""")
+    [error] = report.errors
+    assert (error.kind, error.path) == ("PolicyException", "spec.matchConditions[0].expression")
+
+
+def test_advice_and_costs_for_a_valid_policy() -> None:
+    fixed = POLICY.replace("expresion", "expression").replace("c.image ==)", "c.image != '')")
+    report = lint(fixed.replace("  validationActions: [Deny]\n", ""))
+    assert report.valid and report.policies == ["two-problems"]
+    assert [d.path for d in report.advice] == ["spec"] and "validationActions" in report.advice[0].message
+    assert [c.path for c in report.costs] == ["spec.validations[0].expression", "spec.validations[1].expression"]
+    assert all(c.cost is not None and c.level == "low" for c in report.costs)
+
+
+def test_yaml_errors_have_their_position() -> None:
+    report = lint("a: [b")
+    [error] = report.errors
+    assert (error.line, error.column) == (1, 6) and "invalid YAML" in error.message

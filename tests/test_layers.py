@@ -1,0 +1,125 @@
+"""The layout's import rules (README, Development): checked on the source, so that a new import that breaks them fails.
+
+- kind packages (``engine/<kind>``) never import each other, and only the registry imports them all;
+- ``engine`` never imports ``server``;
+- ``server/commands`` and ``server/mcp`` never import each other; ``server/core`` imports neither;
+- ``server/mcp`` has no import cycle (state and helpers live apart from ``app.py`` and the toolsets);
+- toolsets (``server/mcp/tools/<toolset>``) never import each other.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from pykyverno.engine.registry import REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {"engine": "pykyverno.engine", "server": "pykyverno.server"}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([PACKAGES[parts[0]], *parts[1:]])
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports (relative imports resolved; ``from x import y`` counts ``x`` and ``x.y``)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base]) if base else ".".join(anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for top in PACKAGES for p in (ROOT / top).rglob("*.py")}
+    return {name: {m for m in imports(path) if m in modules} for name, path in modules.items()}
+
+
+GRAPH = graph()
+
+
+def under(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_kind_packages_never_import_each_other() -> None:
+    kinds = {module_name(p) for p in (ROOT / "engine").glob("*/__init__.py") if "SPEC = KindSpec(" in p.read_text()}
+    assert len(kinds) == len(REGISTRY.specs())  # one package per registered kind
+    crossing = sorted(
+        (module, target)
+        for module, targets in GRAPH.items()
+        for kind in kinds
+        if under(module, kind)
+        for target in targets
+        for other in kinds
+        if other != kind and under(target, other)
+    )
+    assert crossing == []
+
+
+def test_engine_never_imports_server() -> None:
+    assert [m for m, t in GRAPH.items() if under(m, "pykyverno.engine") and any(under(x, "pykyverno.server")
+                                                                                 for x in t)] == []
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("pykyverno.server.commands", "pykyverno.server.mcp"),
+        ("pykyverno.server.mcp", "pykyverno.server.commands"),
+        ("pykyverno.server.core", "pykyverno.server.mcp"),
+        ("pykyverno.server.core", "pykyverno.server.commands"),
+    ],
+)
+def test_server_layers(importer: str, imported: str) -> None:
+    assert [(m, sorted(x for x in t if under(x, imported))) for m, t in GRAPH.items()
+            if under(m, importer) and any(under(x, imported) for x in t)] == []
+
+
+def test_toolsets_never_import_each_other() -> None:
+    toolsets = {m for m in GRAPH if m.startswith("pykyverno.server.mcp.tools.")} - {
+        "pykyverno.server.mcp.tools.common", "pykyverno.server.mcp.tools.params"}
+    assert [(m, t & toolsets) for m in toolsets if (t := GRAPH[m]) & toolsets] == []
+
+
+def test_no_import_cycle_in_mcp() -> None:
+    nodes = {m for m in GRAPH if under(m, "pykyverno.server.mcp")}
+    edges: dict[str, set[str]] = defaultdict(set)
+    for module in nodes:
+        for target in GRAPH[module] & nodes:
+            if target != module and not under(module, target):  # a module's own package __init__ is no cycle
+                edges[module].add(target)
+    seen: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(edges[node]):
+            if seen.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt])
+            elif nxt not in seen:
+                visit(nxt, [*trail, nxt])
+        seen[node] = 2
+
+    for node in sorted(nodes):
+        if node not in seen:
+            visit(node, [node])
+    assert cycles == []
