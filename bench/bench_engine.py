@@ -52,7 +52,8 @@ CHECKS: dict[str, str] = {
 
 def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
     spec = pod["spec"]
-    return spec["containers"] + spec.get("initContainers", []) + spec.get("ephemeralContainers", [])
+    found: list[dict[str, Any]] = spec["containers"] + spec.get("initContainers", []) + spec.get("ephemeralContainers", [])
+    return found
 
 
 def _sc(c: dict[str, Any]) -> dict[str, Any]:

@@ -12,13 +12,8 @@ from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
 from . import serve
 from .commands import apply_cmd, lint_cmd, policies_cmd, scan_cmd, test_cmd
+from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
-
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_ERRORS = 3
-EXIT_INTERNAL = 70
 
 _COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd)
 
@@ -75,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug: say so briefly, keep the traceback for -v

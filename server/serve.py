@@ -11,9 +11,7 @@ import sys
 from typing import Any
 
 from .arguments import seconds_arg
-
-EXIT_OK = 0
-EXIT_STARTUP = 2
+from .exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: Any) -> None:
@@ -87,5 +85,5 @@ def run(args: argparse.Namespace) -> int:
         serve_http(server, options)
     except (StartupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_STARTUP
+        return EXIT_USAGE
     return EXIT_OK

@@ -21,6 +21,7 @@ from pykyverno.engine.results import summarize
 from ..core.evaluate import apply_resources
 from ..core.inputs import read_inputs
 from ..core.policies import resolve_policies
+from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..output import policy_reports, results_table
 from ..policysets import PolicySetError
 from ..redaction import remember_sensitive
@@ -94,12 +95,12 @@ def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
     if not args.policies and not args.policy_set:
         print("error: give policy files or folders, or --policy-set NAME", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         policies = resolve_policies(args.policy_set, args.policies, defaults=False)
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     exceptions = load_policies(args.exception)  # a PolicyException whose CEL does not compile is a problem
     policies.exceptions.extend(exceptions.exceptions)
     problems.extend(str(issue) for issue in [*policies.issues, *exceptions.issues])
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     index = PolicyIndex(policies.policies)
     outcome = apply_resources(
         index,
@@ -162,5 +163,5 @@ def run(args: argparse.Namespace) -> int:
         )
     denied = any(r.result == "fail" and "Deny" in r.actions for r in results)
     if denied:
-        return 1
-    return 3 if problems and not results else 0
+        return EXIT_FAILURES
+    return EXIT_INCOMPLETE if problems and not results else EXIT_OK

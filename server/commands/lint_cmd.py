@@ -13,6 +13,7 @@ from pykyverno.engine.diagnostics import Diagnostic
 from pykyverno.engine.documents import iter_files
 
 from ..core.lint import LintReport, lint
+from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: Any) -> None:
@@ -62,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: {path}: cannot read file: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         reports.append((str(path), lint(text, str(path))))
     if not reports:
         print("error: no policy file found", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.output_format == "json":
         print(json.dumps({name: _json(report) for name, report in reports}, indent=2))
     else:
         print("\n".join(_text(name, report) for name, report in reports))
-    return 0 if all(report.valid for _, report in reports) else 1
+    return EXIT_OK if all(report.valid for _, report in reports) else EXIT_FAILURES

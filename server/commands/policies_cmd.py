@@ -10,12 +10,10 @@ from typing import Any
 
 import yaml
 
+from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
 from ..policysets.describe import describe_document
-
-EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 def add_parser(sub: Any) -> None:

@@ -13,16 +13,12 @@ import yaml
 
 from ..arguments import seconds_arg
 from ..core.policies import resolve_policies
+from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
 from ..policysets import PolicySetError
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
-
-EXIT_CLEAN = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -126,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     _print(report, args.output)
     if report.has_errors:
         return EXIT_INCOMPLETE
-    return EXIT_FAILURES if report.has_failures else EXIT_CLEAN
+    return EXIT_FAILURES if report.has_failures else EXIT_OK
 
 
 def _print(report: ScanReport, fmt: str) -> None:

@@ -13,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from pykyverno.engine.errors import EngineError
 
+from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
 from ..testrunner import CaseOutcome, TestRun, discover, parse_test_file, run_test
 from ..testrunner.testfile import DEFAULT_FILE_NAME
 
@@ -161,5 +162,5 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{folder:48} {kind:28} {c['passed']:5}/{total:<5} {100.0 * c['passed'] / total:6.1f}%")
         print(f"\nTest summary: {counts['passed']} passed, {counts['failed']} failed (of {counts['total']} cases)")
     if problems:
-        return 3
-    return 0 if counts["failed"] == 0 else 1
+        return EXIT_INCOMPLETE
+    return EXIT_OK if counts["failed"] == 0 else EXIT_FAILURES

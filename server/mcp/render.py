@@ -7,7 +7,6 @@ The full data is in the structured content.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from ..output import markdown_table
@@ -222,8 +221,3 @@ def reports(r: PolicyReportsResult) -> str:
     if r.note:
         parts.append(r.note)
     return "\n\n".join(parts)
-
-
-def bullet_list(items: Sequence[str]) -> str:
-    """A markdown bullet list."""
-    return "\n".join(f"- {i}" for i in items)

@@ -138,7 +138,7 @@ def test_official_client_lists_and_gets(plain: FakeCluster, tmp_path: Path) -> N
     with pytest.raises(k8s.ApiException) as ei:
         core.read_namespaced_pod("nope", "team-a")
     assert ei.value.status == 404
-    assert json.loads(ei.value.body)["reason"] == "NotFound"
+    assert json.loads(str(ei.value.body))["reason"] == "NotFound"
 
 
 def test_custom_resources_served_under_every_served_version(plain: FakeCluster) -> None:

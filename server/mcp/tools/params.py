@@ -53,11 +53,6 @@ PolicySets = Annotated[
         max_length=20,
     ),
 ]
-PolicyName = Annotated[
-    str,
-    Field(description="policy name as list_policy_sets shows it, e.g. \"disallow-privilege-escalation\"",
-          min_length=1, max_length=253),
-]
 Limit = Annotated[
     int | None,
     Field(description="how many findings to return in this answer (default 20). Use a small value to stay within "

@@ -4,6 +4,7 @@ LISTs of every Pod)."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -106,7 +107,7 @@ def test_distinct_lookups_per_evaluation_are_capped(limit: None) -> None:
 def test_cache_is_bounded_in_objects() -> None:
     cache = LookupCache(max_objects=10)
     for i in range(20):
-        cache.get(("k", i), lambda i=i: {"items": [i] * 3})
+        cache.get(("k", i), functools.partial(dict, items=[i] * 3))
     assert cache._held <= 10 and len(cache._entries) == 3
     loads = []
     cache.get(("k", 19), lambda: loads.append(1))

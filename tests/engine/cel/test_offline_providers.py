@@ -46,7 +46,7 @@ API_CALLS = [
      "response": {"statusCode": 200, "body": {"count": 3, "items": ["a", "b", "c"]}}},
     {"urlPath": "/v1/check", "method": "POST", "response": {"statusCode": 200, "body": '{"allowed": true}'}},
 ]
-GLOBAL_CONTEXT = [
+GLOBAL_CONTEXT: list[dict[str, Any]] = [
     {"name": "gctxentry-deployments", "data": {"deployments": [{"name": "d1"}, {"name": "d2"}]},
      "projections": [{"name": "items", "path": "deployments"}, {"name": "names", "path": "deployments[*].name"}]},
     {"name": "inline", "resources": [{"kind": "Deployment", "metadata": {"name": "x"}},

@@ -9,8 +9,9 @@ import pytest
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.wildcard import wildcard_match
 from pykyverno.engine.cpol.autogen import autogen_rule_name
-from pykyverno.engine.cpol.match import KindSelector, wildcard_match
+from pykyverno.engine.cpol.match import KindSelector
 from pykyverno.engine.cpol.policy import CompiledRule
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.loader import load_documents

@@ -18,7 +18,7 @@ ORIGIN = Origin("add-quota", "gen-quota", NAMESPACE)
 
 
 def test_data_object_with_rule_identity_and_labels() -> None:
-    block = {
+    block: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
         "name": "default-quota",
@@ -52,7 +52,7 @@ def test_data_is_substituted_and_cluster_scoped_targets_have_no_namespace() -> N
             return {k: substitute(v) for k, v in value.items()}
         return "team-a-role" if value == "{{request.object.metadata.name}}-role" else value
 
-    block = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+    block: dict[str, Any] = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
              "name": "{{request.object.metadata.name}}-role", "data": {"rules": []}}
     (obj,) = generate(ORIGIN, block, substitute=substitute).resources
     assert obj["metadata"]["name"] == "team-a-role"
@@ -66,7 +66,7 @@ def test_data_is_substituted_and_cluster_scoped_targets_have_no_namespace() -> N
     assert (failed.status, failed.message) == ("error", 'variable substitution failed: Unknown key "x" in path')
 
 
-SECRET = {
+SECRET: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Secret",
     "metadata": {
@@ -90,8 +90,8 @@ def fetch(api_version: str, kind: str, namespace: str, name: str) -> dict[str, A
 
 
 def test_clone() -> None:
-    block = {"apiVersion": "v1", "kind": "Secret", "name": "regcred", "namespace": "team-a", "synchronize": True,
-             "clone": {"namespace": "default", "name": "regcred"}}
+    block: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "name": "regcred", "namespace": "team-a",
+                             "synchronize": True, "clone": {"namespace": "default", "name": "regcred"}}
     outcome = generate(ORIGIN, block, fetch=fetch)
     assert outcome.status == "pass"
     (obj,) = outcome.resources
@@ -124,7 +124,7 @@ def test_clone_list() -> None:
         objects = {"Secret": [SECRET, other], "ConfigMap": [config]}
         return objects.get(kind, []) if namespace == "default" else []
 
-    block = {"namespace": "team-a", "synchronize": True,
+    block: dict[str, Any] = {"namespace": "team-a", "synchronize": True,
              "cloneList": {"namespace": "default", "kinds": ["v1/Secret", "v1/ConfigMap"],
                            "selector": {"matchLabels": {"sync": "yes"}}}}
     outcome = generate(ORIGIN, block, list_objects=list_objects)

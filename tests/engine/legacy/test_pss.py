@@ -16,7 +16,7 @@ from pykyverno.engine.cpol.pss import (
     validate_pod_security,
 )
 
-RESTRICTED_CONTAINER = {
+RESTRICTED_CONTAINER: dict[str, Any] = {
     "name": "app",
     "image": "nginx:1.25",
     "securityContext": {
@@ -178,8 +178,8 @@ def test_excludes() -> None:
 
 def test_seccomp_needs_pod_and_container_excludes() -> None:
     spec = spec_with({"seccompProfile": None}, securityContext={"seccompProfile": {"type": "Unconfined"}})
-    pod_only = [{"controlName": "Seccomp"}]
-    both = [{"controlName": "Seccomp"}, {"controlName": "Seccomp", "images": ["*"]}]
+    pod_only: list[dict[str, Any]] = [{"controlName": "Seccomp"}]
+    both: list[dict[str, Any]] = [{"controlName": "Seccomp"}, {"controlName": "Seccomp", "images": ["*"]}]
     assert failed_ids("restricted", spec, excludes=pod_only) == ["seccompProfile_restricted"]
     assert failed_ids("restricted", spec, excludes=both) == []
 

@@ -39,7 +39,9 @@ def run(capsys: pytest.CaptureFixture[str], resource: Path) -> tuple[int, dict[s
 def test_delete_without_annotation_is_denied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, write_database(tmp_path, "critical-db", allow=False))
     assert code == 1
-    [result] = out["results"]  # type: ignore[misc]
+    results = out["results"]
+    assert isinstance(results, list)
+    [result] = results
     assert result["result"] == "fail"
     assert "Deletion of critical database instance critical-db is not allowed" in result["message"]
 

@@ -104,7 +104,7 @@ def server(tmp_path: Path) -> Iterator[HttpServer]:
 async def test_an_oversized_answer_reaches_the_official_client(server: HttpServer, mode: str) -> None:
     resources = config_maps(200)
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-    async with http, Client(streamable_http_client(server.url, http_client=http), mode=mode) as c:  # type: ignore[arg-type]
+    async with http, Client(streamable_http_client(server.url, http_client=http), mode=mode) as c:
         result = await c.call_tool("evaluate_policy", {"policy_yaml": LOUD_POLICY, "resources_yaml": resources})
     data = ok(result)
     size = encoded_size(text(result)) + encoded_size(data)

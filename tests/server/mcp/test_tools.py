@@ -26,7 +26,8 @@ def text(result: CallToolResult) -> str:
 def ok(result: CallToolResult) -> dict[str, Any]:
     assert result.is_error is False, text(result)
     assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] = result.structured_content
+    return content
 
 
 def error(result: CallToolResult) -> str:
@@ -133,10 +134,10 @@ async def test_no_kubeconfig_gives_actionable_error() -> None:
 
 # ----------------------------------------------------------------------------- scans
 async def test_scan_namespace_table_progress_and_paging(client: Client) -> None:
-    progress: list[tuple[float, float | None, str | None]] = []
+    updates: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(p: float, total: float | None, message: str | None) -> None:
-        progress.append((p, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
 
     result = await client.call_tool("scan_namespace", {"namespace": "shop", "limit": 4},
                                     progress_callback=on_progress)
@@ -148,8 +149,8 @@ async def test_scan_namespace_table_progress_and_paging(client: Client) -> None:
     assert ("Pod", "good") not in resources
     assert len(data["results"]) == 4 and data["offset"] == 0 and data["nextCursor"]
     assert data["totalResults"] == data["totals"]["fail"] + data["totals"]["warn"] + data["totals"]["error"]
-    assert progress[0][:2] == (0.0, 100.0) and progress[-1][:2] == (100.0, 100.0)
-    assert [p[0] for p in progress] == sorted(p[0] for p in progress)
+    assert updates[0][:2] == (0.0, 100.0) and updates[-1][:2] == (100.0, 100.0)
+    assert [p[0] for p in updates] == sorted(p[0] for p in updates)
     md = text(result)
     assert "### By namespace" in md and "### Findings 1-4 of" in md and "cursor=" in md
     severities = [f["severity"] for f in data["results"]]

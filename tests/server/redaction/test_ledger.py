@@ -127,7 +127,10 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
             raise ValueError(f"bad {VALUE}")
         except ValueError:
             log.exception("failed")
-        thread = threading.Thread(target=in_current_context(lambda: log.warning("from a thread: %s", VALUE)))
+        def from_thread() -> None:
+            log.warning("from a thread: %s", VALUE)
+
+        thread = threading.Thread(target=in_current_context(from_thread))
         thread.start()
         thread.join()
     logged = caplog.text

@@ -20,7 +20,7 @@ def pod(env: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_credential_like_env_values_are_masked_everywhere() -> None:
-    env = [
+    env: list[dict[str, Any]] = [
         {"name": "OPENAI_API_KEY", "value": "sk-live-123"},
         {"name": "DB_PASSWORD", "value": "hunter2"},
         {"name": "LOG_LEVEL", "value": "debug"},
@@ -90,7 +90,7 @@ def test_a_list_from_the_secrets_endpoint_is_redacted_whatever_its_kind_says() -
 
 def test_configmap_entries_annotations_and_flags_with_credential_names() -> None:
     """Regression (issue 11, item 6): values under DB_PASSWORD/api_key, annotations and --password flags showed."""
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap",
+    configmap: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap",
                  "metadata": {"name": "app", "annotations": {"example.com/api-token": "tok-123456",
                                                              "example.com/owner": "team-a"}},
                  "data": {"DB_PASSWORD": "pw-123456", "api_key": "key-123456", "LOG_LEVEL": "info"}}
@@ -99,7 +99,7 @@ def test_configmap_entries_annotations_and_flags_with_credential_names() -> None
     assert out["metadata"]["annotations"] == {"example.com/api-token": REDACTED, "example.com/owner": "team-a"}
     items = redact_body({"kind": "ConfigMapList", "items": [{k: v for k, v in configmap.items() if k != "kind"}]})
     assert items["items"][0]["data"]["DB_PASSWORD"] == REDACTED, "list items without a kind take the list's"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+    pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
            "spec": {"containers": [{"name": "c", "command": ["server", "--password=pw-123456", "--port=80"],
                                     "args": ["--token", "tok-123456", "--verbose", "--api-key", "-x"]}]}}
     container = redact(pod)["spec"]["containers"][0]
