@@ -11,6 +11,8 @@ Public surface:
   quantities (:mod:`.quantity`), Go text formatting (:mod:`.gotext`), semver (:mod:`.semver`), image references
   (:mod:`.images`);
 - :func:`using_jmespath_providers` injects host resolution and a clock.
+
+May import ``engine/cel`` (shared value helpers) and the engine's root modules; never a kind package.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Cluster access for pykyverno: kubeconfig contexts, one API client per context, and a small read API.
 
 See :mod:`.contexts` (kubeconfig loading, in-cluster context), :mod:`.client` (``ClientRegistry``, ``KubeClient``)
-and :mod:`.errors` (the error hierarchy).
+and :mod:`.errors` (the error hierarchy). May import ``server/redaction`` (every answer is redacted on entry) only.
 """
 
 from .client import APIResourceInfo, ClientRegistry, ClientSettings, Discovery, KubeClient, ListPage, ServerVersion

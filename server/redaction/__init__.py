@@ -10,7 +10,8 @@
   info, credential query parameters and assignments, bearer tokens, JWTs, private keys) and remembered values.
 - **Names** (:mod:`.names`): which names hold credentials (:func:`is_credential_name`).
 
-URLs shown as such (kubeconfig servers) go through :func:`safe_url`.
+URLs shown as such (kubeconfig servers) go through :func:`safe_url`. Imports nothing of pykyverno: every layer may
+use it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Scanning clusters and snapshots against policy sets."""
+"""Scanning clusters and snapshots against policy sets, as Kyverno's background scan does: the sources (a cluster
+through ``server/kube``, a snapshot), the scanner (the kinds whose spec says scans run them) and the report.
+
+May import the engine, ``server/kube`` and ``server/redaction``; never ``server/commands``, ``server/mcp`` or
+``server/core``.
+"""
 
 from __future__ import annotations
 

@@ -10,6 +10,9 @@
 
 An expression that needs none of this comes back unchanged (so cel-cpp's error positions stay exact). If our parser
 cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, so cel-cpp's own message shows.
+:mod:`.analysis` reads what an expression does (fields, requirements, macro depth, calls, cost) for explain and lint.
+
+May import ``engine/cel/errors`` only.
 """
 
 from __future__ import annotations
