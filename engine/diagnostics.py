@@ -130,12 +130,12 @@ def cel_diagnostics(exc: Exception) -> list[Diagnostic]:
         return [Diagnostic(" ".join(exc.message.split()), path=exc.path, expression=exc.expression)]
     return [
         Diagnostic(
-            problem.message,
+            message,
             path=exc.path,
             expression=exc.expression,
-            expression_line=problem.line,
-            expression_column=problem.column,
-            snippet=problem.snippet,
+            expression_line=line,
+            expression_column=column,
+            snippet=snippet,
         )
-        for problem in problems
+        for line, column, message, snippet in problems
     ]

@@ -45,6 +45,11 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
     return str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
+def object_identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(apiVersion, kind, namespace, name) of a plain object."""
+    return (str(obj.get("apiVersion") or ""), *object_key(obj))
+
+
 def read_manifests(
     paths: Iterable[str | Path], problems: list[str], *, normalize: bool = True
 ) -> list[dict[str, Any]]:

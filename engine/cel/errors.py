@@ -15,21 +15,14 @@ lines); :meth:`CelError.problems` reads it once, here, into positions, so that n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..errors import EngineError
 
 _PROBLEM = re.compile(r"^ERROR: <input>:(\d+):(\d+): (.*)$")
 
 
-@dataclass(frozen=True)
-class CelProblem:
-    """One problem of a compile error: 1-based line and column inside the expression, message, caret lines."""
-
-    line: int
-    column: int
-    message: str
-    snippet: str = ""
+#: One located problem of a compile error: 1-based line and column inside the expression, message, caret lines.
+CelProblem = tuple[int, int, str, str]
 
 
 class CelError(EngineError):
@@ -55,7 +48,7 @@ class CelError(EngineError):
                     break
                 carets.append(follow)
             line, column, message = int(match.group(1)), int(match.group(2)), match.group(3).strip()
-            found.append(CelProblem(line, column, message, "\n".join(carets)))
+            found.append((line, column, message, "\n".join(carets)))
         return found
 
     def __str__(self) -> str:

@@ -94,12 +94,12 @@ class AdmissionValidator:
     def compile(
         cls,
         compiler: Compiler,
-        *,
         match_conditions: Sequence[NamedExpression] = (),
         variables: Sequence[NamedExpression] = (),
         validations: Sequence[Validation] = (),
         audit_annotations: Sequence[AuditAnnotation] = (),
         failure_policy: str = "Fail",
+        *,
         paths: dict[str, str] | None = None,
     ) -> AdmissionValidator:
         """Compile every expression with ``compiler`` (errors collect in ``compiler.errors``).

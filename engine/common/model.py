@@ -214,17 +214,8 @@ class PolicyNaming:
         return f"{self.metadata.namespace}/{self.metadata.name}" if self.namespaced else self.metadata.name
 
 
-@dataclass(frozen=True)
-class PolicyDocument(PolicyNaming, Generic[SpecT]):
-    """A loaded (validated, not yet compiled) policy document: kind, metadata, typed spec and the raw spec mapping.
-
-    A kind subclasses it with its ``spec_model`` and its structural checks (:meth:`checked`)."""
-
-    kind: str
-    metadata: ObjectMeta
-    spec: SpecT
-    raw_spec: dict[str, Any]
-    origin: str = ""
+class Validated:
+    """Validation of a document into a typed object: the spec model, then the structural ``checks`` in order."""
 
     spec_model: ClassVar[type[Model]]
     #: Structural checks beyond the model, in order; each raises :class:`PolicyValidationError`.
@@ -232,17 +223,54 @@ class PolicyDocument(PolicyNaming, Generic[SpecT]):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "") -> Self:
-        """Validate a policy document; raise :class:`PolicyValidationError` naming the field."""
+        """Validate a document; raise :class:`PolicyValidationError` naming the field."""
         kind, meta, spec, raw_spec = parse_policy_parts(data, cls.spec_model)
         typed: Any = spec  # an instance of cls.spec_model, the SpecT of the subclass
         for check in cls.checks:
             check(typed)
-        return cls(kind, cls.metadata_for(kind, meta), typed, raw_spec, origin)
+        return cls.build(kind, meta, typed, raw_spec, origin)
+
+    @classmethod
+    def build(cls, kind: str, metadata: ObjectMeta, spec: Any, raw_spec: dict[str, Any], origin: str) -> Self:
+        """The object from its validated parts."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PolicyDocument(Validated, PolicyNaming, Generic[SpecT]):
+    """A loaded (validated, not yet compiled) policy document: kind, metadata, typed spec and the raw spec mapping.
+
+    A kind subclasses it with its ``spec_model`` and its structural ``checks``."""
+
+    kind: str
+    metadata: ObjectMeta
+    spec: SpecT
+    raw_spec: dict[str, Any]
+    origin: str = ""
+
+    @classmethod
+    def build(cls, kind: str, metadata: ObjectMeta, spec: Any, raw_spec: dict[str, Any], origin: str) -> Self:
+        """The policy, with the metadata its kind keeps."""
+        return cls(kind, cls.metadata_for(kind, metadata), spec, raw_spec, origin)
 
     @classmethod
     def metadata_for(cls, kind: str, metadata: ObjectMeta) -> ObjectMeta:
         """The metadata to keep (a kind may default fields Kyverno defaults)."""
         return metadata
+
+
+@dataclass(frozen=True)
+class SpecDocument(Validated, Generic[SpecT]):
+    """A validated object that is not a policy (a binding, a PolicyException): metadata and a typed spec."""
+
+    metadata: ObjectMeta
+    spec: SpecT
+    origin: str = ""
+
+    @classmethod
+    def build(cls, kind: str, metadata: ObjectMeta, spec: Any, raw_spec: dict[str, Any], origin: str) -> Self:
+        """The object."""
+        return cls(metadata, spec, origin)
 
 
 ValidatingSpecT = TypeVar("ValidatingSpecT", bound=ValidatingSpec)

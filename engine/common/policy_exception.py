@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import Field
 
@@ -17,7 +16,7 @@ from ..cel import CelEnvironment, CelError, CelEvalError, CelProfile, environmen
 from ..diagnostics import Diagnostic, cel_diagnostics
 from ..errors import PolicyValidationError
 from .expressions import Scope
-from .model import Model, NamedExpression, ObjectMeta, parse_policy_parts
+from .model import Model, NamedExpression, SpecDocument
 
 PRIORITY_LABEL = "polex.kyverno.io/priority"
 #: The environment exceptions are checked in when loaded (at evaluation they compile in the policy's environment).
@@ -39,21 +38,17 @@ class PolicyExceptionSpec(Model):
     properties: dict[str, str] = Field(default_factory=dict)
 
 
+def _report_result(spec: PolicyExceptionSpec) -> None:
+    if spec.report_result not in ("skip", "pass"):
+        raise PolicyValidationError(f"must be skip or pass, not {spec.report_result!r}", path="spec.reportResult")
+
+
 @dataclass(frozen=True)
-class PolicyException:
+class PolicyException(SpecDocument[PolicyExceptionSpec]):
     """A loaded PolicyException."""
 
-    metadata: ObjectMeta
-    spec: PolicyExceptionSpec
-    origin: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "") -> PolicyException:
-        """Validate a PolicyException document."""
-        _, meta, spec, _ = parse_policy_parts(data, PolicyExceptionSpec)
-        if spec.report_result not in ("skip", "pass"):
-            raise PolicyValidationError(f"must be skip or pass, not {spec.report_result!r}", path="spec.reportResult")
-        return cls(meta, spec, origin)
+    spec_model = PolicyExceptionSpec
+    checks = (_report_result,)
 
     @property
     def qualified_name(self) -> str:

@@ -57,7 +57,7 @@ def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None
             continue
         try:
             check_api_version(doc, API_VERSIONS)
-            binding = MutatingAdmissionPolicyBinding.from_dict(doc.data)
+            binding = MutatingAdmissionPolicyBinding.from_dict(doc.data, doc.origin)
         except EngineError as exc:
             into.issues.extend(located(exc, doc))
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,9 +11,8 @@ from ..common.model import (
     ConditionedSpec,
     MatchResources,
     Model,
-    ObjectMeta,
     PolicyDocument,
-    parse_policy_parts,
+    SpecDocument,
     required,
 )
 from ..common.mutation import Mutation, check_mutations
@@ -52,19 +51,7 @@ class MutatingAdmissionPolicy(PolicyDocument[MutatingAdmissionPolicySpec]):
 
 
 @dataclass(frozen=True)
-class MutatingAdmissionPolicyBinding:
+class MutatingAdmissionPolicyBinding(SpecDocument[MutatingAdmissionPolicyBindingSpec]):
     """A loaded binding."""
 
-    metadata: ObjectMeta
-    spec: MutatingAdmissionPolicyBindingSpec
-
-    @property
-    def name(self) -> str:
-        """The binding's name."""
-        return self.metadata.name
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MutatingAdmissionPolicyBinding:
-        """Validate a binding document; raise :class:`PolicyValidationError` naming the field."""
-        _, meta, spec, _ = parse_policy_parts(data, MutatingAdmissionPolicyBindingSpec)
-        return cls(meta, spec)
+    spec_model = MutatingAdmissionPolicyBindingSpec

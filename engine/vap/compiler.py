@@ -17,12 +17,7 @@ def compile_validating_admission_policy(
     compiler = Compiler(environment_for(kind.cel))
     spec = policy.spec
     validator = AdmissionValidator.compile(
-        compiler,
-        match_conditions=spec.match_conditions,
-        variables=spec.variables,
-        validations=spec.validations,
-        audit_annotations=spec.audit_annotations,
-        failure_policy=spec.failure_policy,
+        compiler, spec.match_conditions, spec.variables, spec.validations, spec.audit_annotations, spec.failure_policy
     )
     compiler.check(policy.qualified_name)
     return CompiledValidatingAdmissionPolicy(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -12,12 +12,11 @@ from ..common.model import (
     ConditionedSpec,
     MatchResources,
     Model,
-    ObjectMeta,
     PolicyDocument,
+    SpecDocument,
     Validation,
-    check_validation_actions,
-    parse_policy_parts,
     unique_variables,
+    valid_actions,
 )
 from ..common.params import ParamKind, ParamRef
 from ..errors import PolicyValidationError
@@ -59,16 +58,8 @@ class ValidatingAdmissionPolicy(PolicyDocument[ValidatingAdmissionPolicySpec]):
 
 
 @dataclass(frozen=True)
-class ValidatingAdmissionPolicyBinding:
+class ValidatingAdmissionPolicyBinding(SpecDocument[ValidatingAdmissionPolicyBindingSpec]):
     """A loaded binding."""
 
-    metadata: ObjectMeta
-    spec: ValidatingAdmissionPolicyBindingSpec
-    origin: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], origin: str = "") -> ValidatingAdmissionPolicyBinding:
-        """Validate a binding document; raise :class:`PolicyValidationError` naming the field."""
-        _, meta, spec, _ = parse_policy_parts(data, ValidatingAdmissionPolicyBindingSpec)
-        check_validation_actions(spec.validation_actions)
-        return cls(meta, spec, origin)
+    spec_model = ValidatingAdmissionPolicyBindingSpec
+    checks = (valid_actions,)

@@ -41,23 +41,22 @@ class ToolInputError(InputError):
     """Input the tool cannot use; the message says what is wrong and what to do instead."""
 
 
+#: What an agent can do about each cluster failure (the first class that matches, most specific first).
+_KUBE_HINTS: tuple[tuple[type[KubeError], str], ...] = (
+    (ContextError, "Call list_contexts to see the usable contexts, then pass one as `context` or call switch_context."),
+    (KubeconfigError, "Fix the kubeconfig the server was started with (--kubeconfig or KUBECONFIG), or use another "
+                      "context."),
+    (Forbidden, "The context's credentials lack RBAC permission for this read; ask for read access or use another "
+                "context."),
+    (Unauthorized, "The credentials of this context were rejected; refresh them (for example log in again) and retry."),
+    (NotFound, "Check the kind, namespace and name (the object or resource type does not exist on this cluster)."),
+    (TransportError, "The cluster could not be reached; check that it is up, or try another context."),
+    (ClusterError, "Retry later or use another context."),
+)
+
+
 def _kube_hint(exc: KubeError) -> str:
-    if isinstance(exc, ContextError):
-        return "Call list_contexts to see the usable contexts, then pass one as `context` or call switch_context."
-    if isinstance(exc, KubeconfigError):
-        return "Fix the kubeconfig the server was started with (--kubeconfig or KUBECONFIG), or use another context."
-    if isinstance(exc, Forbidden):
-        return ("The context's credentials lack RBAC permission for this read; ask for read access or use another "
-                "context.")
-    if isinstance(exc, Unauthorized):
-        return "The credentials of this context were rejected; refresh them (for example log in again) and retry."
-    if isinstance(exc, NotFound):
-        return "Check the kind, namespace and name (the object or resource type does not exist on this cluster)."
-    if isinstance(exc, TransportError):
-        return "The cluster could not be reached; check that it is up, or try another context."
-    if isinstance(exc, ClusterError):
-        return "Retry later or use another context."
-    return ""
+    return next((hint for cls, hint in _KUBE_HINTS if isinstance(exc, cls)), "")
 
 
 def describe_expected(exc: BaseException) -> str | None:

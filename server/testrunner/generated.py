@@ -13,7 +13,10 @@ from typing import Any
 
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import EngineError
+from pykyverno.engine.objects import object_identity
 from pykyverno.engine.results import RuleResult
+
+from .patched import differences
 
 GENERATE_LABEL_PREFIX = "generate.kyverno.io/"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -48,37 +51,9 @@ def normalized(obj: dict[str, Any]) -> dict[str, Any]:
     return result if isinstance(result, dict) else {}
 
 
-def identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
-    """(apiVersion, kind, namespace, name)."""
-    meta = obj.get("metadata") or {}
-    return (
-        str(obj.get("apiVersion") or ""),
-        str(obj.get("kind") or ""),
-        str(meta.get("namespace") or ""),
-        str(meta.get("name") or ""),
-    )
-
-
 def _label(key: tuple[str, str, str, str]) -> str:
     _, kind, namespace, name = key
     return f"{kind}/{namespace + '/' if namespace else ''}{name}"
-
-
-def _differences(expected: Any, actual: Any, path: str = "") -> list[str]:
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        out = []
-        for key in sorted(set(expected) | set(actual), key=str):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in actual:
-                out.append(f"{where}: missing")
-            elif key not in expected:
-                out.append(f"{where}: unexpected")
-            else:
-                out.extend(_differences(expected[key], actual[key], where))
-        return out
-    if expected != actual:
-        return [f"{path or '<root>'}: expected {expected!r}, got {actual!r}"]
-    return []
 
 
 def compare_generated(expected_files: list[Path], results: list[RuleResult]) -> str:
@@ -86,19 +61,19 @@ def compare_generated(expected_files: list[Path], results: list[RuleResult]) -> 
     produced = [normalized(g) for r in results for g in r.generated]
     by_identity: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for obj in produced:
-        by_identity.setdefault(identity(obj), []).append(obj)
+        by_identity.setdefault(object_identity(obj), []).append(obj)
     for file in expected_files:
         try:
             expected = [normalized(d.data) for d in expand_lists(read_documents(file))]
         except EngineError as exc:
             return f"cannot read generated resources: {exc}"
         for item in expected:
-            key = identity(item)
+            key = object_identity(item)
             candidates = by_identity.get(key, [])
             if not candidates:
-                made = ", ".join(_label(identity(p)) for p in produced) or "nothing"
+                made = ", ".join(_label(object_identity(p)) for p in produced) or "nothing"
                 return f"expected generated {_label(key)} was not produced (produced: {made})"
             if item not in candidates:
-                diff = "; ".join(_differences(item, candidates[0])[:5])
+                diff = "; ".join(differences(candidates[0], item)[:5])
                 return f"generated {_label(key)} differs from {file.name}: {diff}"
     return ""

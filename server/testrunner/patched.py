@@ -16,7 +16,7 @@ from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.jsonpatch import json_equal
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import EngineError
-from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.objects import normalize_manifest, object_identity
 from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
@@ -46,26 +46,17 @@ def same_object(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
     return json_equal(tidy(actual), tidy(expected))
 
 
-def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
-    meta = obj.get("metadata") or {}
-    return (
-        str(obj.get("apiVersion") or ""),
-        str(obj.get("kind") or ""),
-        str(meta.get("namespace") or ""),
-        str(meta.get("name") or ""),
-    )
-
-
 def patched_object(obj: dict[str, Any], results: list[RuleResult]) -> dict[str, Any]:
     """The mutated version of ``obj``: the first result's ``patched`` for it, else ``obj`` unchanged."""
-    key = _identity(obj)
+    key = object_identity(obj)
     for result in results:
-        if result.patched is not None and _identity(normalize_manifest(result.patched))[1:] == key[1:]:
+        if result.patched is not None and object_identity(normalize_manifest(result.patched))[1:] == key[1:]:
             return result.patched
     return next((r.patched for r in results if r.patched is not None), obj)
 
 
-def _differences(actual: Any, expected: Any, path: str = "") -> list[str]:
+def differences(actual: Any, expected: Any, path: str = "") -> list[str]:
+    """Where ``actual`` differs from ``expected``: ``path: got X, expected Y``, missing and unexpected keys."""
     if isinstance(actual, dict) and isinstance(expected, dict):
         out = []
         for key in sorted(set(actual) | set(expected)):
@@ -75,7 +66,7 @@ def _differences(actual: Any, expected: Any, path: str = "") -> list[str]:
             elif key not in actual:
                 out.append(f"{where}: missing (expected {expected[key]!r})")
             else:
-                out.extend(_differences(actual[key], expected[key], where))
+                out.extend(differences(actual[key], expected[key], where))
         return out
     if not json_equal(actual, expected):
         return [f"{path or '<root>'}: got {actual!r}, expected {expected!r}"]
@@ -106,18 +97,18 @@ def compare_patched(expected_file: Path, obj: dict[str, Any], results: list[Rule
     except EngineError as exc:
         return f"cannot read patchedResources: {exc}"
     patched = normalize_manifest(patched_object(obj, results))
-    api_version, kind, namespace, name = _identity(patched)
-    candidates = [e for e in expected if _identity(e)[1] == kind and _identity(e)[3] == name]
+    api_version, kind, namespace, name = object_identity(patched)
+    candidates = [e for e in expected if object_identity(e)[1] == kind and object_identity(e)[3] == name]
     if candidates:
-        candidates = [e for e in candidates if _identity(e) == (api_version, kind, namespace, name)] or candidates
+        candidates = [e for e in candidates if object_identity(e) == (api_version, kind, namespace, name)] or candidates
     else:
-        candidates = [_renamed(e, patched) for e in expected if _identity(e)[1] == kind]
+        candidates = [_renamed(e, patched) for e in expected if object_identity(e)[1] == kind]
     if not candidates:
         return f"patchedResources has no {kind}"
     for candidate in candidates:
         if same_object(patched, candidate):
             return ""
-    shown = "; ".join(_differences(tidy(patched), tidy(candidates[0]))[:3])
+    shown = "; ".join(differences(tidy(patched), tidy(candidates[0]))[:3])
     return f"mutated {kind}/{name} differs from patchedResources: {shown}"
 
 
@@ -137,7 +128,7 @@ def mutate_existing_results(
 ) -> list[RuleResult]:
     """Results on ``target`` of the mutate-existing policies named ``policy_name``, triggered by each of ``triggers``
     (the Test's resources); ``target`` is one of the Test's ``targetResources``."""
-    key = _identity(target)[1:]
+    key = object_identity(target)[1:]
     out: list[RuleResult] = []
     for compiled in policies.policies:
         if policy_name not in (compiled.name, compiled.name.rsplit("/", 1)[-1]):
@@ -182,7 +173,7 @@ def target_verdict(
     namespace, _, name = ref.rpartition("/")
     found = []
     for target in targets:
-        _, target_kind, target_namespace, target_name = _identity(target)
+        _, target_kind, target_namespace, target_name = object_identity(target)
         if target_name == name and kind in ("", target_kind) and namespace in ("", target_namespace):
             found.append(target)
     if not found:
