@@ -17,7 +17,9 @@ from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
 from ..policysets import PolicySetError, load_sets
+from ..report.html import render_html
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
+from .report_cmd import sarif_text, write_output
 
 EXIT_CLEAN = 0
 EXIT_FAILURES = 1
@@ -40,7 +42,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", action="append", default=[], help="policy file or folder (repeatable)")
     p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml) offline")
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
-    p.add_argument("-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"])
+    p.add_argument(
+        "-o",
+        "--output",
+        default="table",
+        choices=["table", "markdown", "json", "yaml", "policyreport", "html", "sarif"],
+    )
+    p.add_argument("--output-file", metavar="FILE", help="write the output to FILE instead of standard output")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument(
         "--context-allow",
@@ -90,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if snapshot and (args.context or args.all_contexts):
         print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
         return EXIT_USAGE
+    if args.output == "sarif" and not snapshot:
+        print("error: -o sarif locates findings in files: scan manifests with --snapshot (or use apply)",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         policies = resolve_policies(args.policy_set, args.policy)
     except PolicySetError as exc:
@@ -103,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot=snapshot,
         # Like `kubectl get -n NS`: a namespace scan is about namespaced objects (and the Namespace itself).
         include_cluster_scoped=not args.namespace,
+        policy_sets=tuple(args.policy_set or (() if args.policy else DEFAULT_SETS)),
     )
     registry = None
     if not snapshot:
@@ -131,18 +144,24 @@ def run(args: argparse.Namespace) -> int:
         if registry is not None:
             registry.close()
     report.policy_issues = [str(i) for i in policies.issues]
-    _print(report, args.output)
+    _print(report, args.output, args.output_file, policies, snapshot)
     if report.has_errors:
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if report.has_failures else EXIT_CLEAN
 
 
-def _print(report: ScanReport, fmt: str) -> None:
+def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str) -> None:
     if fmt == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        text = json.dumps(report.to_dict(), indent=2)
     elif fmt == "yaml":
-        print(yaml.safe_dump(report.to_dict(), sort_keys=False), end="")
+        text = yaml.safe_dump(report.to_dict(), sort_keys=False)
     elif fmt == "policyreport":
-        print(yaml.safe_dump_all(policy_reports(report.results), sort_keys=False), end="")
+        text = yaml.safe_dump_all(policy_reports(report.results), sort_keys=False)
+    elif fmt == "html":
+        text = render_html(report.to_dict())
+    elif fmt == "sarif":
+        problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]
+        text = sarif_text(report.results, [snapshot], policies.sources, problems, normalize=False)
     else:
-        print(render_scan(report, fmt))
+        text = render_scan(report, fmt)
+    write_output(text, output_file)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
+from ..report.posture import PostureCollector, now_iso, posture_document
+
 SEVERITIES = ("critical", "high", "medium", "low", "info", "")
 
 
@@ -21,6 +23,8 @@ class ScanRequest:
     exclude_namespaces: tuple[str, ...] = ()
     snapshot: str = ""
     include_cluster_scoped: bool = True
+    #: Names of the policy sets scanned (for the report's scope).
+    policy_sets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class ClusterScan:
     error: str = ""
     list_seconds: float = 0.0
     eval_seconds: float = 0.0
+    #: High-risk elements and explanations gathered while scanning (see :mod:`pykyverno.server.report.posture`).
+    posture: PostureCollector = field(default_factory=PostureCollector, repr=False)
 
     @property
     def objects(self) -> int:
@@ -109,6 +115,8 @@ class ScanReport:
     policies: list[str] = field(default_factory=list)
     policy_issues: list[str] = field(default_factory=list)
     cancelled: bool = False
+    request: ScanRequest | None = None
+    started_at: str = field(default_factory=now_iso)
 
     @property
     def results(self) -> list[RuleResult]:
@@ -138,4 +146,5 @@ class ScanReport:
             "policyIssues": self.policy_issues,
             "cancelled": self.cancelled,
             "clusters": [c.to_dict(include_results) for c in self.clusters],
+            "posture": posture_document(self, include_explanations=include_results),
         }

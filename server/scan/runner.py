@@ -153,7 +153,7 @@ class Scanner:
         cancel: threading.Event | None = None,
     ) -> ScanReport:
         """Scan every source (``(name, factory)`` pairs; a factory may raise ``KubeError``)."""
-        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)))
+        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)), request=request)
         done = [0]
         lock = threading.Lock()
 
@@ -283,7 +283,10 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
+        evaluated = []
         for policy in policies:
             result = policy.evaluate(ctx, self.exceptions)
             if result is not None:
                 scan.results.append(result)
+                evaluated.append((policy, result))
+        scan.posture.observe(obj, evaluated)

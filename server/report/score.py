@@ -1,0 +1,86 @@
+"""The posture score and the figures a report shows, computed once from a cluster's results.
+
+Score of a set of results (a cluster, a namespace)::
+
+    score = 100 * (1 - failWeight / (passWeight + failWeight))
+
+where each ``pass`` or ``fail`` result weighs by its policy's severity (:data:`WEIGHTS`). ``warn`` results come
+from policies marked ``policies.kyverno.io/scored: "false"`` and are left out, as Kyverno's reports leave them out;
+``error`` and ``skip`` results did not judge the resource and are left out too (errors make a scan incomplete, which
+the report says separately). No pass or fail result: no score (``null``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from pykyverno.engine.results import RESULTS, RuleResult
+
+WEIGHTS: dict[str, int] = {"critical": 10, "high": 6, "medium": 3, "low": 1, "info": 1, "unset": 3}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info", "unset")
+FORMULA = "score = 100 * (1 - failWeight / (passWeight + failWeight))"
+UNCATEGORISED = "Uncategorised"
+TOP_OFFENDERS = 10
+
+
+def severity_of(result: RuleResult) -> str:
+    """The result's severity, ``unset`` when its policy declares none."""
+    return result.severity if result.severity in WEIGHTS else "unset"
+
+
+def score(results: Iterable[RuleResult]) -> dict[str, Any]:
+    """``{"score", "passWeight", "failWeight"}`` of the results (score ``None`` when nothing was judged)."""
+    passed = failed = 0
+    for r in results:
+        if r.result == "pass":
+            passed += WEIGHTS[severity_of(r)]
+        elif r.result == "fail":
+            failed += WEIGHTS[severity_of(r)]
+    total = passed + failed
+    value = round(100.0 * (1 - failed / total), 1) if total else None
+    return {"score": value, "passWeight": passed, "failWeight": failed}
+
+
+def _severity_counts() -> dict[str, int]:
+    return {s: 0 for s in SEVERITY_ORDER}
+
+
+def figures(results: list[RuleResult]) -> dict[str, Any]:
+    """Every figure of one cluster the report shows: scores, failing results by severity and category, the
+    namespace-by-category heat map, counts per policy, and the top offending resources."""
+    by_namespace: dict[str, list[RuleResult]] = defaultdict(list)
+    fail_by_severity = _severity_counts()
+    by_category: dict[str, dict[str, int]] = defaultdict(_severity_counts)
+    heatmap: dict[str, Counter[str]] = defaultdict(Counter)
+    per_policy: dict[str, Counter[str]] = defaultdict(Counter)
+    offenders: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in results:
+        by_namespace[r.resource.namespace].append(r)
+        per_policy[r.policy][r.result] += 1
+        if r.result != "fail":
+            continue
+        severity = severity_of(r)
+        category = r.category or UNCATEGORISED
+        fail_by_severity[severity] += 1
+        by_category[category][severity] += 1
+        heatmap[r.resource.namespace][category] += 1
+        key = (r.resource.kind, r.resource.namespace, r.resource.name)
+        entry = offenders.setdefault(
+            key, {"kind": key[0], "namespace": key[1], "name": key[2], "fail": 0, "weight": 0,
+                  "failBySeverity": _severity_counts()}
+        )
+        entry["fail"] += 1
+        entry["weight"] += WEIGHTS[severity]
+        entry["failBySeverity"][severity] += 1
+    top = sorted(offenders.values(), key=lambda e: (-e["weight"], -e["fail"], e["kind"], e["namespace"], e["name"]))
+    return {
+        **score(results),
+        "failBySeverity": fail_by_severity,
+        "failByCategory": {c: by_category[c] for c in sorted(by_category)},
+        "namespaceScores": {ns: score(rs) for ns, rs in sorted(by_namespace.items())},
+        "heatmap": {ns: dict(sorted(heatmap[ns].items())) for ns in sorted(heatmap)},
+        "policies": {p: {k: per_policy[p].get(k, 0) for k in RESULTS} for p in sorted(per_policy)},
+        "topOffenders": top[:TOP_OFFENDERS],
+    }
