@@ -61,11 +61,11 @@ def gauge(score: float | None, figure: str, size: int = 132) -> str:
     )
 
 
-def bar_chart(rows: Sequence[tuple[str, int, str, str]], title: str, width: int = 320) -> str:
+def bar_chart(rows: Sequence[tuple[str, int, str, str]], title: str, width: int = 420) -> str:
     """Horizontal bars: (label, value, colour, figure) per row."""
-    bar_height, gap, label_width, value_width = 22, 8, 70, 44
-    height = len(rows) * (bar_height + gap) + gap
     top = max([v for _, v, _, _ in rows] + [1])
+    bar_height, gap, label_width, value_width = 22, 8, 70, 8 * len(f"{top:,}") + 12
+    height = len(rows) * (bar_height + gap) + gap
     span = width - label_width - value_width
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="{e(title)}">']
@@ -77,24 +77,24 @@ def bar_chart(rows: Sequence[tuple[str, int, str, str]], title: str, width: int 
             f'<rect x="{label_width}" y="{y}" width="{max(length, 1 if value else 0):.1f}" height="{bar_height}" '
             f'rx="3" fill="{colour}"/>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" class="chart-value" data-figure="{e(figure)}">'
-            f"{value}</text>"
+            f"{value:,}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], str]], title: str, width: int = 540) -> str:
+def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], str]], title: str, width: int = 620) -> str:
     """Horizontal bars stacked by severity: (label, counts by severity, figure prefix) per row; the total is drawn
     at the end of each bar and each segment carries its own figure."""
-    bar_height, gap, label_width, value_width = 22, 8, 230, 48
-    height = len(rows) * (bar_height + gap) + gap
     top = max([sum(c.values()) for _, c, _ in rows] + [1])
+    bar_height, gap, label_width, value_width = 22, 8, 260, 8 * len(f"{top:,}") + 12
+    height = len(rows) * (bar_height + gap) + gap + 22  # and a legend
     span = width - label_width - value_width
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="{e(title)}">']
     for i, (label, counts, prefix) in enumerate(rows):
         y = gap + i * (bar_height + gap)
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= 40 else label[:39] + "…"
         parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" class="chart-label">'
                      f"<title>{e(label)}</title>{e(shown)}</text>")
         x = float(label_width)
@@ -108,7 +108,13 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], str]], title: str,
                          f"<title>{e(severity)}: {count}</title></rect>")
             x += length
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="chart-value" data-figure="{e(prefix)}#sum">'
-                     f"{sum(counts.values())}</text>")
+                     f"{sum(counts.values()):,}</text>")
+    x, y = float(label_width), height - 8
+    for severity, colour in SEVERITY_COLOURS.items():
+        if any(c.get(severity) for _, c, _ in rows):
+            parts.append(f'<rect x="{x:.0f}" y="{y - 9}" width="10" height="10" rx="2" fill="{colour}"/>'
+                         f'<text x="{x + 14:.0f}" y="{y}" class="chart-legend">{severity}</text>')
+            x += 24 + 7 * len(severity)
     parts.append("</svg>")
     return "".join(parts)
 

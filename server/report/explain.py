@@ -7,9 +7,9 @@ module.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pykyverno.engine.results import RuleResult
@@ -21,17 +21,8 @@ MAX_FIELDS = 8
 MAX_VALUE = 160
 
 
-@dataclass(frozen=True)
-class FieldRead:
-    """A field the failed expression reads: its path, whether the object has it, and its value (as JSON text)."""
-
-    path: str
-    present: bool
-    value: str
-
-    def to_list(self) -> list[Any]:
-        """Compact JSON form ``[path, present, value]``."""
-        return [self.path, self.present, self.value]
+#: A field the failed expression reads: (path, whether the object has it, its value as JSON text or "").
+FieldRead = tuple[str, bool, str]
 
 
 def _variables(policy: Any) -> dict[str, str]:
@@ -51,9 +42,17 @@ def remediation_of(policy: Any) -> str:
     return " ".join(str(annotations.get(REMEDIATION) or "").split())
 
 
+@functools.lru_cache(maxsize=8192)
+def _path_text(path: tuple[str | int, ...]) -> str:
+    from ..mcp import explain as analysis  # see explain_finding
+
+    return analysis.format_path(path)
+
+
 def explain_finding(policy: Any, result: RuleResult, obj: dict[str, Any], cache: dict[Any, Any]) -> list[FieldRead]:
-    """The fields the failed (or erroring) validation of ``result`` reads in ``obj``, as explain_violation reports
-    them. ``cache`` keeps the analysis of each (policy, expression) between calls."""
+    """The fields the failed (or erroring) validation of ``result`` reads in ``obj``, with their values, as
+    explain_violation reports them (the first :data:`MAX_FIELDS`). ``cache`` keeps the analysis of each
+    (policy, expression) between calls: a scan explains thousands of results of the same few expressions."""
     if not result.expression:
         return []
     # Imported here: the MCP package imports the scanner, which records these explanations while it scans.
@@ -62,7 +61,16 @@ def explain_finding(policy: Any, result: RuleResult, obj: dict[str, Any], cache:
     key = (id(policy), result.expression)
     found = cache.get(key)
     if found is None:
-        found = analysis.analyze(result.expression, _variables(policy))
-        cache[key] = found
-    values = analysis.field_values(obj, found.reads)[:MAX_FIELDS]
-    return [FieldRead(path, present, _text(value) if present else "") for path, present, value in values]
+        found = cache[key] = analysis.analyze(result.expression, _variables(policy))
+    fields: list[FieldRead] = []
+    seen: set[str] = set()
+    for pattern in found.reads:
+        for path, present, value in analysis.expand(obj, pattern):
+            text = _path_text(path)
+            if text in seen:
+                continue
+            seen.add(text)
+            fields.append((text, present, _text(value) if present else ""))
+            if len(fields) >= MAX_FIELDS:
+                return fields
+    return fields

@@ -20,6 +20,7 @@ from typing import Any
 from . import charts
 from .charts import SEVERITY_COLOURS, e, format_score
 from .pagedata import findings_payload
+from .posture import SECTIONS as SECTION_KINDS
 
 RESULT_KEYS = ("pass", "fail", "warn", "error", "skip")
 SECTION_TITLES = {
@@ -47,9 +48,10 @@ def fig(*path: object) -> str:
 
 
 def num(value: object, *path: object, cls: str = "") -> str:
-    """A number of the document, tagged with its path."""
+    """A number of the document, tagged with its path (integers with thousands separators)."""
     klass = f' class="{cls}"' if cls else ""
-    return f"<span{klass}{fig(*path)}>{e(value)}</span>"
+    text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    return f"<span{klass}{fig(*path)}>{e(text)}</span>"
 
 
 def _asset(name: str) -> str:
@@ -179,8 +181,12 @@ def _cluster_card(i: int, cluster: dict[str, Any], posture: dict[str, Any]) -> s
     )
     risk = posture.get("highRisk", {})
     risks = "".join(
-        f'<li><span class="n">{num(len(risk.get(s, [])), "posture", "clusters", i, "highRisk", s, "#len")}</span> '
-        f"{e(SECTION_TITLES[s].lower())}</li>" for s in SECTION_TITLES
+        f'<li><a href="#risk-{s}"><span class="n">'
+        f'{num(len(risk.get(s, [])), "posture", "clusters", i, "highRisk", s, "#len")}</span> '
+        f"{e(SECTION_TITLES[s].lower())}</a></li>"
+        if s != "rbac" or risk.get("examined", {}).get("rbacObjects") else
+        '<li class="muted"><span class="n">&ndash;</span> authorisations not examined</li>'
+        for s in SECTION_TITLES
     )
     return (
         f'<article class="card cluster"><h3 title="{e(cluster.get("server", ""))}">{name}</h3>{status}'
@@ -218,8 +224,9 @@ def _overview(doc: dict[str, Any]) -> str:
     return _section(
         "overview", "Overview",
         f'<div class="{layout}"><div class="cards">{total}{cards}</div>'
-        f'<figure><figcaption>Failing results by severity</figcaption>{severity_chart}</figure>'
-        f"<figure><figcaption>Failing results by category</figcaption>{category_chart}</figure></div>"
+        f'<figure class="fig-severity"><figcaption>Failing results by severity</figcaption>{severity_chart}</figure>'
+        '<figure class="fig-category"><figcaption>Failing results by category</figcaption>'
+        f"{category_chart}</figure></div>"
         f'<p class="totals">Results over the whole scan: {line}.</p>',
     )
 
@@ -357,57 +364,91 @@ def _heatmap(doc: dict[str, Any]) -> str:
             '<p class="muted small">Darker cells hold more failing results; select a cell to list them.</p>')
 
 
-def _risk_rows(doc: dict[str, Any], section: str) -> tuple[list[str], list[str]]:
-    posture = doc.get("posture", {})
-    multi = len(doc.get("clusters", [])) > 1
-    rows: list[str] = []
-    notes: list[str] = []
+#: High-risk elements listed per section at most (most severe first); the JSON lists them all.
+RISK_ROWS = 200
+#: Of those, shown before a "show more" fold.
+RISK_ROWS_OPEN = 15
+RISK_LABELS = {
+    "privileged": "privileged", "host-pid": "host PID", "host-ipc": "host IPC", "host-network": "host network",
+    "capabilities": "capabilities", "host-port": "host port", "runtime-socket": "runtime socket",
+    "sensitive-host-path": "sensitive hostPath", "host-path": "hostPath", "sa-token": "unneeded token",
+    "wildcard": "wildcard", "escalation": "escalation", "system-group": "system group",
+    "cluster-admin": "cluster-admin", "risky-role": "risky role binding",
+}
+_LEVELS = {"critical": 0, "high": 1, "medium": 2}
+
+
+def _risk_notes(doc: dict[str, Any], section: str) -> list[str]:
+    notes = []
     for i, cluster in enumerate(doc.get("clusters", [])):
-        risk = posture["clusters"][i].get("highRisk", {})
-        examined = risk.get("examined", {})
+        examined = doc["posture"]["clusters"][i].get("highRisk", {}).get("examined", {})
         path = ("posture", "clusters", i, "highRisk", "examined")
-        if section == "rbac":
-            if not examined.get("rbacObjects"):
-                notes.append(f"<strong>{e(cluster['context'])}</strong>: no Role, ClusterRole or binding was part "
-                             "of this scan (no selected policy matches them, or none could be listed), so "
-                             "authorisations were not examined.")
-            else:
-                notes.append(f"<strong>{e(cluster['context'])}</strong>: "
-                             f"{num(examined['rbacObjects'], *path, 'rbacObjects')} RBAC objects examined "
-                             f"({num(examined.get('rbacDefaultsSkipped', 0), *path, 'rbacDefaultsSkipped')} of them "
-                             "Kubernetes defaults).")
+        name = f"<strong>{e(cluster['context'])}</strong>"
+        if section == "rbac" and not examined.get("rbacObjects"):
+            notes.append(f"{name}: no Role, ClusterRole or binding was part of this scan (no selected policy matches "
+                         "them, or none could be listed), so authorisations were not examined.")
+        elif section == "rbac":
+            notes.append(f"{name}: {num(examined['rbacObjects'], *path, 'rbacObjects')} RBAC objects examined "
+                         f"({num(examined.get('rbacDefaultsSkipped', 0), *path, 'rbacDefaultsSkipped')} of them "
+                         "Kubernetes defaults).")
         else:
-            notes.append(f"<strong>{e(cluster['context'])}</strong>: "
-                         f"{num(examined.get('workloads', 0), *path, 'workloads')} workloads examined.")
+            notes.append(f"{name}: {num(examined.get('workloads', 0), *path, 'workloads')} workloads examined.")
             if section == "mounts" and not examined.get("bindingsKnown"):
                 notes.append("Bindings were not scanned, so only tokens of default service accounts are flagged.")
-        for element in risk.get(section, []):
+    return notes
+
+
+def _risk_rows(doc: dict[str, Any], section: str) -> tuple[list[str], int]:
+    """The rows of one section, most severe first, at most :data:`RISK_ROWS`; and how many there are in all."""
+    multi = len(doc.get("clusters", [])) > 1
+    ranked: list[tuple[int, int, str]] = []
+    for i, cluster in enumerate(doc.get("clusters", [])):
+        for n, element in enumerate(doc["posture"]["clusters"][i].get("highRisk", {}).get(section, [])):
             where = f"{e(cluster['context'])} / " if multi else ""
             extra = (f' <span class="muted small">(and {element["instances"] - 1} owned object'
                      f'{"s" if element["instances"] > 2 else ""})</span>') if element["instances"] > 1 else ""
             details = "".join(f"<li>{badge(r['level'])} {e(r['detail'])}</li>" for r in element["risks"])
-            rows.append(
-                f"<tr><td>{badge(element['level'])}</td><td><span class=\"muted\">{where}</span>"
-                f"{_object_link(i, element['kind'], element['namespace'], element['name'])}{extra}</td>"
-                f'<td><ul class="risks">{details}</ul></td></tr>'
-            )
-    return rows, notes
+            ranked.append((_LEVELS.get(element["level"], 3), n,
+                           f"<tr><td>{badge(element['level'])}</td><td><span class=\"muted\">{where}</span>"
+                           f"{_object_link(i, element['kind'], element['namespace'], element['name'])}{extra}</td>"
+                           f'<td><ul class="risks">{details}</ul></td></tr>'))
+    ranked.sort(key=lambda t: (t[0], t[1]))
+    return [row for _, _, row in ranked[:RISK_ROWS]], len(ranked)
+
+
+def _risk_counts(doc: dict[str, Any], section: str) -> str:
+    chips = []
+    for i in range(len(doc.get("clusters", []))):
+        by_risk = doc["posture"]["clusters"][i].get("highRisk", {}).get("byRisk", {})
+        prefix = f"{e(doc['clusters'][i]['context'])}: " if len(doc["clusters"]) > 1 else ""
+        for kind, n in by_risk.items():
+            if kind in SECTION_KINDS[section]:
+                chips.append(f'<span class="risk-chip">{prefix}{e(RISK_LABELS.get(kind, kind))} '
+                             f"<strong>{num(n, 'posture', 'clusters', i, 'highRisk', 'byRisk', kind)}</strong></span>")
+    return f'<p class="risk-chips">{"".join(chips)}</p>' if chips else ""
 
 
 def _high_risk(doc: dict[str, Any]) -> str:
     parts = []
     for section, title in SECTION_TITLES.items():
-        rows, notes = _risk_rows(doc, section)
+        rows, total = _risk_rows(doc, section)
         counts = " + ".join(
             num(len(doc["posture"]["clusters"][i].get("highRisk", {}).get(section, [])),
                 "posture", "clusters", i, "highRisk", section, "#len")
             for i in range(len(doc.get("clusters", [])))
         )
-        body = _table(("level", "object", "what was found"), rows, "risks-table") if rows else \
-            '<p class="ok-text">None found.</p>'
+        header = ("level", "object", "what was found")
+        body = _table(header, rows[:RISK_ROWS_OPEN], "risks-table") if rows else '<p class="ok-text">None found.</p>'
+        if len(rows) > RISK_ROWS_OPEN:
+            body += (f"<details class=\"more\"><summary>Show {len(rows) - RISK_ROWS_OPEN} more</summary>"
+                     f'{_table(header, rows[RISK_ROWS_OPEN:], "risks-table")}</details>')
+        if total > len(rows):
+            body += (f'<p class="muted">The {len(rows)} most severe are listed; the scan\'s JSON document lists all '
+                     f"{total} under <code>posture.clusters[].highRisk.{section}</code>.</p>")
         parts.append(f'<div class="risk-section" id="risk-{section}"><h3>{e(title)} <span class="count-pill">'
-                     f"{counts}</span></h3><p class=\"intro\">{e(SECTION_INTROS[section])}</p>{body}"
-                     f'<p class="muted small">{" ".join(notes)}</p></div>')
+                     f"{counts}</span></h3><p class=\"intro\">{e(SECTION_INTROS[section])}</p>"
+                     f"{_risk_counts(doc, section)}{body}"
+                     f'<p class="muted small">{" ".join(_risk_notes(doc, section))}</p></div>')
     return _section("high-risk", "High-risk elements", "".join(parts),
                     "Read from the objects themselves, whatever the policies: what an attacker inside a pod, or "
                     "holding a credential, could use to take the node or the cluster.")

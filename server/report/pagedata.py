@@ -25,28 +25,24 @@ class Strings:
         return found
 
 
-def _explanations(doc: dict[str, Any]) -> dict[tuple[int, str, str, str, str, str], list[list[Any]]]:
-    out = {}
-    for index, cluster in enumerate(doc.get("posture", {}).get("clusters", [])):
-        for item in cluster.get("explanations", []):
-            ref = item["resource"]
-            out[(index, item["policy"], item["rule"], ref["kind"], ref["namespace"], ref["name"])] = item["fields"]
-    return out
-
-
 def findings_payload(doc: dict[str, Any]) -> dict[str, Any]:
-    """``{"strings", "policies", "clusters", "fields", "rows"}``: a row is ``[cluster, namespace, kind, name,
-    policy, result, severity, message, [field...]]`` with strings, policies, results, severities and fields as
-    indices into their tables (``results``/``severities`` are fixed: :data:`LISTED`, :data:`SEVERITIES`)."""
+    """The listed findings as tables of indices. A row is ``[cluster, object, policy, result, severity, message,
+    fieldset]``: ``object`` indexes ``objects`` (``[namespace, kind, name]`` as strings), ``fieldset`` indexes
+    ``fieldsets`` (lists of ``fields`` entries ``[path, present, value]``; -1 when the scan did not record them),
+    ``result`` and ``severity`` index the fixed :data:`LISTED` and :data:`SEVERITIES`, and every string indexes
+    ``strings``."""
     strings = Strings()
-    posture = doc.get("posture", {})
-    described = posture.get("policies", {})
-    policies: list[list[Any]] = []
+    described = doc.get("posture", {}).get("policies", {})
+    policies: list[list[int]] = []
     policy_index: dict[str, int] = {}
+    objects: list[list[int]] = []
+    object_index: dict[tuple[str, str, str], int] = {}
     fields: list[list[int]] = []
     field_index: dict[tuple[str, bool, str], int] = {}
-    explanations = _explanations(doc)
-    rows: list[tuple[tuple[Any, ...], list[Any]]] = []
+    fieldsets: list[list[int]] = [[]]
+    fieldset_index: dict[tuple[int, ...], int] = {(): 0}
+    explained = [c.get("explanations", {}) for c in doc.get("posture", {}).get("clusters", [])]
+    rows: list[tuple[tuple[Any, ...], list[int]]] = []
 
     def policy_of(name: str, result: dict[str, Any]) -> int:
         if name not in policy_index:
@@ -61,36 +57,52 @@ def findings_payload(doc: dict[str, Any]) -> dict[str, Any]:
             ])
         return policy_index[name]
 
-    def field_of(path: str, present: bool, value: str) -> int:
-        key = (path, present, value)
-        if key not in field_index:
-            field_index[key] = len(fields)
-            fields.append([strings(path), int(present), strings(value)])
-        return field_index[key]
+    def object_of(namespace: str, kind: str, name: str) -> int:
+        key = (namespace, kind, name)
+        if key not in object_index:
+            object_index[key] = len(objects)
+            objects.append([strings(namespace), strings(kind), strings(name)])
+        return object_index[key]
+
+    def fieldset_of(found: list[list[Any]]) -> int:
+        entries = []
+        for path, present, value in found:
+            key = (str(path), bool(present), str(value))
+            if key not in field_index:
+                field_index[key] = len(fields)
+                fields.append([strings(key[0]), int(key[1]), strings(key[2])])
+            entries.append(field_index[key])
+        if tuple(entries) not in fieldset_index:
+            fieldset_index[tuple(entries)] = len(fieldsets)
+            fieldsets.append(entries)
+        return fieldset_index[tuple(entries)]
 
     for c, cluster in enumerate(doc.get("clusters", [])):
-        for result in cluster.get("results", []):
+        fields_of = explained[c] if c < len(explained) else {}
+        for index, result in enumerate(cluster.get("results", [])):
             if result.get("result") not in LISTED:
                 continue
             ref = (result.get("resources") or [{}])[0]
             kind, namespace, name = str(ref.get("kind", "")), str(ref.get("namespace", "")), str(ref.get("name", ""))
             severity = result.get("severity") if result.get("severity") in SEVERITIES else "unset"
-            found = explanations.get((c, result["policy"], result.get("rule", ""), kind, namespace, name), [])
+            found = fields_of.get(str(index))
             row = [
-                c, strings(namespace), strings(kind), strings(name), policy_of(result["policy"], result),
+                c, object_of(namespace, kind, name), policy_of(result["policy"], result),
                 LISTED.index(result["result"]), SEVERITIES.index(severity), strings(result.get("message") or ""),
-                [field_of(str(p), bool(present), str(value)) for p, present, value in found],
+                fieldset_of(found) if found is not None else -1,
             ]
-            order = (SEVERITIES.index(severity), LISTED.index(result["result"]), c, namespace, kind, name,
-                     result["policy"])
+            order = (row[4], row[3], c, namespace, kind, name, result["policy"])
             rows.append((order, row))
     rows.sort(key=lambda item: item[0])
     return {
         "strings": strings.items,
         "clusters": [c.get("context", "") for c in doc.get("clusters", [])],
         "policies": policies,
+        "objects": objects,
         "fields": fields,
+        "fieldsets": fieldsets,
         "results": list(LISTED),
         "severities": list(SEVERITIES),
         "rows": [row for _, row in rows],
+        "explainedPerPolicy": doc.get("posture", {}).get("explainedPerPolicy", 0),
     }

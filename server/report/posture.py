@@ -19,7 +19,7 @@ from pykyverno.engine.results import RuleResult
 from ..policysets.describe import CATEGORY, DESCRIPTION, SEVERITY, TITLE
 from . import rbac, workloads
 from .explain import FieldRead, explain_finding, remediation_of
-from .score import FORMULA, WEIGHTS, figures
+from .score import FORMULA, WEIGHTS, combine, figures
 from .workloads import Risk
 
 if TYPE_CHECKING:
@@ -33,8 +33,10 @@ SECTIONS: dict[str, frozenset[str]] = {
     "mounts": frozenset({"runtime-socket", "sensitive-host-path", "host-path", "sa-token"}),
     "rbac": frozenset({"wildcard", "escalation", "system-group", "cluster-admin", "risky-role"}),
 }
-#: Figures of the whole scan (every cluster together); the per-namespace ones only make sense per cluster.
-OVERALL_FIGURES = ("score", "passWeight", "failWeight", "failBySeverity", "failByCategory", "policies")
+#: Findings of one policy in one cluster whose fields are recorded: reading them costs about a third of an
+#: evaluation, and past a few hundred findings of a policy more of them teach nothing new (explain_violation gives
+#: them for any resource).
+EXPLAIN_PER_POLICY = 500
 _LEVEL_RANK = {"critical": 0, "high": 1, "medium": 2}
 #: Policy annotations copied into the report.
 _ANNOTATIONS = {"title": TITLE, "category": CATEGORY, "severity": SEVERITY, "description": DESCRIPTION}
@@ -72,8 +74,11 @@ class PostureCollector:
     roles: dict[Key, list[Risk]] = field(default_factory=dict)
     bindings: list[dict[str, Any]] = field(default_factory=list)
     bootstrap: int = 0
-    explanations: list[tuple[str, str, Key, list[FieldRead]]] = field(default_factory=list)
+    #: Fields read by each failing, warning or erroring result, by ``id()`` of the result (results outlive this).
+    explained: dict[int, list[FieldRead]] = field(default_factory=dict)
     policy_info: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Findings explained so far per policy (bounded by :data:`EXPLAIN_PER_POLICY`).
+    explained_per_policy: Counter[str] = field(default_factory=Counter)
     _analysis_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def observe(self, obj: dict[str, Any], evaluated: Sequence[tuple[Any, RuleResult]]) -> None:
@@ -97,10 +102,10 @@ class PostureCollector:
             self._observe_rbac(kind, obj)
         for policy, result in evaluated:
             self._describe_policy(policy, result)
-            if result.result in ("fail", "warn", "error"):
-                fields = explain_finding(policy, result, obj, self._analysis_cache)
-                if fields:
-                    self.explanations.append((result.policy, result.rule, _key(obj), fields))
+            if result.result in ("fail", "warn", "error") and \
+                    self.explained_per_policy[result.policy] < EXPLAIN_PER_POLICY:
+                self.explained_per_policy[result.policy] += 1
+                self.explained[id(result)] = explain_finding(policy, result, obj, self._analysis_cache)
 
     def _observe_rbac(self, kind: str, obj: dict[str, Any]) -> None:
         if rbac.is_bootstrap(obj):
@@ -154,8 +159,10 @@ class PostureCollector:
                 elements["rbac"].append(_element(_key(binding["object"]), risks, 1))
         for listed in elements.values():
             listed.sort(key=lambda e: (_LEVEL_RANK[e["level"]], e["namespace"], e["kind"], e["name"]))
+        by_risk = Counter(r["kind"] for listed in elements.values() for element in listed for r in element["risks"])
         return {
             **elements,
+            "byRisk": dict(sorted(by_risk.items())),
             "examined": {
                 "workloads": len(self.workloads),
                 "serviceAccounts": len(self.accounts),
@@ -211,15 +218,17 @@ class PostureCollector:
         return Risk("sa-token", "medium", f"the API token is mounted, but {why} (set automountServiceAccountToken: "
                                           "false)")
 
-    def to_dict(self, results: list[RuleResult], include_explanations: bool = True) -> dict[str, Any]:
-        """This cluster's part of the ``posture`` document."""
-        out = {**figures(results), "highRisk": self.high_risk()}
+    def to_dict(self, results: list[RuleResult], include_explanations: bool = True,
+                computed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """This cluster's part of the ``posture`` document; ``explanations`` maps the index of a result in the
+        cluster's ``results`` to the fields its expression read (``[path, present, value]``), for the failing,
+        warning and erroring results explained (the first :data:`EXPLAIN_PER_POLICY` of each policy)."""
+        out = {**(computed if computed is not None else figures(results)), "highRisk": self.high_risk()}
         if include_explanations:
-            out["explanations"] = [
-                {"policy": policy, "rule": rule, "resource": {"kind": k, "namespace": ns, "name": name},
-                 "fields": [f.to_list() for f in fields]}
-                for policy, rule, (k, ns, name), fields in self.explanations
-            ]
+            explained = self.explained
+            out["explanations"] = {
+                str(i): fields for i, r in enumerate(results) if (fields := explained.get(id(r))) is not None
+            }
         return out
 
 
@@ -271,13 +280,15 @@ def posture_document(report: ScanReport, include_explanations: bool = True) -> d
     for cluster in report.clusters:
         for name, info in cluster.posture.policy_info.items():
             policies.setdefault(name, info)
-    overall = figures(report.results)
+    per_cluster = [figures(c.results) for c in report.clusters]
     return {
         "scope": scope_of(report),
         "scoring": {"formula": FORMULA, "weights": dict(WEIGHTS), "counted": ["pass", "fail"]},
+        "explainedPerPolicy": EXPLAIN_PER_POLICY,
         "policies": dict(sorted(policies.items())),
-        "overall": {key: overall[key] for key in OVERALL_FIGURES},
-        "clusters": [c.posture.to_dict(c.results, include_explanations) for c in report.clusters],
+        "overall": combine(per_cluster),
+        "clusters": [c.posture.to_dict(c.results, include_explanations, computed)
+                     for c, computed in zip(report.clusters, per_cluster, strict=True)],
     }
 
 

@@ -30,6 +30,12 @@ def severity_of(result: RuleResult) -> str:
     return result.severity if result.severity in WEIGHTS else "unset"
 
 
+def _score(passed: int, failed: int) -> dict[str, Any]:
+    total = passed + failed
+    value = round(100.0 * (1 - failed / total), 1) if total else None
+    return {"score": value, "passWeight": passed, "failWeight": failed}
+
+
 def score(results: Iterable[RuleResult]) -> dict[str, Any]:
     """``{"score", "passWeight", "failWeight"}`` of the results (score ``None`` when nothing was judged)."""
     passed = failed = 0
@@ -38,9 +44,7 @@ def score(results: Iterable[RuleResult]) -> dict[str, Any]:
             passed += WEIGHTS[severity_of(r)]
         elif r.result == "fail":
             failed += WEIGHTS[severity_of(r)]
-    total = passed + failed
-    value = round(100.0 * (1 - failed / total), 1) if total else None
-    return {"score": value, "passWeight": passed, "failWeight": failed}
+    return _score(passed, failed)
 
 
 def _severity_counts() -> dict[str, int]:
@@ -49,38 +53,71 @@ def _severity_counts() -> dict[str, int]:
 
 def figures(results: list[RuleResult]) -> dict[str, Any]:
     """Every figure of one cluster the report shows: scores, failing results by severity and category, the
-    namespace-by-category heat map, counts per policy, and the top offending resources."""
-    by_namespace: dict[str, list[RuleResult]] = defaultdict(list)
+    namespace-by-category heat map, counts per policy, and the top offending resources (one pass)."""
+    weights: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # namespace -> [pass weight, fail weight]
     fail_by_severity = _severity_counts()
     by_category: dict[str, dict[str, int]] = defaultdict(_severity_counts)
     heatmap: dict[str, Counter[str]] = defaultdict(Counter)
     per_policy: dict[str, Counter[str]] = defaultdict(Counter)
     offenders: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in results:
-        by_namespace[r.resource.namespace].append(r)
+        namespace = r.resource.namespace
         per_policy[r.policy][r.result] += 1
+        if r.result == "pass":
+            weights[namespace][0] += WEIGHTS[severity_of(r)]
+            continue
         if r.result != "fail":
+            weights.setdefault(namespace, [0, 0])  # a namespace with only warn, error or skip results has a row
             continue
         severity = severity_of(r)
+        weight = WEIGHTS[severity]
+        weights[namespace][1] += weight
         category = r.category or UNCATEGORISED
         fail_by_severity[severity] += 1
         by_category[category][severity] += 1
-        heatmap[r.resource.namespace][category] += 1
-        key = (r.resource.kind, r.resource.namespace, r.resource.name)
-        entry = offenders.setdefault(
-            key, {"kind": key[0], "namespace": key[1], "name": key[2], "fail": 0, "weight": 0,
-                  "failBySeverity": _severity_counts()}
-        )
+        heatmap[namespace][category] += 1
+        key = (r.resource.kind, namespace, r.resource.name)
+        entry = offenders.get(key)
+        if entry is None:
+            entry = offenders[key] = {"kind": key[0], "namespace": key[1], "name": key[2], "fail": 0, "weight": 0,
+                                      "failBySeverity": _severity_counts()}
         entry["fail"] += 1
-        entry["weight"] += WEIGHTS[severity]
+        entry["weight"] += weight
         entry["failBySeverity"][severity] += 1
     top = sorted(offenders.values(), key=lambda e: (-e["weight"], -e["fail"], e["kind"], e["namespace"], e["name"]))
+    passed = sum(w[0] for w in weights.values())
+    failed = sum(w[1] for w in weights.values())
     return {
-        **score(results),
+        **_score(passed, failed),
         "failBySeverity": fail_by_severity,
         "failByCategory": {c: by_category[c] for c in sorted(by_category)},
-        "namespaceScores": {ns: score(rs) for ns, rs in sorted(by_namespace.items())},
+        "namespaceScores": {ns: _score(*weights[ns]) for ns in sorted(weights)},
         "heatmap": {ns: dict(sorted(heatmap[ns].items())) for ns in sorted(heatmap)},
         "policies": {p: {k: per_policy[p].get(k, 0) for k in RESULTS} for p in sorted(per_policy)},
         "topOffenders": top[:TOP_OFFENDERS],
+    }
+
+
+def combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The scan-wide figures from each cluster's :func:`figures`: weights, severities, categories and policy
+    counts add up; the score is computed again from the summed weights."""
+    passed = sum(p["passWeight"] for p in parts)
+    failed = sum(p["failWeight"] for p in parts)
+    severity = _severity_counts()
+    categories: dict[str, dict[str, int]] = defaultdict(_severity_counts)
+    policies: dict[str, dict[str, int]] = defaultdict(lambda: {k: 0 for k in RESULTS})
+    for part in parts:
+        for name, n in part["failBySeverity"].items():
+            severity[name] += n
+        for category, counts in part["failByCategory"].items():
+            for name, n in counts.items():
+                categories[category][name] += n
+        for policy, counts in part["policies"].items():
+            for name, n in counts.items():
+                policies[policy][name] += n
+    return {
+        **_score(passed, failed),
+        "failBySeverity": severity,
+        "failByCategory": {c: categories[c] for c in sorted(categories)},
+        "policies": {p: policies[p] for p in sorted(policies)},
     }

@@ -1,16 +1,18 @@
 /* pykyverno posture report: filters, search and paging of the findings table. The data is inlined in the page
-   (script#report-data); nothing is fetched. Strings from the cluster are only ever set as textContent. */
+   (script#report-data, see pagedata.py); nothing is fetched. Strings from the cluster are only set as textContent. */
 (function () {
   "use strict";
   var source = document.getElementById("report-data");
-  if (!source) { return; }
+  if (!source) { document.documentElement.dataset.ready = "true"; return; }
   var D = JSON.parse(source.textContent);
-  var S = D.strings, P = D.policies, F = D.fields, R = D.rows, RES = D.results, SEV = D.severities;
-  var PAGE = 100;
+  /* row: [cluster, object, policy, result, severity, message, fieldset]; object: [namespace, kind, name];
+     policy: [name, title, category, remediation, description]; field: [path, present, value] */
+  var S = D.strings, P = D.policies, O = D.objects, F = D.fields, FS = D.fieldsets, R = D.rows;
+  var RES = D.results, SEV = D.severities, PAGE = 100;
   var state = { q: "", cluster: "", severity: "", result: "", ns: "", policy: "", category: "", shown: PAGE };
-  var multi = D.clusters.length > 1;
-  var hay = null;
-  var open = {};
+  var SELECTS = [["f-cluster", "cluster"], ["f-severity", "severity"], ["f-result", "result"], ["f-ns", "ns"],
+                 ["f-policy", "policy"]];
+  var multi = D.clusters.length > 1, hay = null, open = {};
 
   function $(id) { return document.getElementById(id); }
   function node(tag, cls, text) {
@@ -20,45 +22,49 @@
     return n;
   }
   function resource(row) {
-    var ns = S[row[1]];
-    return S[row[2]] + "/" + (ns ? ns + "/" : "") + S[row[3]];
+    var o = O[row[1]], ns = S[o[0]];
+    return S[o[1]] + "/" + (ns ? ns + "/" : "") + S[o[2]];
   }
   function options(select, values, labels) {
     if (!select) { return; }
     values.forEach(function (v, i) {
-      var o = node("option", "", labels ? labels[i] : v);
+      var o = node("option", "", labels[i]);
       o.value = v;
       select.appendChild(o);
     });
   }
 
   var namespaces = {}, policies = {};
-  R.forEach(function (row) { namespaces[S[row[1]]] = 1; policies[S[P[row[4]][0]]] = 1; });
-  var nsValues = Object.keys(namespaces).sort();
-  options($("f-ns"), nsValues.map(function (n) { return "=" + n; }), nsValues.map(function (n) { return n || "(cluster-scoped)"; }));
-  options($("f-policy"), Object.keys(policies).sort());
+  O.forEach(function (o) { namespaces[S[o[0]]] = 1; });
+  P.forEach(function (p) { policies[S[p[0]]] = 1; });
+  var nsValues = Object.keys(namespaces).sort(), policyValues = Object.keys(policies).sort();
+  /* Namespace filter values are "=" + name, so that "" (all) differs from cluster-scoped objects ("="). */
+  options($("f-ns"), nsValues.map(function (n) { return "=" + n; }),
+          nsValues.map(function (n) { return n || "(cluster-scoped)"; }));
+  options($("f-policy"), policyValues, policyValues);
 
   function haystack() {
     if (hay === null) {
       hay = R.map(function (row) {
-        var p = P[row[4]];
-        return (resource(row) + "\u0000" + S[row[2]] + "/" + S[row[3]] + "\u0000" + S[p[0]] + "\u0000" + S[p[1]] + "\u0000" + S[row[7]] + "\u0000" +
-                D.clusters[row[0]]).toLowerCase();
+        var p = P[row[2]], o = O[row[1]];
+        return [resource(row), S[o[1]] + "/" + S[o[2]], S[p[0]], S[p[1]], S[row[5]], D.clusters[row[0]]]
+          .join("\u0000").toLowerCase();
       });
     }
     return hay;
   }
 
   function visible() {
-    var out = [], q = state.q.toLowerCase().trim(), words = q ? q.split(/\s+/) : [], h = words.length ? haystack() : null;
+    var out = [], q = state.q.toLowerCase().trim(), words = q ? q.split(/\s+/) : [];
+    var h = words.length ? haystack() : null;
     for (var i = 0; i < R.length; i++) {
       var row = R[i];
       if (state.cluster !== "" && String(row[0]) !== state.cluster) { continue; }
-      if (state.severity && SEV[row[6]] !== state.severity) { continue; }
-      if (state.result && RES[row[5]] !== state.result) { continue; }
-      if (state.ns !== "" && "=" + S[row[1]] !== state.ns) { continue; }
-      if (state.policy && S[P[row[4]][0]] !== state.policy) { continue; }
-      if (state.category && S[P[row[4]][2]] !== state.category) { continue; }
+      if (state.severity && SEV[row[4]] !== state.severity) { continue; }
+      if (state.result && RES[row[3]] !== state.result) { continue; }
+      if (state.ns !== "" && "=" + S[O[row[1]][0]] !== state.ns) { continue; }
+      if (state.policy && S[P[row[2]][0]] !== state.policy) { continue; }
+      if (state.category && S[P[row[2]][2]] !== state.category) { continue; }
       var ok = true;
       for (var w = 0; w < words.length && ok; w++) { ok = h[i].indexOf(words[w]) !== -1; }
       if (ok) { out.push(i); }
@@ -67,17 +73,19 @@
   }
 
   function details(row) {
-    var tr = node("tr", "details"), td = node("td");
+    var tr = node("tr", "details"), td = node("td"), p = P[row[2]];
     td.colSpan = 5;
-    var p = P[row[4]];
-    var box = node("div", "detail-grid");
-    var left = node("div");
+    var box = node("div", "detail-grid"), left = node("div"), right = node("div");
     left.appendChild(node("h4", "", "Message"));
-    left.appendChild(node("p", "message", S[row[7]] || "(no message)"));
+    left.appendChild(node("p", "message", S[row[5]] || "(no message)"));
     left.appendChild(node("h4", "", "Fields the policy read"));
-    if (row[8].length) {
+    if (row[6] < 0) {
+      left.appendChild(node("p", "muted", "Not recorded by this scan: it records them for the first " +
+                            D.explainedPerPolicy + " findings of each policy in each cluster. explain_violation " +
+                            "reads them for any resource."));
+    } else if (FS[row[6]].length) {
       var t = node("table", "fields"), body = node("tbody");
-      row[8].forEach(function (fi) {
+      FS[row[6]].forEach(function (fi) {
         var f = F[fi], r = node("tr");
         r.appendChild(node("td", "path", S[f[0]]));
         r.appendChild(f[1] ? node("td", "value", S[f[2]]) : node("td", "value unset", "not set"));
@@ -88,14 +96,12 @@
     } else {
       left.appendChild(node("p", "muted", "No field could be read from the expression."));
     }
-    var right = node("div");
     right.appendChild(node("h4", "", "How to fix it"));
     right.appendChild(node("p", "", S[p[3]] || "The policy gives no remediation; see its description."));
     right.appendChild(node("h4", "", "The policy"));
     right.appendChild(node("p", "", (S[p[1]] ? S[p[1]] + ". " : "") + S[p[4]]));
-    var meta = node("p", "muted small", "Policy " + S[p[0]] + (S[p[2]] ? " · " + S[p[2]] : "") +
-                    (multi ? " · cluster " + D.clusters[row[0]] : ""));
-    right.appendChild(meta);
+    right.appendChild(node("p", "muted small", "Policy " + S[p[0]] + (S[p[2]] ? " · " + S[p[2]] : "") +
+                           (multi ? " · cluster " + D.clusters[row[0]] : "")));
     box.appendChild(left);
     box.appendChild(right);
     td.appendChild(box);
@@ -104,20 +110,18 @@
   }
 
   function line(i) {
-    var row = R[i], tr = node("tr", "finding");
+    var row = R[i], tr = node("tr", "finding"), sev = node("td"), obj = node("td", "object");
     tr.tabIndex = 0;
     tr.setAttribute("aria-expanded", open[i] ? "true" : "false");
     tr.dataset.row = String(i);
-    var sev = node("td"), badge = node("span", "badge sev-" + SEV[row[6]], SEV[row[6]]);
-    sev.appendChild(badge);
+    sev.appendChild(node("span", "badge sev-" + SEV[row[4]], SEV[row[4]]));
     tr.appendChild(sev);
-    tr.appendChild(node("td", "res-" + RES[row[5]], RES[row[5]]));
-    var obj = node("td", "object");
+    tr.appendChild(node("td", "res-" + RES[row[3]], RES[row[3]]));
     if (multi) { obj.appendChild(node("span", "muted", D.clusters[row[0]] + " / ")); }
     obj.appendChild(document.createTextNode(resource(row)));
     tr.appendChild(obj);
-    tr.appendChild(node("td", "policy", S[P[row[4]][0]]));
-    tr.appendChild(node("td", "message", S[row[7]]));
+    tr.appendChild(node("td", "policy", S[P[row[2]][0]]));
+    tr.appendChild(node("td", "message", S[row[5]]));
     return tr;
   }
 
@@ -131,6 +135,7 @@
     body.textContent = "";
     body.appendChild(frag);
     $("f-count").textContent = "Showing " + n + " of " + rows.length + " matching findings (" + R.length + " in all)";
+    $("f-count").dataset.matching = String(rows.length);
     $("f-more").hidden = rows.length <= n;
     var cat = $("f-category");
     cat.textContent = "";
@@ -148,7 +153,19 @@
     render();
   }
 
-  var body = $("findings-body");
+  function setFilters(values) {
+    state.q = values.q || "";
+    state.cluster = values.cluster || "";
+    state.ns = values.ns === undefined ? "" : "=" + values.ns;
+    state.category = values.category || "";
+    state.severity = state.result = state.policy = "";
+    state.shown = PAGE;
+    $("f-q").value = state.q;
+    SELECTS.forEach(function (pair) { var s = $(pair[0]); if (s) { s.value = state[pair[1]]; } });
+    render();
+  }
+
+  var body = $("findings-body"), timer = null;
   body.addEventListener("click", function (ev) {
     var tr = ev.target.closest("tr.finding");
     if (tr) { toggle(tr); }
@@ -157,14 +174,11 @@
     var tr = ev.target.closest("tr.finding");
     if (tr && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); toggle(tr); }
   });
-
-  var timer = null;
   $("f-q").addEventListener("input", function (ev) {
     clearTimeout(timer);
     timer = setTimeout(function () { state.q = ev.target.value; state.shown = PAGE; render(); }, 120);
   });
-  [["f-cluster", "cluster"], ["f-severity", "severity"], ["f-result", "result"], ["f-ns", "ns"],
-   ["f-policy", "policy"]].forEach(function (pair) {
+  SELECTS.forEach(function (pair) {
     var select = $(pair[0]);
     if (select) {
       select.addEventListener("change", function () { state[pair[1]] = select.value; state.shown = PAGE; render(); });
@@ -172,17 +186,6 @@
   });
   $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
   $("f-more").addEventListener("click", function () { state.shown += PAGE; render(); });
-
-  function setFilters(values) {
-    state.q = values.q || ""; state.cluster = values.cluster || "";
-    state.ns = values.ns === undefined ? "" : "=" + values.ns;
-    state.category = values.category || ""; state.severity = ""; state.result = ""; state.policy = "";
-    state.shown = PAGE;
-    $("f-q").value = state.q;
-    [["f-cluster", "cluster"], ["f-severity", "severity"], ["f-result", "result"], ["f-ns", "ns"],
-     ["f-policy", "policy"]].forEach(function (pair) { var s = $(pair[0]); if (s) { s.value = state[pair[1]]; } });
-    render();
-  }
   $("f-reset").addEventListener("click", function () { open = {}; setFilters({}); });
   document.querySelectorAll("a.filter-link").forEach(function (a) {
     a.addEventListener("click", function () {
@@ -194,5 +197,6 @@
     document.querySelectorAll("details").forEach(function (d) { d.open = true; });
   });
   render();
+  document.documentElement.dataset.readyMs = String(Math.round(performance.now()));
   document.documentElement.dataset.ready = "true";
 })();
