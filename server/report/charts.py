@@ -5,9 +5,14 @@ the length of a list, and ``*`` for the sum over every item at that step."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
+
+#: A path into the scan document (keys and list indices, with the ``#sum``/``#len``/``*`` steps).
+Path = Sequence[Any]
 
 SEVERITY_COLOURS = {
     "critical": "#7f1d1d",
@@ -25,6 +30,11 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def fig(path: Path) -> str:
+    """The ``data-figure`` attribute naming a value of the scan document by its path (a JSON array)."""
+    return f" data-figure='{e(json.dumps(list(path)))}'"
+
+
 def score_band(score: float | None) -> str:
     """``good`` (90 and above), ``fair`` (70 to 90), ``poor`` (below 70) or ``none``."""
     if score is None:
@@ -40,7 +50,7 @@ def format_score(score: float | None) -> str:
     return "\u2013" if score is None else f"{score:.1f}"
 
 
-def gauge(score: float | None, figure: str, size: int = 132) -> str:
+def gauge(score: float | None, figure: Path, size: int = 132) -> str:
     """A ring gauge with the score in the middle."""
     radius = size / 2 - 10
     centre = size / 2
@@ -56,12 +66,12 @@ def gauge(score: float | None, figure: str, size: int = 132) -> str:
         f'stroke-linecap="round" stroke-dasharray="{filled:.1f} {circumference:.1f}" '
         f'transform="rotate(-90 {centre} {centre})"/>'
         f'<text x="{centre}" y="{centre + 2}" text-anchor="middle" class="gauge-value" '
-        f'data-figure="{e(figure)}">{format_score(score)}</text>'
+        f"{fig(figure)}>{format_score(score)}</text>"
         f'<text x="{centre}" y="{centre + 22}" text-anchor="middle" class="gauge-caption">of 100</text></svg>'
     )
 
 
-def bar_chart(rows: Sequence[tuple[str, int, str, str]], title: str, width: int = 420) -> str:
+def bar_chart(rows: Sequence[tuple[str, int, str, Path]], title: str, width: int = 420) -> str:
     """Horizontal bars: (label, value, colour, figure) per row."""
     top = max([v for _, v, _, _ in rows] + [1])
     bar_height, gap, label_width, value_width = 22, 8, 70, 8 * len(f"{top:,}") + 12
@@ -76,14 +86,13 @@ def bar_chart(rows: Sequence[tuple[str, int, str, str]], title: str, width: int 
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" class="chart-label">{e(label)}</text>'
             f'<rect x="{label_width}" y="{y}" width="{max(length, 1 if value else 0):.1f}" height="{bar_height}" '
             f'rx="3" fill="{colour}"/>'
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" class="chart-value" data-figure="{e(figure)}">'
-            f"{value:,}</text>"
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" class="chart-value"{fig(figure)}>{value:,}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], str]], title: str, width: int = 620) -> str:
+def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], Path]], title: str, width: int = 620) -> str:
     """Horizontal bars stacked by severity: (label, counts by severity, figure prefix) per row; the total is drawn
     at the end of each bar and each segment carries its own figure."""
     top = max([sum(c.values()) for _, c, _ in rows] + [1])
@@ -104,10 +113,10 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], str]], title: str,
                 continue
             length = span * count / top
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="{bar_height}" fill="{colour}" '
-                         f'data-figure="{e(prefix)}.{severity}" data-value="{count}">'
+                         f'{fig([*prefix, severity])} data-value="{count:,}">'
                          f"<title>{e(severity)}: {count}</title></rect>")
             x += length
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="chart-value" data-figure="{e(prefix)}#sum">'
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="chart-value"{fig([*prefix, "#sum"])}>'
                      f"{sum(counts.values()):,}</text>")
     x, y = float(label_width), height - 8
     for severity, colour in SEVERITY_COLOURS.items():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..output import text_table
-from .charts import SEVERITY_COLOURS, e, format_score
+from .charts import SEVERITY_COLOURS, e, fig, format_score
 from .html import badge, page
 
 FINDING_RESULTS = ("fail", "warn", "error")
@@ -251,7 +251,7 @@ def render_html(diff: ScanDiff) -> str:
     """The diff as a self-contained HTML page."""
     counts = (("fixed", len(diff.fixed), "good"), ("new", len(diff.added), "poor"),
               ("unchanged", len(diff.unchanged), "none"))
-    tiles = "".join(f'<div class="tile {cls}"><span class="n" data-figure=\'["counts", "{k}"]\'>{n}</span>'
+    tiles = "".join(f'<div class="tile {cls}"><span class="n"{fig(["counts", k])}>{n:,}</span>'
                     f'<span class="k">{k}</span></div>' for k, n, cls in counts)
     score_rows = []
     for c in diff.clusters:

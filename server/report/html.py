@@ -18,11 +18,16 @@ from importlib import resources
 from typing import Any
 
 from . import charts
-from .charts import SEVERITY_COLOURS, e, format_score
+from .charts import SEVERITY_COLOURS, e, fig, format_score
 from .pagedata import findings_payload
 from .posture import SECTIONS as SECTION_KINDS
 
 RESULT_KEYS = ("pass", "fail", "warn", "error", "skip")
+SECTION_SHORT = {
+    "privileged": "privileged or host-namespace workloads",
+    "mounts": "sensitive mounts",
+    "rbac": "risky authorisations",
+}
 SECTION_TITLES = {
     "privileged": "Privileged and host-namespace workloads",
     "mounts": "Sensitive volume mounts",
@@ -42,16 +47,11 @@ SECTION_INTROS = {
 }
 
 
-def fig(*path: object) -> str:
-    """The ``data-figure`` attribute naming a value of the scan document by its path (a JSON array)."""
-    return f" data-figure='{e(json.dumps(list(path)))}'"
-
-
 def num(value: object, *path: object, cls: str = "") -> str:
     """A number of the document, tagged with its path (integers with thousands separators)."""
     klass = f' class="{cls}"' if cls else ""
     text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-    return f"<span{klass}{fig(*path)}>{e(text)}</span>"
+    return f"<span{klass}{fig(path)}>{e(text)}</span>"
 
 
 def _asset(name: str) -> str:
@@ -183,14 +183,14 @@ def _cluster_card(i: int, cluster: dict[str, Any], posture: dict[str, Any]) -> s
     risks = "".join(
         f'<li><a href="#risk-{s}"><span class="n">'
         f'{num(len(risk.get(s, [])), "posture", "clusters", i, "highRisk", s, "#len")}</span> '
-        f"{e(SECTION_TITLES[s].lower())}</a></li>"
+        f"{e(SECTION_SHORT[s])}</a></li>"
         if s != "rbac" or risk.get("examined", {}).get("rbacObjects") else
         '<li class="muted"><span class="n">&ndash;</span> authorisations not examined</li>'
         for s in SECTION_TITLES
     )
     return (
         f'<article class="card cluster"><h3 title="{e(cluster.get("server", ""))}">{name}</h3>{status}'
-        f'<div class="card-body">{charts.gauge(posture.get("score"), json.dumps(["posture", "clusters", i, "score"]))}'
+        f'<div class="card-body">{charts.gauge(posture.get("score"), ["posture", "clusters", i, "score"])}'
         f'<div><p class="objects">{num(cluster["objects"], "clusters", i, "objects")} objects scanned</p>'
         f'<ul class="risk-counts">{risks}</ul></div></div><div class="counts">{counts}</div></article>'
     )
@@ -204,21 +204,26 @@ def _overview(doc: dict[str, Any]) -> str:
     severity = overall.get("failBySeverity", {})
     severity_chart = charts.bar_chart(
         [(s, severity.get(s, 0), SEVERITY_COLOURS[s],
-          json.dumps(["posture", "overall", "failBySeverity", s])) for s in SEVERITY_COLOURS
+          ["posture", "overall", "failBySeverity", s]) for s in SEVERITY_COLOURS
          if s != "unset" or severity.get(s)],
         "Failing results by severity",
     )
     categories = overall.get("failByCategory", {})
     ordered = sorted(categories, key=lambda c: -sum(categories[c].values()))
     category_chart = charts.stacked_bars(
-        [(c, categories[c], json.dumps(["posture", "overall", "failByCategory", c])) for c in ordered],
+        [(c, categories[c], ["posture", "overall", "failByCategory", c]) for c in ordered],
         "Failing results by category",
     ) if ordered else '<p class="muted">No failing result.</p>'
     total = ""
-    if len(clusters) > 1:
-        total = (f'<article class="card overall"><h3>All clusters</h3>'
-                 f'{charts.gauge(overall.get("score"), json.dumps(["posture", "overall", "score"]))}</article>')
     summary = doc.get("summary", {})
+    if len(clusters) > 1:
+        counts = "".join(
+            f'<div class="count res-{k}"><span class="n">{num(summary.get(k, 0), "summary", k)}</span>'
+            f'<span class="k">{k}</span></div>' for k in RESULT_KEYS
+        )
+        total = (f'<article class="card overall"><h3>All clusters</h3>'
+                 f'{charts.gauge(overall.get("score"), ["posture", "overall", "score"])}'
+                 f'<div class="counts">{counts}</div></article>')
     line = ", ".join(f"{num(summary.get(k, 0), 'summary', k)} {k}" for k in RESULT_KEYS)
     layout = "overview single" if len(clusters) == 1 else "overview multi"
     return _section(
@@ -381,6 +386,8 @@ _LEVELS = {"critical": 0, "high": 1, "medium": 2}
 def _risk_notes(doc: dict[str, Any], section: str) -> list[str]:
     notes = []
     for i, cluster in enumerate(doc.get("clusters", [])):
+        if cluster.get("error"):
+            continue
         examined = doc["posture"]["clusters"][i].get("highRisk", {}).get("examined", {})
         path = ("posture", "clusters", i, "highRisk", "examined")
         name = f"<strong>{e(cluster['context'])}</strong>"
@@ -432,11 +439,8 @@ def _high_risk(doc: dict[str, Any]) -> str:
     parts = []
     for section, title in SECTION_TITLES.items():
         rows, total = _risk_rows(doc, section)
-        counts = " + ".join(
-            num(len(doc["posture"]["clusters"][i].get("highRisk", {}).get(section, [])),
-                "posture", "clusters", i, "highRisk", section, "#len")
-            for i in range(len(doc.get("clusters", [])))
-        )
+        counts = num(sum(len(p.get("highRisk", {}).get(section, [])) for p in doc["posture"]["clusters"]),
+                     "posture", "clusters", "*", "highRisk", section, "#len")
         header = ("level", "object", "what was found")
         body = _table(header, rows[:RISK_ROWS_OPEN], "risks-table") if rows else '<p class="ok-text">None found.</p>'
         if len(rows) > RISK_ROWS_OPEN:
@@ -553,8 +557,9 @@ def render_html(doc: dict[str, Any]) -> str:
     scope = doc.get("posture", {}).get("scope", {})
     objects = sum(c.get("objects", 0) for c in clusters)
     subtitle = (f'<p class="meta">{e(names)} · generated {e(scope.get("generatedAt", ""))} · '
-                f"{len(clusters)} cluster{'s' if len(clusters) != 1 else ''} · {objects} objects · "
-                f"{len(doc.get('policies', []))} policies</p>")
+                f"{num(len(clusters), 'clusters', '#len')} cluster{'s' if len(clusters) != 1 else ''} · "
+                f"{num(objects, 'clusters', '*', 'objects')} objects · "
+                f"{num(len(doc.get('policies', [])), 'policies', '#len')} policies</p>")
     body = "".join([
         _incomplete_banner(doc) if is_incomplete(doc) else "",
         _policy_issue_banner(doc),
