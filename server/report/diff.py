@@ -232,13 +232,14 @@ def _delta(old: float | None, new: float | None) -> str:
     return f'<span class="delta {cls}">{arrow} {abs(change):.1f}</span>'
 
 
-def _rows(found: list[Finding], kind: str, group: str) -> str:
+def _rows(found: list[Finding], kind: str, group: str, multi: bool) -> str:
     rows = []
     for f in found[:HTML_ROWS]:
+        where = f'<span class="muted">{e(f.cluster)} / </span>' if multi else ""
         detail = _WHY.get(f.why, f.why) if kind == "fixed" else \
             (f.new_result if kind == "new" else f"{f.old_result} → {f.new_result}")
-        rows.append(f"<tr><td>{badge(f.severity)}</td><td><span class=\"muted\">{e(f.cluster)} / </span>"
-                    f"{e(f.resource)}</td><td>{e(f.policy)}</td><td>{e(detail)}</td><td>{e(f.message)}</td></tr>")
+        rows.append(f"<tr><td>{badge(f.severity)}</td><td>{where}{e(f.resource)}</td><td class=\"policy\">"
+                    f"{e(f.policy)}</td><td>{e(detail)}</td><td>{e(f.message)}</td></tr>")
     more = (f'<p class="muted">{len(found) - HTML_ROWS} more {kind} findings are in the JSON form of this diff '
             "(<code>-o json</code>).</p>") if len(found) > HTML_ROWS else ""
     if not found:
@@ -254,24 +255,27 @@ def render_html(diff: ScanDiff) -> str:
     tiles = "".join(f'<div class="tile {cls}"><span class="n"{fig(["counts", k])}>{n:,}</span>'
                     f'<span class="k">{k}</span></div>' for k, n, cls in counts)
     score_rows = []
-    for c in diff.clusters:
+    for i, c in enumerate(diff.clusters):
         old_fail = (c["oldSummary"] or {}).get("fail", "\u2013")
         new_fail = (c["newSummary"] or {}).get("fail", "\u2013")
         score_rows.append(
-            f"<tr><td>{e(c['newContext'] or c['oldContext'])}</td><td class=\"n\">{format_score(c['oldScore'])}</td>"
-            f"<td class=\"n\">{format_score(c['newScore'])}</td><td>{_delta(c['oldScore'], c['newScore'])}</td>"
+            f"<tr><td>{e(c['newContext'] or c['oldContext'])}</td>"
+            f"<td class=\"n\"><span{fig(['clusters', i, 'oldScore'])}>{format_score(c['oldScore'])}</span></td>"
+            f"<td class=\"n\"><span{fig(['clusters', i, 'newScore'])}>{format_score(c['newScore'])}</span></td>"
+            f"<td>{_delta(c['oldScore'], c['newScore'])}</td>"
             f'<td class="n">{e(old_fail)}</td><td class="n">{e(new_fail)}</td></tr>'
         )
     head = "".join(f"<th>{h}</th>" for h in ("cluster", "score before", "score after", "change", "failing before",
                                                "failing after"))
+    multi = len(diff.clusters) > 1
     by_policy: Counter[str] = Counter(f.policy for f in diff.unchanged)
     unchanged = "".join(f"<tr><td>{e(p)}</td><td class=\"n\">{n}</td></tr>"
                         for p, n in sorted(by_policy.items(), key=lambda t: (-t[1], t[0])))
     body = (
         f'<section id="summary"><h2>What changed</h2><div class="tiles">{tiles}</div>'
         f'<table class="scores"><thead><tr>{head}</tr></thead><tbody>{"".join(score_rows)}</tbody></table></section>'
-        f'<section id="new"><h2>New findings</h2>{_rows(diff.added, "new", "result")}</section>'
-        f'<section id="fixed"><h2>Fixed findings</h2>{_rows(diff.fixed, "fixed", "why")}</section>'
+        f'<section id="new"><h2>New findings</h2>{_rows(diff.added, "new", "result", multi)}</section>'
+        f'<section id="fixed"><h2>Fixed findings</h2>{_rows(diff.fixed, "fixed", "why", multi)}</section>'
         f'<section id="unchanged"><h2>Unchanged findings</h2>'
         + (f'<table class="policies"><thead><tr><th>policy</th><th>findings</th></tr></thead><tbody>{unchanged}'
            "</tbody></table>" if unchanged else '<p class="muted">No finding in both scans.</p>')
