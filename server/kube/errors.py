@@ -19,6 +19,7 @@ resource and what went wrong, and never carries a traceback, a token, a key or a
         └── TransportError         no usable answer
             ├── Unreachable        connection refused, DNS failure, dropped connection
             ├── RequestTimeout     no answer within the configured timeout
+            │   └── DeadlineExceeded   not asked, or cut short, because the caller's overall deadline passed
             └── TLSError           certificate verification or handshake failure
 """
 
@@ -140,6 +141,12 @@ class RequestTimeout(TransportError):
     default_reason = "Timeout"
 
 
+class DeadlineExceeded(RequestTimeout):
+    """The caller's overall deadline (e.g. a scan's ``--scan-timeout``) passed before the request could finish."""
+
+    default_reason = "DeadlineExceeded"
+
+
 class TLSError(TransportError):
     """The TLS handshake failed, typically a certificate not signed by the configured CA."""
 
@@ -152,6 +159,7 @@ __all__ = [
     "ContextError",
     "ContextNotAllowed",
     "ContextNotFound",
+    "DeadlineExceeded",
     "Expired",
     "Forbidden",
     "KubeError",

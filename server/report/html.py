@@ -73,7 +73,8 @@ def _csp(script: str) -> str:
 def is_incomplete(doc: dict[str, Any]) -> bool:
     """Whether something could not be scanned or evaluated (the scan's exit code 3)."""
     return bool(
-        doc.get("cancelled")
+        doc.get("incomplete")
+        or doc.get("cancelled")
         or any(c.get("error") or c.get("failures") for c in doc.get("clusters", []))
         or doc.get("summary", {}).get("error", 0)
     )
@@ -152,6 +153,9 @@ def _incomplete_banner(doc: dict[str, Any]) -> str:
                      "<em>error</em> in the findings)</li>")
     if doc.get("cancelled"):
         items.append("<li>The scan was cancelled before it finished</li>")
+    if doc.get("deadlineReached"):
+        items.append("<li>The scan ran out of time (<code>--scan-timeout</code>); what it had not reached is listed "
+                     "as not scanned</li>")
     return ('<div class="banner incomplete" role="alert"><h2>Incomplete scan</h2><p>Parts of the scope could not '
             f'be read or evaluated, so this report does not cover them:</p><ul>{"".join(items)}</ul>'
             '<p><a href="#scope">What was and was not scanned</a></p></div>')

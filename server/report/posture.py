@@ -280,7 +280,7 @@ def posture_document(report: ScanReport, include_explanations: bool = True) -> d
     for cluster in report.clusters:
         for name, info in cluster.posture.policy_info.items():
             policies.setdefault(name, info)
-    per_cluster = [figures(c.results) for c in report.clusters]
+    per_cluster = [figures(c.results, c.omitted) for c in report.clusters]
     return {
         "scope": scope_of(report),
         "scoring": {"formula": FORMULA, "weights": dict(WEIGHTS), "counted": ["pass", "fail"]},

@@ -13,7 +13,7 @@ the report says separately). No pass or fail result: no score (``null``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
@@ -51,9 +51,12 @@ def _severity_counts() -> dict[str, int]:
     return {s: 0 for s in SEVERITY_ORDER}
 
 
-def figures(results: list[RuleResult]) -> dict[str, Any]:
+def figures(results: list[RuleResult], omitted: Mapping[tuple[str, str, str, str, str], int] | None = None,
+            ) -> dict[str, Any]:
     """Every figure of one cluster the report shows: scores, failing results by severity and category, the
-    namespace-by-category heat map, counts per policy, and the top offending resources (one pass)."""
+    namespace-by-category heat map, counts per policy, and the top offending resources (one pass). ``omitted``
+    counts results a scan left out to save memory (passing and skipped ones), by (namespace, policy, result,
+    severity, category)."""
     weights: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # namespace -> [pass weight, fail weight]
     fail_by_severity = _severity_counts()
     by_category: dict[str, dict[str, int]] = defaultdict(_severity_counts)
@@ -84,6 +87,14 @@ def figures(results: list[RuleResult]) -> dict[str, Any]:
         entry["fail"] += 1
         entry["weight"] += weight
         entry["failBySeverity"][severity] += 1
+    for (namespace, policy, outcome, severity, _), n in (omitted or {}).items():
+        per_policy[policy][outcome] += n
+        if outcome == "pass":
+            weights[namespace][0] += WEIGHTS[severity if severity in WEIGHTS else "unset"] * n
+        elif outcome == "fail":  # never omitted today; counted all the same should that change
+            weights[namespace][1] += WEIGHTS[severity if severity in WEIGHTS else "unset"] * n
+        else:
+            weights.setdefault(namespace, [0, 0])
     top = sorted(offenders.values(), key=lambda e: (-e["weight"], -e["fail"], e["kind"], e["namespace"], e["name"]))
     passed = sum(w[0] for w in weights.values())
     failed = sum(w[1] for w in weights.values())

@@ -130,8 +130,10 @@ def find_type(discovery: Discovery, kind: str, api_version: str | None) -> APIRe
                if wanted in (r.kind.lower(), r.resource, r.singular, *r.short_names)
                and (group is None or r.group == group) and (version is None or r.version == version)]
     if not matches:
+        unknown = f" (discovery of {', '.join(sorted(discovery.failed))} failed: it may be there)" \
+            if discovery.failed else ""
         raise ToolInputError(f"kind {kind!r}{f' in {api_version}' if api_version else ''} is not served by this "
-                             "cluster; check the spelling (e.g. Deployment, pods) or pass api_version")
+                             f"cluster{unknown}; check the spelling (e.g. Deployment, pods) or pass api_version")
     preferred = [r for r in matches if r.preferred] or matches
     groups = sorted({r.api_version for r in preferred})
     if len(groups) > 1 and api_version is None:

@@ -93,8 +93,11 @@ def required_figures(doc: dict[str, Any]) -> list[list[Any]]:
         for ns in cluster["namespaces"]:
             paths += [["clusters", i, "namespaces", ns, k] for k in ("pass", "fail")]
             paths.append(["posture", "clusters", i, "namespaceScores", ns, "score"])
+        risk = doc["posture"]["clusters"][i]["highRisk"]
         for section in ("privileged", "mounts", "rbac"):
-            paths.append(["posture", "clusters", i, "highRisk", section, "#len"])
+            if section != "rbac" or risk["examined"]["rbacObjects"]:  # else the page says "not examined"
+                paths.append(["posture", "clusters", i, "highRisk", section, "#len"])
+        paths += [["posture", "clusters", "*", "highRisk", s, "#len"] for s in ("privileged", "mounts", "rbac")]
     paths += [["posture", "overall", "failBySeverity", s] for s in ("critical", "high", "medium", "low")]
     return paths
 

@@ -193,3 +193,18 @@ def test_figures_per_namespace_category_and_offender() -> None:
     assert found["policies"]["c"]["skip"] == 1
     both = combine([found, found])
     assert both["failBySeverity"]["medium"] == 4 and both["score"] == found["score"]
+
+
+def test_figures_survive_dropping_passing_results() -> None:
+    """A scan kept without its passing results (to save memory) has the same scores and counts."""
+    from pykyverno.server.scan import ClusterScan, ScanReport
+
+    results = [result("a", "pass", "critical", "shop", "db", "PSS"), result("a", "fail", "critical", "shop", "web"),
+               result("b", "skip", "low", "pay", "api"), result("b", "pass", "high", "pay", "api")]
+    full = ScanReport(clusters=[ClusterScan("c", results=results)])
+    slim = full.without_passing()
+    assert len(slim.clusters[0].results) == 1
+    full_doc, slim_doc = full.to_dict()["posture"], slim.to_dict()["posture"]
+    for key in ("score", "passWeight", "failWeight", "namespaceScores", "policies", "failBySeverity"):
+        assert slim_doc["clusters"][0][key] == full_doc["clusters"][0][key], key
+    assert slim_doc["overall"] == full_doc["overall"]

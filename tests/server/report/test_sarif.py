@@ -142,7 +142,7 @@ def document_at(path: Path, line: int) -> dict[str, Any]:
         indent = len(first) - len(first.lstrip())
         chunk = [first.replace("- ", "  ", 1)]
         for text in lines[line:]:
-            if text.strip().startswith("- ") and len(text) - len(text.lstrip()) == indent or text == "---":
+            if (text.strip().startswith("- ") and len(text) - len(text.lstrip()) == indent) or text == "---":
                 break
             chunk.append(text)
         return dict(yaml.safe_load(textwrap.dedent("\n".join(chunk))))
