@@ -14,7 +14,7 @@ from typing import Any
 
 from ..output import text_table
 from .charts import SEVERITY_COLOURS, e, fig, format_score
-from .html import badge, page
+from .page import badge, page
 
 FINDING_RESULTS = ("fail", "warn", "error")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITY_COLOURS)}

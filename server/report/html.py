@@ -10,64 +10,13 @@ The same function serves an MCP App (a ``ui://`` resource): the page needs nothi
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 
 from . import charts
-from .charts import SEVERITY_COLOURS, e, fig, format_score
+from .charts import SEVERITY_COLOURS, e, format_score
+from .page import RESULT_KEYS, badge, link, num, object_link, page, section_html, severity_chips, table_html
 from .pagedata import findings_payload
-from .posture import SECTIONS as SECTION_KINDS
-
-RESULT_KEYS = ("pass", "fail", "warn", "error", "skip")
-SECTION_SHORT = {
-    "privileged": "privileged or host-namespace workloads",
-    "mounts": "sensitive mounts",
-    "rbac": "risky authorisations",
-}
-SECTION_TITLES = {
-    "privileged": "Privileged and host-namespace workloads",
-    "mounts": "Sensitive volume mounts",
-    "rbac": "Misconfigured authorisations",
-}
-SECTION_INTROS = {
-    "privileged": "Containers running privileged, pods sharing the node's PID, IPC or network namespace, containers "
-                  "adding capabilities that reach the kernel or other processes (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, "
-                  "…), and host ports. Pods and ReplicaSets are counted on the controller that owns them.",
-    "mounts": "hostPath volumes (container-runtime sockets and the node's credentials or configuration first), and "
-              "service-account tokens mounted into pods whose account is granted nothing, or that run as the "
-              "namespace's default account.",
-    "rbac": "Roles with wildcard verbs or resources, rules that let a holder escalate (escalate, bind, impersonate, "
-            "token creation, exec, kubelet proxy, reading Secrets), bindings to system groups such as "
-            "system:anonymous or system:authenticated, and bindings of cluster-admin or of the roles above. "
-            "Kubernetes' own default roles and bindings are left out.",
-}
-
-
-def num(value: object, *path: object, cls: str = "") -> str:
-    """A number of the document, tagged with its path (integers with thousands separators)."""
-    klass = f' class="{cls}"' if cls else ""
-    text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-    return f"<span{klass}{fig(path)}>{e(text)}</span>"
-
-
-def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def _script_json(data: Any) -> str:
-    """JSON safe inside a <script> element: no ``</script>``, no ``<!--``, no U+2028/2029 surprises."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _csp(script: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
-            "base-uri 'none'; form-action 'none'")
+from .riskview import SECTION_SHORT, SECTION_TITLES, high_risk_section
 
 
 def is_incomplete(doc: dict[str, Any]) -> bool:
@@ -80,63 +29,6 @@ def is_incomplete(doc: dict[str, Any]) -> bool:
     )
 
 
-def page(title: str, body: str, data: dict[str, Any] | None = None, subtitle: str = "") -> str:
-    """A complete report page: inline style, inline data and script, strict CSP."""
-    script = _asset("report.js")
-    data_block = (f'<script type="application/json" id="report-data">{_script_json(data)}</script>'
-                  if data is not None else "")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{_csp(script)}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light"><link rel="icon" href="data:,">'
-        f"<title>{e(title)}</title><style>{_asset('report.css')}</style></head><body>"
-        f'<header class="masthead"><div class="brand">pykyverno · Kubernetes policy governance</div>'
-        f"<h1>{e(title)}</h1>{subtitle}</header><main>{body}</main>"
-        '<footer>Made by <strong>pykyverno</strong> from the scan\'s JSON document; every figure on this page is a '
-        "figure of that document. Self-contained: no request leaves this page.</footer>"
-        f"{data_block}<script>{script}</script></body></html>\n"
-    )
-
-
-# --------------------------------------------------------------------------------------------------- small parts
-def badge(level: str) -> str:
-    """A severity (or risk level) badge."""
-    return f'<span class="badge sev-{e(level)}">{e(level)}</span>'
-
-
-def _resource(kind: str, namespace: str, name: str) -> str:
-    where = f"{namespace}/" if namespace else ""
-    return f"{kind}/{where}{name}"
-
-
-def _severity_chips(counts: dict[str, int], *path: object) -> str:
-    chips = [f'<span class="chip sev-{s}">{num(n, *path, s)} {s}</span>' for s, n in counts.items() if n]
-    return " ".join(chips) or '<span class="muted">none</span>'
-
-
-def _link(inner: str, cluster: int, namespace: str, query: str = "", category: str = "", cls: str = "") -> str:
-    """A link that lists the matching findings (the script reads the data attributes)."""
-    extra = (f' data-q="{e(query)}"' if query else "") + (f' data-category="{e(category)}"' if category else "")
-    return (f'<a href="#findings" class="filter-link {cls}" data-cluster="{cluster}" data-ns="{e(namespace)}"{extra}>'
-            f"{inner}</a>")
-
-
-def _object_link(cluster: int, kind: str, namespace: str, name: str) -> str:
-    return _link(e(_resource(kind, namespace, name)), cluster, namespace, f"{kind}/{name}", cls="resource")
-
-
-def _table(header: Sequence[str], rows: Iterable[str], cls: str = "") -> str:
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-def _section(anchor: str, title: str, body: str, intro: str = "") -> str:
-    lead = f'<p class="intro">{e(intro)}</p>' if intro else ""
-    return f'<section id="{anchor}"><h2>{e(title)}</h2>{lead}{body}</section>'
-
-
-# ------------------------------------------------------------------------------------------------------ sections
 def _incomplete_banner(doc: dict[str, Any]) -> str:
     items = []
     for i, cluster in enumerate(doc.get("clusters", [])):
@@ -230,7 +122,7 @@ def _overview(doc: dict[str, Any]) -> str:
                  f'<div class="counts">{counts}</div></article>')
     line = ", ".join(f"{num(summary.get(k, 0), 'summary', k)} {k}" for k in RESULT_KEYS)
     layout = "overview single" if len(clusters) == 1 else "overview multi"
-    return _section(
+    return section_html(
         "overview", "Overview",
         f'<div class="{layout}"><div class="cards">{total}{cards}</div>'
         f'<figure class="fig-severity"><figcaption>Failing results by severity</figcaption>{severity_chart}</figure>'
@@ -258,7 +150,7 @@ def _scoring(doc: dict[str, Any]) -> str:
             f"({num(p['passWeight'], 'posture', 'clusters', i, 'passWeight')} + {e(p['failWeight'])})) = "
             f"<strong>{num(format_score(p['score']), 'posture', 'clusters', i, 'score')}</strong></li>"
         )
-    return _section(
+    return section_html(
         "scoring", "How the score is computed",
         f'<div class="two"><div><p class="formula">{e(scoring.get("formula", ""))}</p>'
         "<p>Each <em>pass</em> or <em>fail</em> result weighs by its policy's severity; a namespace's score counts "
@@ -267,7 +159,7 @@ def _scoring(doc: dict[str, Any]) -> str:
         "applies) and <em>error</em> (not judged: the scan says it is incomplete). 90 and above reads "
         f"<span class=\"band good\">good</span>, 70 to 90 <span class=\"band fair\">fair</span>, below 70 "
         f"<span class=\"band poor\">poor</span>.</p><ul>{''.join(worked)}</ul></div>"
-        f'<div>{_table(("severity", "weight"), [weight_cells], "weights")}</div></div>',
+        f'<div>{table_html(("severity", "weight"), [weight_cells], "weights")}</div></div>',
     )
 
 
@@ -312,11 +204,12 @@ def _scope(doc: dict[str, Any]) -> str:
                             f"<td>Unreachable</td><td></td><td>{e(cluster['error'])}</td></tr>")
     not_scanned = (
         f'<h3 class="bad">Not scanned</h3>'
-        f'{_table(("cluster", "resource type", "namespace", "reason", "status", "message"), failures, "failures")}'
+        f'{table_html(("cluster", "resource type", "namespace", "reason", "status", "message"), failures, "failures")}'
         if failures else '<p class="ok-text">Every resource type the policies match was listed in every cluster.</p>'
     )
-    return _section("scope", "Scope",
-                    f'<table class="facts">{rows}</table><h3>Objects scanned</h3>{"".join(per_cluster)}{not_scanned}')
+    scanned = "".join(per_cluster)
+    return section_html("scope", "Scope",
+                        f'<table class="facts">{rows}</table><h3>Objects scanned</h3>{scanned}{not_scanned}')
 
 
 def _namespaces(doc: dict[str, Any]) -> str:
@@ -333,13 +226,13 @@ def _namespaces(doc: dict[str, Any]) -> str:
                             for k in RESULT_KEYS)
             severity = {k: v for k, v in counts["failBySeverity"].items()}
             rows.append(
-                f"<tr><td>{where}{_link(label, i, ns)}</td><td class=\"score\">{charts.score_bar(score)} "
+                f"<tr><td>{where}{link(label, i, ns)}</td><td class=\"score\">{charts.score_bar(score)} "
                 f"{num(format_score(score), 'posture', 'clusters', i, 'namespaceScores', ns, 'score')}</td>{cells}"
                 f"<td>{charts.mini_stack(severity)} "
-                f"{_severity_chips(severity, 'clusters', i, 'namespaces', ns, 'failBySeverity')}</td></tr>"
+                f"{severity_chips(severity, 'clusters', i, 'namespaces', ns, 'failBySeverity')}</td></tr>"
             )
-    table = _table(("namespace", "score", *RESULT_KEYS, "failing by severity"), rows, "namespaces")
-    return _section("namespaces", "Namespaces", table + _heatmap(doc))
+    table = table_html(("namespace", "score", *RESULT_KEYS, "failing by severity"), rows, "namespaces")
+    return section_html("namespaces", "Namespaces", table + _heatmap(doc))
 
 
 def _heatmap(doc: dict[str, Any]) -> str:
@@ -365,101 +258,12 @@ def _heatmap(doc: dict[str, Any]) -> str:
                     continue
                 level = min(5, 1 + int(4 * n / top))
                 figure = num(n, "posture", "clusters", i, "heatmap", ns, cat)
-                tds.append(f'<td class="heat h{level}" title="{e(cat)}">{_link(figure, i, ns, category=cat)}</td>')
+                tds.append(f'<td class="heat h{level}" title="{e(cat)}">{link(figure, i, ns, category=cat)}</td>')
             rows.append(f"<tr><th>{label}</th>{''.join(tds)}</tr>")
     head = "".join(f'<th class="cat">{e(c)}</th>' for c in categories)
     return ('<h3>Failing results: namespace &times; category</h3><div class="heatwrap"><table class="heatmap">'
             f"<thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
             '<p class="muted small">Darker cells hold more failing results; select a cell to list them.</p>')
-
-
-#: High-risk elements listed per section at most (most severe first); the JSON lists them all.
-RISK_ROWS = 200
-#: Of those, shown before a "show more" fold.
-RISK_ROWS_OPEN = 15
-RISK_LABELS = {
-    "privileged": "privileged", "host-pid": "host PID", "host-ipc": "host IPC", "host-network": "host network",
-    "capabilities": "capabilities", "host-port": "host port", "runtime-socket": "runtime socket",
-    "sensitive-host-path": "sensitive hostPath", "host-path": "hostPath", "sa-token": "unneeded token",
-    "wildcard": "wildcard", "escalation": "escalation", "system-group": "system group",
-    "cluster-admin": "cluster-admin", "risky-role": "risky role binding",
-}
-_LEVELS = {"critical": 0, "high": 1, "medium": 2}
-
-
-def _risk_notes(doc: dict[str, Any], section: str) -> list[str]:
-    notes = []
-    for i, cluster in enumerate(doc.get("clusters", [])):
-        if cluster.get("error"):
-            continue
-        examined = doc["posture"]["clusters"][i].get("highRisk", {}).get("examined", {})
-        path = ("posture", "clusters", i, "highRisk", "examined")
-        name = f"<strong>{e(cluster['context'])}</strong>"
-        if section == "rbac" and not examined.get("rbacObjects"):
-            notes.append(f"{name}: no Role, ClusterRole or binding was part of this scan (no selected policy matches "
-                         "them, or none could be listed), so authorisations were not examined.")
-        elif section == "rbac":
-            notes.append(f"{name}: {num(examined['rbacObjects'], *path, 'rbacObjects')} RBAC objects examined "
-                         f"({num(examined.get('rbacDefaultsSkipped', 0), *path, 'rbacDefaultsSkipped')} of them "
-                         "Kubernetes defaults).")
-        else:
-            notes.append(f"{name}: {num(examined.get('workloads', 0), *path, 'workloads')} workloads examined.")
-            if section == "mounts" and not examined.get("bindingsKnown"):
-                notes.append("Bindings were not scanned, so only tokens of default service accounts are flagged.")
-    return notes
-
-
-def _risk_rows(doc: dict[str, Any], section: str) -> tuple[list[str], int]:
-    """The rows of one section, most severe first, at most :data:`RISK_ROWS`; and how many there are in all."""
-    multi = len(doc.get("clusters", [])) > 1
-    ranked: list[tuple[int, int, str]] = []
-    for i, cluster in enumerate(doc.get("clusters", [])):
-        for n, element in enumerate(doc["posture"]["clusters"][i].get("highRisk", {}).get(section, [])):
-            where = f"{e(cluster['context'])} / " if multi else ""
-            extra = (f' <span class="muted small">(and {element["instances"] - 1} owned object'
-                     f'{"s" if element["instances"] > 2 else ""})</span>') if element["instances"] > 1 else ""
-            details = "".join(f"<li>{badge(r['level'])} {e(r['detail'])}</li>" for r in element["risks"])
-            ranked.append((_LEVELS.get(element["level"], 3), n,
-                           f"<tr><td>{badge(element['level'])}</td><td><span class=\"muted\">{where}</span>"
-                           f"{_object_link(i, element['kind'], element['namespace'], element['name'])}{extra}</td>"
-                           f'<td><ul class="risks">{details}</ul></td></tr>'))
-    ranked.sort(key=lambda t: (t[0], t[1]))
-    return [row for _, _, row in ranked[:RISK_ROWS]], len(ranked)
-
-
-def _risk_counts(doc: dict[str, Any], section: str) -> str:
-    chips = []
-    for i in range(len(doc.get("clusters", []))):
-        by_risk = doc["posture"]["clusters"][i].get("highRisk", {}).get("byRisk", {})
-        prefix = f"{e(doc['clusters'][i]['context'])}: " if len(doc["clusters"]) > 1 else ""
-        for kind, n in by_risk.items():
-            if kind in SECTION_KINDS[section]:
-                chips.append(f'<span class="risk-chip">{prefix}{e(RISK_LABELS.get(kind, kind))} '
-                             f"<strong>{num(n, 'posture', 'clusters', i, 'highRisk', 'byRisk', kind)}</strong></span>")
-    return f'<p class="risk-chips">{"".join(chips)}</p>' if chips else ""
-
-
-def _high_risk(doc: dict[str, Any]) -> str:
-    parts = []
-    for section, title in SECTION_TITLES.items():
-        rows, total = _risk_rows(doc, section)
-        counts = num(sum(len(p.get("highRisk", {}).get(section, [])) for p in doc["posture"]["clusters"]),
-                     "posture", "clusters", "*", "highRisk", section, "#len")
-        header = ("level", "object", "what was found")
-        body = _table(header, rows[:RISK_ROWS_OPEN], "risks-table") if rows else '<p class="ok-text">None found.</p>'
-        if len(rows) > RISK_ROWS_OPEN:
-            body += (f"<details class=\"more\"><summary>Show {len(rows) - RISK_ROWS_OPEN} more</summary>"
-                     f'{_table(header, rows[RISK_ROWS_OPEN:], "risks-table")}</details>')
-        if total > len(rows):
-            body += (f'<p class="muted">The {len(rows)} most severe are listed; the scan\'s JSON document lists all '
-                     f"{total} under <code>posture.clusters[].highRisk.{section}</code>.</p>")
-        parts.append(f'<div class="risk-section" id="risk-{section}"><h3>{e(title)} <span class="count-pill">'
-                     f"{counts}</span></h3><p class=\"intro\">{e(SECTION_INTROS[section])}</p>"
-                     f"{_risk_counts(doc, section)}{body}"
-                     f'<p class="muted small">{" ".join(_risk_notes(doc, section))}</p></div>')
-    return _section("high-risk", "High-risk elements", "".join(parts),
-                    "Read from the objects themselves, whatever the policies: what an attacker inside a pod, or "
-                    "holding a credential, could use to take the node or the cluster.")
 
 
 def _offenders(doc: dict[str, Any]) -> str:
@@ -473,15 +277,15 @@ def _offenders(doc: dict[str, Any]) -> str:
         path = ("posture", "clusters", i, "topOffenders", j)
         where = f'<span class="muted">{e(doc["clusters"][i]["context"])} / </span>' if multi else ""
         rows.append(
-            f"<tr><td class=\"n\">{rank}</td><td>{where}{_object_link(i, o['kind'], o['namespace'], o['name'])}</td>"
+            f"<tr><td class=\"n\">{rank}</td><td>{where}{object_link(i, o['kind'], o['namespace'], o['name'])}</td>"
             f"<td class=\"n\">{num(o['fail'], *path, 'fail')}</td><td class=\"n\">{num(o['weight'], *path, 'weight')}"
             f"</td><td>{charts.mini_stack(o['failBySeverity'])} "
-            f"{_severity_chips(o['failBySeverity'], *path, 'failBySeverity')}</td></tr>"
+            f"{severity_chips(o['failBySeverity'], *path, 'failBySeverity')}</td></tr>"
         )
-    body = _table(("#", "object", "failing", "weight", "by severity"), rows, "offenders") if rows else \
+    body = table_html(("#", "object", "failing", "weight", "by severity"), rows, "offenders") if rows else \
         '<p class="ok-text">No object fails a policy.</p>'
-    return _section("offenders", "Top offending workloads", body,
-                    "The objects with the heaviest failing results (each weighs by its severity, as in the score).")
+    return section_html("offenders", "Top offending workloads", body,
+                        "The objects with the heaviest failing results (each weighs by its severity, as in the score).")
 
 
 def _filters(doc: dict[str, Any]) -> str:
@@ -507,7 +311,7 @@ def _filters(doc: dict[str, Any]) -> str:
 
 def _findings(doc: dict[str, Any]) -> str:
     listed = sum(doc.get("summary", {}).get(k, 0) for k in ("fail", "error", "warn", "skip"))
-    return _section(
+    return section_html(
         "findings", "Findings",
         f"{_filters(doc)}"
         '<table class="findings" id="findings-table"><thead><tr><th>severity</th><th>result</th><th>object</th>'
@@ -542,9 +346,9 @@ def _policies(doc: dict[str, Any]) -> str:
     silent = [p for p in doc.get("policies", []) if p not in counts]
     note = (f'<p class="muted small">{len(silent)} polic{"y" if len(silent) == 1 else "ies"} matched no scanned '
             f"object: {e(', '.join(silent))}.</p>") if silent else ""
-    return _section("policies", "Results per policy",
-                    _table(("policy", "severity", "category", "pass / fail", *RESULT_KEYS), rows, "policies") + note,
-                    "Passing results are aggregated here rather than listed.")
+    header = ("policy", "severity", "category", "pass / fail", *RESULT_KEYS)
+    return section_html("policies", "Results per policy", table_html(header, rows, "policies") + note,
+                        "Passing results are aggregated here rather than listed.")
 
 
 def _nav() -> str:
@@ -569,7 +373,7 @@ def render_html(doc: dict[str, Any]) -> str:
         _policy_issue_banner(doc),
         _nav(),
         _overview(doc),
-        _high_risk(doc),
+        high_risk_section(doc),
         _offenders(doc),
         _namespaces(doc),
         _findings(doc),

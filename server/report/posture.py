@@ -75,7 +75,9 @@ class PostureCollector:
     bindings: list[dict[str, Any]] = field(default_factory=list)
     bootstrap: int = 0
     #: Fields read by each failing, warning or erroring result, by ``id()`` of the result (results outlive this).
-    explained: dict[int, list[FieldRead]] = field(default_factory=dict)
+    explained: dict[int, tuple[FieldRead, ...]] = field(default_factory=dict)
+    #: Each distinct list of fields once: most findings of a policy read the same fields with the same values.
+    _fieldsets: dict[tuple[FieldRead, ...], tuple[FieldRead, ...]] = field(default_factory=dict, repr=False)
     policy_info: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Findings explained so far per policy (bounded by :data:`EXPLAIN_PER_POLICY`).
     explained_per_policy: Counter[str] = field(default_factory=Counter)
@@ -105,7 +107,8 @@ class PostureCollector:
             if result.result in ("fail", "warn", "error") and \
                     self.explained_per_policy[result.policy] < EXPLAIN_PER_POLICY:
                 self.explained_per_policy[result.policy] += 1
-                self.explained[id(result)] = explain_finding(policy, result, obj, self._analysis_cache)
+                fields = tuple(explain_finding(policy, result, obj, self._analysis_cache))
+                self.explained[id(result)] = self._fieldsets.setdefault(fields, fields)
 
     def _observe_rbac(self, kind: str, obj: dict[str, Any]) -> None:
         if rbac.is_bootstrap(obj):
@@ -129,6 +132,13 @@ class PostureCollector:
         info["kind"] = result.policy_kind
         info["remediation"] = remediation_of(policy)
         self.policy_info[result.policy] = info
+
+    def estimated_bytes(self) -> int:
+        """A cheap estimate of the memory this collector holds (for caches that keep scans)."""
+        fields = sum(96 + sum(120 + len(path) + len(value) for path, _, value in fieldset)
+                     for fieldset in self._fieldsets)
+        return (120 * len(self.explained) + fields + 400 * len(self.workloads) + 200 * len(self.accounts)
+                + 600 * (len(self.roles) + len(self.bindings)) + 1000 * len(self.policy_info))
 
     # ------------------------------------------------------------------------------------------- the document
     def high_risk(self) -> dict[str, Any]:
