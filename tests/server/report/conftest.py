@@ -23,9 +23,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium for the session (fails, never skips, when the browser is missing: .ci/run installs it)."""
+    """A headless Chromium for one test module (fails, never skips, when the browser is missing: .ci/run installs
+    it). Not for the session: Playwright's sync API keeps an asyncio loop running in the main thread while it is
+    open, and other tests start their own loops there."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get install -y chromium` (as .ci/run does)")
     from playwright.sync_api import sync_playwright
