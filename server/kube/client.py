@@ -36,6 +36,7 @@ import urllib3
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
+from ..redaction import redact_body, remember_process
 from .contexts import ContextInfo, Kubeconfig
 from .errors import (
     ApiError,
@@ -45,6 +46,7 @@ from .errors import (
     DeadlineExceeded,
     Expired,
     Forbidden,
+    InvalidName,
     KubeconfigError,
     NotFound,
     RequestTimeout,
@@ -54,6 +56,7 @@ from .errors import (
     Unauthorized,
     Unreachable,
 )
+from .names import check_group, check_namespace, check_object_name, check_resource, check_version
 
 _MAX_SERVER_MESSAGE = 300
 
@@ -190,6 +193,14 @@ def _describe(verb: str, group: str, version: str, resource: str, namespace: str
 
 
 def _path(group: str, version: str, resource: str, namespace: str | None = None, name: str | None = None) -> str:
+    """The request path; every part is checked first (:mod:`.names`), so no part can change the path's shape."""
+    check_group(group)
+    check_version(version)
+    check_resource(resource)
+    if namespace is not None and namespace != "":
+        check_namespace(namespace)
+    if name is not None:
+        check_object_name(name)
     base = f"/apis/{quote(group, safe='')}/{quote(version, safe='')}" if group else f"/api/{quote(version, safe='')}"
     if namespace:
         base += f"/namespaces/{quote(namespace, safe='')}"
@@ -197,6 +208,25 @@ def _path(group: str, version: str, resource: str, namespace: str | None = None,
     if name:
         base += f"/{quote(name, safe='')}"
     return base
+
+
+def _secrets_path(path: str) -> bool:
+    """Whether ``path`` reads the core ``secrets`` resource (one Secret or a list), in any namespace."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) < 3 or parts[0] != "api":
+        return False
+    rest = parts[2:]
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        rest = rest[2:]
+    return rest[0] == "secrets"
+
+
+def _check_segments(path: str) -> None:
+    """Refuse dot segments anywhere in a path (an HTTP stack would resolve them into another request)."""
+    for segment in path.split("?", 1)[0].split("/")[1:]:
+        if segment in (".", "..") or segment.lower() in ("%2e", "%2e%2e", ".%2e", "%2e."):
+            raise InvalidName(f"invalid request path {path!r}: dot segments are not allowed", field="path",
+                              value=path)
 
 
 def _short(text: str) -> str:
@@ -311,6 +341,8 @@ class KubeClient:
             (:class:`DeadlineExceeded` once ``deadline`` has passed).
         """
         what = what or f"get {path}"
+        _check_segments(path)
+        secrets = _secrets_path(path)
         attempt = 0
         while True:
             timeout = self._time_left(what, deadline)
@@ -333,7 +365,7 @@ class KubeClient:
                 if not isinstance(body, dict):
                     raise ServerError(f"context {self.context!r}: cannot {what}: unexpected answer",
                                       context=self.context, resource=what, status=status, reason="InvalidResponse")
-                return body
+                return redact_body(body, secrets=secrets)  # the one place objects enter from a cluster
             err = self._api_error(status, data, dict(resp.headers or {}), what)
             if isinstance(err, TooManyRequests) and attempt < self.settings.throttle_retries:
                 wait = err.retry_after if err.retry_after is not None else 1.0
@@ -483,7 +515,11 @@ class KubeClient:
         :raises NotFound: when it does not exist.
         """
         what = _describe("get", group, version, resource, namespace, name)
-        return self.request_json(_path(group, version, resource, namespace, name), what=what)
+        body = self.request_json(_path(group, version, resource, namespace, name), what=what)
+        if isinstance(body.get("items"), list) or (body.get("metadata") or {}).get("name", name) != name:
+            raise ServerError(f"context {self.context!r}: cannot {what}: the API server answered with another "
+                              "object or a list", context=self.context, resource=what, reason="InvalidResponse")
+        return body
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -586,6 +622,9 @@ class ClientRegistry:
             self.kubeconfig.configure(name, configuration)
             if not configuration.host:
                 raise KubeconfigError(f"context {name!r} has no server URL", context=name)
+            for credential in (*configuration.api_key.values(), configuration.password):
+                if isinstance(credential, str):
+                    remember_process(credential.removeprefix("Bearer ").strip())
             api = ApiClient(configuration=configuration)
             api.user_agent = "pykyverno"
             kc = KubeClient(name, api, self.settings, self.kubeconfig.info(name))

@@ -17,6 +17,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
+from ..redaction import install_log_masking
 from .catalog import PolicyCatalog
 from .errors import ToolInputError
 from .scan_cache import DEFAULT_MAX_BYTES, ScanCache
@@ -176,6 +177,7 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     from .tools import register_tools
 
     settings = settings or ServerSettings()
+    install_log_masking()  # no log record of the server shows a credential or a secret value it has seen
     catalog = PolicyCatalog(settings.policy_paths)  # fails fast on missing paths; shared by every session
 
     server: MCPServer[AppState] = MCPServer(

@@ -27,6 +27,7 @@ from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 
 from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
+from ..redaction import in_current_context
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
 from .sources import ResourceType, ScanSource
 
@@ -233,7 +234,7 @@ class Scanner:
             report.clusters = [one(sources[0])]
         else:
             with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
-                report.clusters = list(pool.map(one, sources))
+                report.clusters = list(pool.map(in_current_context(one), sources))
         report.cancelled = limits.cancelled
         report.deadline_reached = limits.reached.is_set()
         return report
@@ -351,7 +352,8 @@ class Scanner:
             return
         pool = ThreadPoolExecutor(max_workers=min(self.type_concurrency, len(to_list)))
         try:
-            futures = {pool.submit(list_one, t): i for i, t in enumerate(to_list)}
+            run = in_current_context(list_one)
+            futures = {pool.submit(run, t): i for i, t in enumerate(to_list)}
             for future in as_completed(futures):
                 yield futures[future], future.result()
         finally:

@@ -21,7 +21,7 @@ from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_fo
 
 from ..kube import Discovery, KubeClient
 from ..kube.errors import ClusterError, KubeError
-from .redact import redact
+from ..redaction import redact
 
 
 @dataclass(frozen=True)
@@ -90,18 +90,17 @@ class ClusterSource:
 
     def list(self, rtype: ResourceType, namespace: str | None, *,
              deadline: float | None = None) -> Iterator[dict[str, Any]]:
-        """Paginated listing; objects are redacted before anyone sees them."""
-        for obj in self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace,
-                                    deadline=deadline):
-            yield redact(obj)
+        """Paginated listing (the client redacts every answer before anyone sees it)."""
+        yield from self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace,
+                                    deadline=deadline)
 
     def get(self, group: str, version: str, resource: str, namespace: str, name: str, *,
             deadline: float | None = None) -> dict[str, Any]:
-        """One object (redacted)."""
+        """One object (redacted by the client)."""
         if deadline is not None and time.monotonic() >= deadline:
             raise LookupError(f"{resource} {name!r} was not read: the scan deadline has passed")
         try:
-            return redact(self.client.get(group, version, resource, name, namespace=namespace or None))
+            return self.client.get(group, version, resource, name, namespace=namespace or None)
         except KubeError as exc:
             raise LookupError(str(exc)) from None
 

@@ -13,6 +13,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
+from ...redaction import mask_data, mask_text
 from ..answer_cap import cap_answer
 from ..models import Out
 
@@ -23,9 +24,11 @@ CLUSTER = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempoten
 
 
 def respond(model: Out, markdown: str) -> CallToolResult:
-    """A tool answer: markdown text plus the model as structured content, capped in size (see
+    """A tool answer: markdown text plus the model as structured content, both masked (credential patterns and
+    the secret values this request has seen; see :mod:`pykyverno.server.redaction`), then capped in size (see
     :func:`~pykyverno.server.mcp.answer_cap.cap_answer`)."""
-    text, structured = cap_answer(markdown, model.model_dump(mode="json", by_alias=True), type(model).__name__)
+    text, structured = cap_answer(mask_text(markdown), mask_data(model.model_dump(mode="json", by_alias=True)),
+                                  type(model).__name__)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 

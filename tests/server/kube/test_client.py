@@ -269,7 +269,7 @@ def test_selectors_namespaces_and_cluster_scope(registry: ClientRegistry) -> Non
     widget = kc.get("example.com", "v1", "widgets", "w1", namespace="team-a")
     assert (widget["apiVersion"], widget["kind"]) == ("example.com/v1", "Widget")
     secret = kc.get("", "v1", "secrets", "creds", namespace="team-a")
-    assert secret["kind"] == "Secret"  # read as is; redaction is the output layer's job
+    assert secret["kind"] == "Secret" and set(secret["data"].values()) == {"<redacted>"}  # redacted on entry
 
 
 def test_discovery(registry: ClientRegistry, clusters: tuple[FakeCluster, FakeCluster]) -> None:
