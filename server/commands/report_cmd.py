@@ -12,6 +12,7 @@ from typing import Any
 
 from pykyverno.engine.results import RuleResult
 
+from ..redaction import mask_data, mask_text
 from ..report.diff import DiffInputError, check_scan, diff_scans
 from ..report.diff import render_html as render_diff_html
 from ..report.diff import render_text as render_diff_text
@@ -42,10 +43,12 @@ def add_parser(sub: Any) -> None:
 
 
 def write_output(text: str, output_file: str | None) -> None:
-    """Print ``text``, or write it to ``output_file`` (and say so on stderr)."""
+    """Print ``text`` (the CLI masks its standard output), or write it masked to ``output_file`` (and say so on
+    stderr)."""
     if not output_file:
         print(text, end="" if text.endswith("\n") else "\n")
         return
+    text = mask_text(text)
     Path(output_file).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     print(f"wrote {output_file}", file=sys.stderr)
 
@@ -65,7 +68,7 @@ def _read_scan(path: str) -> Any:
 def run_html(args: argparse.Namespace) -> int:
     """Execute ``pykyverno report html``."""
     try:
-        doc = check_scan(_read_scan(args.scan), args.scan)
+        doc = mask_data(check_scan(_read_scan(args.scan), args.scan))
     except DiffInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -80,7 +83,7 @@ def run_html(args: argparse.Namespace) -> int:
 def run_diff(args: argparse.Namespace) -> int:
     """Execute ``pykyverno report diff``: exit 1 when the new scan has findings the old one did not."""
     try:
-        diff = diff_scans(_read_scan(args.old), _read_scan(args.new))
+        diff = diff_scans(mask_data(_read_scan(args.old)), mask_data(_read_scan(args.new)))
     except DiffInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -98,4 +101,4 @@ def sarif_text(results: Iterable[RuleResult], resource_paths: Iterable[str], doc
                problems: Iterable[str], normalize: bool) -> str:
     """The SARIF log of results on resources read from ``resource_paths``."""
     log = sarif_log(results, locate(resource_paths, normalize=normalize), documents, problems=problems)
-    return json.dumps(log, indent=2)
+    return json.dumps(mask_data(log), indent=2)

@@ -17,6 +17,7 @@ from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
 from ..policysets import PolicySetError, load_sets
+from ..redaction import mask_data
 from ..report.html import render_html
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
 from .report_cmd import sarif_text, write_output
@@ -175,7 +176,8 @@ def _print(report: ScanReport, fmt: str, output_file: str | None, policies: Poli
     elif fmt == "policyreport":
         text = yaml.safe_dump_all(policy_reports(report.results), sort_keys=False)
     elif fmt == "html":
-        text = render_html(report.to_dict())
+        # Masked before rendering: in the page, escaped text would hide credential patterns from the output mask.
+        text = render_html(mask_data(report.to_dict()))
     elif fmt == "sarif":
         problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]
         text = sarif_text(report.results, [snapshot], policies.sources, problems, normalize=False)
