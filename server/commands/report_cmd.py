@@ -42,13 +42,14 @@ def add_parser(sub: Any) -> None:
     diff.set_defaults(run=run_diff)
 
 
-def write_output(text: str, output_file: str | None) -> None:
-    """Print ``text`` (the CLI masks its standard output), or write it masked to ``output_file`` (and say so on
-    stderr)."""
+def write_output(text: str, output_file: str | None, masked: bool) -> None:
+    """Print ``text`` (the CLI masks its standard output), or write it to ``output_file`` (and say so on stderr),
+    masked as text unless it was made from masked data (``masked``)."""
     if not output_file:
         print(text, end="" if text.endswith("\n") else "\n")
         return
-    text = mask_text(text)
+    if not masked:
+        text = mask_text(text)
     Path(output_file).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     print(f"wrote {output_file}", file=sys.stderr)
 
@@ -76,7 +77,7 @@ def run_html(args: argparse.Namespace) -> int:
         print(f"error: {args.scan} has no 'posture' key: it was saved by an older pykyverno; scan again to get "
               "the report's figures", file=sys.stderr)
         return EXIT_USAGE
-    write_output(render_html(doc), args.output_file)
+    write_output(render_html(doc), args.output_file, masked=True)
     return EXIT_OK
 
 
@@ -93,7 +94,7 @@ def run_diff(args: argparse.Namespace) -> int:
         text = render_diff_html(diff)
     else:
         text = render_diff_text(diff)
-    write_output(text, args.output_file)
+    write_output(text, args.output_file, masked=True)
     return EXIT_NEW_FINDINGS if diff.added else EXIT_OK
 
 

@@ -169,18 +169,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str) -> None:
+    # Standard output is masked as text by the CLI. A file is masked here: structured outputs as data, before they
+    # are serialised (masking their text could break the syntax), the HTML page always so (escaped text would hide
+    # credential patterns from a text mask), tables as text.
+    def data(value: Any) -> Any:
+        return mask_data(value) if output_file else value
+
     if fmt == "json":
-        text = json.dumps(report.to_dict(), indent=2)
+        text = json.dumps(data(report.to_dict()), indent=2)
     elif fmt == "yaml":
-        text = yaml.safe_dump(report.to_dict(), sort_keys=False)
+        text = yaml.safe_dump(data(report.to_dict()), sort_keys=False)
     elif fmt == "policyreport":
-        text = yaml.safe_dump_all(policy_reports(report.results), sort_keys=False)
+        text = yaml.safe_dump_all(data(policy_reports(report.results)), sort_keys=False)
     elif fmt == "html":
-        # Masked before rendering: in the page, escaped text would hide credential patterns from the output mask.
         text = render_html(mask_data(report.to_dict()))
     elif fmt == "sarif":
         problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]
         text = sarif_text(report.results, [snapshot], policies.sources, problems, normalize=False)
     else:
-        text = render_scan(report, fmt)
-    write_output(text, output_file)
+        write_output(render_scan(report, fmt), output_file, masked=False)
+        return
+    write_output(text, output_file, masked=True)

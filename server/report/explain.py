@@ -15,6 +15,7 @@ from typing import Any
 from pykyverno.engine.results import RuleResult
 
 from ..policysets.describe import REMEDIATION
+from ..redaction import mask_text
 
 #: At most this many fields per finding, each value at most this many characters: a report stays small.
 MAX_FIELDS = 8
@@ -31,7 +32,8 @@ def _variables(policy: Any) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    """The value as shown: JSON text, credentials masked before it is cut (a cut could split a pattern)."""
+    text = mask_text(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str))
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
