@@ -87,7 +87,7 @@ def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: 
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
     cost = estimate_ast_cost(rewritten, cost_model)
     if cost > cost_model.limit:
-        factor = cost / cost_model.limit
+        factor = cost / cost_model.limit if cost < 10**300 else float("inf")
         raise CelCostError(
             caret_message(
                 source,

@@ -257,7 +257,7 @@ class _Estimator:
             if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice"):
                 size = subject.size
         if qualified == "lists.range" and args and isinstance(node.args[0], Literal) and node.args[0].kind == "int":
-            size = int(node.args[0].text, 0)
+            size = _int_literal(node.args[0].text)
             cost += size
         return _Estimate(cost, size)
 
@@ -314,3 +314,15 @@ def _max_size(first: _Estimate, second: _Estimate) -> int | None:
     if first.size is None or second.size is None:
         return None
     return max(first.size, second.size)
+
+
+#: Larger than any int64: what an integer literal too long to be one counts as.
+_HUGE = 2**64
+
+
+def _int_literal(text: str) -> int:
+    """The value of an int literal's text, at most :data:`_HUGE` (longer ones do not compile anyway)."""
+    digits = text.lstrip("-")
+    if len(digits) > 20:
+        return _HUGE
+    return min(int(text, 0), _HUGE)

@@ -33,6 +33,7 @@ _BINARY_PRECEDENCE = {
     "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE, "%": _MULTIPLICATIVE,
 }
 _ASSOCIATIVE = frozenset({"||", "&&"})
+_NUMBER_STARTS = frozenset("0123456789.")
 
 
 def to_source(node: Expr, source: str | None = None) -> str:
@@ -113,7 +114,10 @@ class _Printer:
             fields = ", ".join(f"{'?' if f.optional else ''}{f.name}: {self.text(f.value)}" for f in node.fields)
             return f"{node.type_name}{{{fields}}}"
         if isinstance(node, Unary):
-            return f"{node.op}{self.operand(node.operand, _MEMBER)}"
+            operand = self.operand(node.operand, _MEMBER)
+            if node.op == "-" and operand[:1] in _NUMBER_STARTS:
+                operand = f"({operand})"  # "-1" or "-1.a" would read as a negative literal
+            return f"{node.op}{operand}"
         if isinstance(node, Binary):
             precedence = _BINARY_PRECEDENCE[node.op]
             right_minimum = precedence if node.op in _ASSOCIATIVE else precedence + 1

@@ -100,3 +100,24 @@ def test_large_variables_compile_in_linear_time() -> None:
     elapsed = time.process_time() - started
     assert not loaded.issues, loaded.issues
     assert elapsed < 15, f"{elapsed:.1f} s"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "lists.range(1" + "0" * 5000 + ")",
+        "lists.range(0x" + "f" * 5000 + ")",
+        "lists.range(99999999999999999999).map(a, lists.range(99999999999999999999).map(b, "
+        "lists.range(99999999999999999999).map(c, lists.range(99999999999999999999).map(d, "
+        "lists.range(99999999999999999999).map(e, lists.range(99999999999999999999).map(f, "
+        "lists.range(99999999999999999999).map(g, lists.range(99999999999999999999).map(h, "
+        "lists.range(99999999999999999999).map(i, lists.range(99999999999999999999).map(j, "
+        "lists.range(99999999999999999999).map(k, lists.range(99999999999999999999).map(l, "
+        "lists.range(99999999999999999999).map(m, lists.range(99999999999999999999).map(n, "
+        "lists.range(99999999999999999999).map(o, lists.range(99999999999999999999).map(p, 1))))))))))))))))",
+    ],
+)
+def test_huge_literal_sizes_are_a_cost_error_not_a_crash(source: str) -> None:
+    """Integer literals past 4,300 digits made the estimator raise ValueError; huge products, OverflowError."""
+    with pytest.raises(CelCompileError, match="exceeds the budget"):
+        frontend.prepare(source)
