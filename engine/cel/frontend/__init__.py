@@ -14,8 +14,11 @@ cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, 
 
 from __future__ import annotations
 
-from ..errors import CelCompileError, CelCostError
+from ..errors import CelCompileError
+from . import budget
+from .budget import PolicyBudget
 from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
+from .cost import estimate as estimate_tree
 from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
@@ -85,20 +88,7 @@ def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: 
     if depth > MAX_EXPRESSION_DEPTH:
         where = deepest_node(rewritten).start
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
-    cost = estimate_ast_cost(rewritten, cost_model)
-    if cost > cost_model.limit:
-        factor = cost / cost_model.limit if cost < 10**300 else float("inf")
-        raise CelCostError(
-            caret_message(
-                source,
-                0,
-                f"estimated expression cost {cost} exceeds the budget of {cost_model.limit} by a factor of"
-                f" {factor:.1f}x (try simplifying the expression: comprehensions over lists multiply the cost of"
-                f" their body, and lists of unknown size count as {cost_model.unknown_list_size} elements)",
-            ),
-            expression=source,
-            path=path,
-        )
+    budget.check(source, path, estimate_tree(rewritten, cost_model), cost_model)
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
         _, nesting = parse_with_nesting(prepared, limit_length=False)
@@ -141,6 +131,7 @@ __all__ = [
     "MAX_EXPRESSION_LENGTH",
     "MAX_NESTING",
     "CostModel",
+    "PolicyBudget",
     "estimate_cost",
     "prepare",
 ]
