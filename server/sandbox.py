@@ -241,7 +241,9 @@ def _serve(request: bytes, result_bytes: int) -> bytes:
         return pickle.dumps(("memory", None))
     except BaseException as exc:  # everything the function raises goes back to the caller
         try:
-            reply = pickle.dumps(("raise", pickle.dumps(exc)))
+            pickled = pickle.dumps(exc)
+            pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt (required __init__ arguments)
+            reply = pickle.dumps(("raise", pickled))
         except Exception:
             reply = pickle.dumps(("error", (type(exc).__name__, str(exc))))
     if len(reply) > result_bytes:

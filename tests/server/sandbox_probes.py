@@ -72,3 +72,15 @@ def process_id() -> int:
 def fail(message: str) -> None:
     """Raise ValueError(message)."""
     raise ValueError(message)
+
+
+class NeedsTwoArguments(Exception):
+    """An exception that pickles but cannot be rebuilt from its args."""
+
+    def __init__(self, policy: str, problems: list[str]) -> None:
+        super().__init__(f"{policy}: {'; '.join(problems)}")
+
+
+def fail_unrebuildable() -> None:
+    """Raise an exception that cannot travel back as itself."""
+    raise NeedsTwoArguments("p", ["bad", "worse"])

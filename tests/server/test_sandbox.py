@@ -18,6 +18,7 @@ from pykyverno.server.sandbox import (
     EvaluationMemoryError,
     EvaluationTimeout,
     Limits,
+    RemoteError,
     ResultTooLarge,
     Sandbox,
     WorkerCrashed,
@@ -92,6 +93,8 @@ def test_the_functions_own_errors_come_back_as_themselves(pool: Sandbox) -> None
         pool.run(probes.evaluate_cel, "object.missing == 1")
     with pytest.raises(RecursionError):
         pool.run(probes.recurse, 100_000)
+    with pytest.raises(RemoteError, match="NeedsTwoArguments: p: bad; worse"):
+        pool.run(probes.fail_unrebuildable)
     assert pool.run(probes.evaluate_cel, "true") is True  # the worker survived all of these
 
 

@@ -2,7 +2,9 @@
 
 ``m.transformMap(k, v, e)`` is rewritten to ``pykyverno.pairsToMap(m.transformList(k, v, [k, e]))`` and
 ``m.transformMapEntry(k, v, e)`` to ``pykyverno.mergeEntries(m.transformList(k, v, e))``, because cel-cpp compiles
-those macros but has no runtime ``cel.@mapInsert``. The ``pykyverno.`` prefix keeps the names clear of user code.
+those macros but has no runtime ``cel.@mapInsert``. ``lists.range(n)`` becomes ``lists.range(pykyverno.rangeLength(n))``
+for a computed ``n``, which refuses lengths over the limit. The ``pykyverno.`` prefix keeps the names clear of user
+code.
 """
 
 from __future__ import annotations
