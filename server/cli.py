@@ -8,9 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pykyverno.engine.cel import set_cost_limit
+from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
 from .commands import apply_cmd, lint_cmd, policies_cmd, scan_cmd, serve_cmd, test_cmd
+from .redaction import install_log_masking, masked_stdio, secret_scope
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_log_masking()
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.WARNING - 10 * min(args.verbose, 2),
@@ -57,11 +59,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: --cel-cost-limit: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    lookups = os.environ.get("PYKYVERNO_MAX_LOOKUPS", "").strip()
+    if lookups:
+        try:
+            set_lookup_limit(int(lookups))
+        except ValueError:
+            print(f"error: PYKYVERNO_MAX_LOOKUPS={lookups!r}: expected a positive number", file=sys.stderr)
+            return EXIT_USAGE
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        code: int = args.run(args)
+        with secret_scope(), masked_stdio():  # one request: what it reads from Secrets is masked in all it prints
+            code: int = args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -12,7 +12,7 @@ from . import names
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
 from .frontend.cost import CostModel
 from .libs import libraries_for
-from .providers import Providers, current_providers, using_providers
+from .providers import Providers, current_providers, lookup_limit, set_lookup_limit, using_providers
 from .runtime import Activation, CelEnvironment, Program, environment
 
 _KIND_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -65,6 +65,8 @@ __all__ = [
     "cost_limit",
     "current_providers",
     "environment_for",
+    "lookup_limit",
     "set_cost_limit",
+    "set_lookup_limit",
     "using_providers",
 ]

@@ -19,6 +19,7 @@ from . import frontend
 from .decl import Library
 from .errors import CelCompileError, CelEvalError
 from .frontend.cost import DEFAULT_COST_MODEL, CostModel
+from .providers import begin_evaluation
 
 _T = cel.Type
 _TYPES: dict[str, Any] = {
@@ -99,6 +100,7 @@ class Program:
         """Evaluate and return a Python value; raise :class:`CelEvalError` on a CEL error."""
         if not isinstance(activation, Activation):
             activation = self._environment.activation(activation)
+        begin_evaluation()  # the distinct lookups of one evaluation are capped
         try:
             value = self._expression.eval(activation._native)
         except RuntimeError as exc:

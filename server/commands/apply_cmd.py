@@ -24,6 +24,7 @@ from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from ..output import policy_reports, results_table
 from ..policysets import PolicySetError, load_sets
+from ..redaction import remember_sensitive
 from ..testing.inputs import TestInputs, build_inputs_from
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
@@ -192,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
             problems.append(f"exception: {exc}")
     resources = read_manifests(args.resource, problems)
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
+    remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:
         inputs = build_inputs_from(
             resources=resources,

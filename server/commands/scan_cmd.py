@@ -24,6 +24,8 @@ EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
+DEFAULT_SCAN_TIMEOUT = 600.0
+
 DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "demo" / "snapshot.yaml"
 
 
@@ -42,6 +44,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
     p.add_argument("-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"])
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
+    p.add_argument("--scan-timeout", type=seconds_arg, default=DEFAULT_SCAN_TIMEOUT, metavar="SECONDS",
+                   help=f"the whole scan's deadline (default {DEFAULT_SCAN_TIMEOUT:g}; 0: none); what is not scanned "
+                        "by then is listed as not scanned and the exit code is 3")
     p.add_argument(
         "--context-allow",
         action="append",
@@ -58,6 +63,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)
+
+
+def seconds_arg(text: str) -> float:
+    """A finite number of seconds, 0 or more (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 #: Sets scanned when neither --policy-set nor --policy is given (restricted includes baseline).
@@ -103,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot=snapshot,
         # Like `kubectl get -n NS`: a namespace scan is about namespaced objects (and the Namespace itself).
         include_cluster_scoped=not args.namespace,
+        timeout=args.scan_timeout if args.scan_timeout > 0 else None,
     )
     registry = None
     if not snapshot:

@@ -9,7 +9,7 @@ It serves what read-only clients (the official ``kubernetes`` client, ``DynamicC
   ``metadata.resourceVersion`` on lists;
 - ``Status`` error bodies; bearer tokens and client-certificate CNs mapped to users, optional ``require_auth`` (401);
 - deny rules (user, verb, resource, namespace regexes) giving 403;
-- faults (path regex → status, delay, ``times``, 429 with ``Retry-After``, dropped connection);
+- faults (path regex → status, delay, ``times``, 429 with ``Retry-After``, dropped connection, malformed body);
 - a request log; mutation verbs answer 405.
 
 Example::
@@ -100,6 +100,7 @@ class Fault:
     drop: bool = False
     method: str | None = None
     message: str | None = None
+    body: Any = None  # a JSON answer sent as is (with ``status``, default 200) instead of a Status body
     hits: int = 0
 
 
@@ -256,14 +257,16 @@ class FakeCluster:
         drop: bool = False,
         method: str | None = None,
         message: str | None = None,
+        body: Any = None,
     ) -> Fault:
         """Inject a fault for requests whose path matches the regex ``path`` (searched, query string excluded).
 
         ``delay`` seconds are waited first; then ``drop`` closes the connection without an answer, or ``status``
         answers with a ``Status`` body (``retry_after`` adds a ``Retry-After`` header); a delay-only fault lets the
-        request proceed. ``times`` limits how many requests the fault applies to. The first matching fault wins.
+        request proceed. ``body`` sends that JSON value (with ``status``, default 200) instead: a malformed answer.
+        ``times`` limits how many requests the fault applies to. The first matching fault wins.
         """
-        f = Fault(re.compile(path), status, delay, times, retry_after, drop, method, message)
+        f = Fault(re.compile(path), status, delay, times, retry_after, drop, method, message, body)
         with self._lock:
             self._faults.append(f)
         return f
@@ -640,7 +643,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None, False
 
     def _send(
-        self, code: int, body: Mapping[str, Any], rec: RequestRecord, headers: Mapping[str, str] | None = None
+        self, code: int, body: Any, rec: RequestRecord, headers: Mapping[str, str] | None = None
     ) -> None:
         data = json.dumps(body).encode()
         rec.status = code
@@ -677,6 +680,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault.body is not None:
+                self._send(fault.status or 200, fault.body, rec)
                 return
             if fault.status is not None:
                 hdrs = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
