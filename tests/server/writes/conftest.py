@@ -48,20 +48,33 @@ def workloads() -> list[dict[str, Any]]:
             privileged, host_path]
 
 
-def make_cluster(fake_cluster: MakeCluster, tmp_path: Path, objects: list[dict[str, Any]]) -> Iterator[Cluster]:
-    fc = fake_cluster(objects, writable=True, tokens={"t-alice": "alice", "t-bob": "bob"})
-    path = write_kubeconfig(tmp_path / "kubeconfig", {
-        "admin": ContextSpec(fc.url, token="t-alice", ca=fc.ca),
-        "bob": ContextSpec(fc.url, token="t-bob", ca=fc.ca, cluster_name="bob-cluster"),
-    })
-    with ClientRegistry.from_kubeconfig(str(path), settings=FAST, in_cluster=False) as registry:
-        yield Cluster(fc, registry)
+MakeWriteCluster = Callable[[list[dict[str, Any]]], Cluster]
 
 
 @pytest.fixture
-def cluster(fake_cluster: MakeCluster, tmp_path: Path) -> Iterator[Cluster]:
+def cluster_with(fake_cluster: MakeCluster, tmp_path: Path) -> Iterator[MakeWriteCluster]:
+    """Factory: a writable fake cluster holding ``objects``, with its registry (closed after the test)."""
+    registries: list[ClientRegistry] = []
+
+    def make(objects: list[dict[str, Any]]) -> Cluster:
+        fc = fake_cluster(objects, writable=True, tokens={"t-alice": "alice", "t-bob": "bob"})
+        path = write_kubeconfig(tmp_path / f"kubeconfig-{len(registries)}", {
+            "admin": ContextSpec(fc.url, token="t-alice", ca=fc.ca),
+            "bob": ContextSpec(fc.url, token="t-bob", ca=fc.ca, cluster_name="bob-cluster"),
+        })
+        registry = ClientRegistry.from_kubeconfig(str(path), settings=FAST, in_cluster=False)
+        registries.append(registry)
+        return Cluster(fc, registry)
+
+    yield make
+    for registry in registries:
+        registry.close()
+
+
+@pytest.fixture
+def cluster(cluster_with: MakeWriteCluster) -> Cluster:
     """Kyverno 1.17 installed (policies.kyverno.io v1, wgpolicyk8s.io reports) plus :func:`workloads`."""
-    yield from make_cluster(fake_cluster, tmp_path, [*kyverno_installed("v1.17.0"), *workloads()])
+    return cluster_with([*kyverno_installed("v1.17.0"), *workloads()])
 
 
 @pytest.fixture
