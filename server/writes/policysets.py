@@ -39,6 +39,10 @@ MODES = ("Audit", "Enforce")
 ACTION_KINDS = frozenset({"ValidatingPolicy", "NamespacedValidatingPolicy", "ImageValidatingPolicy",
                           "NamespacedImageValidatingPolicy"})
 CUSTOM_SET = "custom"
+#: The kinds install_policy_set writes (cluster-scoped policies.kyverno.io policies); the writes RBAC overlay grants
+#: exactly these (and PolicyExceptions and reports).
+INSTALLABLE_KINDS = frozenset({"ValidatingPolicy", "MutatingPolicy", "GeneratingPolicy", "DeletingPolicy",
+                               "ImageValidatingPolicy"})
 
 
 class InstallError(ValueError):
@@ -146,6 +150,11 @@ def install_changeset(client: KubeClient, set_name: str | None, *, mode: str = "
     policies += [SetPolicy(CUSTOM_SET, dict(d)) for d in documents]
     if not policies:
         raise InstallError(f"policy set {set_name!r} holds no policies")
+    for policy in policies:
+        group = str(policy.document.get("apiVersion") or "").rpartition("/")[0]
+        if group != POLICY_GROUP or policy.kind not in INSTALLABLE_KINDS:
+            raise InstallError(f"cannot install {policy.document.get('apiVersion')} {policy.kind} {policy.name!r}: "
+                               f"install_policy_set writes {POLICY_GROUP} {', '.join(sorted(INSTALLABLE_KINDS))}")
     notes = _enforce_notes(policies, denials) if mode == "Enforce" else [
         "Audit mode: violations are reported (PolicyReports), nothing is denied."]
     discovery = client.discover()
@@ -199,6 +208,21 @@ def modes_of(policies: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(counts)
 
 
-__all__ = ["ACTION_KINDS", "CUSTOM_SET", "MODES", "SET_LABEL", "SOURCE_HASH", "InstallError", "SetPolicy",
-           "denial_counts", "install_changeset", "installed_policies", "modes_of", "prepare", "set_policies",
-           "source_hash", "uninstall_changeset"]
+__all__ = [
+    "ACTION_KINDS",
+    "CUSTOM_SET",
+    "INSTALLABLE_KINDS",
+    "MODES",
+    "SET_LABEL",
+    "SOURCE_HASH",
+    "InstallError",
+    "SetPolicy",
+    "denial_counts",
+    "install_changeset",
+    "installed_policies",
+    "modes_of",
+    "prepare",
+    "set_policies",
+    "source_hash",
+    "uninstall_changeset",
+]

@@ -198,3 +198,9 @@ def test_custom_documents_install_as_the_custom_set(cluster: Cluster, flow: Writ
     assert _installed(cluster)[doc["metadata"]["name"]]["metadata"]["labels"][SET_LABEL] == "custom"
     with pytest.raises(InstallError, match="name a policy set"):
         install_changeset(client, None)
+
+
+def test_only_cluster_scoped_kyverno_policy_kinds_are_installed(cluster: Cluster) -> None:
+    legacy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "old"}, "spec": {}}
+    with pytest.raises(InstallError, match=r"cannot install kyverno.io/v1 ClusterPolicy 'old'"):
+        install_changeset(cluster.client(), None, documents=[legacy])
