@@ -123,7 +123,7 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int], Path]], title: str
         if any(c.get(severity) for _, c, _ in rows):
             parts.append(f'<rect x="{x:.0f}" y="{y - 9}" width="10" height="10" rx="2" fill="{colour}"/>'
                          f'<text x="{x + 14:.0f}" y="{y}" class="chart-legend">{severity}</text>')
-            x += 24 + 7 * len(severity)
+            x += 26 + 6.2 * len(severity)
     parts.append("</svg>")
     return "".join(parts)
 
