@@ -73,14 +73,14 @@ def child_env(kubeconfig: Path) -> dict[str, str]:
     return env
 
 
-def time_controls(pods: list[dict[str, Any]]) -> float:
-    """Seconds the hand-written controls take over every Pod (all 17 controls per Pod)."""
+def time_controls(pods: list[dict[str, Any]]) -> tuple[float, float]:
+    """Wall and CPU seconds the hand-written controls take over every Pod (all 17 controls per Pod)."""
     controls = list(CONTROLS.values())
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for pod in pods:
         for control in controls:
             control(pod)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def time_python_end_to_end(snapshot: Path, out: Path) -> float:
@@ -139,6 +139,11 @@ def checked(run: ChildRun, what: str, ok: tuple[int, ...] = (0,)) -> ChildRun:
     return run
 
 
+def row(what: str, wall: str, cpu: str) -> str:
+    """One line of the printed table."""
+    return f"| {what} | {wall} | {cpu} |"
+
+
 def fmt(summary: Summary, unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
     """``median unit (min-max, n=N)``."""
     m, lo, hi = summary.median * scale, summary.low * scale, summary.high * scale
@@ -183,15 +188,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         if rows & {"ratio", "json"}:
             json_runs: list[ChildRun] = []
-            py_seconds: list[float] = []
-            ratios: list[float] = []
+            py_wall: list[float] = []
+            py_cpu: list[float] = []
             for i in range(args.repeat):
-                py = time_controls(pods)
+                wall, cpu = time_controls(pods)
                 run = checked(run_child(cli(args.python, *scan, "-o", "json"), env, tmp / "out.json"), "scan -o json",
                               (0, 1))
                 json_runs.append(run)
-                py_seconds.append(py)
-                ratios.append((run.seconds / pairs) / (py / pairs))
+                py_wall.append(wall)
+                py_cpu.append(cpu)
                 if i == 0:
                     agree, total, wrong = agreement(tmp / "out.json", expected)
                     figures["agreement"] = [agree, total]
@@ -199,55 +204,72 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     for line in wrong:
                         print(f"#   differs: {line}")
             floor = summarize([time_python_end_to_end(snapshot, tmp / "py.json") for _ in range(args.repeat)])
-            cli_time = summarize([r.seconds for r in json_runs])
-            py_time = summarize(py_seconds)
-            ratio = summarize(ratios)
+            cli_wall = summarize([r.seconds for r in json_runs])
+            cli_cpu = summarize([r.cpu_seconds for r in json_runs])
+            ratio_wall = summarize([r.seconds / py for r, py in zip(json_runs, py_wall, strict=True)])
+            ratio_cpu = summarize([r.cpu_seconds / py for r, py in zip(json_runs, py_cpu, strict=True)])
             json_rss = summarize([float(r.peak_rss) for r in json_runs])
-            figures["json"] = {"seconds": cli_time.to_dict(), "peak_rss": json_rss.to_dict()}
-            figures["python_controls_seconds"] = py_time.to_dict()
+            figures["json"] = {"seconds": cli_wall.to_dict(), "cpu_seconds": cli_cpu.to_dict(),
+                               "peak_rss": json_rss.to_dict()}
+            figures["python_controls"] = {"seconds": summarize(py_wall).to_dict(),
+                                          "cpu_seconds": summarize(py_cpu).to_dict()}
             figures["python_end_to_end_seconds"] = floor.to_dict()
-            figures["ratio"] = ratio.to_dict()
+            figures["ratio"] = {"wall": ratio_wall.to_dict(), "cpu": ratio_cpu.to_dict()}
             if "ratio" in rows:
-                lines.append(f"| end-to-end scan cost per (Pod, policy), -o json | {fmt(cli_time, 'us', 1e6 / pairs, 1)} |")
-                lines.append(f"| hand-written Python per (Pod, control), same run | {fmt(py_time, 'us', 1e6 / pairs, 2)} |")
-                lines.append(f"| ratio (per repeat, then median) | {fmt(ratio, 'x', 1, 0)} |")
-                lines.append(f"| (floor) hand-written Python in-process: parse + controls + JSON out, per pair | "
-                             f"{fmt(floor, 'us', 1e6 / pairs, 2)}; vs CLI {cli_time.median / floor.median:.0f}x |")
+                lines.append(row("end-to-end scan cost per (Pod, policy), -o json",
+                                 fmt(cli_wall, "us", 1e6 / pairs, 1), fmt(cli_cpu, "us", 1e6 / pairs, 1)))
+                lines.append(row("hand-written Python per (Pod, control), same run",
+                                 fmt(summarize(py_wall), "us", 1e6 / pairs, 2),
+                                 fmt(summarize(py_cpu), "us", 1e6 / pairs, 2)))
+                lines.append(row("ratio (per repeat, then median)", fmt(ratio_wall, "x", 1, 0),
+                                 fmt(ratio_cpu, "x", 1, 0)))
+                lines.append(row("(floor) hand-written Python in-process: parse + controls + JSON out, per pair",
+                                 f"{fmt(floor, 'us', 1e6 / pairs, 2)}; CLI/floor {cli_wall.median / floor.median:.0f}x",
+                                 ""))
             if "json" in rows:
-                lines.append(f"| {args.pods} Pods, -o json: time | {fmt(cli_time)} |")
-                lines.append(f"| {args.pods} Pods, -o json: peak RSS | {fmt(json_rss, 'MB', 1 / MB, 0)} |")
+                lines.append(row(f"{args.pods} Pods, -o json: time", fmt(cli_wall), fmt(cli_cpu)))
+                lines.append(row(f"{args.pods} Pods, -o json: peak RSS", fmt(json_rss, "MB", 1 / MB, 0), ""))
 
         if "table" in rows:
             table_runs = [checked(run_child(cli(args.python, *scan, "-o", "table"), env), "scan -o table", (0, 1))
                           for _ in range(args.repeat)]
-            table_time = summarize([r.seconds for r in table_runs])
+            table_wall = summarize([r.seconds for r in table_runs])
+            table_cpu = summarize([r.cpu_seconds for r in table_runs])
             table_rss = summarize([float(r.peak_rss) for r in table_runs])
-            figures["table"] = {"seconds": table_time.to_dict(), "peak_rss": table_rss.to_dict()}
-            lines.append(f"| {args.pods} Pods, -o table: time | {fmt(table_time)} |")
-            lines.append(f"| {args.pods} Pods, -o table: peak RSS | {fmt(table_rss, 'MB', 1 / MB, 0)} |")
+            figures["table"] = {"seconds": table_wall.to_dict(), "cpu_seconds": table_cpu.to_dict(),
+                                "peak_rss": table_rss.to_dict()}
+            lines.append(row(f"{args.pods} Pods, -o table: time", fmt(table_wall), fmt(table_cpu)))
+            lines.append(row(f"{args.pods} Pods, -o table: peak RSS", fmt(table_rss, "MB", 1 / MB, 0), ""))
 
         if "policies" in rows:
             runs = [checked(run_child(cli(args.python, "policies", "list"), env), "policies list")
                     for _ in range(args.repeat_startup)]
-            listing = summarize([r.seconds for r in runs])
-            figures["policies_list_seconds"] = listing.to_dict()
-            lines.append(f"| pykyverno policies list, start to exit | {fmt(listing)} |")
+            listing_wall = summarize([r.seconds for r in runs])
+            listing_cpu = summarize([r.cpu_seconds for r in runs])
+            figures["policies_list"] = {"seconds": listing_wall.to_dict(), "cpu_seconds": listing_cpu.to_dict()}
+            lines.append(row("pykyverno policies list, start to exit", fmt(listing_wall), fmt(listing_cpu)))
 
         if "mcp" in rows:
             serve = cli(args.python, "serve")
             raw = [mcp_raw_first_tools_list(serve, env) for _ in range(args.repeat_startup)]
-            sdk = summarize([mcp_sdk_first_tools_list(serve, env) for _ in range(args.repeat_startup)])
-            raw_time = summarize([a.seconds for a in raw])
-            figures["mcp"] = {"raw_seconds": raw_time.to_dict(), "sdk_seconds": sdk.to_dict(), "tools": raw[0].tools,
-                              "wire_chars": raw[0].wire_chars, "result_chars": raw[0].result_chars}
-            lines.append(f"| MCP stdio: start to first tools/list answer, raw JSON-RPC | {fmt(raw_time)} |")
-            lines.append(f"| MCP stdio: start to first tools/list answer, SDK client | {fmt(sdk)} |")
-            lines.append(f"| tools/list answer ({raw[0].tools} tools) | {raw[0].wire_chars} characters on the wire "
-                         f"({raw[0].result_chars} as json.dumps(result) writes it) |")
+            sdk = [mcp_sdk_first_tools_list(serve, env) for _ in range(args.repeat_startup)]
+            raw_wall, raw_cpu = summarize([a.seconds for a in raw]), summarize([a.cpu_seconds for a in raw])
+            sdk_wall, sdk_cpu = summarize([s for s, _ in sdk]), summarize([c for _, c in sdk])
+            figures["mcp"] = {"raw_seconds": raw_wall.to_dict(), "raw_cpu_seconds": raw_cpu.to_dict(),
+                              "sdk_seconds": sdk_wall.to_dict(), "sdk_cpu_seconds": sdk_cpu.to_dict(),
+                              "tools": raw[0].tools, "wire_chars": raw[0].wire_chars,
+                              "result_chars": raw[0].result_chars}
+            lines.append(row("MCP stdio: start to first tools/list answer, raw JSON-RPC", fmt(raw_wall),
+                             fmt(raw_cpu) + " (to exit)"))
+            lines.append(row("MCP stdio: start to first tools/list answer, SDK client", fmt(sdk_wall),
+                             fmt(sdk_cpu) + " (to exit)"))
+            lines.append(row(f"tools/list answer ({raw[0].tools} tools)",
+                             f"{raw[0].wire_chars} characters on the wire ({raw[0].result_chars} as "
+                             "json.dumps(result) writes it)", ""))
 
     figures["load_after"] = os.getloadavg()
-    print("| what | median (min-max, n) |")
-    print("|---|---|")
+    print("| what | wall: median (min-max, n) | CPU of the process: median (min-max) |")
+    print("|---|---|---|")
     for line in lines:
         print(line)
     print(f"# {cpu_load()}")

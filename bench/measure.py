@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,12 @@ PROTOCOL_VERSION = "2025-06-18"
 
 @dataclass(frozen=True)
 class ChildRun:
-    """One child process: exit code, wall seconds from spawn to exit, peak resident set (bytes), stderr text."""
+    """One child process: exit code, wall seconds from spawn to exit, CPU seconds (user + system), peak resident
+    set (bytes), stderr text. On a shared machine CPU seconds vary much less than wall seconds."""
 
     code: int
     seconds: float
+    cpu_seconds: float
     peak_rss: int
     stderr: str
 
@@ -35,28 +38,36 @@ def run_child(cmd: Sequence[str], env: dict[str, str], stdout: Path | None = Non
     with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.002)
+        usage = _reap(proc, timeout)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return ChildRun(proc.returncode, seconds, usage.ru_maxrss * 1024, stderr)
+    return ChildRun(proc.returncode, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stderr)
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 10) -> resource.struct_rusage:
+    """Wait for ``proc`` (killing it after ``timeout`` seconds) and return its own resource usage."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.002)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
 
 
 @dataclass(frozen=True)
 class McpAnswer:
-    """Seconds from process start to the first ``tools/list`` answer, and that answer's size."""
+    """Seconds from process start to the first ``tools/list`` answer, CPU seconds of the server process (start to
+    exit, which follows the answer when its stdin closes), and that answer's size."""
 
     seconds: float
+    cpu_seconds: float
     tools: int
     wire_chars: int
     result_chars: int
@@ -93,21 +104,21 @@ def mcp_raw_first_tools_list(cmd: Sequence[str], env: dict[str, str], timeout: f
                     raise TimeoutError("no tools/list answer")
         finally:
             proc.stdin.close()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
             proc.stdout.close()
+            usage = _reap(proc)
+            cpu = usage.ru_utime + usage.ru_stime
     if "result" not in answer:
         raise RuntimeError(f"tools/list failed: {answer.get('error')}")
     result = answer["result"]
-    return McpAnswer(seconds, len(result.get("tools", [])), len(line.decode().rstrip("\n")), len(json.dumps(result)))
+    return McpAnswer(seconds, cpu, len(result.get("tools", [])), len(line.decode().rstrip("\n")),
+                     len(json.dumps(result)))
 
 
-def mcp_sdk_first_tools_list(cmd: Sequence[str], env: dict[str, str]) -> float:
+
+def mcp_sdk_first_tools_list(cmd: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
     """Seconds from spawning the server through the official SDK client (``mcp.Client`` over stdio, its default
-    mode) to the first ``list_tools`` answer."""
+    mode) to the first ``list_tools`` answer, and the CPU seconds of the server process (from
+    ``RUSAGE_CHILDREN``, which counts it once the client has reaped it)."""
     import anyio
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -121,17 +132,21 @@ def mcp_sdk_first_tools_list(cmd: Sequence[str], env: dict[str, str]) -> float:
                 await client.list_tools()
                 return time.perf_counter() - started
 
-    return float(anyio.run(first_answer))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = float(anyio.run(first_answer))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Median, minimum and maximum of repeated samples."""
+    """Median, minimum and maximum of repeated samples (kept, so that runs can be pooled)."""
 
     median: float
     low: float
     high: float
     count: int
+    samples: tuple[float, ...] = ()
 
     @property
     def spread(self) -> float:
@@ -140,17 +155,12 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"median": self.median, "min": self.low, "max": self.high, "n": self.count}
+        return {"median": self.median, "min": self.low, "max": self.high, "n": self.count, "samples": list(self.samples)}
 
 
 def summarize(samples: Sequence[float]) -> Summary:
     """Median, min and max of non-empty ``samples``."""
-    return Summary(statistics.median(samples), min(samples), max(samples), len(samples))
-
-
-def best_of(func: Callable[[], float], repeat: int) -> list[float]:
-    """``repeat`` samples of ``func()`` (a duration it measures itself)."""
-    return [func() for _ in range(repeat)]
+    return Summary(statistics.median(samples), min(samples), max(samples), len(samples), tuple(samples))
 
 
 def cpu_load() -> str:
