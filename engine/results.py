@@ -53,8 +53,9 @@ class RuleResult:
     policy_kind: str
     result: str
     resource: ResourceRef
-    #: The ``source`` Kyverno writes in reports for the policy's kind (from the kind's spec).
-    source: str = ""
+    #: The ``source`` Kyverno writes in reports for the policy's kind (from the kind's spec; looked up by
+    #: ``policy_kind`` when a result is made without one).
+    source: str | None = None
     rule: str = ""
     message: str = ""
     severity: str = ""
@@ -74,7 +75,7 @@ class RuleResult:
     def to_report(self) -> dict[str, Any]:
         """The wgpolicyk8s.io/v1alpha2 PolicyReportResult."""
         out: dict[str, Any] = {
-            "source": self.source,
+            "source": self.source if self.source is not None else report_source(self.policy_kind),
             "policy": self.policy,
             "rule": self.rule,
             "result": self.result,
@@ -89,6 +90,14 @@ class RuleResult:
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
+
+
+def report_source(policy_kind: str) -> str:
+    """The report ``source`` of a policy kind, from the kind registry (``kyverno`` for a kind it does not know)."""
+    from .registry import REGISTRY  # the registry imports the kinds, which import this module: looked up late
+
+    spec = REGISTRY.for_kind(policy_kind)
+    return spec.report_source if spec is not None else "kyverno"
 
 
 def summarize(results: Iterable[RuleResult]) -> dict[str, int]:

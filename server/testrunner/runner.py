@@ -198,7 +198,7 @@ def run_test(test: TestFile) -> TestRun:
         run.issues.append(str(exc))
         inputs = EvaluationInputs(providers=Providers())
     _serve_extra_resources(test, inputs, run.issues)
-    # --- mutations (server/testing/patched.py): paramResources in file order, mutate-existing targetResources
+    # --- mutations (server/testrunner/patched.py): paramResources in file order, mutate-existing targetResources
     attach_params(policies.policies, read_manifests(test.paths("paramResources"), run.issues))
     targets = load_targets(test.paths("targetResources"), run.issues)
     evaluator = _Evaluator(policies, inputs)
@@ -302,7 +302,7 @@ def _compare_target(
     triggers: list[dict[str, Any]],
     targets: list[dict[str, Any]],
 ) -> CaseOutcome | None:
-    """A row naming one of the Test's ``targetResources``: mutate-existing results (server/testing/patched.py)."""
+    """A row naming one of the Test's ``targetResources``: mutate-existing results (server/testrunner/patched.py)."""
     verdict = target_verdict(
         policies=evaluator.policies,
         policy_name=row.policy,

@@ -17,13 +17,16 @@ May import ``engine/cel/errors`` only.
 
 from __future__ import annotations
 
-from ..errors import CelCompileError, CelCostError
+from ..errors import CelCompileError
+from . import budget
+from .budget import PolicyBudget
 from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
+from .cost import estimate as estimate_tree
 from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
 from .nodes import Expr
-from .parser import MAX_PARSE_NESTING, NestingProblem, parse, parse_with_nesting
+from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse, parse_with_nesting
 from .printer import to_source
 from .rewrite import rewrite
 from .source import SyntaxProblem, caret_message
@@ -42,6 +45,9 @@ def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST
         tree, nesting = parse_with_nesting(source)
     except NestingProblem as problem:
         raise _depth_error(source, path, problem.offset, f"{problem.message}; the limit is {MAX_NESTING}") from None
+    except SizeProblem as problem:
+        # No caret line: it would repeat the whole oversized expression.
+        raise CelCompileError(f"ERROR: <input>:1:1: {problem.message}", expression=source, path=path) from None
     except SyntaxProblem as problem:
         if _needs_rewrite(source):
             raise CelCompileError(
@@ -64,6 +70,8 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
     """Estimated cost of ``source`` after the front end's rewrites (raise :class:`CelCompileError` if unparsable)."""
     try:
         tree = rewrite(parse(source))
+    except SizeProblem as problem:
+        raise CelCompileError(f"ERROR: <input>:1:1: {problem.message}", expression=source) from None
     except SyntaxProblem as problem:
         raise CelCompileError(caret_message(source, problem.offset, problem.message), expression=source) from None
     return estimate_ast_cost(tree, cost_model)
@@ -71,31 +79,22 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
 
 def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel, compat: bool = True) -> str:
     # Regroup long chains before rewriting (the rewrites recurse) and again after (they may add levels).
-    rewritten = rebalance(tree) if expression_depth(tree) > MAX_EXPRESSION_DEPTH else tree
+    depth = expression_depth(tree)
+    rewritten = rebalance(tree) if depth > MAX_EXPRESSION_DEPTH else tree
+    regrouped = rewritten
     rewritten = rewrite(rewritten, compat=compat)
-    if expression_depth(rewritten) > MAX_EXPRESSION_DEPTH:
-        rewritten = rebalance(rewritten)
-    depth = expression_depth(rewritten)
+    if rewritten is not tree:
+        depth = expression_depth(rewritten)
+        if depth > MAX_EXPRESSION_DEPTH and rewritten is not regrouped:
+            rewritten = rebalance(rewritten)
+            depth = expression_depth(rewritten)
     if depth > MAX_EXPRESSION_DEPTH:
         where = deepest_node(rewritten).start
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
-    cost = estimate_ast_cost(rewritten, cost_model)
-    if cost > cost_model.limit:
-        factor = cost / cost_model.limit
-        raise CelCostError(
-            caret_message(
-                source,
-                0,
-                f"estimated expression cost {cost} exceeds the budget of {cost_model.limit} by a factor of"
-                f" {factor:.1f}x (try simplifying the expression: comprehensions over lists multiply the cost of"
-                f" their body, and lists of unknown size count as {cost_model.unknown_list_size} elements)",
-            ),
-            expression=source,
-            path=path,
-        )
+    budget.check(source, path, estimate_tree(rewritten, cost_model), cost_model)
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
-        _, nesting = parse_with_nesting(prepared)
+        _, nesting = parse_with_nesting(prepared, limit_length=False)
     if nesting > MAX_NESTING:
         raise _depth_error(
             source,
@@ -132,8 +131,10 @@ __all__ = [
     "DEFAULT_COST_MODEL",
     "DEFAULT_POLICY_COST_LIMIT",
     "MAX_EXPRESSION_DEPTH",
+    "MAX_EXPRESSION_LENGTH",
     "MAX_NESTING",
     "CostModel",
+    "PolicyBudget",
     "estimate_cost",
     "prepare",
 ]

@@ -15,7 +15,8 @@ everything in the Kyverno policy corpus stays well under the limit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from .nodes import (
     Binary,
@@ -140,6 +141,21 @@ _LIST_TRAVERSALS = frozenset(
 )
 
 
+#: Functions whose result holds no input data worth counting (numbers, booleans, sizes).
+_SCALAR_RESULTS = frozenset(
+    {
+        "size", "has", "int", "uint", "double", "bool", "matches", "contains", "startsWith", "endsWith",
+        "indexOf", "lastIndexOf", "isSorted", "sum", "min", "max", "all", "exists", "exists_one", "existsOne",
+        "isQuantity", "isURL", "isIP", "isCIDR", "isSemver", "type", "duration", "timestamp",
+        "sha256", "sha1", "md5", "compareTo", "isGreaterThan", "isLessThan",
+    }
+)
+#: Functions whose result concatenates their arguments (and receiver).
+_COPYING_RESULTS = frozenset({"join", "format", "flatten", "base64.encode", "encode", "quote", "strings.quote"})
+#: The identifier policies read their variables through.
+VARIABLES_NAME = "variables"
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Sizes assumed where the expression does not show them, and the limit an expression must stay under."""
@@ -147,15 +163,27 @@ class CostModel:
     unknown_list_size: int = 25
     unknown_string_size: int = 64
     limit: int = DEFAULT_COST_LIMIT
+    #: The most copies of its input (``Estimate.scale``) an expression may build, e.g. by doubling a string ten
+    #: times with ``cel.bind`` or variables (1,024 copies of a 1 MiB annotation would be 1 GiB).
+    growth_limit: int = 64
 
 
 DEFAULT_COST_MODEL = CostModel()
 
 
 @dataclass(frozen=True)
-class _Estimate:
+class Estimate:
+    """What the estimator knows of a (sub-)expression."""
+
+    #: Estimated worst-case cost of evaluating it.
     cost: int
-    size: int | None = None  # elements of a list/map or characters of a string, when statically visible
+    #: Elements of a list/map or characters of a string, when statically visible.
+    size: int | None = None
+    #: How many copies of input values (of unknown size) the value may hold: ``object.s`` is 1, ``s + s`` 2,
+    #: ``cel.bind`` / variable doubling 2, 4, 8 ... This bounds what an expression can build from its input.
+    scale: int = 0
+    #: The largest ``scale`` of any value built while evaluating (set on the estimate of a whole expression).
+    peak: int = 0
 
 
 def estimate_cost(node: Expr, model: CostModel = DEFAULT_COST_MODEL) -> int:
@@ -163,72 +191,113 @@ def estimate_cost(node: Expr, model: CostModel = DEFAULT_COST_MODEL) -> int:
     return _Estimator(model).estimate(node, {}).cost
 
 
-class _Estimator:
-    def __init__(self, model: CostModel) -> None:
-        self.model = model
+def estimate(
+    node: Expr, model: CostModel = DEFAULT_COST_MODEL, variables: Mapping[str, Estimate] | None = None
+) -> Estimate:
+    """The estimate of ``node``; ``variables`` gives what ``variables.name`` stands for (a policy's variables)."""
+    estimator = _Estimator(model, variables or {})
+    result = estimator.estimate(node, {})
+    return replace(result, peak=max(estimator.peak, result.scale))
 
-    def list_size(self, estimate: _Estimate) -> int:
+
+class _Estimator:
+    def __init__(self, model: CostModel, variables: Mapping[str, Estimate] | None = None) -> None:
+        self.model = model
+        self.variables = variables or {}
+        self.peak = 0
+
+    def list_size(self, estimate: Estimate) -> int:
+        # A list built from input lists (``containers + initContainers``) still counts as one list of unknown size:
+        # its copies are bounded by the growth limit instead.
         return self.model.unknown_list_size if estimate.size is None else estimate.size
 
-    def string_size(self, estimate: _Estimate) -> int:
-        return self.model.unknown_string_size if estimate.size is None else estimate.size
+    def string_size(self, estimate: Estimate) -> int:
+        if estimate.size is not None:
+            return estimate.size
+        return self.model.unknown_string_size * max(1, estimate.scale)
 
-    def traversal(self, estimate: _Estimate) -> int:
+    def variable(self, node: Expr) -> Estimate | None:
+        """The estimate of a policy variable read as ``variables.name`` / ``variables['name']``."""
+        if not self.variables or not isinstance(node, Select | Index) or node.optional:
+            return None
+        if not (isinstance(node.operand, Ident) and node.operand.name == VARIABLES_NAME):
+            return None
+        if isinstance(node, Select):
+            return self.variables.get(node.field)
+        if isinstance(node.index, Literal) and node.index.kind == "string":
+            return self.variables.get(node.index.text[1:-1])
+        return None
+
+    def traversal(self, estimate: Estimate) -> int:
         return math.ceil(self.string_size(estimate) * STRING_TRAVERSAL_FACTOR)
 
-    def estimate(self, node: Expr, scope: dict[str, _Estimate]) -> _Estimate:
+    def estimate(self, node: Expr, scope: dict[str, Estimate]) -> Estimate:
+        result = self._estimate(node, scope)
+        if result.scale > self.peak:
+            self.peak = result.scale
+        return result
+
+    def _estimate(self, node: Expr, scope: dict[str, Estimate]) -> Estimate:
         if isinstance(node, Literal):
             size = _literal_size(node)
-            return _Estimate(0, size)
+            return Estimate(0, size)
         if isinstance(node, Ident):
             bound = scope.get(node.name)
-            return _Estimate(1, bound.size if bound else None)
+            return Estimate(1, bound.size, bound.scale) if bound else Estimate(1, None, 1)
+        variable = self.variable(node)
+        if variable is not None:
+            # The variable's own cost is counted once for the expression (it is evaluated once, lazily).
+            return Estimate(1, variable.size, variable.scale)
         if isinstance(node, Select):
-            return _Estimate(1 + self.estimate(node.operand, scope).cost)
+            operand = self.estimate(node.operand, scope)
+            return Estimate(1 + operand.cost, None, operand.scale)
         if isinstance(node, Index):
             operand, index = self.estimate(node.operand, scope), self.estimate(node.index, scope)
-            return _Estimate(1 + operand.cost + index.cost)
+            return Estimate(1 + operand.cost + index.cost, None, operand.scale)
         if isinstance(node, ListExpr):
             parts = [self.estimate(e.value, scope) for e in node.elements]
-            return _Estimate(LIST_CREATE_COST + sum(p.cost for p in parts), len(parts))
+            return Estimate(LIST_CREATE_COST + sum(p.cost for p in parts), len(parts), sum(p.scale for p in parts))
         if isinstance(node, MapExpr):
-            cost = sum(self.estimate(e.key, scope).cost + self.estimate(e.value, scope).cost for e in node.entries)
-            return _Estimate(MAP_CREATE_COST + cost, len(node.entries))
+            keys = [self.estimate(e.key, scope) for e in node.entries]
+            values = [self.estimate(e.value, scope) for e in node.entries]
+            cost = sum(p.cost for p in keys) + sum(p.cost for p in values)
+            return Estimate(MAP_CREATE_COST + cost, len(node.entries), sum(p.scale for p in values))
         if isinstance(node, Construct):
-            cost = sum(self.estimate(f.value, scope).cost for f in node.fields)
-            return _Estimate(MESSAGE_CREATE_COST + cost, len(node.fields))
+            values = [self.estimate(f.value, scope) for f in node.fields]
+            cost = sum(p.cost for p in values)
+            return Estimate(MESSAGE_CREATE_COST + cost, len(node.fields), sum(p.scale for p in values))
         if isinstance(node, Unary):
-            return _Estimate(1 + self.estimate(node.operand, scope).cost)
+            return Estimate(1 + self.estimate(node.operand, scope).cost)
         if isinstance(node, Binary):
             return self.binary(node, scope)
         if isinstance(node, Ternary) and _is_null_guard(node):
             # ``(x == null ? optional.none() : x.?f)`` is the front end's compat guard: cost it as ``x.?f``.
             guarded = self.estimate(node.otherwise, scope)
-            return _Estimate(guarded.cost + 1, guarded.size)
+            return Estimate(guarded.cost + 1, guarded.size, guarded.scale)
         if isinstance(node, Ternary):
             condition = self.estimate(node.condition, scope)
             then, otherwise = self.estimate(node.then, scope), self.estimate(node.otherwise, scope)
             worst = then if then.cost >= otherwise.cost else otherwise
-            return _Estimate(condition.cost + worst.cost, _max_size(then, otherwise))
+            return Estimate(condition.cost + worst.cost, _max_size(then, otherwise), max(then.scale, otherwise.scale))
         return self.call(node, scope)
 
-    def binary(self, node: Binary, scope: dict[str, _Estimate]) -> _Estimate:
+    def binary(self, node: Binary, scope: dict[str, Estimate]) -> Estimate:
         left, right = self.estimate(node.left, scope), self.estimate(node.right, scope)
         base = left.cost + right.cost
         if node.op in ("&&", "||"):
-            return _Estimate(base)
+            return Estimate(base)
         if node.op == "in":
-            return _Estimate(base + self.list_size(right))
+            return Estimate(base + self.list_size(right))
         if node.op in ("==", "!="):
             smaller = min(self.string_size(left), self.string_size(right))
-            return _Estimate(base + 1 + math.ceil(smaller * STRING_TRAVERSAL_FACTOR))
+            return Estimate(base + 1 + math.ceil(smaller * STRING_TRAVERSAL_FACTOR))
         if node.op == "+":
             size = None if left.size is None or right.size is None else left.size + right.size
             work = math.ceil((self.string_size(left) + self.string_size(right)) * STRING_TRAVERSAL_FACTOR)
-            return _Estimate(base + max(1, work), size)
-        return _Estimate(base + 1)
+            return Estimate(base + max(1, work), size, left.scale + right.scale)
+        return Estimate(base + 1)
 
-    def call(self, node: Call, scope: dict[str, _Estimate]) -> _Estimate:
+    def call(self, node: Call, scope: dict[str, Estimate]) -> Estimate:
         name = node.function
         if node.target is not None and name in _COMPREHENSIONS and self.is_macro_call(node):
             return self.comprehension(node, scope)
@@ -237,9 +306,9 @@ class _Estimator:
             bound = self.estimate(node.args[1], scope)
             inner = {**scope, node.args[0].name: bound}
             body = self.estimate(node.args[2], inner)
-            return _Estimate(bound.cost + body.cost, body.size)
+            return Estimate(bound.cost + body.cost, body.size, body.scale)
         if name == "has" and node.target is None:
-            return _Estimate(1 + sum(self.estimate(arg, scope).cost for arg in node.args))
+            return Estimate(1 + sum(self.estimate(arg, scope).cost for arg in node.args))
         receiver = None if node.target is None else self.estimate(node.target, scope)
         args = [self.estimate(arg, scope) for arg in node.args]
         cost = 1 + sum(a.cost for a in args) + (receiver.cost if receiver else 0)
@@ -257,9 +326,23 @@ class _Estimator:
             if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice"):
                 size = subject.size
         if qualified == "lists.range" and args and isinstance(node.args[0], Literal) and node.args[0].kind == "int":
-            size = int(node.args[0].text, 0)
+            size = _int_literal(node.args[0].text)
             cost += size
-        return _Estimate(cost, size)
+        return Estimate(cost, size, self.call_scale(name, receiver, args, node))
+
+    def call_scale(self, name: str, receiver: Estimate | None, args: list[Estimate], node: Call) -> int:
+        """How many input copies a call's result may hold."""
+        if name in _SCALAR_RESULTS:
+            return 0
+        parts = ([receiver] if receiver is not None else []) + args
+        if name == "replace" and receiver is not None and len(args) >= 2:
+            old, new = args[0], args[1]
+            if new.scale == 0 and new.size is not None and old.size is not None:
+                return receiver.scale * max(1, math.ceil(new.size / max(1, old.size)))
+            return receiver.scale + self.string_size(receiver) * max(1, new.scale)
+        if name in _COPYING_RESULTS:
+            return sum(part.scale for part in parts)
+        return max((part.scale for part in parts), default=0)
 
     @staticmethod
     def is_macro_call(node: Call) -> bool:
@@ -268,7 +351,7 @@ class _Estimator:
         variables = node.args[:2] if _two_variable(node) else node.args[:1]
         return all(isinstance(v, Ident) for v in variables)
 
-    def comprehension(self, node: Call, scope: dict[str, _Estimate]) -> _Estimate:
+    def comprehension(self, node: Call, scope: dict[str, Estimate]) -> Estimate:
         assert node.target is not None
         iterated = self.estimate(node.target, scope)
         count = self.list_size(iterated)
@@ -276,14 +359,22 @@ class _Estimator:
         inner = dict(scope)
         for variable in node.args[:variable_count]:
             assert isinstance(variable, Ident)
-            inner[variable.name] = _Estimate(1)
-        body = sum(self.estimate(arg, inner).cost for arg in node.args[variable_count:])
+            inner[variable.name] = Estimate(1)
+        bodies = [self.estimate(arg, inner) for arg in node.args[variable_count:]]
+        body = sum(part.cost for part in bodies)
         builds_list = _COMPREHENSIONS[node.function]
         per_element = body + _ITERATION_COST + (1 if builds_list else 0)
         if node.function == "sortBy":
             per_element *= max(1, math.ceil(math.log2(max(count, 2))))
         result_size = count if builds_list else None
-        return _Estimate(iterated.cost + count * per_element, result_size)
+        scale = 0
+        if node.function in ("filter", "sortBy"):
+            scale = iterated.scale
+        elif builds_list and bodies:
+            # Each element may copy input values: as many times as there are elements, when that is known (an
+            # input list's elements are bounded by the input itself).
+            scale = (iterated.size if iterated.size is not None else 1) * bodies[-1].scale
+        return Estimate(iterated.cost + count * per_element, result_size, scale)
 
 
 def _two_variable(node: Call) -> bool:
@@ -310,7 +401,19 @@ def _literal_size(node: Literal) -> int | None:
     return max(0, len(text) - 2 * quote)
 
 
-def _max_size(first: _Estimate, second: _Estimate) -> int | None:
+def _max_size(first: Estimate, second: Estimate) -> int | None:
     if first.size is None or second.size is None:
         return None
     return max(first.size, second.size)
+
+
+#: Larger than any int64: what an integer literal too long to be one counts as.
+_HUGE = 2**64
+
+
+def _int_literal(text: str) -> int:
+    """The value of an int literal's text, at most :data:`_HUGE` (longer ones do not compile anyway)."""
+    digits = text.lstrip("-")
+    if len(digits) > 20:
+        return _HUGE
+    return min(int(text, 0), _HUGE)

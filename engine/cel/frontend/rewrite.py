@@ -5,6 +5,8 @@
 * ``m.transformMap(k, v, [filter,] expr)`` -> ``pykyverno.pairsToMap(m.transformList(k, v, [filter,] [k, expr]))``
   and ``m.transformMapEntry(k, v, [filter,] entry)`` -> ``pykyverno.mergeEntries(m.transformList(...))``: cel-cpp
   compiles these macros but has no runtime ``cel.@mapInsert``. The helpers live in ``libs/frontend_helpers.py``.
+* ``lists.range(n)`` -> ``lists.range(pykyverno.rangeLength(n))`` unless ``n`` is a literal (which the cost estimate
+  counts): the helper refuses a length over ``MAX_LIST_LENGTH`` (``lists.range(int('100000000'))`` built 3 GB).
 * ``c ? {...} : null`` (and ``c ? f(x) : null``): cel-go accepts ``null`` opposite a message (``JSONPatch{...}``,
   Kyverno's typed results), cel-cpp rejects it opposite a map: the non-null branch is wrapped in ``dyn(...)``.
 * Ordering comparisons between operands of statically different numeric types (``1 < 1.5``, ``size(x) > 2.5``),
@@ -51,6 +53,8 @@ MAP_CONSTRUCTED_TYPES = frozenset({"Object", "JSONPatch"})
 #: Helper functions (declared in ``libs/frontend_helpers.py``) the rewrites call.
 PAIRS_TO_MAP = "pykyverno.pairsToMap"
 MERGE_ENTRIES = "pykyverno.mergeEntries"
+#: ``lists.range(n)`` is native in cel-cpp and builds any length it is given: ``n`` passes through this check first.
+RANGE_LENGTH = "pykyverno.rangeLength"
 
 #: Kubernetes' CrossTypeNumericComparisons adds cross-type *ordering* overloads to cel-go's checker; equality across
 #: numeric types (``1 == 1.0``) stays a compile error there (it is heterogeneous only at runtime, through dyn).
@@ -179,6 +183,9 @@ class _Rewriter:
             return MapExpr(entries)
         if isinstance(rebuilt, Call) and rebuilt.function in ("transformMap", "transformMapEntry"):
             return self.transform_map(rebuilt, node)
+        if _is_unbounded_range(rebuilt):
+            assert isinstance(rebuilt, Call)
+            return Call(rebuilt.target, rebuilt.function, (Call(None, RANGE_LENGTH, rebuilt.args),))
         if isinstance(rebuilt, Binary) and rebuilt.op in _COMPARISONS:
             return self.cross_numeric(rebuilt)
         if isinstance(rebuilt, Ternary):
@@ -220,6 +227,22 @@ class _Rewriter:
         if then_null and _needs_dyn(node.otherwise):
             return Ternary(node.condition, node.then, Call(None, "dyn", (node.otherwise,)))
         return node
+
+
+def _is_unbounded_range(node: Expr) -> bool:
+    """``lists.range(n)`` whose ``n`` is not a literal (a literal length is costed statically, as elements)."""
+    if not (
+        isinstance(node, Call)
+        and node.function == "range"
+        and isinstance(node.target, Ident)
+        and node.target.name.lstrip(".") == "lists"
+        and len(node.args) == 1
+    ):
+        return False
+    length = node.args[0]
+    if isinstance(length, Literal):
+        return False
+    return not (isinstance(length, Call) and length.function == RANGE_LENGTH)
 
 
 def _is_null(node: Expr) -> bool:

@@ -224,7 +224,7 @@ ERROR_CASES: list[tuple[str, str, str, str]] = [
     ("transform/missing-key-field", "vpol", "listObjToMap([{'x': 'a'}], [{'v': 1}], 'k', 'v')", "no field"),
     ("gzip/decompress-garbage", "vpol", "gzip.decompress(b'not gzip')", "gzip.decompress"),
     ("x509/decode-garbage", "vpol", "x509.decode('not a pem')", "failed to decode PEM"),
-    ("random/bad-pattern", "vpol", "random('(abc')", "invalid pattern"),
+    ("random/bad-pattern", "vpol", "random('(abc')", "error parsing regexp: missing closing \\): `\\(abc`"),
     ("resource/get-without-provider", "vpol", "resource.Get('v1', 'configmaps', 'default', 'x')",
      "no resource provider"),
     ("http/get-without-provider", "vpol", "http.Get('https://example.com')", "no http provider"),

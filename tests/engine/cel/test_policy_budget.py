@@ -1,0 +1,79 @@
+"""Costing whole policies: a variable's size and cost carry into the variables and expressions that read it, and no
+expression may build too many copies of its input (doubling through variables or ``cel.bind``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pykyverno.engine.cel import CelCostError
+from pykyverno.engine.documents import parse_documents
+from pykyverno.engine.loader import load_documents
+from tests.engine.cel.kind_envs import environment_for
+
+
+def _policy(variables: list[tuple[str, str]], validation: str) -> str:
+    spec: dict[str, Any] = {
+        "validationActions": ["Audit"],
+        "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                "operations": ["CREATE"], "resources": ["pods"]}]},
+        "variables": [{"name": name, "expression": expression} for name, expression in variables],
+        "validations": [{"expression": validation, "message": "m"}],
+    }
+    return json.dumps({"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy",
+                       "metadata": {"name": "doubling"}, "spec": spec})
+
+
+def _issues(text: str) -> list[str]:
+    """The load issues, one per expression refused, each with its field path."""
+    return [str(issue) for issue in load_documents(parse_documents(text, "policy.json")).issues]
+
+
+def _doubling(first: str, count: int = 21) -> list[tuple[str, str]]:
+    return [("v0", first)] + [(f"v{i}", f"variables.v{i - 1} + variables.v{i - 1}") for i in range(1, count)]
+
+
+def test_variables_doubling_an_input_string_are_refused() -> None:
+    """21 variables each doubling the previous one: each alone looked cheap (5.1 GB when evaluated)."""
+    issues = _issues(_policy(_doubling("object.metadata.name"), "size(variables.v20) > 0"))
+    assert issues and "spec.variables[" in issues[0]
+    assert "spec.variables[7].expression" in issues[0]
+    assert "holding 128 copies of its input" in issues[0] and "the limit is 64" in issues[0]
+
+
+def test_variables_doubling_a_literal_are_refused_by_cost() -> None:
+    issues = _issues(_policy(_doubling("'" + "x" * 1000 + "'"), "size(variables.v20) > 0"))
+    assert issues and "spec.variables[" in issues[0]
+    assert "estimated cost of the expression and the variables it reads (v" in issues[0]
+
+
+def test_an_expression_is_costed_with_the_variables_it_reads() -> None:
+    variables = [("items", "lists.range(900)"), ("pairs", "variables.items.map(i, variables.items.map(j, i + j))")]
+    issues = _issues(_policy(variables, "variables.pairs.all(p, p.all(q, q >= 0))"))
+    assert any("spec.validations[0].expression" in issue and "(items, pairs)" in issue for issue in issues), issues
+
+
+def test_ordinary_variables_still_load() -> None:
+    variables = [
+        ("containers", "object.spec.containers + object.spec.?initContainers.orValue([])"),
+        ("images", "variables.containers.map(c, c.image)"),
+        ("label", "object.metadata.name + '-' + object.metadata.namespace"),
+    ]
+    assert _issues(_policy(variables, "variables.images.all(i, !i.endsWith(':latest')) && variables.label != ''")) == []
+
+
+def test_cel_bind_doubling_an_object_string_is_refused() -> None:
+    """The estimator assumed 64 characters for the object's string, however often it was doubled."""
+    source = "object.metadata.name"
+    for name in "abcdefg":
+        source = f"cel.bind({name}, {source}, {name} + {name})"
+    with pytest.raises(CelCostError, match="holding 128 copies of its input"):
+        environment_for("vpol").compile(f"size({source}) > 0")
+    assert environment_for("vpol").compile("cel.bind(a, object.metadata.name, a + '-' + a) != ''")
+
+
+def test_repeating_an_input_string_in_a_known_range_is_refused() -> None:
+    with pytest.raises(CelCostError, match="holding 9000 copies"):
+        environment_for("vpol").compile("lists.range(9000).map(i, object.metadata.name).join('') != ''")
