@@ -96,3 +96,20 @@ spec:
     [issue] = loaded.issues
     assert (issue.kind, issue.name, issue.path) == ("PolicyException", "broken", "spec.matchConditions[0].expression")
     assert issue.expression_line == 1 and issue.expression_column is not None
+
+
+def test_diagnostics_take_the_position_of_their_field_from_the_document() -> None:
+    from collections.abc import Sequence
+
+    from pykyverno.engine.diagnostics import Diagnostic
+    from pykyverno.engine.documents import Document
+
+    class Positioned(Document):
+        def position(self, path: Sequence[str | int]) -> tuple[int, int] | None:
+            return (7, 5) if tuple(path) == ("spec", "validations", 0, "expression") else None
+
+    doc = Positioned({"kind": "ValidatingPolicy", "metadata": {"name": "vp"}}, "policy.yaml", 2)
+    placed = Diagnostic("bad", path="spec.validations[0].expression").located(doc)
+    assert (placed.file, placed.document, placed.kind, placed.name) == ("policy.yaml", 2, "ValidatingPolicy", "vp")
+    assert (placed.line, placed.column) == (7, 5)
+    assert str(placed).startswith("policy.yaml (document 3): ValidatingPolicy 'vp': spec.validations[0].expression")

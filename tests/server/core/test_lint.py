@@ -69,3 +69,20 @@ def test_yaml_errors_have_their_position() -> None:
     report = lint("a: [b")
     [error] = report.errors
     assert (error.line, error.column) == (1, 6) and "invalid YAML" in error.message
+
+
+def test_cel_errors_are_placed_in_the_file_after_their_key() -> None:
+    """Once the reader gives the key's position, the CEL position inside the expression becomes a file position:
+    plain and quoted scalars on the key's line, literal blocks on the lines below."""
+    from pykyverno.engine.diagnostics import Diagnostic
+    from pykyverno.server.core.lint import place_in_file
+
+    lines = [*POLICY.splitlines(), "  - expression: |", "      object.spec.containers.all(c,", "        c.image ==)"]
+    plain = Diagnostic("bad", line=15, column=5, expression_line=1, expression_column=41)
+    assert lines[14][4:14] == "expression"
+    placed = place_in_file(plain, lines)
+    assert (placed.line, placed.column) == (15, 17 + 41)  # the value starts after `expression: "` at column 17
+    block = Diagnostic("bad", line=len(lines) - 2, column=5, expression_line=2, expression_column=17)
+    placed = place_in_file(block, lines)
+    assert (placed.line, placed.column) == (len(lines), 7 + 17 - 1)
+    assert place_in_file(Diagnostic("no key position", expression_line=1, expression_column=3), lines).line is None
