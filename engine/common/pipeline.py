@@ -17,7 +17,7 @@ category from the policy's annotations and the report source of its kind.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
 
@@ -34,6 +34,8 @@ from .policy_exception import PolicyException, matching_exceptions
 
 if TYPE_CHECKING:
     from .kind import KindSpec
+
+DEFAULT_OPTIONS = EvaluationOptions()
 
 
 
@@ -171,9 +173,9 @@ class PolicyPipeline(Generic[PolicyT]):
         """The policy's matchConstraints select the request."""
         return matches(self.match_constraints, ctx)
 
-    def evaluating(self) -> AbstractContextManager[Any]:
-        """The context an evaluation runs in (a kind may record what its expressions produce)."""
-        return nullcontext()
+    def evaluating(self) -> AbstractContextManager[Any] | None:
+        """The context an evaluation runs in, when the kind needs one (to record what its expressions produce)."""
+        return None
 
     # ------------------------------------------------------------------ the pipeline
     def data(self, ctx: AdmissionContext) -> dict[str, Any]:
@@ -213,14 +215,22 @@ class PolicyPipeline(Generic[PolicyT]):
         options: EvaluationOptions | None = None,
     ) -> RuleResult | None:
         """Evaluate one request; ``None`` when the policy does not apply to it."""
-        options = options or EvaluationOptions()
+        options = options or DEFAULT_OPTIONS
         if not self.handles(ctx) or not self.applies_to(ctx):
             return None
-        with self.evaluating():
-            admitted = self.admit(ctx, exceptions, options)
-            if not isinstance(admitted, Admitted):
-                return admitted
-            return self.body(ctx, admitted, options)
+        context = self.evaluating()
+        if context is None:
+            return self._admit_and_run(ctx, exceptions, options)
+        with context:
+            return self._admit_and_run(ctx, exceptions, options)
+
+    def _admit_and_run(
+        self, ctx: AdmissionContext, exceptions: list[PolicyException] | None, options: EvaluationOptions
+    ) -> RuleResult | None:
+        admitted = self.admit(ctx, exceptions, options)
+        if not isinstance(admitted, Admitted):
+            return admitted
+        return self.body(ctx, admitted, options)
 
     def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
         """The kind's own step on an admitted request."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..cel import CelEvalError, Program
 from ..request import AdmissionContext
@@ -127,21 +126,30 @@ class ValidatingPipeline(PolicyPipeline[PolicyT]):
         """Run the validations on an admitted request."""
         properties = audit_annotations(scope, self.audit_annotations)
         for validation in self.validations:
-            extra: dict[str, Any] = {
-                "validation_index": validation.index,
-                "expression": validation.program.source,
-                "properties": {**properties, "cel.validationIndex": str(validation.index)},
-            }
             try:
                 verdict = scope.evaluate(validation.program)
             except CelEvalError as exc:
                 message = f"error evaluating validation {validation.index}: {exc.message}"
-                return self.make_result(ctx, "error", message, **extra)
+                return self._validation_result(ctx, "error", message, validation, properties)
             if verdict is True:
                 continue
             if verdict is not False:
                 message = f"validation {validation.index} returned {type(verdict).__name__}, expected bool"
-                return self.make_result(ctx, "error", message, **extra)
+                return self._validation_result(ctx, "error", message, validation, properties)
             result = failure_result(self.actions, options.audit_warn)
-            return self.make_result(ctx, result, failure_message(scope, validation), **extra)
+            return self._validation_result(ctx, result, failure_message(scope, validation), validation, properties)
         return self.make_result(ctx, "pass", "", properties=properties)
+
+    def _validation_result(
+        self,
+        ctx: AdmissionContext,
+        result: str,
+        message: str,
+        validation: CompiledValidation,
+        properties: dict[str, str],
+    ) -> RuleResult:
+        """A result decided by one validation: its index and expression, ``cel.validationIndex`` in properties."""
+        return self.make_result(
+            ctx, result, message, validation_index=validation.index, expression=validation.program.source,
+            properties={**properties, "cel.validationIndex": str(validation.index)},
+        )
