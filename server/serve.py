@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from .arguments import seconds_arg
+from .arguments import add_context_filters, seconds_arg
 from .exit_codes import EXIT_OK, EXIT_USAGE
 
 
@@ -36,10 +36,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-connections", type=int, default=100, metavar="N",
                    help="open HTTP connections served at once; more are answered 503 (default 100)")
     p.add_argument("--kubeconfig", metavar="F", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-    p.add_argument("--context-allow", action="append", default=[], metavar="PATTERN",
-                   help="only these contexts may be used (fnmatch pattern; repeatable)")
-    p.add_argument("--context-deny", action="append", default=[], metavar="PATTERN",
-                   help="these contexts may not be used (wins over --context-allow; repeatable)")
+    add_context_filters(p)
     p.add_argument("--policy", action="append", default=[], metavar="PATH",
                    help="policy file or folder to load besides the bundled sets (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")

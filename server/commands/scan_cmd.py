@@ -13,7 +13,7 @@ import yaml
 
 from pykyverno.engine.policyset import PolicySet
 
-from ..arguments import seconds_arg
+from ..arguments import add_context_filters, seconds_arg
 from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..kube import ClientRegistry, ClientSettings
@@ -54,20 +54,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scan-timeout", type=seconds_arg, default=DEFAULT_SCAN_TIMEOUT, metavar="SECONDS",
                    help=f"the whole scan's deadline (default {DEFAULT_SCAN_TIMEOUT:g}; 0: none); what is not scanned "
                         "by then is listed as not scanned and the exit code is 3")
-    p.add_argument(
-        "--context-allow",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="only these contexts may be used (fnmatch pattern, repeatable)",
-    )
-    p.add_argument(
-        "--context-deny",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="these contexts may never be used (fnmatch pattern, repeatable; wins over --context-allow)",
-    )
+    add_context_filters(p)
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)
 

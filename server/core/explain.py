@@ -42,9 +42,11 @@ def pointer(segments: tuple[Segment, ...]) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
 
 
-def expand(obj: Any, pattern: Pattern) -> Iterator[tuple[tuple[Segment, ...], bool, Any]]:
-    """Concrete paths of ``pattern`` in ``obj``: (path, present, value). A missing step ends that branch, reported
-    at the first missing segment."""
+def expand(
+    obj: Any, pattern: Pattern, *, null_is_missing: bool = False
+) -> Iterator[tuple[tuple[Segment, ...], bool, Any]]:
+    """Concrete paths of ``pattern`` in ``obj``: (path, present, value). A missing step (or a null one, with
+    ``null_is_missing``) ends that branch, reported at the first missing segment."""
 
     def walk(node: Any, i: int, path: tuple[Segment, ...]) -> Iterator[tuple[tuple[Segment, ...], bool, Any]]:
         if i == len(pattern):
@@ -62,7 +64,7 @@ def expand(obj: Any, pattern: Pattern) -> Iterator[tuple[tuple[Segment, ...], bo
             else:
                 yield (*path, seg), False, None
             return
-        if isinstance(node, dict) and seg in node:
+        if isinstance(node, dict) and seg in node and not (null_is_missing and node[seg] is None):
             yield from walk(node[seg], i + 1, (*path, seg))
         else:
             yield (*path, seg), False, None
@@ -127,30 +129,18 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ops(obj: Any, pattern: Pattern, value: Any, present_only: bool) -> Iterator[dict[str, Any]]:
-    def walk(node: Any, i: int, path: tuple[Segment, ...]) -> Iterator[dict[str, Any]]:
-        if i == len(pattern):
-            return
-        seg = pattern[i]
-        if seg == WILDCARD:
-            if isinstance(node, list):
-                for idx, item in enumerate(node):
-                    yield from walk(item, i + 1, (*path, idx))
-            return
-        if isinstance(seg, int) or not isinstance(node, dict):
-            return
-        rest = pattern[i + 1:]
-        if seg not in node or node[seg] is None:
-            if any(s == WILDCARD or isinstance(s, int) for s in rest):
-                return
-            yield {"op": "add", "path": pointer((*path, seg)), "value": _nested(rest, value)}
-            return
-        if not rest:
-            if not present_only and node[seg] != value:
-                yield {"op": "replace", "path": pointer((*path, seg)), "value": value}
-            return
-        yield from walk(node[seg], i + 1, (*path, seg))
-
-    yield from walk(obj, 0, ())
+    for path, present, current in expand(obj, pattern, null_is_missing=True):
+        if present:
+            if not present_only and current != value:
+                yield {"op": "replace", "path": pointer(path), "value": value}
+            continue
+        rest = pattern[len(path):]
+        parent = next(expand(obj, path[:-1]), ((), False, None))[2]
+        if isinstance(path[-1], int) or not isinstance(parent, dict) or any(
+            s == WILDCARD or isinstance(s, int) for s in rest
+        ):
+            continue  # a list item, or a path through a list, cannot be added without knowing the list
+        yield {"op": "add", "path": pointer(path), "value": _nested(rest, value)}
 
 
 def patch_note(ops: list[dict[str, Any]]) -> str:
