@@ -3,7 +3,10 @@
 A :class:`Diagnostic` names the file, the document, the field path, the line and column in the file, and for CEL
 the position inside the expression. Readers fill what they know; :meth:`Diagnostic.located` places a diagnostic in
 its document (file, index, kind, name, and the line and column of its field path). Outputs (``lint``, ``apply``,
-the MCP tools) read these fields; none of them parses messages.
+the MCP tools) read these fields; none of them parses messages. Every engine error gives its diagnostics
+(:meth:`~pykyverno.engine.errors.EngineError.diagnostics`).
+
+Imports nothing of the engine: errors and readers depend on it, not the other way round.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
-from .cel.errors import CelError
-from .errors import EngineError, LoadError, PolicyCompileError, PolicyValidationError
 
-if TYPE_CHECKING:
-    from .documents import Document
+class Located(Protocol):
+    """What a diagnostic is placed in: a parsed document with its origin (``engine.documents.Document``)."""
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def index(self) -> int: ...
 
 Severity = Literal["error", "warning", "info"]
 PathSegment = str | int
@@ -81,7 +91,7 @@ class Diagnostic:
         where = f"{self.origin}: " if self.origin else ""
         return f"{where}{label}{self.located_message()}"
 
-    def located(self, doc: Document) -> Diagnostic:
+    def located(self, doc: Located) -> Diagnostic:
         """This diagnostic placed in ``doc``: file, document index, kind, name and the position of its field."""
         data = doc.data
         metadata = data.get("metadata")
@@ -102,40 +112,7 @@ class Diagnostic:
         )
 
 
-def document_position(doc: Document, path: Sequence[PathSegment]) -> tuple[int, int] | None:
+def document_position(doc: Located, path: Sequence[PathSegment]) -> tuple[int, int] | None:
     """The 1-based (line, column) of ``path`` in ``doc`` (``Document.position``), or None when unknown."""
     position = getattr(doc, "position", None)  # documents read without positions (bulk snapshots) have none
     return position(path) if callable(position) else None
-
-
-def diagnostics_of(exc: EngineError) -> list[Diagnostic]:
-    """The diagnostics an engine error carries (one per expression, schema field or file problem)."""
-    if isinstance(exc, PolicyCompileError):
-        return list(exc.diagnostics)
-    if isinstance(exc, PolicyValidationError):
-        return [Diagnostic(message, path=path) for path, message in exc.problems]
-    if isinstance(exc, CelError):
-        return cel_diagnostics(exc)
-    if isinstance(exc, LoadError):
-        return [Diagnostic(exc.reason, file=exc.source, document=exc.document, line=exc.line, column=exc.column)]
-    return [Diagnostic(str(exc))]
-
-
-def cel_diagnostics(exc: Exception) -> list[Diagnostic]:
-    """One diagnostic per problem of a CEL error, with its field path and its position inside the expression."""
-    if not isinstance(exc, CelError):
-        return [Diagnostic(str(exc))]
-    problems = exc.problems()
-    if not problems:
-        return [Diagnostic(" ".join(exc.message.split()), path=exc.path, expression=exc.expression)]
-    return [
-        Diagnostic(
-            message,
-            path=exc.path,
-            expression=exc.expression,
-            expression_line=line,
-            expression_column=column,
-            snippet=snippet,
-        )
-        for line, column, message, snippet in problems
-    ]

@@ -21,14 +21,16 @@ become ``error`` results (or no result under ``failurePolicy: Ignore``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic
 
 
 class EngineError(Exception):
     """Base class of engine errors; ``str()`` is a message fit for a user."""
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """The structured diagnostics the error carries (one per expression, schema field or file problem)."""
+        return [Diagnostic(str(self))]
 
 
 class LoadError(EngineError):
@@ -54,6 +56,10 @@ class LoadError(EngineError):
             where = f"{source} (document {document + 1})" if source else f"document {document + 1}"
         super().__init__(f"{where}: {message}" if where else message)
 
+    def diagnostics(self) -> list[Diagnostic]:
+        """The problem, with the file, document and position the reader knows."""
+        return [Diagnostic(self.reason, file=self.source, document=self.document, line=self.line, column=self.column)]
+
 
 class PolicyValidationError(EngineError):
     """A policy does not follow its schema; ``problems`` lists each (field path, message), e.g.
@@ -63,16 +69,24 @@ class PolicyValidationError(EngineError):
         self.problems = tuple(problems) or ((path, message),)
         super().__init__("; ".join(f"{where}: {what}" if where else what for where, what in self.problems))
 
+    def diagnostics(self) -> list[Diagnostic]:
+        """One diagnostic per schema problem, at its field path."""
+        return [Diagnostic(message, path=path) for path, message in self.problems]
+
 
 class PolicyCompileError(EngineError):
-    """One or more expressions of a policy do not compile; ``diagnostics`` holds one entry per expression, each with
-    its field path and its position inside the expression."""
+    """One or more expressions of a policy do not compile; one diagnostic per expression, each with its field path
+    and its position inside the expression."""
 
     def __init__(self, policy: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.policy = policy
-        self.diagnostics = tuple(diagnostics)
-        joined = "\n".join(f"  - {d.located_message()}" for d in self.diagnostics)
-        super().__init__(f"policy {policy!r} has {len(self.diagnostics)} invalid expression(s):\n{joined}")
+        self.expression_errors = tuple(diagnostics)
+        joined = "\n".join(f"  - {d.located_message()}" for d in self.expression_errors)
+        super().__init__(f"policy {policy!r} has {len(self.expression_errors)} invalid expression(s):\n{joined}")
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """One diagnostic per expression that does not compile."""
+        return list(self.expression_errors)
 
 
 class EvaluationError(EngineError):

@@ -14,7 +14,7 @@ from pathlib import Path
 from .common.kind import KindSpec
 from .common.loading import located
 from .common.policy_exception import PolicyException
-from .diagnostics import Diagnostic, diagnostics_of
+from .diagnostics import Diagnostic
 from .documents import Document, iter_files, read_documents
 from .errors import EngineError, LoadError, PolicyValidationError
 from .policyset import PolicySet
@@ -78,7 +78,7 @@ def load_policies(paths: Iterable[str | Path]) -> PolicySet:
         try:
             documents = read_documents(file)
         except LoadError as exc:
-            result.issues.extend(diagnostics_of(exc))
+            result.issues.extend(exc.diagnostics())
             continue
         load_documents(documents, result)
     return result

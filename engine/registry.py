@@ -18,6 +18,7 @@ from .gpol import SPEC as GENERATING_POLICY
 from .ivpol import SPEC as IMAGE_VALIDATING_POLICY
 from .map import SPEC as MUTATING_ADMISSION_POLICY
 from .mpol import SPEC as MUTATING_POLICY
+from .results import REPORT_SOURCES
 from .vap import SPEC as VALIDATING_ADMISSION_POLICY
 from .vpol import SPEC as VALIDATING_POLICY
 
@@ -38,11 +39,14 @@ class KindRegistry:
             raise ValueError(f"kind(s) {', '.join(taken)} already registered")
         self._specs.append(spec)
         self._by_kind.update(dict.fromkeys(spec.kinds, spec))
+        REPORT_SOURCES.update(dict.fromkeys(spec.kinds, spec.report_source))
 
     def unregister(self, spec: KindSpec) -> None:
         """Remove a kind added with :meth:`register`."""
         self._specs = [s for s in self._specs if s is not spec]
         self._by_kind = {kind: s for kind, s in self._by_kind.items() if s is not spec}
+        for kind in spec.kinds:
+            REPORT_SOURCES.pop(kind, None)
 
     @contextmanager
     def added(self, spec: KindSpec) -> Iterator[KindSpec]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RESULTS = ("pass", "fail", "warn", "error", "skip")
+#: The report ``source`` of each document kind, kept by the kind registry (engine/registry.py) as kinds register.
+REPORT_SOURCES: dict[str, str] = {}
 
 @dataclass(frozen=True)
 class ResourceRef:
@@ -75,7 +77,7 @@ class RuleResult:
     def to_report(self) -> dict[str, Any]:
         """The wgpolicyk8s.io/v1alpha2 PolicyReportResult."""
         out: dict[str, Any] = {
-            "source": self.source if self.source is not None else report_source(self.policy_kind),
+            "source": self.source if self.source is not None else REPORT_SOURCES.get(self.policy_kind, "kyverno"),
             "policy": self.policy,
             "rule": self.rule,
             "result": self.result,
@@ -90,14 +92,6 @@ class RuleResult:
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
-
-
-def report_source(policy_kind: str) -> str:
-    """The report ``source`` of a policy kind, from the kind registry (``kyverno`` for a kind it does not know)."""
-    from .registry import REGISTRY  # the registry imports the kinds, which import this module: looked up late
-
-    spec = REGISTRY.for_kind(policy_kind)
-    return spec.report_source if spec is not None else "kyverno"
 
 
 def summarize(results: Iterable[RuleResult]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from ..diagnostics import Diagnostic
 from ..errors import EngineError
 
 _PROBLEM = re.compile(r"^ERROR: <input>:(\d+):(\d+): (.*)$")
@@ -50,6 +51,17 @@ class CelError(EngineError):
             line, column, message = int(match.group(1)), int(match.group(2)), match.group(3).strip()
             found.append((line, column, message, "\n".join(carets)))
         return found
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """One diagnostic per problem, with the field path and the position inside the expression."""
+        problems = self.problems()
+        if not problems:
+            return [Diagnostic(" ".join(self.message.split()), path=self.path, expression=self.expression)]
+        return [
+            Diagnostic(message, path=self.path, expression=self.expression, expression_line=line,
+                       expression_column=column, snippet=snippet)
+            for line, column, message, snippet in problems
+        ]
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

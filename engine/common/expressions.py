@@ -16,7 +16,7 @@ from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program
 from ..cel.frontend import PolicyBudget
 from ..cel.frontend.inline import inline_variables
 from ..cel.names import VARIABLES
-from ..diagnostics import Diagnostic, cel_diagnostics
+from ..diagnostics import Diagnostic
 from ..errors import PolicyCompileError
 from .model import NamedExpression
 
@@ -65,7 +65,7 @@ class Compiler:
                 self.budget.check(source, path)
             return program
         except CelError as exc:
-            self.errors.extend(cel_diagnostics(exc))
+            self.errors.extend(exc.diagnostics())
             return None
 
     def check(self, policy: str) -> None:
@@ -119,7 +119,7 @@ class CompiledVariables:
                 budget.add_variable(var.name, var.expression, path)
             except CelError as exc:
                 if program is not None:
-                    compiler.errors.extend(cel_diagnostics(exc))
+                    compiler.errors.extend(exc.diagnostics())
                 program = None
             if program is None:
                 broken.add(var.name)

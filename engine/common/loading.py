@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..diagnostics import Diagnostic, diagnostics_of
+from ..diagnostics import Diagnostic
 from ..errors import EngineError, PolicyValidationError
 from ..policyset import CompiledPolicy, PolicySet
 
@@ -34,7 +34,7 @@ def check_api_version(doc: Document, api_versions: Sequence[str]) -> None:
 
 def located(exc: EngineError, doc: Document) -> list[Diagnostic]:
     """The diagnostics of ``exc``, placed in ``doc`` (file, document, kind, name, line and column)."""
-    return [diagnostic.located(doc) for diagnostic in diagnostics_of(exc)]
+    return [diagnostic.located(doc) for diagnostic in exc.diagnostics()]
 
 
 def load_each(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from ..cel import CelEnvironment, CelError, CelEvalError, CelProfile, environment_for, libs, names
-from ..diagnostics import Diagnostic, cel_diagnostics
+from ..diagnostics import Diagnostic
 from ..errors import PolicyValidationError
 from .expressions import Scope
 from .model import Model, NamedExpression, SpecDocument
@@ -89,7 +89,7 @@ class PolicyException(SpecDocument[PolicyExceptionSpec]):
             try:
                 env.compile(cond.expression, f"spec.matchConditions[{i}].expression")
             except CelError as exc:
-                found.extend(cel_diagnostics(exc))
+                found.extend(exc.diagnostics())
         return found
 
     def matches(self, env: CelEnvironment, scope: Scope) -> bool:

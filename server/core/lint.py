@@ -23,7 +23,7 @@ from pykyverno.engine.cel import CelError, cost_limit, environment_for
 from pykyverno.engine.cel.frontend.analysis import analyze
 from pykyverno.engine.cel.names import REF
 from pykyverno.engine.common.model import unknown_fields
-from pykyverno.engine.diagnostics import Diagnostic, cel_diagnostics, diagnostics_of
+from pykyverno.engine.diagnostics import Diagnostic
 from pykyverno.engine.documents import Document, parse_documents
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.loader import load_documents
@@ -158,7 +158,7 @@ def _unloaded_cel_errors(doc: Document) -> list[Diagnostic]:
         try:
             env.compile(expression, path)
         except CelError as exc:
-            found.extend(cel_diagnostics(exc))
+            found.extend(exc.diagnostics())
     return found
 
 
@@ -195,7 +195,7 @@ def lint(text: str, source: str = "policy.yaml") -> LintReport:
     try:
         documents = parse_documents(text, source)
     except LoadError as exc:
-        report.diagnostics = diagnostics_of(exc)
+        report.diagnostics = exc.diagnostics()
         hint = "fix the YAML syntax first (indentation, quoting of expressions that contain ': ' or start with '!')"
         report.diagnostics.append(Diagnostic(hint, "info", file=source))
         return report
