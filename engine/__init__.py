@@ -17,14 +17,14 @@ every kind shares), one package per kind (``vpol``, ``ivpol``, ``mpol``, ``gpol`
 results, diagnostics and errors. Kind packages never import each other; nothing here imports ``server``.
 """
 
-from .common.kind import KindSpec
+from .common.kind import CompiledPolicy, KindSpec
 from .common.options import EvaluationOptions
 from .diagnostics import Diagnostic
 from .documents import Document, parse_documents, read_documents
 from .errors import EngineError, EvaluationError, LoadError, PolicyCompileError, PolicyValidationError
 from .index import PolicyIndex
 from .loader import load_documents, load_policies
-from .policyset import CompiledPolicy, PolicySet
+from .policyset import PolicySet
 from .registry import KindRegistry
 from .request import AdmissionContext, admission_request
 from .results import ResourceRef, RuleResult, summarize

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from itertools import product
 from typing import Any
 
-from .policyset import CompiledPolicy
+from .common.kind import CompiledPolicy
 from .request import Resource
 
 

@@ -1,59 +1,16 @@
-"""What loading produces: a :class:`PolicySet` of compiled policies, PolicyExceptions and diagnostics, and the
-:class:`CompiledPolicy` protocol every compiled policy kind follows (checked by mypy)."""
+"""What loading produces: a :class:`PolicySet` of compiled policies (each following
+:class:`~pykyverno.engine.common.kind.CompiledPolicy`), PolicyExceptions and diagnostics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from .common.expressions import CompiledVariables
-    from .common.kind import KindSpec
-    from .common.options import EvaluationOptions
+    from .common.kind import CompiledPolicy
     from .common.policy_exception import PolicyException
-    from .request import AdmissionContext
-    from .results import RuleResult
-
-
-class CompiledPolicy(Protocol):
-    """What every compiled policy kind offers the index and the runners."""
-
-    @property
-    def spec(self) -> KindSpec:
-        """The declaration of the policy's kind (report source, whether it mutates, whether scans run it...)."""
-
-    @property
-    def name(self) -> str:
-        """The name reports use (``namespace/name`` for namespaced policies)."""
-
-    @property
-    def kind(self) -> str:
-        """The document kind (``ValidatingPolicy``, ``NamespacedValidatingPolicy``...)."""
-
-    @property
-    def autogen(self) -> str:
-        """The autogen variant this object is (``defaults``, ``cronjobs``...), ``""`` for the policy as written."""
-
-    @property
-    def background(self) -> bool:
-        """Whether background scans evaluate the policy (``evaluation.background.enabled``, ``spec.background``)."""
-
-    @property
-    def variables(self) -> CompiledVariables:
-        """The policy's compiled ``variables`` (their sources explain what an expression reads)."""
-
-    def index_keys(self) -> set[tuple[str, str, str]]:
-        """(group, version, plural) keys of the resources the policy can match (``*`` for wildcards)."""
-
-    def evaluate(
-        self,
-        ctx: AdmissionContext,
-        exceptions: list[PolicyException] | None = ...,
-        options: EvaluationOptions | None = ...,
-    ) -> RuleResult | None:
-        """The result on one request, or ``None`` when the policy does not apply."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 - kind packages (``engine/<kind>``) never import each other, and only the registry imports them all;
 - ``engine`` never imports ``server``;
 - ``server/commands`` and ``server/mcp`` never import each other; ``server/core`` imports neither;
-- ``server/mcp`` has no import cycle (state and helpers live apart from ``app.py`` and the toolsets);
+- no import cycle anywhere (in ``server/mcp``, state and helpers live apart from ``app.py`` and the toolsets);
 - toolsets (``server/mcp/tools/<toolset>``) never import each other.
 """
 
@@ -100,26 +100,31 @@ def test_toolsets_never_import_each_other() -> None:
     assert [(m, t & toolsets) for m in toolsets if (t := GRAPH[m]) & toolsets] == []
 
 
-def test_no_import_cycle_in_mcp() -> None:
-    nodes = {m for m in GRAPH if under(m, "pykyverno.server.mcp")}
+#: Cycles known and left to their owner: the posture analysis and the scan report refer to each other (a scan report
+#: carries its posture section; the posture document reads the report's scope).
+KNOWN_CYCLES = [{"pykyverno.server.report.posture", "pykyverno.server.scan.model"}]
+
+
+def test_no_import_cycle() -> None:
+    """No module imports itself through others (type-only imports count: they are a design cycle all the same)."""
     edges: dict[str, set[str]] = defaultdict(set)
-    for module in nodes:
-        for target in GRAPH[module] & nodes:
+    for module, targets in GRAPH.items():
+        for target in targets:
             if target != module and not under(module, target):  # a module's own package __init__ is no cycle
                 edges[module].add(target)
     seen: dict[str, int] = {}
-    cycles: list[list[str]] = []
+    cycles: list[set[str]] = []
 
     def visit(node: str, trail: list[str]) -> None:
         seen[node] = 1
         for nxt in sorted(edges[node]):
             if seen.get(nxt) == 1:
-                cycles.append([*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt])
+                cycles.append(set(trail[trail.index(nxt) :]))
             elif nxt not in seen:
                 visit(nxt, [*trail, nxt])
         seen[node] = 2
 
-    for node in sorted(nodes):
+    for node in sorted(GRAPH):
         if node not in seen:
             visit(node, [node])
-    assert cycles == []
+    assert [c for c in cycles if c not in KNOWN_CYCLES] == []

@@ -10,19 +10,73 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..cel import CelProfile
 from ..diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from ..documents import Document
-    from ..policyset import PolicySet
+    from ..request import AdmissionContext
+    from ..results import RuleResult
+    from .expressions import CompiledVariables
     from .model import Model
+    from .options import EvaluationOptions
+    from .policy_exception import PolicyException
+
+
+class CompiledPolicy(Protocol):
+    """What every compiled policy kind offers the index and the runners."""
+
+    @property
+    def spec(self) -> KindSpec:
+        """The declaration of the policy's kind (report source, whether it mutates, whether scans run it...)."""
+
+    @property
+    def name(self) -> str:
+        """The name reports use (``namespace/name`` for namespaced policies)."""
+
+    @property
+    def kind(self) -> str:
+        """The document kind (``ValidatingPolicy``, ``NamespacedValidatingPolicy``...)."""
+
+    @property
+    def autogen(self) -> str:
+        """The autogen variant this object is (``defaults``, ``cronjobs``...), ``""`` for the policy as written."""
+
+    @property
+    def background(self) -> bool:
+        """Whether background scans evaluate the policy (``evaluation.background.enabled``, ``spec.background``)."""
+
+    @property
+    def variables(self) -> CompiledVariables:
+        """The policy's compiled ``variables`` (their sources explain what an expression reads)."""
+
+    def index_keys(self) -> set[tuple[str, str, str]]:
+        """(group, version, plural) keys of the resources the policy can match (``*`` for wildcards)."""
+
+    def evaluate(
+        self,
+        ctx: AdmissionContext,
+        exceptions: list[PolicyException] | None = ...,
+        options: EvaluationOptions | None = ...,
+    ) -> RuleResult | None:
+        """The result on one request, or ``None`` when the policy does not apply."""
+
+
+class LoadTarget(Protocol):
+    """Where a kind's loader puts what it loads (the loader's :class:`~pykyverno.engine.policyset.PolicySet`)."""
+
+    policies: list[CompiledPolicy]
+    #: One diagnostic per document, field or expression that failed.
+    issues: list[Diagnostic]
+    #: Source documents of the loaded policies, by qualified name.
+    sources: dict[str, dict[str, Any]]
+
 
 #: Loads every document of the kind's document kinds at once (so that policies can be paired with bindings), adding
-#: compiled policies and diagnostics to the set.
-Loader = Callable[["KindSpec", "Sequence[Document]", "PolicySet"], None]
+#: compiled policies and diagnostics to the target.
+Loader = Callable[["KindSpec", "Sequence[Document]", LoadTarget], None]
 #: A piece of advice on a policy document (``lint``): the diagnostics it finds, located by field path.
 LintRule = Callable[["Document"], list[Diagnostic]]
 #: What a policy checks, in words: (label, expression) pairs read from its spec mapping (``describe``).
@@ -70,7 +124,7 @@ class KindSpec:
     #: unknown-field check; a kind whose models cover only what the engine evaluates leaves it empty.
     schemas: Mapping[str, type[Model]] = field(default_factory=dict)
 
-    def load(self, documents: Sequence[Document], into: PolicySet) -> None:
+    def load(self, documents: Sequence[Document], into: LoadTarget) -> None:
         """Load documents of this kind into ``into`` (diagnostics for the ones that fail)."""
         self.loader(self, documents, into)
 

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..diagnostics import Diagnostic
 from ..errors import EngineError, PolicyValidationError
-from ..policyset import CompiledPolicy, PolicySet
 
 if TYPE_CHECKING:
     from ..documents import Document
-    from .kind import KindSpec, Loader
+    from .kind import CompiledPolicy, KindSpec, Loader, LoadTarget
 
 
 
@@ -39,7 +38,7 @@ def located(exc: EngineError, doc: Document) -> list[Diagnostic]:
 
 def load_each(
     documents: Iterable[Document],
-    into: PolicySet,
+    into: LoadTarget,
     api_versions: Sequence[str],
     build: Callable[[Document], tuple[str, Sequence[CompiledPolicy]]],
 ) -> None:
@@ -62,7 +61,7 @@ def per_document(
     """The loader of a kind whose documents load one by one: validate with ``model`` (a ``from_dict``), compile with
     ``compile_policy`` (one compiled policy, or the policy and its autogen variants)."""
 
-    def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None:
+    def load(spec: KindSpec, documents: Sequence[Document], into: LoadTarget) -> None:
         def build(doc: Document) -> tuple[str, Sequence[CompiledPolicy]]:
             policy = model(doc.data, doc.origin)
             compiled = compile_policy(policy, spec)

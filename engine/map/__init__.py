@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..cel import CelProfile, libs, names
-from ..common.kind import KindSpec
+from ..common.kind import KindSpec, LoadTarget
 from ..common.loading import check_api_version, located
 from ..common.mutation import mutation_checks
 from ..diagnostics import Diagnostic
 from ..documents import Document
 from ..errors import EngineError
-from ..policyset import PolicySet
 from .compiler import compile_mutating_admission_policy
 from .model import (
     API_VERSIONS,
@@ -31,7 +30,7 @@ from .model import (
 from .policy import CompiledMutatingAdmissionPolicy
 
 
-def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None:
+def load(spec: KindSpec, documents: Sequence[Document], into: LoadTarget) -> None:
     """Load MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding documents into ``into``.
 
     Bindings attach to the policy they name (in this batch, or a MutatingAdmissionPolicy loaded before); a binding

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..cel import CelProfile, libs, names
-from ..common.kind import KindSpec
+from ..common.kind import KindSpec, LoadTarget
 from ..common.loading import check_api_version, located
 from ..documents import Document
 from ..errors import EngineError
-from ..policyset import PolicySet
 from .compiler import compile_validating_admission_policy
 from .model import (
     API_VERSIONS,
@@ -28,7 +27,7 @@ from .model import (
 )
 
 
-def load(spec: KindSpec, documents: Sequence[Document], into: PolicySet) -> None:
+def load(spec: KindSpec, documents: Sequence[Document], into: LoadTarget) -> None:
     """Load ValidatingAdmissionPolicies paired with the bindings of the same batch."""
     policies: list[tuple[Document, ValidatingAdmissionPolicy]] = []
     bindings: list[ValidatingAdmissionPolicyBinding] = []

@@ -13,8 +13,8 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.frontend.analysis import WILDCARD, Pattern, Requirement, Segment, analyze
+from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.policy_exception import PolicyException
-from pykyverno.engine.policyset import CompiledPolicy
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 

@@ -25,8 +25,9 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.loader import load_policies
-from pykyverno.engine.policyset import CompiledPolicy, PolicySet
+from pykyverno.engine.policyset import PolicySet
 
 #: The folder holding the bundled sets.
 SETS_ROOT = Path(__file__).resolve().parent

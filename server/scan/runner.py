@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
+from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.policyset import CompiledPolicy
 from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 

@@ -30,8 +30,9 @@ import yaml
 
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.cel.offline import offline_providers
+from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.objects import normalize_manifest
-from pykyverno.engine.policyset import CompiledPolicy, PolicySet
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.server.policysets import load_sets, set_names
 

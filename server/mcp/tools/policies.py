@@ -13,11 +13,12 @@ from pydantic import Field
 
 from pykyverno.engine.cel import Providers
 from pykyverno.engine.common.annotation_keys import REMEDIATION
+from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import object_key
-from pykyverno.engine.policyset import CompiledPolicy, PolicySet
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import admission_request
 from pykyverno.engine.results import summarize
 
