@@ -1,6 +1,7 @@
 """The layout's import rules (README, Development): checked on the source, so that a new import that breaks them fails.
 
 - kind packages (``engine/<kind>``) never import each other, and only the registry imports them all;
+- a kind's document kinds are written in its own package only (everything else reads its spec);
 - ``engine`` never imports ``server``;
 - ``server/commands`` and ``server/mcp`` never import each other; ``server/core`` imports neither;
 - no import cycle anywhere (in ``server/mcp``, state and helpers live apart from ``app.py`` and the toolsets);
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -73,6 +75,27 @@ def test_kind_packages_never_import_each_other() -> None:
         if other != kind and under(target, other)
     )
     assert crossing == []
+
+
+def test_kind_names_are_written_in_their_own_package_only() -> None:
+    """Everything else reads a kind's document kinds from its spec (through the registry)."""
+    packages = {
+        importlib.import_module(name).SPEC.name: name
+        for p in (ROOT / "engine").glob("*/__init__.py")
+        if "SPEC = KindSpec(" in p.read_text()
+        for name in [module_name(p)]
+    }
+    owner = {kind: packages[spec.name] for spec in REGISTRY.specs() for kind in spec.kinds}
+    found = []
+    for top in PACKAGES:
+        for path in (ROOT / top).rglob("*.py"):
+            module = module_name(path)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                    continue
+                if node.value in owner and not under(module, owner[node.value]):
+                    found.append((module, node.lineno, node.value))
+    assert found == []
 
 
 def test_engine_never_imports_server() -> None:

@@ -117,6 +117,12 @@ class KindSpec:
     generates: bool = False
     #: Compliance scans evaluate it (mutations and generations are previews, not findings).
     scanned: bool = False
+    #: Its policies carry ``validationActions`` (Audit, Deny, Warn) and stop at the first failing validation:
+    #: installing a set sets their mode, and drafted PolicyExceptions excuse their findings.
+    validation_actions: bool = False
+    #: The Kyverno release that first served each document kind (which API version a write may use); empty for
+    #: kinds Kubernetes itself serves.
+    introduced_in: Mapping[str, str] = field(default_factory=dict)
     checks: ChecksReader = validation_checks
     autogen: AutogenReader = _no_autogen
     lint: tuple[LintRule, ...] = ()

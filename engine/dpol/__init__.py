@@ -26,6 +26,7 @@ SPEC = KindSpec(
     loader=per_document(model.DeletingPolicy.from_dict, compiler.compile_deleting_policy),
     cel=CelProfile((*names.POLICY_VARIABLES, names.RESOURCE), (*libs.KUBERNETES, *libs.KYVERNO, libs.X509)),
     checks=condition_checks, schemas=dict.fromkeys(model.KINDS, model.DeletingPolicySpec),
+    introduced_in={"DeletingPolicy": "1.15", "NamespacedDeletingPolicy": "1.16"},
 )
 
 __all__ = ["SPEC", "condition_checks"]

@@ -27,6 +27,7 @@ SPEC = KindSpec(
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.GENERATOR)),
     report_source="KyvernoGeneratingPolicy", checks=generation_checks,
     schemas=dict.fromkeys(model.KINDS, model.GeneratingPolicySpec),
+    introduced_in={"GeneratingPolicy": "1.15", "NamespacedGeneratingPolicy": "1.17"},
 )
 
 __all__ = ["SPEC", "generation_checks"]

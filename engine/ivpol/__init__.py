@@ -20,6 +20,8 @@ SPEC = KindSpec(
     cel=CelProfile(names.IMAGE_POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.USER, imageverify.LIBRARY)),
     lint=advice.VALIDATING_POLICY_ADVICE, autogen=autogen.controller_kinds,
     schemas=dict.fromkeys(model.KINDS, model.ImageValidatingPolicySpec),
+    validation_actions=True,
+    introduced_in={"ImageValidatingPolicy": "1.14", "NamespacedImageValidatingPolicy": "1.16"},
 )
 
 __all__ = ["SPEC"]

@@ -20,6 +20,7 @@ SPEC = KindSpec(
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER)),
     mutates=True, checks=mutation_checks, autogen=controller_kinds,
     schemas=dict.fromkeys(model.KINDS, model.MutatingPolicySpec),
+    introduced_in={"MutatingPolicy": "1.15", "NamespacedMutatingPolicy": "1.17"},
 )
 
 __all__ = ["SPEC"]

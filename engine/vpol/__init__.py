@@ -20,6 +20,8 @@ SPEC = KindSpec(
     cel=CelProfile(names.POLICY_VARIABLES, (*libs.KUBERNETES, *libs.KYVERNO, libs.X509, libs.USER, libs.AUTHZ)),
     autogen=autogen.controller_kinds, lint=advice.VALIDATING_POLICY_ADVICE,
     schemas=dict.fromkeys(model.KINDS, model.ValidatingPolicySpec),
+    validation_actions=True,
+    introduced_in={"ValidatingPolicy": "1.14", "NamespacedValidatingPolicy": "1.16"},
 )
 
 __all__ = ["SPEC"]

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.registry import REGISTRY
+
 from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
@@ -103,8 +105,8 @@ def render_policy(policy: PolicyDescription) -> str:
     if policy.variables:
         lines.append("Variables:")
         lines += [f"  - {v.message} = {_short(v.expression, 110)}" for v in policy.variables]
-    lines.append("Checks (in order, the first failing one decides):" if policy.kind.endswith("ValidatingPolicy")
-                 else "Actions:")
+    validates = (spec := REGISTRY.for_kind(policy.kind)) is not None and spec.validation_actions
+    lines.append("Checks (in order, the first failing one decides):" if validates else "Actions:")
     for i, check in enumerate(policy.checks):
         lines.append(f"  {i}. {check.message}")
         lines += textwrap.wrap(check.expression, 100, initial_indent="     cel: ", subsequent_indent="          ")

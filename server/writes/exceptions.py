@@ -27,14 +27,15 @@ import yaml
 from pykyverno.engine import AdmissionContext, PolicyIndex, load_documents
 from pykyverno.engine.documents import Document
 from pykyverno.engine.errors import EngineError
+from pykyverno.engine.registry import REGISTRY
 from pykyverno.engine.results import ResourceRef
 
 from .flow import Changeset
 from .model import MANAGED_BY, MANAGED_BY_LABEL
 
 POLICY_GROUP = "policies.kyverno.io"
-EXCEPTION_KINDS = frozenset({"ValidatingPolicy", "NamespacedValidatingPolicy", "ImageValidatingPolicy",
-                             "NamespacedImageValidatingPolicy"})
+#: The validating kinds whose findings a drafted exception excuses.
+EXCEPTION_KINDS = frozenset(kind for spec in REGISTRY.specs() if spec.validation_actions for kind in spec.kinds)
 #: Controllers whose Pods the exception also covers: kind -> the kind of the intermediate object they own.
 POD_CONTROLLERS = {"Deployment": "ReplicaSet", "StatefulSet": "", "DaemonSet": "", "ReplicaSet": "", "Job": "",
                    "CronJob": "Job"}

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.registry import REGISTRY
 from pykyverno.engine.results import RuleResult
 
 from ..kube import Discovery, KubeClient
@@ -36,13 +37,11 @@ SET_LABEL = "pykyverno.io/policy-set"
 SOURCE_HASH = "pykyverno.io/source-hash"
 MODES = ("Audit", "Enforce")
 #: Kinds whose ``validationActions`` the mode sets.
-ACTION_KINDS = frozenset({"ValidatingPolicy", "NamespacedValidatingPolicy", "ImageValidatingPolicy",
-                          "NamespacedImageValidatingPolicy"})
+ACTION_KINDS = frozenset(kind for spec in REGISTRY.specs() if spec.validation_actions for kind in spec.kinds)
 CUSTOM_SET = "custom"
 #: The kinds install_policy_set writes (cluster-scoped policies.kyverno.io policies); the writes RBAC overlay grants
 #: exactly these (and PolicyExceptions and reports).
-INSTALLABLE_KINDS = frozenset({"ValidatingPolicy", "MutatingPolicy", "GeneratingPolicy", "DeletingPolicy",
-                               "ImageValidatingPolicy"})
+INSTALLABLE_KINDS = frozenset(spec.name for spec in REGISTRY.specs() if spec.group == POLICY_GROUP)
 
 
 class InstallError(ValueError):

@@ -15,23 +15,16 @@ import copy
 import re
 from typing import Any
 
+from pykyverno.engine.registry import REGISTRY
+
 from ..kube import Discovery
 
 POLICY_GROUP = "policies.kyverno.io"
 
-#: The Kyverno release that first served each policies.kyverno.io kind (shared/spec/kyverno-semantics.md, section 2).
-INTRODUCED_IN = {
-    "ValidatingPolicy": "1.14",
-    "ImageValidatingPolicy": "1.14",
-    "PolicyException": "1.14",
-    "MutatingPolicy": "1.15",
-    "GeneratingPolicy": "1.15",
-    "DeletingPolicy": "1.15",
-    "NamespacedValidatingPolicy": "1.16",
-    "NamespacedImageValidatingPolicy": "1.16",
-    "NamespacedDeletingPolicy": "1.16",
-    "NamespacedMutatingPolicy": "1.17",
-    "NamespacedGeneratingPolicy": "1.17",
+#: The Kyverno release that first served each policies.kyverno.io kind (shared/spec/kyverno-semantics.md, section 2;
+#: each policy kind declares its own in its KindSpec).
+INTRODUCED_IN = {"PolicyException": "1.14"} | {
+    kind: release for spec in REGISTRY.specs() for kind, release in spec.introduced_in.items()
 }
 
 _VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
