@@ -323,7 +323,7 @@ class _Estimator:
                 cost += self.traversal(subject)
             if name in _LIST_TRAVERSALS or qualified in _LIST_TRAVERSALS:
                 cost += self.list_size(subject)
-            if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice"):
+            if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice", "dyn"):
                 size = subject.size
         if qualified == "lists.range" and args and isinstance(node.args[0], Literal) and node.args[0].kind == "int":
             size = _int_literal(node.args[0].text)

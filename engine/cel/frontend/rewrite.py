@@ -1,7 +1,12 @@
 """Source rewrites that give cel-cpp the CEL features Kubernetes and Kyverno policies use but cel-cpp lacks.
 
-* ``Object{spec: Object.spec{...}}`` / ``JSONPatch{op: ...}`` message construction -> map literals with string keys
-  (``?field: value`` becomes the optional entry ``?"field": value``).
+* ``Object{spec: Object.spec{...}}`` / ``JSONPatch{op: ...}`` message construction -> ``dyn()`` of a map literal with
+  string keys (``?field: value`` becomes the optional entry ``?"field": value``). cel-go types a construction by its
+  message type (``Object``, ``Object.spec``, ``JSONPatch``), whatever fields it sets, so constructions of different
+  shapes meet in ternaries, list literals, ``+`` and comprehension results; a bare map literal would carry its
+  structural type (``map(string, map(string, bool))``) and fail to unify there. ``dyn`` unifies with everything. A
+  construction that is a field value of another (directly or inside list and map literals there) is not wrapped:
+  the outer ``dyn`` already hides its type, and the nesting stays within cel-cpp's parser limit.
 * ``m.transformMap(k, v, [filter,] expr)`` -> ``pykyverno.pairsToMap(m.transformList(k, v, [filter,] [k, expr]))``
   and ``m.transformMapEntry(k, v, [filter,] entry)`` -> ``pykyverno.mergeEntries(m.transformList(...))``: cel-cpp
   compiles these macros but has no runtime ``cel.@mapInsert``. The helpers live in ``libs/frontend_helpers.py``.
@@ -161,8 +166,8 @@ class _Rewriter:
             is_null = Binary("==", rebuilt.operand, Literal("null", "null"))
             return Ternary(is_null, none, rebuilt)
         if isinstance(rebuilt, Construct) and is_map_constructed(rebuilt.type_name):
-            entries = tuple(MapEntry(_string_key(f.name), f.value, f.optional) for f in rebuilt.fields)
-            return MapExpr(entries)
+            entries = tuple(MapEntry(_string_key(f.name), _unwrapped(f.value), f.optional) for f in rebuilt.fields)
+            return Call(None, "dyn", (MapExpr(entries),))
         if isinstance(rebuilt, Call) and rebuilt.function in ("transformMap", "transformMapEntry"):
             return self.transform_map(rebuilt, node)
         if _is_unbounded_range(rebuilt):
@@ -221,6 +226,37 @@ class _Rewriter:
         if then_null and _needs_dyn(node.otherwise):
             return Ternary(node.condition, node.then, Call(None, "dyn", (node.otherwise,)))
         return node
+
+
+def _is_constructed(node: Expr) -> bool:
+    """A construction as :meth:`_Rewriter.visit` rewrites it: ``dyn({...})``, both nodes synthetic."""
+    return (
+        isinstance(node, Call)
+        and node.target is None
+        and node.function == "dyn"
+        and node.start == -1
+        and len(node.args) == 1
+        and isinstance(node.args[0], MapExpr)
+        and node.args[0].start == -1
+    )
+
+
+def _unwrapped(node: Expr) -> Expr:
+    """A field value of a construction without the ``dyn()`` of constructions in it (through list and map literals)."""
+    if _is_constructed(node):
+        assert isinstance(node, Call)
+        return node.args[0]
+    if isinstance(node, ListExpr):
+        elements = tuple(ListElement(_unwrapped(e.value), e.optional) for e in node.elements)
+        if all(new.value is old.value for new, old in zip(elements, node.elements, strict=True)):
+            return node
+        return ListExpr(elements)
+    if isinstance(node, MapExpr):
+        entries = tuple(MapEntry(e.key, _unwrapped(e.value), e.optional) for e in node.entries)
+        if all(new.value is old.value for new, old in zip(entries, node.entries, strict=True)):
+            return node
+        return MapExpr(entries)
+    return node
 
 
 def _is_unbounded_range(node: Expr) -> bool:

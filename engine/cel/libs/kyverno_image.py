@@ -8,7 +8,8 @@ if it contains ``.`` or ``:``; Docker Hub's registry is ``index.docker.io`` (``d
 single-name Docker Hub repositories get ``library/``; a reference with neither tag nor digest gets tag ``latest``.
 A reference with a digest is a digest reference: ``tag()`` is then empty even if a tag was written
 (``nginx:1.2@sha256:...``). Tags are 1-128 characters of ``[A-Za-z0-9_.-]`` in any order (no rule on the first
-character, unlike Docker's grammar). An unparsable string is the error ``could not parse reference: <s>``. An Image is a tagged map; two Images are equal when parsed from the same string.
+character, unlike Docker's grammar). An unparsable string is the error ``could not parse reference: <s>``. An Image
+is a tagged map; two Images are equal when parsed from the same string.
 """
 
 from __future__ import annotations

@@ -230,13 +230,13 @@ def test_caret_message_on_second_line() -> None:
 
 def test_object_construction_becomes_map_literal() -> None:
     source = 'Object{spec: Object.spec{containers: [Object.spec.containers{name: "x"}]}}'
-    assert prepare(source) == '{"spec": {"containers": [{"name": "x"}]}}'
+    assert prepare(source) == 'dyn({"spec": {"containers": [{"name": "x"}]}})'
     assert evaluate(source) == {"spec": {"containers": [{"name": "x"}]}}
 
 
 def test_jsonpatch_construction_becomes_map_literal() -> None:
     source = 'JSONPatch{op: "add", path: "/x", value: 1}'
-    assert prepare(source) == '{"op": "add", "path": "/x", "value": 1}'
+    assert prepare(source) == 'dyn({"op": "add", "path": "/x", "value": 1})'
     assert evaluate(f"[{source}]") == [{"op": "add", "path": "/x", "value": 1}]
 
 
@@ -488,4 +488,5 @@ def test_map_expr_nodes_after_rewrite() -> None:
     from pykyverno.engine.cel.frontend.rewrite import rewrite
 
     tree = rewrite(parse("JSONPatch{op: 'add'}"))
-    assert isinstance(tree, MapExpr) and tree.start == -1
+    assert isinstance(tree, Call) and tree.function == "dyn" and tree.start == -1
+    assert isinstance(tree.args[0], MapExpr) and tree.args[0].start == -1

@@ -15,7 +15,7 @@ import pytest
 
 from pykyverno.engine.cel import CelEvalError, Providers, environment_for, using_providers
 from pykyverno.engine.cel.frontend import prepare
-from pykyverno.engine.common.expressions import Compiler, CompiledVariables, Scope
+from pykyverno.engine.common.expressions import CompiledVariables, Compiler, Scope
 from pykyverno.engine.common.model import NamedExpression
 
 
