@@ -1,4 +1,4 @@
-"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve)."""
+"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve, report)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
-from .commands import apply_cmd, lint_cmd, policies_cmd, scan_cmd, serve_cmd, test_cmd
+from .commands import apply_cmd, lint_cmd, policies_cmd, report_cmd, scan_cmd, serve_cmd, test_cmd
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
 EXIT_OK = 0
@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 EXIT_ERRORS = 3
 EXIT_INTERNAL = 70
 
-_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve_cmd, lint_cmd)
+_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve_cmd, lint_cmd, report_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

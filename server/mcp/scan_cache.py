@@ -32,6 +32,7 @@ def estimate_bytes(report: ScanReport) -> int:
     for cluster in report.clusters:
         size += len(cluster.results) * RESULT_BYTES + sum(len(r.message) for r in cluster.results)
         size += sum(256 + len(f.message) for f in cluster.failures)
+        size += cluster.posture.estimated_bytes()
     return size
 
 

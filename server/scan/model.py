@@ -8,6 +8,8 @@ from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
+from ..report.posture import PostureCollector, now_iso, posture_document
+
 SEVERITIES = ("critical", "high", "medium", "low", "info", "")
 
 
@@ -21,6 +23,8 @@ class ScanRequest:
     exclude_namespaces: tuple[str, ...] = ()
     snapshot: str = ""
     include_cluster_scoped: bool = True
+    #: Names of the policy sets scanned (for the report's scope).
+    policy_sets: tuple[str, ...] = ()
     #: Seconds the whole scan may take (discovery, listing, evaluation, every cluster); None: no limit. What is
     #: not done by then is reported as not scanned.
     timeout: float | None = None
@@ -63,6 +67,8 @@ class ClusterScan:
     error: str = ""
     list_seconds: float = 0.0
     eval_seconds: float = 0.0
+    #: High-risk elements and explanations gathered while scanning (see :mod:`pykyverno.server.report.posture`).
+    posture: PostureCollector = field(default_factory=PostureCollector, repr=False)
     #: Results left out of ``results`` to save memory (see :meth:`without_passing`), counted by
     #: (namespace, policy, result, severity, category), so that every count stays exact.
     omitted: Counter[tuple[str, str, str, str, str]] = field(default_factory=Counter)
@@ -138,6 +144,8 @@ class ScanReport:
     policies: list[str] = field(default_factory=list)
     policy_issues: list[str] = field(default_factory=list)
     cancelled: bool = False
+    request: ScanRequest | None = None
+    started_at: str = field(default_factory=now_iso)
     #: The scan's overall deadline (:attr:`ScanRequest.timeout`, seconds) was reached: what was left is listed in
     #: the clusters' failures.
     deadline_reached: bool = False
@@ -198,4 +206,5 @@ class ScanReport:
             "cancelled": self.cancelled,
             "deadlineReached": self.deadline_reached,
             "clusters": [c.to_dict(include_results) for c in self.clusters],
+            "posture": posture_document(self, include_explanations=include_results),
         }

@@ -204,7 +204,7 @@ class Scanner:
     ) -> ScanReport:
         """Scan every source (``(name, factory)`` pairs; a factory may raise ``KubeError``), within
         ``request.timeout`` seconds when it is set."""
-        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)))
+        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)), request=request)
         seconds = request.timeout if request.timeout and request.timeout > 0 else None
         limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
         done = [0]
@@ -388,7 +388,10 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
+        evaluated = []
         for policy in policies:
             result = policy.evaluate(ctx, self.exceptions)
             if result is not None:
                 results.append(result)
+                evaluated.append((policy, result))
+        scan.posture.observe(obj, evaluated)

@@ -10,7 +10,8 @@ It serves what read-only clients (the official ``kubernetes`` client, ``DynamicC
 - ``Status`` error bodies; bearer tokens and client-certificate CNs mapped to users, optional ``require_auth`` (401);
 - deny rules (user, verb, resource, namespace regexes) giving 403;
 - faults (path regex → status, delay, ``times``, 429 with ``Retry-After``, dropped connection, malformed body);
-- a request log; mutation verbs answer 405.
+- a request log; mutation verbs answer 405, unless ``writable=True``: then POST, PUT, PATCH (merge, strategic,
+  JSON and server-side apply with field managers) and DELETE are served by :mod:`.writes`, with ``dryRun=All``.
 
 Example::
 
@@ -146,6 +147,7 @@ class FakeCluster:
     :param ca: the ``trustme.CA`` for TLS; a fresh one is minted when omitted.
     :param require_auth: anonymous requests get 401.
     :param git_version: reported by ``/version``.
+    :param writable: serve create/update/patch/apply/delete (see :mod:`.writes`); otherwise they answer 405.
     """
 
     def __init__(
@@ -158,8 +160,10 @@ class FakeCluster:
         require_auth: bool = False,
         git_version: str = "v1.32.0",
         name: str = "fake",
+        writable: bool = False,
     ) -> None:
         self.name = name
+        self.writable = writable
         self.tokens: dict[str, str] = dict(tokens or {})
         self.tls = tls
         self.ca = ca if ca is not None or not tls else trustme.CA()
@@ -277,8 +281,8 @@ class FakeCluster:
             self._faults.clear()
 
     def deny(self, user: str = ".*", verb: str = ".*", resource: str = ".*", namespace: str = ".*") -> DenyRule:
-        """Answer 403 to requests whose user, verb (get/list/watch), resource (plural, or ``plural.group``)
-        and namespace (``""`` for cluster-wide) all fully match the regexes."""
+        """Answer 403 to requests whose user, verb (get/list/watch, and create/update/patch/delete on a writable
+        cluster), resource (plural, or ``plural.group``) and namespace (``""`` for cluster-wide) all fully match."""
         rule = DenyRule(re.compile(user), re.compile(verb), re.compile(resource), re.compile(namespace))
         with self._lock:
             self._denies.append(rule)
@@ -458,6 +462,10 @@ class FakeCluster:
         path = path.rstrip("/") or "/"
         if path == "/version":
             return 200, dict(self.version_info())
+        if self.writable and (path == "/openapi/v3" or path.startswith("/openapi/v3/")):
+            from .writes import openapi_v3  # what kubectl needs to validate writes on the server side
+
+            return openapi_v3(self, path)
         gv = self._group_versions()
         if path == "/api":
             addr = [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}]
@@ -664,8 +672,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         cluster = self.server.cluster
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        payload = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         user, bad_token = self._user()
@@ -692,6 +699,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if bad_token or (user is None and cluster.require_auth):
             self._send(401, status_body(401, "Unauthorized"), rec)
+            return
+        if method != "GET" and cluster.writable:
+            from .writes import handle_write  # the write half lives in its own module
+
+            code, answer, extra = handle_write(cluster, method, split.path, query, user or ANONYMOUS, payload,
+                                               dict(self.headers.items()))
+            self._send(code, answer, rec, extra)
             return
         if method != "GET":
             self._send(405, status_body(405, f"the fake API server is read-only: {method} is not allowed"), rec)

@@ -163,6 +163,12 @@ def cli_cases(s: Seeded) -> list[list[str]]:
     for fmt in ("table", "markdown", "json", "yaml", "policyreport"):
         cases += [[*cluster, "-o", fmt], [*snapshot, "-o", fmt], [*cluster, "-n", "shop", "--context", "url-creds",
                                                                      "-o", fmt]]
+    saved = s.folder / "saved-scan.json"
+    cases += [[*cluster, "-o", "html"], [*snapshot, "-o", "html"], [*snapshot, "-o", "sarif"],
+              [*cluster, "-o", "json", "--output-file", str(saved)], ["report", "html", str(saved)],
+              *(["report", "diff", str(saved), str(saved), *fmt] for fmt in ([], ["-o", "text"], ["-o", "html"],
+                                                                           ["-o", "json"])),
+              [*apply, "-o", "sarif"]]
     cases += [apply, [*apply, "-t"], [*apply, "-p"], [*apply, "-o", "json"], [*apply, "-o", "yaml"],
               [*apply, "--print-patched"], [*apply, "--diff"], [*apply, "--audit-warn", "-t"]]
     cases += [["test", str(suite), *fmt] for fmt in ([], ["-o", "table"], ["-o", "json"], ["-o", "junit"])]
