@@ -30,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=int(os.environ.get("PYKYVERNO_CEL_COST_LIMIT", "0") or 0) or None,
         metavar="N",
-        help="refuse CEL expressions whose estimated cost exceeds N (default: Kubernetes' 1000000; "
-        "env PYKYVERNO_CEL_COST_LIMIT)",
+        help="also refuse CEL expressions whose estimated cost (lists of unknown size as 25 elements) exceeds N "
+        "(default: no such limit, as in Kyverno; what cannot complete within Kubernetes' runtime limit of 1000000 "
+        "per expression is always refused; env PYKYVERNO_CEL_COST_LIMIT)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:

@@ -20,16 +20,18 @@ from .runtime import Activation, CelEnvironment, Program, environment
 _cost_model = CostModel()
 
 
-def set_cost_limit(limit: int) -> None:
-    """Set the per-expression cost limit for policies compiled from now on (Kubernetes' default: 1,000,000)."""
+def set_cost_limit(limit: int | None) -> None:
+    """Refuse, in policies compiled from now on, expressions whose estimated cost (lists of unknown size counted as
+    25 elements, strings as 64 characters) exceeds ``limit``; ``None`` (the default, as in Kyverno and the API server
+    for admission policies) refuses only what could never complete within the runtime limit."""
     global _cost_model
-    if limit <= 0:
+    if limit is not None and limit <= 0:
         raise ValueError("the CEL cost limit must be a positive number")
     _cost_model = replace(_cost_model, limit=limit)
 
 
-def cost_limit() -> int:
-    """The per-expression cost limit in force."""
+def cost_limit() -> int | None:
+    """The opt-in estimated-cost limit in force (``None``: none)."""
     return _cost_model.limit
 
 

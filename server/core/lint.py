@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pykyverno.engine.cel import CelError, cost_limit, environment_for
+from pykyverno.engine.cel.frontend import DEFAULT_COST_LIMIT
 from pykyverno.engine.cel.frontend.analysis import analyze
 from pykyverno.engine.cel.names import REF
 from pykyverno.engine.common.model import unknown_fields
@@ -87,9 +88,10 @@ def expressions(node: Any, path: str = "spec") -> Iterator[tuple[str, str]]:
 
 
 def estimate_cost(path: str, expression: str, variables: dict[str, str] | None = None) -> CostEstimate:
-    """The front end's static estimate against the limit in force, graded, with what makes it grow."""
+    """The front end's static estimate, graded against the estimate limit in force (``--cel-cost-limit``) or else
+    the API server's per-expression runtime limit, with what makes it grow."""
     found = analyze(expression, variables)
-    limit = cost_limit()
+    limit = cost_limit() or DEFAULT_COST_LIMIT
     if found.cost is None:
         return CostEstimate(path, "low", "no estimate: the expression does not parse")
     share = found.cost / limit

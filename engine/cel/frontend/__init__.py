@@ -6,7 +6,8 @@
    ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite`;
 2. regroups long ``+`` / ``*`` chains, then refuses, with a clear message, an expression deeper than cel-cpp's
    parser limits -- see :mod:`.depth`;
-3. refuses an expression whose estimated cost exceeds the limit, as the API server does -- see :mod:`.cost`.
+3. refuses an expression that no evaluation could complete within Kubernetes' and Kyverno's runtime cost limit, or
+   that builds too many copies of its input -- see :mod:`.cost` and :mod:`.budget`.
 
 An expression that needs none of this comes back unchanged (so cel-cpp's error positions stay exact). If our parser
 cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, so cel-cpp's own message shows.
@@ -21,7 +22,6 @@ from ..errors import CelCompileError
 from . import budget
 from .budget import PolicyBudget
 from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
-from .cost import estimate as estimate_tree
 from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
@@ -39,7 +39,7 @@ def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST
     """Return the CEL text cel-cpp should compile for ``source``.
 
     Raises :class:`CelCompileError` (syntax the rewrites need, or cel-cpp's depth limits) and :class:`CelCostError`
-    (estimated cost above ``cost_model.limit``), both carrying ``expression=source`` and ``path``.
+    (a limit of ``cost_model``, see :mod:`.budget`), both carrying ``expression=source`` and ``path``.
     """
     try:
         tree, nesting = parse_with_nesting(source)
@@ -91,7 +91,7 @@ def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: 
     if depth > MAX_EXPRESSION_DEPTH:
         where = deepest_node(rewritten).start
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
-    budget.check(source, path, estimate_tree(rewritten, cost_model), cost_model)
+    budget.check(source, path, rewritten, cost_model)
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
         _, nesting = parse_with_nesting(prepared, limit_length=False)

@@ -1,10 +1,18 @@
 """Checking estimates against the limits: one expression, or an expression with the policy variables it reads.
 
-Kubernetes costs a policy's expressions together with the variables they use (a variable is evaluated once, lazily,
-and its result's size carries into the expressions that read it). Costing each variable alone let 21 variables,
-each doubling the previous one, pass while building gigabytes. :class:`PolicyBudget` keeps the estimate of every
-variable (its cost, the size and the input copies of its value) in declaration order, so a variable or expression
-is refused when it, plus the variables it reads, exceeds the cost limit or builds too many copies of its input.
+Three limits (see :mod:`.cost` for where Kubernetes and Kyverno apply which):
+
+* the runtime limit, on the cost of an expression on every input (its ``minimal`` estimate): over it, Kubernetes and
+  Kyverno would stop every evaluation;
+* the growth limit, on the copies of its input an expression can build (memory: doubling through variables or
+  ``cel.bind``);
+* the opt-in estimate limit (``CostModel.limit``), on the estimate with assumed sizes, counting the variables an
+  expression reads.
+
+A variable is evaluated once, lazily, and its result's size carries into the expressions that read it: costing each
+variable alone let 21 variables, each doubling the previous one, pass while building gigabytes. :class:`PolicyBudget`
+keeps the estimates of every variable (cost, size and input copies of its value) in declaration order, so each
+variable and expression is checked with the sizes of the variables it reads.
 """
 
 from __future__ import annotations
@@ -19,11 +27,14 @@ from .rewrite import rewrite
 from .source import SyntaxProblem, caret_message
 
 
+def _factor(cost: int, limit: int) -> str:
+    return f"{cost / limit:.1f}x" if cost < 10**300 else "inf"
+
+
 def cost_error(
-    source: str, path: str, cost: int, model: CostModel, reads: frozenset[str] = frozenset()
+    source: str, path: str, cost: int, limit: int, model: CostModel, reads: frozenset[str] = frozenset()
 ) -> CelCostError:
-    """The error for an estimated cost over ``model.limit``."""
-    factor = cost / model.limit if cost < 10**300 else float("inf")
+    """The error for an estimate (with assumed sizes) over the opt-in ``limit``."""
     what = "expression cost"
     if reads:
         what = f"cost of the expression and the variables it reads ({', '.join(sorted(reads))})"
@@ -31,9 +42,24 @@ def cost_error(
         caret_message(
             source,
             0,
-            f"estimated {what} {cost} exceeds the budget of {model.limit} by a factor of {factor:.1f}x (try"
+            f"estimated {what} {cost} exceeds the budget of {limit} by a factor of {_factor(cost, limit)} (try"
             " simplifying the expression: comprehensions over lists multiply the cost of their body, and lists of"
             f" unknown size count as {model.unknown_list_size} elements)",
+        ),
+        expression=source,
+        path=path,
+    )
+
+
+def runtime_cost_error(source: str, path: str, cost: int, limit: int) -> CelCostError:
+    """The error for an expression whose cost on every input exceeds the runtime limit."""
+    return CelCostError(
+        caret_message(
+            source,
+            0,
+            f"the expression costs at least {cost} on any input (work on literals, ranges and the values it builds"
+            f" itself), {_factor(cost, limit)} the runtime cost limit of {limit} per expression that Kubernetes and"
+            " Kyverno enforce: no evaluation could complete",
         ),
         expression=source,
         path=path,
@@ -55,12 +81,30 @@ def growth_error(source: str, path: str, scale: int, model: CostModel) -> CelCos
     )
 
 
-def check(source: str, path: str, result: Estimate, model: CostModel) -> None:
-    """Raise :class:`CelCostError` when one expression's estimate breaks a limit of ``model``."""
-    if result.cost > model.limit:
-        raise cost_error(source, path, result.cost, model)
-    if result.peak > model.growth_limit:
-        raise growth_error(source, path, result.peak, model)
+def check(source: str, path: str, tree: Expr, model: CostModel) -> None:
+    """Raise :class:`CelCostError` when one expression (its rewritten ``tree``) breaks a limit of ``model``."""
+    _check_limits(source, path, _Estimates(estimate(tree, model), estimate(tree, model.minimal())), model)
+
+
+@dataclass(frozen=True)
+class _Estimates:
+    """An expression's estimate with the model's assumed sizes, and on the cheapest input."""
+
+    assumed: Estimate
+    minimal: Estimate
+
+
+def _check_limits(
+    source: str, path: str, estimates: _Estimates, model: CostModel, reads_cost: int = 0,
+    reads: frozenset[str] = frozenset(),
+) -> None:
+    if estimates.minimal.cost > model.runtime_limit:
+        raise runtime_cost_error(source, path, estimates.minimal.cost, model.runtime_limit)
+    if estimates.assumed.peak > model.growth_limit:
+        raise growth_error(source, path, estimates.assumed.peak, model)
+    total = estimates.assumed.cost + reads_cost
+    if model.limit is not None and total > model.limit:
+        raise cost_error(source, path, total, model.limit, model, reads)
 
 
 def variables_read(tree: Expr) -> set[str]:
@@ -80,7 +124,7 @@ def variables_read(tree: Expr) -> set[str]:
 
 @dataclass(frozen=True)
 class _Variable:
-    estimate: Estimate
+    estimates: _Estimates
     reads: frozenset[str]  # variables it reads, transitively
 
 
@@ -97,9 +141,9 @@ class PolicyBudget:
         parsed = self._estimate(source)
         if parsed is None:
             return
-        result, reads = parsed
-        self._variables[name] = _Variable(result, reads)
-        self._check(source, path, result, reads)
+        estimates, reads = parsed
+        self._variables[name] = _Variable(estimates, reads)
+        self._check(source, path, estimates, reads)
 
     def check(self, source: str, path: str = "") -> None:
         """Raise :class:`CelCostError` if ``source`` breaks a limit together with the variables it reads."""
@@ -107,7 +151,7 @@ class PolicyBudget:
         if parsed is not None and parsed[1]:
             self._check(source, path, *parsed)
 
-    def _estimate(self, source: str) -> tuple[Estimate, frozenset[str]] | None:
+    def _estimate(self, source: str) -> tuple[_Estimates, frozenset[str]] | None:
         try:
             tree = rewrite(parse(source))
         except (SyntaxProblem, RecursionError):
@@ -116,12 +160,13 @@ class PolicyBudget:
         reads = set(direct)
         for name in direct:
             reads |= self._variables[name].reads
-        known = {name: variable.estimate for name, variable in self._variables.items()}
-        return estimate(tree, self.model, known), frozenset(reads)
+        assumed = {name: variable.estimates.assumed for name, variable in self._variables.items()}
+        minimal = {name: variable.estimates.minimal for name, variable in self._variables.items()}
+        estimates = _Estimates(estimate(tree, self.model, assumed), estimate(tree, self.model.minimal(), minimal))
+        return estimates, frozenset(reads)
 
-    def _check(self, source: str, path: str, result: Estimate, reads: frozenset[str]) -> None:
-        total = result.cost + sum(self._variables[name].estimate.cost for name in reads)
-        if total > self.model.limit:
-            raise cost_error(source, path, total, self.model, reads)
-        if result.peak > self.model.growth_limit:
-            raise growth_error(source, path, result.peak, self.model)
+    def _check(self, source: str, path: str, estimates: _Estimates, reads: frozenset[str]) -> None:
+        # Each variable is its own program at run time (its own runtime limit); the opt-in estimate limit counts the
+        # variables an expression reads with it.
+        reads_cost = sum(self._variables[name].estimates.assumed.cost for name in reads)
+        _check_limits(source, path, estimates, self.model, reads_cost, reads)

@@ -1,15 +1,24 @@
 """Static cost estimate of a CEL expression, in the spirit of the Kubernetes (cel-go) cost model.
 
-The API server refuses a policy whose expressions' *estimated* cost exceeds a budget before any object is seen; this
-module does the same over our AST. The unit follows cel-go: reading a variable or a field costs 1, building a list
-10, a map 30, a message 40, most calls 1, string work ``0.1`` per character (``StringTraversalCostFactor``),
-regular expressions additionally ``0.25`` per pattern character, and a comprehension costs its range plus, per
-element, its body. Kubernetes takes list and string sizes from the OpenAPI schema (``maxItems`` / ``maxLength``);
-our variables are untyped, so a :class:`CostModel` supplies the assumed size of a list, map or string whose size is
-not visible in the expression (``object.spec.containers``).
+The unit follows cel-go: reading a variable or a field costs 1, building a list 10, a map 30, a message 40, most
+calls 1, string work ``0.1`` per character (``StringTraversalCostFactor``), regular expressions additionally ``0.25``
+per pattern character, and a comprehension costs its range plus, per element, its body. A :class:`CostModel`
+supplies the size of a list, map or string whose size the expression does not show (``object.spec.containers``).
 
-With the defaults, an expression nesting comprehensions over object lists three levels deep is refused while
-everything in the Kyverno policy corpus stays well under the limit.
+Where the limits apply (and where they do not):
+
+* Kubernetes refuses an expression for its *estimated* cost only in CRD validation rules, whose sizes come from the
+  schema (``maxItems`` / ``maxLength``). Admission policies (ValidatingAdmissionPolicy, MutatingAdmissionPolicy) are
+  never refused for it: ``object`` is ``dyn`` there, so nothing bounds an estimate. Kyverno's CEL policy compilers
+  (and its ``validate.cel`` rules) do not estimate costs either.
+* Both enforce a *runtime* limit: every evaluation of one expression may cost at most ``PerCallLimit`` (1,000,000,
+  k8s.io/apiserver/pkg/apis/cel/config.go; Kyverno's environments inherit it from the Kubernetes base environment).
+
+So by default an expression is refused only when its cost on *every* input, lists and strings of unknown size counted
+as empty (:meth:`CostModel.minimal`), exceeds the runtime limit: work on literals, ranges and values the expression
+builds itself, which Kubernetes and Kyverno would stop on every evaluation. ``CostModel.limit`` adds the
+stricter check on the estimate with assumed sizes (25 elements, 64 characters), for those who want it; the
+estimate is also what ``lint`` reports.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ def _is_null_guard(node: Ternary) -> bool:
     )
 
 
-#: Kubernetes' per-expression cost limit (``PerCallLimit`` in k8s.io/apiserver/pkg/apis/cel/config.go).
+#: Kubernetes' per-expression runtime cost limit (``PerCallLimit`` in k8s.io/apiserver/pkg/apis/cel/config.go).
 DEFAULT_COST_LIMIT = 1_000_000
 #: Kubernetes' cost budget for all expressions of one policy evaluation (``RuntimeCELCostBudget``).
 DEFAULT_POLICY_COST_LIMIT = 10_000_000
@@ -162,10 +171,18 @@ class CostModel:
 
     unknown_list_size: int = 25
     unknown_string_size: int = 64
-    limit: int = DEFAULT_COST_LIMIT
+    #: Opt-in: refuse an expression whose estimate with the sizes above exceeds this (``None``: no such limit, as in
+    #: Kyverno and for Kubernetes admission policies).
+    limit: int | None = None
+    #: Refuse an expression whose cost on every input (:meth:`minimal`) exceeds this: it would always fail.
+    runtime_limit: int = DEFAULT_COST_LIMIT
     #: The most copies of its input (``Estimate.scale``) an expression may build, e.g. by doubling a string ten
     #: times with ``cel.bind`` or variables (1,024 copies of a 1 MiB annotation would be 1 GiB).
     growth_limit: int = 64
+
+    def minimal(self) -> CostModel:
+        """The model of the cheapest input: lists, maps and strings of unknown size are empty."""
+        return replace(self, unknown_list_size=0, unknown_string_size=0)
 
 
 DEFAULT_COST_MODEL = CostModel()
@@ -323,7 +340,7 @@ class _Estimator:
                 cost += self.traversal(subject)
             if name in _LIST_TRAVERSALS or qualified in _LIST_TRAVERSALS:
                 cost += self.list_size(subject)
-            if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice"):
+            if name in ("lowerAscii", "upperAscii", "trim", "reverse", "sort", "distinct", "slice", "dyn"):
                 size = subject.size
         if qualified == "lists.range" and args and isinstance(node.args[0], Literal) and node.args[0].kind == "int":
             size = _int_literal(node.args[0].text)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.engine.cel import CelCostError
+from pykyverno.engine.cel import CelCostError, set_cost_limit
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.loader import load_documents
 from tests.engine.cel.kind_envs import environment_for
@@ -44,15 +44,31 @@ def test_variables_doubling_an_input_string_are_refused() -> None:
 
 
 def test_variables_doubling_a_literal_are_refused_by_cost() -> None:
+    """The 16th doubling of a 1,000-character literal (16 MB) costs more than Kubernetes' and Kyverno's runtime
+    limit on any input: each variable is its own program there, and this one could never complete."""
     issues = _issues(_policy(_doubling("'" + "x" * 1000 + "'"), "size(variables.v20) > 0"))
-    assert issues and "spec.variables[" in issues[0]
-    assert "estimated cost of the expression and the variables it reads (v" in issues[0]
+    assert issues and all("spec.variables[" in issue for issue in issues)  # v14 and the ones built on it
+    assert "spec.variables[14].expression" in issues[0]
+    assert "costs at least 1638" in issues[0] and "runtime cost limit of 1000000 per expression" in issues[0]
 
 
-def test_an_expression_is_costed_with_the_variables_it_reads() -> None:
+def test_a_variable_that_could_never_complete_is_refused() -> None:
     variables = [("items", "lists.range(900)"), ("pairs", "variables.items.map(i, variables.items.map(j, i + j))")]
     issues = _issues(_policy(variables, "variables.pairs.all(p, p.all(q, q >= 0))"))
-    assert any("spec.validations[0].expression" in issue and "(items, pairs)" in issue for issue in issues), issues
+    assert len(issues) == 1 and "spec.variables[1].expression" in issues[0] and "costs at least" in issues[0], issues
+
+
+def test_the_opt_in_estimate_limit_costs_an_expression_with_the_variables_it_reads() -> None:
+    variables = [("items", "lists.range(150)"), ("pairs", "variables.items.map(i, variables.items.map(j, i + j))")]
+    policy = _policy(variables, "variables.pairs.all(p, p.all(q, q >= 0))")
+    assert _issues(policy) == []  # Kyverno compiles it, and it completes within the runtime limit
+    set_cost_limit(440_000)
+    try:
+        issues = _issues(policy)
+    finally:
+        set_cost_limit(None)
+    assert len(issues) == 1
+    assert "spec.validations[0].expression" in issues[0] and "(items, pairs)" in issues[0], issues
 
 
 def test_ordinary_variables_still_load() -> None:
