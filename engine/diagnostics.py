@@ -60,7 +60,8 @@ class Diagnostic:
     document: int | None = None
     #: The field path inside the document (``spec.validations[0].expression``); ``""`` for the whole document.
     path: str = ""
-    #: 1-based line and column of the field (or of the problem) in the file.
+    #: 1-based line and column of the field (or of the problem) in the file; a field that is missing is placed at its
+    #: nearest enclosing field.
     line: int | None = None
     column: int | None = None
     #: Kind and name of the document the problem is in.
@@ -98,9 +99,12 @@ class Diagnostic:
         name = str(metadata.get("name") or "") if isinstance(metadata, dict) else ""
         line, column = self.line, self.column
         if line is None:
-            position = document_position(doc, path_segments(self.path))
-            if position is not None:
-                line, column = position
+            segments = tuple(path_segments(self.path))
+            for end in range(len(segments), -1, -1):  # a missing field is placed at its nearest present parent
+                position = document_position(doc, segments[:end])
+                if position is not None:
+                    line, column = position
+                    break
         return dataclasses.replace(
             self,
             file=self.file or doc.source,

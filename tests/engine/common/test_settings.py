@@ -113,3 +113,19 @@ def test_diagnostics_take_the_position_of_their_field_from_the_document() -> Non
     assert (placed.file, placed.document, placed.kind, placed.name) == ("policy.yaml", 2, "ValidatingPolicy", "vp")
     assert (placed.line, placed.column) == (7, 5)
     assert str(placed).startswith("policy.yaml (document 3): ValidatingPolicy 'vp': spec.validations[0].expression")
+
+
+def test_a_missing_field_is_placed_at_its_nearest_present_parent() -> None:
+    from collections.abc import Sequence
+
+    from pykyverno.engine.diagnostics import Diagnostic
+    from pykyverno.engine.documents import Document
+
+    class Positioned(Document):
+        def position(self, path: Sequence[str | int]) -> tuple[int, int] | None:
+            known: dict[tuple[str | int, ...], tuple[int, int]] = {(): (1, 1), ("spec",): (5, 1)}
+            return known.get(tuple(path))
+
+    doc = Positioned({"kind": "ValidatingPolicy", "spec": {}}, "policy.yaml", 0)
+    assert Diagnostic("required", path="spec.matchConstraints").located(doc).line == 5
+    assert Diagnostic("unsupported kind").located(doc).line == 1
