@@ -25,6 +25,7 @@ from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
 from .nodes import Expr
+from .optionality import holds_only_data
 from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse, parse_with_nesting
 from .printer import to_source
 from .rewrite import rewrite
@@ -76,6 +77,16 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
     except SyntaxProblem as problem:
         raise CelCompileError(caret_message(source, problem.offset, problem.message), expression=source) from None
     return estimate_ast_cost(tree, cost_model)
+
+
+def may_hold_optional(source: str) -> bool:
+    """False when the value of ``source`` certainly holds no optional at any depth (see :mod:`.optionality`); True
+    when it may, or when the front end cannot read it."""
+    try:
+        tree = rewrite(parse(source))
+    except (SyntaxProblem, RecursionError):
+        return True
+    return not holds_only_data(tree)
 
 
 def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel, compat: bool = True) -> str:
@@ -139,5 +150,6 @@ __all__ = [
     "CostModel",
     "PolicyBudget",
     "estimate_cost",
+    "may_hold_optional",
     "prepare",
 ]
