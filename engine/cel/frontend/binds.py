@@ -15,9 +15,10 @@ iteration variable in its slot; a binding planned at the same number and entered
 the same way. Nothing else in cel-cpp reads a slot it has not written in the same step: comprehension variables are
 assigned before their body runs, and ``&&``, ``||``, ``?:`` and optional selection jump without slots.
 
-:func:`guard_binds` therefore enters every binding through a *guard*, ``cel.bind(pkv_slot, true, true) ? B : dyn(null)``:
-the guard is an unused binding planned at the same slot number as ``B`` (a ternary takes no slot), and leaving a
-binding empties its slot, so ``B`` starts from an empty slot and stays lazy. The cost is about 0.02 µs per entry.
+:func:`guard_binds` therefore enters every binding through a *guard*,
+``cel.bind(pkv_slot, true, true) ? B : dyn(null)``: the guard is an unused binding planned at the same slot number
+as ``B`` (a ternary takes no slot), and leaving a binding empties its slot, so ``B`` starts from an empty slot and
+stays lazy. The cost is about 0.02 µs per entry.
 ``optMap`` / ``optFlatMap`` are expanded as cel-go's macros are (``x.hasValue() ? optional.of(cel.bind(v,
 x.value(), e)) : optional.none()``) with the binding guarded. The guard types as ``dyn``, which only widens what the
 checker accepts around a binding.

@@ -181,7 +181,8 @@ class _Builder:
             return f"{elem[0]}.?g", f"{elem[1]}.?g"
         target = self.expr("opt", scope, depth)
         var = self.fresh("o")
-        body = self.expr("int" if form == "opt_map" else "opt", scope.with_name(var, "int", f"{target[1]}.value()"), depth)
+        inner = scope.with_name(var, "int", f"{target[1]}.value()")
+        body = self.expr("int" if form == "opt_map" else "opt", inner, depth)
         method = "optMap" if form == "opt_map" else "optFlatMap"
         present = f"optional.of({body[1]})" if form == "opt_map" else body[1]
         return f"{target[0]}.{method}({var}, {body[0]})", f"({target[1]}.hasValue() ? {present} : optional.none())"
