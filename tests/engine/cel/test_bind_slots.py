@@ -300,3 +300,11 @@ def test_the_outermost_chain_is_not_guarded() -> None:
         "cel.bind(a, object.L, cel.bind(b, a.size(), [a, b]))"
     )
     assert prepare("[cel.bind(a, 1, a)]") == "[cel.bind(pkv_slot, true, true) ? cel.bind(a, 1, a) : dyn(null)]"
+
+
+def test_the_or_value_compat_binding_is_guarded() -> None:
+    """``variables.x.orValue(d)`` on a value the front end cannot classify binds it (see ``rewrite.py``)."""
+    source = "[object.L.exists(v, has(v.g)), variables.x.orValue(3), variables.y.orValue(4)]"
+    assert "cel.bind(pkv_slot, true, true) ? cel.bind(pkv_or_value" in prepare(source)
+    data = {"object": STALE_OBJECT, "variables": {"x": 5, "y": [1]}}
+    assert ENV.compile(source).evaluate(data) == [True, 5, [1]]
