@@ -277,7 +277,10 @@ class _Estimator:
             bound = scope.get(node.name)
             if bound:
                 return Estimate(1, bound.size, bound.scale, content=bound.content)
-            return Estimate(1, None, 1, content=growth.reference(node.name.lstrip(".")))
+            name = node.name.lstrip(".")
+            # What a policy variable holds is known only with the policy's other variables: PolicyBudget costs it.
+            content = EMPTY if name == VARIABLES_NAME else growth.reference(name)
+            return Estimate(1, None, 1, content=content)
         variable = self.variable(node)
         if variable is not None:
             # The variable's own cost is counted once for the expression (it is evaluated once, lazily).

@@ -8,10 +8,14 @@ Kyverno accepts every legitimate shape below; the bombs would build gigabytes.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pykyverno.engine.cel import CelCostError, environment_for
 from pykyverno.engine.cel.frontend import growth
+from pykyverno.engine.documents import parse_documents
+from pykyverno.engine.loader import load_documents
 
 WIDE_MESSAGE = "'fields: ' + " + " + ', ' + ".join(f"string(object.spec.field{i})" for i in range(100))
 WIDE_METADATA = " + '/' + ".join(["object.metadata.name", "object.metadata.namespace"] * 40)
@@ -80,3 +84,25 @@ def test_a_wide_message_evaluates() -> None:
 )
 def test_copies_count_repeated_data_by_its_size(content: dict[tuple[str, ...], int], expected: int) -> None:
     assert growth.copies(content) == expected
+
+
+def _policy_issues(variables: dict[str, str], message: str) -> list[str]:
+    spec = {
+        "validationActions": ["Audit"],
+        "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                "operations": ["CREATE"], "resources": ["pods"]}]},
+        "variables": [{"name": name, "expression": expression} for name, expression in variables.items()],
+        "validations": [{"expression": "true", "messageExpression": message}],
+    }
+    text = json.dumps({"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy",
+                       "metadata": {"name": "p"}, "spec": spec})
+    return [issue.message for issue in load_documents(parse_documents(text, "p.json")).issues]
+
+
+def test_a_variable_is_counted_by_what_it_holds() -> None:
+    """Costed alone, ``variables.podName`` could be anything; with the policy's variables it is a name."""
+    assert _policy_issues({"podName": "object.metadata.name"},
+                          "lists.range(100).map(i, variables.podName).join(',')") == []
+    issues = _policy_issues({"note": "object.metadata.annotations['note']"},
+                            "lists.range(100).map(i, variables.note).join(',')")
+    assert len(issues) == 1 and "holding 100 copies of its input" in issues[0], issues
