@@ -30,6 +30,7 @@ class Located(Protocol):
     @property
     def index(self) -> int: ...
 
+
 Severity = Literal["error", "warning", "info"]
 PathSegment = str | int
 
