@@ -13,6 +13,7 @@ from typing import Any
 from pykyverno.engine.documents import iter_files
 
 from ..mcp.lint import lint
+from ..redaction import mask_data
 
 
 def add_parser(sub: Any) -> None:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: no policy file found", file=sys.stderr)
         return 2
     if args.output_format == "json":
-        print(json.dumps({p: r.model_dump(by_alias=True) for p, r in reports}, indent=2))
+        print(json.dumps(mask_data({p: r.model_dump(by_alias=True) for p, r in reports}), indent=2))
     else:
         for name, result in reports:
             status = "ok" if result.valid else f"{len(result.errors)} error(s)"
