@@ -68,7 +68,7 @@ def _masked_strings(strings: list[str]) -> dict[str, str]:
     masked = {}
     for index in flagged:
         text = strings[index]
-        result = mask_text(text)
+        result = mask_text(text, markup=False)  # a value, whatever it holds; its writer escapes it
         if result != text:
             masked[text] = result
     return masked
@@ -105,12 +105,13 @@ def mask_data(value: Any) -> Any:
     """``value`` (dicts, lists, tuples, strings, numbers...) with every secret masked (see the module docstring);
     ``value`` itself when nothing is."""
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_text(value, markup=False)
     numbers = frozenset().union(*(ledger.numbers() for ledger in ledgers()))
     strings: set[str] = set()
     keys: set[Any] = set()
     found_numbers: list[Any] | None = [] if numbers else None
     _collect(value, strings, keys, found_numbers)
+    strings.update(key for key in keys if isinstance(key, str))
     credential_keys = {k for k in keys if isinstance(k, str) and credential_key(k)}
     masked = _masked_strings(list(strings)) if strings else {}
     if not (masked or credential_keys or any(str(n) in numbers for n in found_numbers or ())):

@@ -8,7 +8,8 @@ request nothing else is remembered.
 Matching: a value is masked wherever it occurs, and so is any prefix of it of :data:`ANCHOR` characters or more (an
 output that cut the value short). Besides the value itself, its whitespace-collapsed form, its lines, and the forms
 outputs escape it into are remembered: JSON (non-ASCII kept or ``\\u``-escaped, ``<>&`` escaped as CEL's
-``json.marshal`` does, and escaped twice, as JSON inside a JSON string shows), and YAML single quotes. Values shorter
+``json.marshal`` does, and escaped twice, as JSON inside a JSON string shows), YAML single quotes, and XML and HTML
+text and attribute values. Values shorter
 than :data:`MIN_LENGTH` characters are not remembered: masking them would garble unrelated text (they are still
 removed at entry). Replacing a match never breaks the syntax of the text (see :mod:`.spans`).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import html
 import json
 import re
 import threading
@@ -53,9 +55,18 @@ def _json_escaped(value: str) -> set[str]:
     return once | {json.dumps(form, ensure_ascii=False)[1:-1] for form in once}
 
 
+def _markup_escaped(value: str) -> set[str]:
+    """``value`` as XML and HTML show it: in text, in attribute values, and as ``html.escape`` writes it."""
+    if not any(c in value for c in "&<>\"'\n\r\t"):
+        return set()
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    attribute = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;")
+    return {text, attribute, html.escape(value)}
+
+
 def _forms(value: str) -> set[str]:
     forms = {value, " ".join(value.split())}
-    forms |= _json_escaped(value)
+    forms |= _json_escaped(value) | _markup_escaped(value)
     if "'" in value:
         forms.add(value.replace("'", "''"))
     if "\n" in value:

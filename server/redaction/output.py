@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from .ledger import ledgers
-from .spans import merge, replace, replacement_for, safe_parts
+from .spans import is_markup, merge, replace, safe_parts
 from .text import Finding, pattern_findings
 
 #: A line longer than this is masked and written in pieces (keeping :data:`STREAM_TAIL` characters for the next).
@@ -36,15 +36,17 @@ def findings(text: str) -> list[Finding]:
     return found
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, markup: bool | None = None) -> str:
     """``text`` with credential patterns and every remembered secret value masked, its syntax kept (JSON stays
-    JSON; see :mod:`.spans`). Linear in the length of ``text``."""
+    JSON, markup stays markup; ``markup`` by default when the text :func:`~.spans.is_markup`; see :mod:`.spans`).
+    Linear in the length of ``text``."""
     if not text:
         return text
-    return replace(text, safe_parts(text, [(f.start, f.end) for f in findings(text)]))
+    markup = is_markup(text) if markup is None else markup
+    return replace(text, safe_parts(text, [(f.start, f.end) for f in findings(text)], markup), markup)
 
 
-def mask_prefix(text: str, keep: int) -> tuple[str, str]:
+def mask_prefix(text: str, keep: int, markup: bool = False) -> tuple[str, str]:
     """(the masked start of ``text``, the rest), for a stream that has more to come: the rest holds at least the
     last ``keep`` characters and everything a secret that reaches into them began with (a name and its value stay
     together, a value that may go on is kept whole)."""
@@ -55,19 +57,20 @@ def mask_prefix(text: str, keep: int) -> tuple[str, str]:
     for start, end in merge((f.context, f.end) for f in found):
         if start < cut < end:
             cut = start
-    parts = safe_parts(text, [(f.start, f.end) for f in found])
+    parts = safe_parts(text, [(f.start, f.end) for f in found], markup)
     for start, end in parts:
         if start < cut < end:
             cut = start
     while cut > 0 and text[cut - 1] == "\\":  # an escape stays in one piece
         cut -= 1
-    return replace(text[:cut], [p for p in parts if p[1] <= cut], replacement_for(text)), text[cut:]
+    return replace(text[:cut], [p for p in parts if p[1] <= cut], markup), text[cut:]
 
 
 class MaskingWriter(io.TextIOBase):
     """A text stream that masks what is written to ``target``. Complete lines are masked and passed on at once;
     a partial line waits for its end, or for :meth:`flush` (progress lines ending in ``\\r``); a line longer than
-    :data:`STREAM_CHUNK` is passed on in pieces (:func:`mask_prefix`), so memory stays flat and time linear."""
+    :data:`STREAM_CHUNK` is passed on in pieces (:func:`mask_prefix`), so memory stays flat and time linear. A
+    stream whose first text is markup (an XML or HTML document) is masked as markup throughout."""
 
     def __init__(self, target: TextIO) -> None:
         super().__init__()
@@ -75,10 +78,16 @@ class MaskingWriter(io.TextIOBase):
         self._pending: list[str] = []
         self._size = 0
         self._limit = STREAM_CHUNK  # doubled while a secret spans all that waits, so that each try is worth it
+        self._markup: bool | None = None  # decided by the first text that is not blank
         self._lock = threading.Lock()
 
     def writable(self) -> bool:
         return True
+
+    def _is_markup(self, text: str) -> bool:
+        if self._markup is None and text.strip():
+            self._markup = is_markup(text)
+        return bool(self._markup)
 
     def write(self, text: str) -> int:
         with self._lock:
@@ -88,9 +97,11 @@ class MaskingWriter(io.TextIOBase):
                 pending = "".join(self._pending)
                 cut = pending.rfind("\n") + 1
                 self._keep(pending[cut:])
-                self.target.write(mask_text(pending[:cut]))
+                ready = pending[:cut]
+                self.target.write(mask_text(ready, self._is_markup(ready)))
             elif self._size > self._limit:
-                ready, rest = mask_prefix("".join(self._pending), STREAM_TAIL)
+                pending = "".join(self._pending)
+                ready, rest = mask_prefix(pending, STREAM_TAIL, self._is_markup(pending))
                 self._keep(rest)
                 self._limit = STREAM_CHUNK if ready else 2 * self._limit
                 self.target.write(ready)
@@ -105,7 +116,7 @@ class MaskingWriter(io.TextIOBase):
             if self._pending:
                 ready = "".join(self._pending)
                 self._keep("")
-                self.target.write(mask_text(ready))
+                self.target.write(mask_text(ready, self._is_markup(ready)))
         self.target.flush()
 
     def isatty(self) -> bool:

@@ -12,13 +12,13 @@ whatever the format is:
 - a part starts and ends between escape sequences (``\\"``, ``\\\\``, ``\\n``, ``\\u00e9``...) and character
   references (``&quot;``, ``&#39;``): a part that would cut one is widened over it, except an escaped line break,
   which stays;
-- a part that could be a bare JSON or YAML scalar (a number, ``true``, ``false``, ``null`` between ``:``, ``,`` or
-  ``[`` and ``,``, ``]``, ``}`` or a line end) is left alone: replacing it by a word would change JSON's syntax; a part
-  without any letter or digit is left alone too.
+- a part that could be a bare JSON or YAML scalar (a number, ``true``, ``false``, ``null``, ``.inf``... after ``:``,
+  ``,``, ``[``, ``- `` or a line start, before ``,``, ``]``, ``}`` or a line end) is left alone: replacing it by a word
+  would change JSON's syntax or YAML's types; a part without any letter or digit is left alone too.
 
 In valid JSON every part that remains lies inside a string, whose syntax ``<redacted>`` cannot break; in YAML it lies
 inside a scalar. In markup (XML such as JUnit reports, HTML) a part never holds ``<`` or ``>`` nor touches a tag or
-attribute name, and the replacement is ``&lt;redacted&gt;`` (:func:`replacement_for`), which text and attribute
+attribute name, and the replacement is ``&lt;redacted&gt;`` (see :func:`is_markup`), which text and attribute
 values can hold. Cutting costs only the separators of a secret (``ab"cd`` shows as ``<redacted>"<redacted>``). All of
 it is linear in the length of the spans (plus the blanks next to them).
 """
@@ -31,20 +31,27 @@ from collections.abc import Iterable
 REDACTED = "<redacted>"
 #: The replacement in markup, where ``<`` would open a tag.
 REDACTED_MARKUP = "&lt;redacted&gt;"
-_MARKUP = re.compile(r"</[A-Za-z]|/>|<!|<\?xml")
+_MARKUP = re.compile(r"\s*<(?:\?xml\s|!doctype\s|html[\s>])", re.I)
 
 #: What a part never holds (an escaped quote is not a cut: see :func:`_is_escaped`).
 _CUT = re.compile(r"[\n\r\"'`,\[\]{}|<>\x00]|:(?=\s)|\s#")
+_CUT_MARKUP = re.compile(_CUT.pattern + r"|\s")
 _REFERENCE = re.compile(r"&#?[A-Za-z0-9]{1,10};")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")
+#: How far back a markup part looks for the tag it may be inside.
+_TAG_WINDOW = 4096
+_QUOTE = re.compile("[\"']")
 _LEAD = " \t-?:#&*!|>%@"
-_TRAIL = " \t:"
-#: Scalars JSON writes without quotes (and YAML reads as numbers, booleans or null), with the characters around
-#: which they stand bare (``None`` is the start or end of the line).
-_BARE_SCALAR = re.compile(r"-?\d[\w.+\-]*|true|false|null", re.I)
-_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_")
-_BEFORE_BARE = frozenset(":,[\n\r")
+_TRAIL = " \t:-?"
+#: Scalars JSON and YAML write without quotes (numbers, booleans, null; YAML's ``.inf``, ``.nan``, ``~``), and the
+#: characters before and after which they stand bare (also the start or end of the line; ``-`` and ``?`` are YAML's
+#: list item and key).
+_BARE_SCALAR = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[-+]?\.inf|\.nan|true|false|null|~", re.I)
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_~")
+_BEFORE_BARE = frozenset(":,[-?\n\r")
 _AFTER_BARE = frozenset(",]}\n\r")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 #: Lengths of escape sequences whose letter is followed by hex digits (``\\u00e9``, ``\\x41``, ``\\U0001F600``).
 _HEX_ESCAPES = {"u": 6, "x": 4, "U": 10}
 
@@ -74,17 +81,20 @@ def _is_escaped(text: str, i: int) -> bool:
 
 
 def _escape_end(text: str, j: int) -> int:
-    """The end of the escape sequence whose backslash is at ``j``."""
+    """The end of the escape sequence whose backslash is at ``j`` (a UTF-16 surrogate pair, ``\\ud83d\\ude00``, is
+    one sequence)."""
     letter = text[j + 1] if j + 1 < len(text) else ""
     size = _HEX_ESCAPES.get(letter, 2)
     if (size > 2 and not all(c in _HEX for c in text[j + 2:j + size])) or j + size > len(text):
         size = 2
+    if size == 6 and text[j + 2] in "dD" and text[j + 3] in "89abAB" and _LOW_SURROGATE.match(text, j + 6):
+        size = 12
     return min(j + size, len(text))
 
 
 def _escape_around(text: str, i: int) -> tuple[int, int] | None:
     """The escape sequence that ``i`` falls strictly inside (``start < i < end``), if any."""
-    for j in range(i - 1, max(-1, i - 10), -1):
+    for j in range(i - 1, max(-1, i - 16), -1):
         if text[j] != "\\":
             if text[j] not in _HEX and text[j] not in "uxU":
                 return None
@@ -92,6 +102,9 @@ def _escape_around(text: str, i: int) -> tuple[int, int] | None:
         if _is_escaped(text, j):
             return None  # the second backslash of a ``\\\\`` pair, which ends before ``i``
         end = _escape_end(text, j)
+        if j >= 6 and _LOW_SURROGATE.match(text, j) and _escape_end(text, j - 6) == end and text[j - 6] == "\\" \
+                and not _is_escaped(text, j - 6):
+            j = j - 6  # the second half of a surrogate pair
         return (j, end) if i < end else None
     return None
 
@@ -105,27 +118,51 @@ def _reference_around(text: str, i: int) -> tuple[int, int] | None:
     return (amp, match.end()) if match and i < match.end() else None
 
 
-def _aligned(text: str, start: int, end: int) -> tuple[int, int]:
+def _aligned(text: str, start: int, end: int, markup: bool) -> tuple[int, int]:
     """``start``/``end`` moved off the inside of escape sequences and character references: a start widened back to
     the backslash or ``&``, an end widened over the sequence, or cut before it when the escaped character delimits
-    something (a line break)."""
+    something (a line break; in markup, where a backslash escapes nothing, a quote)."""
     around = _escape_around(text, start) or _reference_around(text, start)
     if around is not None:
         start = around[0]
     around = _escape_around(text, end)
     if around is not None:
         escaped = text[around[0] + 1:around[0] + 2]
-        end = around[0] if escaped != '"' and _CUT.match(escaped + " ") else around[1]
+        end = around[0] if (markup or escaped != '"') and _CUT.match(escaped + " ") else around[1]
     around = _reference_around(text, end)
     if around is not None:
         end = around[1]
     return start, end
 
 
-def _markup_name(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` touches a tag name (after ``<`` or ``</``) or an attribute name (before ``=``)."""
-    before = text[max(0, start - 2):start]
-    return before.endswith("<") or before == "</" or text.startswith("=", end)
+def _in_quotes(text: str, start: int, end: int) -> bool:
+    """Whether ``end`` is inside a quoted value that opens after ``start`` (either quote; the other one is text)."""
+    pos = start
+    while True:
+        quote = _QUOTE.search(text, pos, end)
+        if quote is None:
+            return False
+        close = text.find(quote.group(), quote.end(), end)
+        if close < 0:
+            return True
+        pos = close + 1
+
+
+def _markup_syntax(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (one word: markup parts end at blanks) is part of markup's syntax: anything inside
+    a tag but outside quoted attribute values (tag and attribute names, ``<input disabled>``), and anything inside a
+    declaration, a doctype, a comment or a processing instruction (``<?xml version="1.0"?>``)."""
+    window = max(0, start - _TAG_WINDOW)
+    opened, closed = text.rfind("<", window, start), text.rfind(">", window, start)
+    if opened > closed:
+        return text[opened + 1:opened + 2] in ("?", "!") or not _in_quotes(text, opened, start)
+    if closed >= 0:
+        return False  # text between tags
+    while start > 0 and text[start - 1] in _NAME_CHARS:  # no tag in sight: a name is what touches ``<`` or ``=``
+        start -= 1
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    return text[max(0, start - 2):start].rstrip("/?!").endswith("<") or text[end:end + 8].lstrip().startswith("=")
 
 
 def _bare_scalar(text: str, start: int, end: int) -> bool:
@@ -159,26 +196,25 @@ def _part(text: str, start: int, end: int, markup: bool) -> tuple[int, int] | No
         end -= 1
     if start >= end:
         return None
-    start, end = _aligned(text, start, end)
+    start, end = _aligned(text, start, end, markup)
     if not any(c.isalnum() for c in text[start:end]) or _bare_scalar(text, start, end):
         return None
-    if (markup and _markup_name(text, start, end)) or _masked_already(text, start, end):
+    if (markup and _markup_syntax(text, start, end)) or _masked_already(text, start, end):
         return None
     return start, end
 
 
-def safe_parts(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of ``spans`` (see the module docstring) that can be replaced in ``text`` without changing its
-    syntax, sorted and disjoint."""
+def safe_parts(text: str, spans: Iterable[tuple[int, int]], markup: bool = False) -> list[tuple[int, int]]:
+    """The parts of ``spans`` (see the module docstring) that can be replaced in ``text`` (``markup`` or not)
+    without changing its syntax, sorted and disjoint."""
     spans = merge(spans)
     if not spans:
         return []
-    markup = replacement_for(text) == REDACTED_MARKUP
     parts: list[tuple[int, int]] = []
     for start, end in spans:
         pos = start
-        for cut in _CUT.finditer(text, start, end):
-            if text[cut.start()] == '"' and _is_escaped(text, cut.start()):
+        for cut in (_CUT_MARKUP if markup else _CUT).finditer(text, start, end):
+            if not markup and text[cut.start()] == '"' and _is_escaped(text, cut.start()):
                 continue
             part = _part(text, pos, cut.start(), markup)
             if part is not None:
@@ -190,18 +226,18 @@ def safe_parts(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, i
     return merge(parts)
 
 
-def replacement_for(text: str) -> str:
-    """What replaces a secret in ``text``: ``<redacted>``, or ``&lt;redacted&gt;`` in markup (closing tags, empty
-    tags, ``<!DOCTYPE``, comments or an XML declaration show it)."""
-    return REDACTED_MARKUP if _MARKUP.search(text) else REDACTED
+def is_markup(text: str) -> bool:
+    """Whether ``text`` is markup: an XML or HTML document (it starts with an XML declaration, a doctype or an
+    ``<html>`` tag), where a secret is replaced by ``&lt;redacted&gt;``."""
+    return _MARKUP.match(text) is not None
 
 
-def replace(text: str, parts: list[tuple[int, int]], replacement: str | None = None) -> str:
-    """``text`` with each of ``parts`` (sorted, disjoint) replaced by ``replacement`` (by default
-    :func:`replacement_for` the text)."""
+def replace(text: str, parts: list[tuple[int, int]], markup: bool = False) -> str:
+    """``text`` with each of ``parts`` (sorted, disjoint) replaced by ``<redacted>`` (``&lt;redacted&gt;`` in
+    ``markup``)."""
     if not parts:
         return text
-    replacement = replacement or replacement_for(text)
+    replacement = REDACTED_MARKUP if markup else REDACTED
     out: list[str] = []
     done = 0
     for start, end in parts:
@@ -212,9 +248,11 @@ def replace(text: str, parts: list[tuple[int, int]], replacement: str | None = N
     return "".join(out)
 
 
-def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """``text`` with ``spans`` masked without changing its syntax (see the module docstring)."""
-    return replace(text, safe_parts(text, spans))
+def mask_spans(text: str, spans: Iterable[tuple[int, int]], markup: bool | None = None) -> str:
+    """``text`` with ``spans`` masked without changing its syntax (see the module docstring); ``markup`` by default
+    when the text :func:`is_markup`."""
+    markup = is_markup(text) if markup is None else markup
+    return replace(text, safe_parts(text, spans, markup), markup)
 
 
-__all__ = ["REDACTED", "REDACTED_MARKUP", "mask_spans", "merge", "replace", "replacement_for", "safe_parts"]
+__all__ = ["REDACTED", "REDACTED_MARKUP", "is_markup", "mask_spans", "merge", "replace", "safe_parts"]

@@ -55,10 +55,12 @@ _UNQUOTED_VALUE = re.compile(r"(?:[^\s\"',;&}\]\\\x00]|\\\\|\\u(?!00(?:[01][0-9a
 _DOUBLE_QUOTED = re.compile(r'(?:[^"\\\n\x00]|\\[^\n\x00])*')
 _SINGLE_QUOTED = re.compile(r"(?:[^'\n\x00]|'')*")
 _ESCAPED_QUOTED = {q: re.compile(rf"(?:[^{q}\\\n\x00]|\\\\|\\[^{q}\n\x00])*") for q in "\"'"}
-#: Values that are not secrets: masked already (also as JSON or HTML shows it), a number, a boolean, null, a YAML
-#: block or flow opener; followed by the end of the value.
-_NOT_SECRET = re.compile(r"(?:(?:\\*u003c|<|&lt;)redacted|(?:-?\d+(?:\.\d+)?|true|false|null|~|\{|\[|\|-?|>-?)"
-                         r"(?=[\s\"',;&}\]\\\x00]|$))", re.I)
+#: Values that are not secrets: masked already (also as JSON or HTML shows it); unquoted, a number, a boolean,
+#: null or a YAML block or flow opener; quoted, a number, a boolean or null (followed by the end of the value).
+_MASKED = re.compile(r"(?:\\*u003c|<|&lt;)redacted")
+_LITERAL = r"-?\d+(?:\.\d+)?|true|false|null"
+_UNQUOTED_LITERAL = re.compile(rf"(?:{_LITERAL}|~|\{{|\[|\|-?|>-?)(?=[\s\"',;&}}\]\\\x00]|$)", re.I)
+_QUOTED_LITERAL = re.compile(rf"(?:{_LITERAL})(?=\\*[\"'])", re.I)
 #: Longest value read to decide that it is a prose word (``Secret: Opaque``).
 _PROSE_WORD = 64
 
@@ -105,9 +107,12 @@ def _assignments(text: str, pattern: re2._Regexp, out: list[Finding]) -> None:
             quote, sep, open_quote, start = match.group(3), match.group(4), match.group(5), match.end()
             if open_quote and open_quote[-1] not in "\"'":  # backslashes that open the value, not a quote
                 open_quote, start = "", match.start(5)
-        if not is_credential_name(name) or _NOT_SECRET.match(text, start) or text.startswith("//", start):
-            continue  # masked already; a count such as ``pass: 3``, a boolean or a YAML block opener; a URL scheme
-            # (``url: https://…``: the URL rules apply)
+        if not is_credential_name(name) or _MASKED.match(text, start):
+            continue
+        if (_QUOTED_LITERAL if open_quote else _UNQUOTED_LITERAL).match(text, start) or (
+                not open_quote and text.startswith("//", start)):
+            continue  # a count such as ``pass: 3``, a boolean or a YAML block opener; a URL scheme (``url:
+            # https://…``: the URL rules apply)
         if ":" in sep and not (quote or open_quote or dashes):
             short = _UNQUOTED_VALUE.match(text, start, min(len(text), start + _PROSE_WORD + 1))
             word = short.group(0) if short else ""
