@@ -8,7 +8,7 @@ whatever the format is:
   single-quoted strings), a flow or table separator (``, [ ] { } |``, a backtick), ``: `` or `` #``: whatever
   delimits a string or a structure stays;
 - leading and trailing blanks and YAML indicators (``- ? : # & * ! | > % @``) stay, so indentation, list items,
-  keys, anchors and tags keep their meaning;
+  keys, anchors and tags keep their meaning (the names of anchors, aliases and tags too);
 - a part starts and ends between escape sequences (``\\"``, ``\\\\``, ``\\n``, ``\\u00e9``...) and character
   references (``&quot;``, ``&#39;``): a part that would cut one is widened over it, except an escaped line break,
   which stays;
@@ -40,6 +40,7 @@ _REFERENCE = re.compile(r"&#?[A-Za-z0-9]{1,10};")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")
 #: How far back a markup part looks for the tag it may be inside.
 _TAG_WINDOW = 4096
+_ANCHOR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!")
 _QUOTE = re.compile("[\"']")
 _LEAD = " \t-?:#&*!|>%@"
 _TRAIL = " \t:-?"
@@ -182,6 +183,28 @@ def _bare_scalar(text: str, start: int, end: int) -> bool:
     return (before < 0 or text[before] in _BEFORE_BARE) and (after >= len(text) or text[after] in _AFTER_BARE)
 
 
+def _yaml_anchor(text: str, start: int) -> bool:
+    """Whether ``text[start:]`` is the name of a YAML anchor, alias or tag: after ``&``, ``*`` or ``!`` that starts a
+    node (at a line start, or after ``: ``, ``- ``, ``? ``), and ended by a blank or the line end."""
+    if start == 0 or text[start - 1] not in "&*!":
+        return False
+    end = start
+    while end < len(text) and text[end] in _ANCHOR_CHARS:
+        end += 1
+    if end < len(text) and text[end] not in " \t\n\r":
+        return False
+    before = start - 2
+    while before >= 0 and text[before] in "!":  # ``!!str``
+        before -= 1
+    if before < 0 or text[before] in "\n\r":
+        return True
+    if text[before] not in " \t":
+        return False
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    return before < 0 or text[before] in ":-?\n\r"
+
+
 def _masked_already(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is the word of a ``<redacted>`` (or ``&lt;redacted&gt;``) already there."""
     return text[start:end] == "redacted" and (
@@ -192,6 +215,11 @@ def _masked_already(text: str, start: int, end: int) -> bool:
 def _part(text: str, start: int, end: int, markup: bool) -> tuple[int, int] | None:
     while start < end and text[start] in _LEAD:
         start += 1
+    if not markup and _yaml_anchor(text, start):
+        while start < end and text[start] in _ANCHOR_CHARS:  # a YAML anchor, alias or tag: its name stays
+            start += 1
+        while start < end and text[start] in _LEAD:
+            start += 1
     while end > start and text[end - 1] in _TRAIL:
         end -= 1
     if start >= end:

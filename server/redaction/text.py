@@ -52,9 +52,7 @@ _PEM_KEY = re2.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----((?:[^\"'\\\x00]|\
 #: ``<``, ``>``, ``&`` (as JSON text shows them); other escapes (``\\\\``, ``\\u00e9``) are part of it.
 _UNQUOTED_VALUE = re.compile(r"(?:[^\s\"',;&}\]\\\x00]|\\\\|\\u(?!00(?:[01][0-9a-fA-F]|2[267]|3[cCeE]))[0-9a-fA-F]{4}"
                              r"|\\[^\s\"'\\nrtbfu\x00])+")
-_DOUBLE_QUOTED = re.compile(r'(?:[^"\\\n\x00]|\\[^\n\x00])*')
 _SINGLE_QUOTED = re.compile(r"(?:[^'\n\x00]|'')*")
-_ESCAPED_QUOTED = {q: re.compile(rf"(?:[^{q}\\\n\x00]|\\\\|\\[^{q}\n\x00])*") for q in "\"'"}
 #: Values that are not secrets: masked already (also as JSON or HTML shows it); unquoted, a number, a boolean,
 #: null or a YAML block or flow opener; quoted, a number, a boolean or null (followed by the end of the value).
 _MASKED = re.compile(r"(?:\\*u003c|<|&lt;)redacted")
@@ -79,16 +77,38 @@ def _identifier(name: str) -> bool:
     return any(c in name for c in "_.-") or (name.isupper() and len(name) > 1)
 
 
+def _quoted_end(text: str, start: int, quote: str, level: int) -> int:
+    """Where a quoted value ends: before its closing quote, which the same number of backslashes escapes as the
+    opening one (``level`` times escaped: 0 for ``"…"``, 1 for ``\\"…\\"``, 2 for ``\\\\\\"…\\\\\\"``...). Inside, a quote
+    escaped once more is text (a quote preceded by ``n`` backslashes closes when ``n mod 2^(level+1)`` is
+    ``2^level - 1``); a line break or the end of the text ends an unclosed value."""
+    modulus, closing = 2 ** (level + 1), 2 ** level - 1
+    pos = start
+    while True:
+        found = text.find(quote, pos)
+        limit = len(text) if found < 0 else found
+        for stop in ("\n", "\x00"):
+            at = text.find(stop, pos, limit)
+            if at >= 0:
+                limit = at
+        if limit != found:
+            return limit
+        run = 0
+        while found - run - 1 >= start and text[found - run - 1] == "\\":
+            run += 1
+        if run % modulus == closing:
+            return found - closing
+        pos = found + 1
+
+
 def _value_end(text: str, start: int, open_quote: str) -> int:
     """Where the value starting at ``start`` ends (see the value patterns above)."""
-    if not open_quote:
-        match = _UNQUOTED_VALUE.match(text, start)
-    elif open_quote == '"':
-        match = _DOUBLE_QUOTED.match(text, start)
-    elif open_quote == "'":
-        match = _SINGLE_QUOTED.match(text, start)
-    else:  # \" or \' (a JSON string inside a JSON string)
-        match = _ESCAPED_QUOTED[open_quote[-1]].match(text, start)
+    if open_quote == "'":
+        match = _SINGLE_QUOTED.match(text, start)  # YAML doubles a quote inside
+        return match.end() if match else start
+    if open_quote:
+        return _quoted_end(text, start, open_quote[-1], (len(open_quote) - 1).bit_length())
+    match = _UNQUOTED_VALUE.match(text, start)
     return match.end() if match else start
 
 
