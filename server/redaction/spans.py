@@ -123,17 +123,25 @@ def _aligned(text: str, start: int, end: int, markup: bool) -> tuple[int, int]:
     """``start``/``end`` moved off the inside of escape sequences and character references: a start widened back to
     the backslash or ``&``, an end widened over the sequence, or cut before it when the escaped character delimits
     something (a line break; in markup, where a backslash escapes nothing, a quote)."""
-    around = _escape_around(text, start) or _reference_around(text, start)
-    if around is not None:
-        start = around[0]
-    around = _escape_around(text, end)
-    if around is not None:
-        escaped = text[around[0] + 1:around[0] + 2]
-        end = around[0] if (markup or escaped != '"') and _CUT.match(escaped + " ") else around[1]
-    around = _reference_around(text, end)
-    if around is not None:
-        end = around[1]
+    if _near(text, start):
+        around = _escape_around(text, start) or _reference_around(text, start)
+        if around is not None:
+            start = around[0]
+    if _near(text, end):
+        around = _escape_around(text, end)
+        if around is not None:
+            escaped = text[around[0] + 1:around[0] + 2]
+            end = around[0] if (markup or escaped != '"') and _CUT.match(escaped + " ") else around[1]
+        around = _reference_around(text, end)
+        if around is not None:
+            end = around[1]
     return start, end
+
+
+def _near(text: str, i: int) -> bool:
+    """Whether an escape sequence or a character reference could cover ``i`` (the cheap test first)."""
+    before = text[max(0, i - 16):i]
+    return "\\" in before or "&" in before
 
 
 def _in_quotes(text: str, start: int, end: int) -> bool:

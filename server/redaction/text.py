@@ -13,8 +13,10 @@
 - ``Authorization``-style values: ``Bearer <token>``, ``Basic <base64>``;
 - JSON Web Tokens (``eyJ….eyJ….sig``, service-account tokens) and PEM private-key blocks.
 
-Every pattern is an RE2 expression (linear in the length of the text, whatever the text is), run once over the whole
-text; the few matches are checked in Python with anchored, bounded steps, so a 50 MB line costs a few passes of RE2.
+Every pattern is found by RE2 (linear in the length of the text, whatever the text is; over the text's bytes when it
+is ASCII, without capture groups, which is fastest), run once over the whole text; each match is then read by the
+same expression in Python's ``re``, anchored to the match, and checked with anchored, bounded steps, so a 50 MB line
+costs a few passes of RE2.
 What is found is a list of :class:`Finding` spans, replaced by :mod:`.spans` without breaking the syntax of the
 text (JSON, YAML, tables).
 """
@@ -22,6 +24,7 @@ text (JSON, YAML, tables).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import re2
@@ -36,16 +39,35 @@ QUERY_CREDENTIALS = frozenset({"sig", "signature", "code", "x-amz-signature", "x
 #: one, so that ordinary keys (every ``"name":`` of a JSON document) are not even looked at.
 _NAME_PIECES = "pass|secret|token|cred|key|pw|pat|dsn|jwt|auth|bearer|webhook|ur[il]|str"
 _NAME = rf"((?:[A-Za-z_][\w.\-]*)?(?i:{_NAME_PIECES})[\w.\-]*)"
+#: Blanks, as a character class's content (RE2's ``\s`` has no vertical tab, Python's has).
+_BLANK = r"\t\n\v\f\r "
+
+
+class _Pattern:
+    """An expression found by RE2 (without its capture groups) and read by Python's ``re`` (with them)."""
+
+    def __init__(self, source: str) -> None:
+        self.finder = re2.compile(re.sub(r"(?<!\\)\((?!\?)", "(?:", source).replace(r"\Z", r"\z"))
+        self.reader = re.compile(source, re.ASCII)
+
+    def finditer(self, text: str, data: str | bytes) -> Iterator[re.Match[str]]:
+        """The matches in ``text``; ``data`` is ``text`` itself or, when it is ASCII, its bytes (positions agree)."""
+        for found in self.finder.finditer(data):
+            match = self.reader.match(text, found.start(), found.end())
+            if match is not None:
+                yield match
+
+
 #: ``(?:^|[^\w.\-/])`` stands for "not inside a longer word or path" (RE2 has no look-behind).
-_ASSIGNMENT = re2.compile(rf"(?:^|[^\w.\-/])(-{{0,2}}){_NAME}((?:\\{{1,3}})?[\"']?)([ \t]*[=:][ \t]*)"
-                          rf"((?:\\{{1,3}})?[\"']?)")
-_FLAG_VALUE = re2.compile(rf"(?:^|[^\w.\-/])(-{{1,2}}){_NAME}([ \t]+)[^\s\-]")
-_USERINFO = re2.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#\"'<>`\\\x00]*)@")
-_QUERY = re2.compile(r"([?&;])([A-Za-z0-9_.\-\[\]]+)=((?:[^&#\s\"'<>`\\\x00]|\\\\|\\[^\s\"'\\nrtu\x00])*)")
-_AUTH_VALUE = re2.compile(r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]{8,}=*)")
-_JWT = re2.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,}")
-_PEM_KEY = re2.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----((?:[^\"'\\\x00]|\\[^\"'\x00])*?)"
-                       r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\\?[\"'\x00]|$)")
+_ASSIGNMENT = _Pattern(rf"(?:^|[^\w.\-/])(-{{0,2}}){_NAME}((?:\\{{1,3}})?[\"']?)([ \t]*[=:][ \t]*)"
+                       rf"((?:\\{{1,3}})?[\"']?)")
+_FLAG_VALUE = _Pattern(rf"(?:^|[^\w.\-/])(-{{1,2}}){_NAME}([ \t]+)[^{_BLANK}\-]")
+_USERINFO = _Pattern(rf"\b([A-Za-z][A-Za-z0-9+.\-]*://)([^{_BLANK}/?#\"'<>`\\\x00]*)@")
+_QUERY = _Pattern(rf"([?&;])([A-Za-z0-9_.\-\[\]]+)=((?:[^&#{_BLANK}\"'<>`\\\x00]|\\\\|\\[^{_BLANK}\"'\\nrtu\x00])*)")
+_AUTH_VALUE = _Pattern(r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]{8,}=*)")
+_JWT = _Pattern(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,}")
+_PEM_KEY = _Pattern(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----((?:[^\"'\\\x00]|\\[^\"'\x00])*?)"
+                    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\\?[\"'\x00]|\Z)")
 
 #: Values (Python ``re``, anchored at the value's start; each is linear: no alternative can backtrack).
 #: An unquoted value ends at a blank, a quote, ``, ; & } ]``, or an escape of a quote, a line break or a tab, or of
@@ -79,9 +101,9 @@ def _identifier(name: str) -> bool:
 
 def _quoted_end(text: str, start: int, quote: str, level: int) -> int:
     """Where a quoted value ends: before its closing quote, which the same number of backslashes escapes as the
-    opening one (``level`` times escaped: 0 for ``"…"``, 1 for ``\\"…\\"``, 2 for ``\\\\\\"…\\\\\\"``...). Inside, a quote
-    escaped once more is text (a quote preceded by ``n`` backslashes closes when ``n mod 2^(level+1)`` is
-    ``2^level - 1``); a line break or the end of the text ends an unclosed value."""
+    opening one (``level`` times escaped: 0 for ``"…"``, 1 for ``\\"…\\"``, 2 for ``\\\\\\"…\\\\\\"``...).
+    Inside, a quote escaped once more is text (a quote preceded by ``n`` backslashes closes when
+    ``n mod 2^(level+1)`` is ``2^level - 1``); a line break or the end of the text ends an unclosed value."""
     modulus, closing = 2 ** (level + 1), 2 ** level - 1
     pos = start
     while True:
@@ -112,12 +134,12 @@ def _value_end(text: str, start: int, open_quote: str) -> int:
     return match.end() if match else start
 
 
-def _assignments(text: str, pattern: re2._Regexp, out: list[Finding]) -> None:
+def _assignments(text: str, data: str | bytes, pattern: _Pattern, out: list[Finding]) -> None:
     """Values of ``name=value`` / ``name: value`` / ``--name value`` whose name is a credential name. Names are found
     one after the other (a value never hides the next assignment, as in ``args: --password=x``)."""
     done = 0
     flag = pattern is _FLAG_VALUE
-    for match in pattern.finditer(text):
+    for match in pattern.finditer(text, data):
         if match.start() < done:
             continue
         dashes, name = match.group(1), match.group(2)
@@ -145,16 +167,16 @@ def _assignments(text: str, pattern: re2._Regexp, out: list[Finding]) -> None:
             done = end
 
 
-def _query(text: str, out: list[Finding]) -> None:
-    for match in _QUERY.finditer(text):
+def _query(text: str, data: str | bytes, out: list[Finding]) -> None:
+    for match in _QUERY.finditer(text, data):
         name, value = match.group(2), match.group(3)
         if value and not value.startswith(REDACTED) and (name.lower() in QUERY_CREDENTIALS
                                                            or is_credential_name(name)):
             out.append(Finding(match.start(), match.start(3), match.end(3)))
 
 
-def _auth_values(text: str, out: list[Finding]) -> None:
-    for match in _AUTH_VALUE.finditer(text):
+def _auth_values(text: str, data: str | bytes, out: list[Finding]) -> None:
+    for match in _AUTH_VALUE.finditer(text, data):
         if not match.group(3).isalpha() or match.group(1).lower() == "bearer":
             out.append(Finding(match.start(), match.start(3), match.end(3)))
 
@@ -162,19 +184,21 @@ def _auth_values(text: str, out: list[Finding]) -> None:
 def pattern_findings(text: str) -> list[Finding]:
     """Every credential pattern in ``text`` (unsorted; findings may overlap)."""
     out: list[Finding] = []
+    data = text.encode("ascii") if text.isascii() else text
     if "eyJ" in text:
-        out += (Finding(m.start(), m.start(), m.end()) for m in _JWT.finditer(text))
+        out += (Finding(m.start(), m.start(), m.end()) for m in _JWT.finditer(text, data))
     if "PRIVATE KEY-----" in text:
-        out += (Finding(m.start(), m.start(1), m.end(1)) for m in _PEM_KEY.finditer(text) if m.end(1) > m.start(1))
+        out += (Finding(m.start(), m.start(1), m.end(1)) for m in _PEM_KEY.finditer(text, data)
+                if m.end(1) > m.start(1))
     if "://" in text:
-        out += (Finding(m.start(), m.start(2), m.end(2)) for m in _USERINFO.finditer(text) if m.group(2))
+        out += (Finding(m.start(), m.start(2), m.end(2)) for m in _USERINFO.finditer(text, data) if m.group(2))
     if "=" in text:
-        _query(text, out)
+        _query(text, data, out)
     if "=" in text or ":" in text:
-        _assignments(text, _ASSIGNMENT, out)
+        _assignments(text, data, _ASSIGNMENT, out)
     if "-" in text:
-        _assignments(text, _FLAG_VALUE, out)  # ``--password value``
-    _auth_values(text, out)
+        _assignments(text, data, _FLAG_VALUE, out)  # ``--password value``
+    _auth_values(text, data, out)
     return out
 
 
