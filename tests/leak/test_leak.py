@@ -1,6 +1,7 @@
 """The leak test (issue 11, "Done when"): markers seeded into Secrets, ConfigMaps, env, args, annotations, URLs and
 the kubeconfig of a fake cluster (:mod:`.seed`) never appear in any answer of any MCP tool, any output of any CLI
-command in any format, or any log line at DEBUG.
+command in any format, or any log line at DEBUG; and every structured output still parses after masking. The text
+mask alone (the last line of defence) is also run on compact JSON of the seeded objects and on a 50 MB line.
 
 The cases are tables, checked against what the server and the CLI offer: a tool in ``tools/list`` without a case,
 a CLI command without a case, or an output format (a ``choices`` value of an output option, or a format flag) that
