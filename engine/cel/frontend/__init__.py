@@ -3,7 +3,8 @@
 :func:`prepare` parses the expression and
 
 1. rewrites what cel-cpp lacks (``Object{...}`` / ``JSONPatch{...}`` construction, ``transformMap`` /
-   ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite`;
+   ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite` -- and guards cel-cpp's lazily
+   initialised bindings (``cel.bind``, ``optMap``, ``optFlatMap``) against stale slots -- see :mod:`.binds`;
 2. regroups long ``+`` / ``*`` chains, then refuses, with a clear message, an expression deeper than cel-cpp's
    parser limits -- see :mod:`.depth`;
 3. refuses an expression that no evaluation could complete within Kubernetes' and Kyverno's runtime cost limit, or
@@ -17,19 +18,23 @@ from __future__ import annotations
 
 from ..errors import CelCompileError
 from . import budget
+from .binds import guard_binds
 from .budget import PolicyBudget
 from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
 from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
 from .nodes import Expr
+from .optionality import holds_only_data
 from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse, parse_with_nesting
 from .printer import to_source
 from .rewrite import rewrite
 from .source import SyntaxProblem, caret_message
 
 #: Identifiers whose presence means the expression cannot compile without our rewrites.
-_REWRITE_IDENTIFIERS = frozenset({"Object", "JSONPatch", "transformMap", "transformMapEntry"})
+_REWRITE_IDENTIFIERS = frozenset(
+    {"Object", "JSONPatch", "transformMap", "transformMapEntry", "bind", "optMap", "optFlatMap"}
+)
 
 
 def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST_MODEL, compat: bool = True) -> str:
@@ -74,12 +79,24 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
     return estimate_ast_cost(tree, cost_model)
 
 
+def may_hold_optional(source: str) -> bool:
+    """False when the value of ``source`` certainly holds no optional at any depth (see :mod:`.optionality`); True
+    when it may, or when the front end cannot read it."""
+    try:
+        tree = rewrite(parse(source))
+    except (SyntaxProblem, RecursionError):
+        return True
+    return not holds_only_data(tree)
+
+
 def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel, compat: bool = True) -> str:
     # Regroup long chains before rewriting (the rewrites recurse) and again after (they may add levels).
     depth = expression_depth(tree)
     rewritten = rebalance(tree) if depth > MAX_EXPRESSION_DEPTH else tree
     regrouped = rewritten
     rewritten = rewrite(rewritten, compat=compat)
+    costed = rewritten
+    rewritten = guard_binds(rewritten)
     if rewritten is not tree:
         depth = expression_depth(rewritten)
         if depth > MAX_EXPRESSION_DEPTH and rewritten is not regrouped:
@@ -88,7 +105,7 @@ def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: 
     if depth > MAX_EXPRESSION_DEPTH:
         where = deepest_node(rewritten).start
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
-    budget.check(source, path, rewritten, cost_model)
+    budget.check(source, path, costed, cost_model)
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
         _, nesting = parse_with_nesting(prepared, limit_length=False)
@@ -133,5 +150,6 @@ __all__ = [
     "CostModel",
     "PolicyBudget",
     "estimate_cost",
+    "may_hold_optional",
     "prepare",
 ]

@@ -83,7 +83,8 @@ def growth_error(source: str, path: str, scale: int, model: CostModel) -> CelCos
 
 def check(source: str, path: str, tree: Expr, model: CostModel) -> None:
     """Raise :class:`CelCostError` when one expression (its rewritten ``tree``) breaks a limit of ``model``."""
-    _check_limits(source, path, _Estimates(estimate(tree, model), estimate(tree, model.minimal())), model)
+    minimal = estimate(tree, model.minimal(), peak=False)
+    _check_limits(source, path, _Estimates(estimate(tree, model), minimal), model)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,9 @@ class PolicyBudget:
             reads |= self._variables[name].reads
         assumed = {name: variable.estimates.assumed for name, variable in self._variables.items()}
         minimal = {name: variable.estimates.minimal for name, variable in self._variables.items()}
-        estimates = _Estimates(estimate(tree, self.model, assumed), estimate(tree, self.model.minimal(), minimal))
+        estimates = _Estimates(
+            estimate(tree, self.model, assumed), estimate(tree, self.model.minimal(), minimal, peak=False)
+        )
         return estimates, frozenset(reads)
 
     def _check(self, source: str, path: str, estimates: _Estimates, reads: frozenset[str]) -> None:

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from . import growth
+from .growth import EMPTY, Content
 from .nodes import (
     Binary,
     Call,
@@ -176,8 +178,9 @@ class CostModel:
     limit: int | None = None
     #: Refuse an expression whose cost on every input (:meth:`minimal`) exceeds this: it would always fail.
     runtime_limit: int = DEFAULT_COST_LIMIT
-    #: The most copies of its input (``Estimate.scale``) an expression may build, e.g. by doubling a string ten
-    #: times with ``cel.bind`` or variables (1,024 copies of a 1 MiB annotation would be 1 GiB).
+    #: The most input data a value built by an expression may hold, in copies of an input value of unknown size
+    #: (:func:`.growth.copies`), e.g. by doubling a string ten times with ``cel.bind`` or variables (1,024 copies of
+    #: a 1 MiB annotation would be 1 GiB).
     growth_limit: int = 64
 
     def minimal(self) -> CostModel:
@@ -196,11 +199,14 @@ class Estimate:
     cost: int
     #: Elements of a list/map or characters of a string, when statically visible.
     size: int | None = None
-    #: How many copies of input values (of unknown size) the value may hold: ``object.s`` is 1, ``s + s`` 2,
-    #: ``cel.bind`` / variable doubling 2, 4, 8 ... This bounds what an expression can build from its input.
+    #: How many references to input values (of unknown size) the value may hold: ``object.s`` is 1, ``s + s`` 2,
+    #: ``cel.bind`` / variable doubling 2, 4, 8 ... (the size of strings built from the input, for the cost).
     scale: int = 0
-    #: The largest ``scale`` of any value built while evaluating (set on the estimate of a whole expression).
+    #: The largest :func:`.growth.copies` of any value built while evaluating (set on the estimate of a whole
+    #: expression): the growth limit's measure.
     peak: int = 0
+    #: The input locations the value may hold, and how often (see :mod:`.growth`).
+    content: Content = field(default_factory=lambda: EMPTY, compare=False)
 
 
 def estimate_cost(node: Expr, model: CostModel = DEFAULT_COST_MODEL) -> int:
@@ -209,19 +215,28 @@ def estimate_cost(node: Expr, model: CostModel = DEFAULT_COST_MODEL) -> int:
 
 
 def estimate(
-    node: Expr, model: CostModel = DEFAULT_COST_MODEL, variables: Mapping[str, Estimate] | None = None
+    node: Expr,
+    model: CostModel = DEFAULT_COST_MODEL,
+    variables: Mapping[str, Estimate] | None = None,
+    *,
+    peak: bool = True,
 ) -> Estimate:
-    """The estimate of ``node``; ``variables`` gives what ``variables.name`` stands for (a policy's variables)."""
-    estimator = _Estimator(model, variables or {})
+    """The estimate of ``node``; ``variables`` gives what ``variables.name`` stands for (a policy's variables).
+
+    ``peak=False`` leaves :attr:`Estimate.peak` at 0 (measuring it is the slow part, and only the growth limit uses it).
+    """
+    estimator = _Estimator(model, variables or {}, peak)
     result = estimator.estimate(node, {})
-    return replace(result, peak=max(estimator.peak, result.scale))
+    return replace(result, peak=max(estimator.peak, growth.copies(result.content))) if peak else result
 
 
 class _Estimator:
-    def __init__(self, model: CostModel, variables: Mapping[str, Estimate] | None = None) -> None:
+    def __init__(self, model: CostModel, variables: Mapping[str, Estimate] | None = None, peak: bool = True) -> None:
         self.model = model
         self.variables = variables or {}
+        self.measure_peak = peak
         self.peak = 0
+        self.loops = 0  # comprehensions entered, for tagging their variables' content
 
     def list_size(self, estimate: Estimate) -> int:
         # A list built from input lists (``containers + initContainers``) still counts as one list of unknown size:
@@ -250,8 +265,8 @@ class _Estimator:
 
     def estimate(self, node: Expr, scope: dict[str, Estimate]) -> Estimate:
         result = self._estimate(node, scope)
-        if result.scale > self.peak:
-            self.peak = result.scale
+        if result.content and self.measure_peak:
+            self.peak = max(self.peak, growth.copies(result.content))
         return result
 
     def _estimate(self, node: Expr, scope: dict[str, Estimate]) -> Estimate:
@@ -260,29 +275,40 @@ class _Estimator:
             return Estimate(0, size)
         if isinstance(node, Ident):
             bound = scope.get(node.name)
-            return Estimate(1, bound.size, bound.scale) if bound else Estimate(1, None, 1)
+            if bound:
+                return Estimate(1, bound.size, bound.scale, content=bound.content)
+            name = node.name.lstrip(".")
+            # What a policy variable holds is known only with the policy's other variables: PolicyBudget costs it.
+            content = EMPTY if name == VARIABLES_NAME else growth.reference(name)
+            return Estimate(1, None, 1, content=content)
         variable = self.variable(node)
         if variable is not None:
             # The variable's own cost is counted once for the expression (it is evaluated once, lazily).
-            return Estimate(1, variable.size, variable.scale)
+            return Estimate(1, variable.size, variable.scale, content=variable.content)
         if isinstance(node, Select):
             operand = self.estimate(node.operand, scope)
-            return Estimate(1 + operand.cost, None, operand.scale)
+            return Estimate(1 + operand.cost, None, operand.scale, content=growth.select(operand.content, node.field))
         if isinstance(node, Index):
             operand, index = self.estimate(node.operand, scope), self.estimate(node.index, scope)
-            return Estimate(1 + operand.cost + index.cost, None, operand.scale)
+            content = growth.select(operand.content, _index_step(node.index))
+            return Estimate(1 + operand.cost + index.cost, None, operand.scale, content=content)
         if isinstance(node, ListExpr):
             parts = [self.estimate(e.value, scope) for e in node.elements]
-            return Estimate(LIST_CREATE_COST + sum(p.cost for p in parts), len(parts), sum(p.scale for p in parts))
+            content = growth.add(p.content for p in parts)
+            return Estimate(
+                LIST_CREATE_COST + sum(p.cost for p in parts), len(parts), sum(p.scale for p in parts), content=content
+            )
         if isinstance(node, MapExpr):
             keys = [self.estimate(e.key, scope) for e in node.entries]
             values = [self.estimate(e.value, scope) for e in node.entries]
             cost = sum(p.cost for p in keys) + sum(p.cost for p in values)
-            return Estimate(MAP_CREATE_COST + cost, len(node.entries), sum(p.scale for p in values))
+            content = growth.add(p.content for p in (*keys, *values))
+            return Estimate(MAP_CREATE_COST + cost, len(node.entries), sum(p.scale for p in values), content=content)
         if isinstance(node, Construct):
             values = [self.estimate(f.value, scope) for f in node.fields]
             cost = sum(p.cost for p in values)
-            return Estimate(MESSAGE_CREATE_COST + cost, len(node.fields), sum(p.scale for p in values))
+            content = growth.add(p.content for p in values)
+            return Estimate(MESSAGE_CREATE_COST + cost, len(node.fields), sum(p.scale for p in values), content=content)
         if isinstance(node, Unary):
             return Estimate(1 + self.estimate(node.operand, scope).cost)
         if isinstance(node, Binary):
@@ -290,12 +316,14 @@ class _Estimator:
         if isinstance(node, Ternary) and _is_null_guard(node):
             # ``(x == null ? optional.none() : x.?f)`` is the front end's compat guard: cost it as ``x.?f``.
             guarded = self.estimate(node.otherwise, scope)
-            return Estimate(guarded.cost + 1, guarded.size, guarded.scale)
+            return Estimate(guarded.cost + 1, guarded.size, guarded.scale, content=guarded.content)
         if isinstance(node, Ternary):
             condition = self.estimate(node.condition, scope)
             then, otherwise = self.estimate(node.then, scope), self.estimate(node.otherwise, scope)
             worst = then if then.cost >= otherwise.cost else otherwise
-            return Estimate(condition.cost + worst.cost, _max_size(then, otherwise), max(then.scale, otherwise.scale))
+            size, scale = _max_size(then, otherwise), max(then.scale, otherwise.scale)
+            content = growth.either((then.content, otherwise.content))
+            return Estimate(condition.cost + worst.cost, size, scale, content=content)
         return self.call(node, scope)
 
     def binary(self, node: Binary, scope: dict[str, Estimate]) -> Estimate:
@@ -311,7 +339,8 @@ class _Estimator:
         if node.op == "+":
             size = None if left.size is None or right.size is None else left.size + right.size
             work = math.ceil((self.string_size(left) + self.string_size(right)) * STRING_TRAVERSAL_FACTOR)
-            return Estimate(base + max(1, work), size, left.scale + right.scale)
+            content = growth.add((left.content, right.content))
+            return Estimate(base + max(1, work), size, left.scale + right.scale, content=content)
         return Estimate(base + 1)
 
     def call(self, node: Call, scope: dict[str, Estimate]) -> Estimate:
@@ -323,10 +352,12 @@ class _Estimator:
             bound = self.estimate(node.args[1], scope)
             inner = {**scope, node.args[0].name: bound}
             body = self.estimate(node.args[2], inner)
-            return Estimate(bound.cost + body.cost, body.size, body.scale)
+            return Estimate(bound.cost + body.cost, body.size, body.scale, content=body.content)
         if name == "has" and node.target is None:
             return Estimate(1 + sum(self.estimate(arg, scope).cost for arg in node.args))
         receiver = None if node.target is None else self.estimate(node.target, scope)
+        if receiver is not None and isinstance(node.target, Ident) and node.target.name not in scope:
+            receiver = replace(receiver, content=EMPTY)  # a namespace (``lists.range``), not input data
         args = [self.estimate(arg, scope) for arg in node.args]
         cost = 1 + sum(a.cost for a in args) + (receiver.cost if receiver else 0)
         subject = receiver if receiver is not None else (args[0] if args else None)
@@ -345,7 +376,23 @@ class _Estimator:
         if qualified == "lists.range" and args and isinstance(node.args[0], Literal) and node.args[0].kind == "int":
             size = _int_literal(node.args[0].text)
             cost += size
-        return Estimate(cost, size, self.call_scale(name, receiver, args, node))
+        content = self.call_content(name, receiver, args)
+        return Estimate(cost, size, self.call_scale(name, receiver, args, node), content=content)
+
+    def call_content(self, name: str, receiver: Estimate | None, args: list[Estimate]) -> Content:
+        """The input a call's result may hold (as :meth:`call_scale`, by location)."""
+        if name in _SCALAR_RESULTS:
+            return EMPTY
+        parts = ([receiver] if receiver is not None else []) + args
+        if name == "replace" and receiver is not None and len(args) >= 2:
+            old, new = args[0], args[1]
+            if not new.content and new.size is not None and old.size is not None:
+                return growth.times(receiver.content, max(1, math.ceil(new.size / max(1, old.size))))
+            inserted = new.content or receiver.content
+            return growth.add((receiver.content, growth.times(inserted, self.string_size(receiver))))
+        if name in _COPYING_RESULTS:
+            return growth.add(part.content for part in parts)
+        return growth.either(part.content for part in parts)
 
     def call_scale(self, name: str, receiver: Estimate | None, args: list[Estimate], node: Call) -> int:
         """How many input copies a call's result may hold."""
@@ -374,9 +421,12 @@ class _Estimator:
         count = self.list_size(iterated)
         variable_count = 2 if _two_variable(node) else 1
         inner = dict(scope)
+        self.loops += 1
+        tag = f"{growth.TAG_PREFIX}{self.loops}"
+        element = growth.enter_loop(growth.select(iterated.content, growth.WILDCARD), tag)
         for variable in node.args[:variable_count]:
             assert isinstance(variable, Ident)
-            inner[variable.name] = Estimate(1)
+            inner[variable.name] = Estimate(1, content=element)
         bodies = [self.estimate(arg, inner) for arg in node.args[variable_count:]]
         body = sum(part.cost for part in bodies)
         builds_list = _COMPREHENSIONS[node.function]
@@ -385,13 +435,26 @@ class _Estimator:
             per_element *= max(1, math.ceil(math.log2(max(count, 2))))
         result_size = count if builds_list else None
         scale = 0
+        content: Content = EMPTY
         if node.function in ("filter", "sortBy"):
-            scale = iterated.scale
+            scale, content = iterated.scale, iterated.content
         elif builds_list and bodies:
             # Each element may copy input values: as many times as there are elements, when that is known (an
-            # input list's elements are bounded by the input itself).
-            scale = (iterated.size if iterated.size is not None else 1) * bodies[-1].scale
-        return Estimate(iterated.cost + count * per_element, result_size, scale)
+            # input list's elements are bounded by the input itself); what an element takes from itself, once.
+            repeats = iterated.size if iterated.size is not None else 1
+            scale = repeats * bodies[-1].scale
+            content = growth.leave_loop(bodies[-1].content, tag, repeats)
+        return Estimate(iterated.cost + count * per_element, result_size, scale, content=content)
+
+
+def _index_step(index: Expr) -> str:
+    """The path step of ``x[index]``: a literal key or position (distinct ones are distinct parts), else any element
+    (:data:`.growth.WILDCARD`)."""
+    if isinstance(index, Literal) and index.kind == "string" and len(index.text) >= 2 and index.text[0] in "'\"":
+        return index.text[1:-1]
+    if isinstance(index, Literal) and index.kind in ("int", "uint"):
+        return index.text
+    return growth.WILDCARD
 
 
 def _two_variable(node: Call) -> bool:

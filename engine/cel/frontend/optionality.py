@@ -106,6 +106,11 @@ def classify(node: Expr, scope: Scope) -> str:
     return _classify_call(node, scope)
 
 
+def holds_only_data(node: Expr) -> bool:
+    """True when the value of ``node`` (a whole expression) certainly neither is nor holds an optional."""
+    return classify(node, {}) == DATA
+
+
 def payload(node: Expr, scope: Scope) -> str:
     """The class of the value inside ``node`` when it is an optional (of ``node`` itself otherwise)."""
     if isinstance(node, Select | Index):

@@ -33,12 +33,22 @@ def _doubling(first: str, count: int = 21) -> list[tuple[str, str]]:
     return [("v0", first)] + [(f"v{i}", f"variables.v{i - 1} + variables.v{i - 1}") for i in range(1, count)]
 
 
-def test_variables_doubling_an_input_string_are_refused() -> None:
+@pytest.mark.parametrize(
+    ("first", "refused_at", "copies"),
+    [
+        # An annotation's size is unknown (up to what one object holds): 128 copies at the seventh doubling.
+        ("object.metadata.annotations['note']", 7, 128),
+        # A name holds at most 253 bytes: the 19th doubling (2^19 names, 127 MiB) is the first over 64 MiB.
+        ("object.metadata.name", 19, 127),
+    ],
+)
+def test_variables_doubling_an_input_string_are_refused(first: str, refused_at: int, copies: int) -> None:
     """21 variables each doubling the previous one: each alone looked cheap (5.1 GB when evaluated)."""
-    issues = _issues(_policy(_doubling("object.metadata.name"), "size(variables.v20) > 0"))
+    issues = _issues(_policy(_doubling(first), "size(variables.v20) > 0"))
     assert len(issues) == 1
-    assert "spec.variables[7].expression" in issues[0]
-    assert "holding 128 copies of its input" in issues[0] and "the limit is 64" in issues[0]
+    assert f"spec.variables[{refused_at}].expression" in issues[0]
+    assert f"spec.variables[{refused_at - 1}].expression" not in issues[0]
+    assert f"holding {copies} copies of its input" in issues[0] and "the limit is 64" in issues[0]
 
 
 def test_variables_doubling_a_literal_are_refused_by_cost() -> None:
@@ -80,7 +90,7 @@ def test_ordinary_variables_still_load() -> None:
 
 def test_cel_bind_doubling_an_object_string_is_refused() -> None:
     """The estimator assumed 64 characters for the object's string, however often it was doubled."""
-    source = "object.metadata.name"
+    source = "object.metadata.annotations['note']"
     for name in "abcdefg":
         source = f"cel.bind({name}, {source}, {name} + {name})"
     with pytest.raises(CelCostError, match="holding 128 copies of its input"):
@@ -90,4 +100,4 @@ def test_cel_bind_doubling_an_object_string_is_refused() -> None:
 
 def test_repeating_an_input_string_in_a_known_range_is_refused() -> None:
     with pytest.raises(CelCostError, match="holding 9000 copies"):
-        environment_for("vpol").compile("lists.range(9000).map(i, object.metadata.name).join('') != ''")
+        environment_for("vpol").compile("lists.range(9000).map(i, object.data.text).join('') != ''")
