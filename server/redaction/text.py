@@ -104,7 +104,7 @@ def _quoted_end(text: str, start: int, quote: str, level: int) -> int:
     opening one (``level`` times escaped: 0 for ``"…"``, 1 for ``\\"…\\"``, 2 for ``\\\\\\"…\\\\\\"``...).
     Inside, a quote escaped once more is text (a quote preceded by ``n`` backslashes closes when
     ``n mod 2^(level+1)`` is ``2^level - 1``); a line break or the end of the text ends an unclosed value."""
-    modulus, closing = 2 ** (level + 1), 2 ** level - 1
+    modulus, closing = 2 << level, (1 << level) - 1
     pos = start
     while True:
         found = text.find(quote, pos)
