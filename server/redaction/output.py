@@ -54,15 +54,16 @@ def mask_prefix(text: str, keep: int, markup: bool = False) -> tuple[str, str]:
     if cut <= 0:
         return "", text
     found = findings(text)
-    for start, end in merge((f.context, f.end) for f in found):
-        if start < cut < end:
-            cut = start
     parts = safe_parts(text, [(f.start, f.end) for f in found], markup)
-    for start, end in parts:
-        if start < cut < end:
-            cut = start
-    while cut > 0 and text[cut - 1] == "\\":  # an escape stays in one piece
-        cut -= 1
+    whole = [*merge((f.context, f.end) for f in found), *parts]  # what must not be cut
+    previous = -1
+    while cut != previous:
+        previous = cut
+        for start, end in whole:
+            if start < cut < end:
+                cut = start
+        while cut > 0 and text[cut - 1] == "\\":  # an escape stays in one piece
+            cut -= 1
     return replace(text[:cut], [p for p in parts if p[1] <= cut], markup), text[cut:]
 
 

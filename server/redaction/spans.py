@@ -5,8 +5,8 @@ to mask (a remembered value, a credential pattern's value) is therefore cut into
 whatever the format is:
 
 - a part never holds a line break, a quote that is not escaped (``"``; every ``'``, which YAML doubles inside
-  single-quoted strings), a flow or table separator (``, [ ] { } |``, a backtick), ``: `` or `` #``: whatever
-  delimits a string or a structure stays;
+  single-quoted strings), a flow or table separator (``, [ ] { } |``), a backtick, ``<``, ``>``, ``: `` or `` #``
+  (nor, in markup, a blank): whatever delimits a string or a structure stays;
 - leading and trailing blanks and YAML indicators (``- ? : # & * ! | > % @``) stay, so indentation, list items,
   keys, anchors and tags keep their meaning (the names of anchors, aliases and tags too);
 - a part starts and ends between escape sequences (``\\"``, ``\\\\``, ``\\n``, ``\\u00e9``...) and character

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from pykyverno.server.redaction import REDACTED, MaskingWriter, mask_text, remember, secret_scope
-from pykyverno.server.redaction.output import STREAM_CHUNK
+from pykyverno.server.redaction.output import STREAM_CHUNK, mask_prefix
 
 SECRETS = ["lkm-remembered-0001-abcdef", "lkm-remembered-0002-abcdef"]
 
@@ -121,3 +121,15 @@ def test_hostile_text_is_masked_in_linear_time(name: str) -> None:
     assert isinstance(masked, str)
     print(f"\n{name}: {len(text) / 1e6:.1f} MB in {spent:.2f} s CPU")
     assert spent < 10
+
+
+@pytest.mark.parametrize("secret", ["--password hunter22hunter22", '"token": "abcdefgh12345678"',
+                                    SECRETS[0], "postgres://app:pw123456@db"])
+def test_a_stream_is_never_cut_inside_a_secret_nor_between_a_name_and_its_value(secret: str) -> None:
+    with secret_scope():
+        remember(SECRETS[0])
+        for offset in range(-len(secret) - 3, 4):  # the piece boundary before, inside and after the secret
+            text = "x " * 500 + secret + " " + "y" * (100 + offset)
+            ready, rest = mask_prefix(text, 100)
+            assert len(rest) >= 100 and ready, "the start is passed on, the end waits"
+            assert ready + mask_text(rest) == mask_text(text), (offset, ready[-60:], rest[:60])
