@@ -111,7 +111,7 @@ def _table(outcomes: list[CaseOutcome]) -> str:
 
 def _attr(text: str) -> str:
     """An XML attribute value, masked before it is quoted (see :mod:`pykyverno.server.redaction`)."""
-    return quoteattr(mask_text(text))
+    return quoteattr(mask_text(text, markup=False))
 
 
 def _junit(runs: list[TestRun]) -> str:
