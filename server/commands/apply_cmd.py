@@ -24,7 +24,7 @@ from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..output import policy_reports, results_table
 from ..policysets import PolicySetError
-from ..redaction import remember_sensitive
+from ..redaction import mask_data, remember_sensitive
 from .report_cmd import sarif_text
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
@@ -80,7 +80,7 @@ def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]
     written = []
     for obj in objects:
         path = directory / _file_name(obj)
-        path.write_text(yaml.safe_dump(obj, sort_keys=False))
+        path.write_text(yaml.safe_dump(mask_data(obj), sort_keys=False))
         written.append(path)
     return written
 
@@ -89,8 +89,8 @@ def unified_diff(original: dict[str, Any], mutated: dict[str, Any]) -> str:
     """A unified diff of two objects' YAML, labelled with the resource."""
     kind, namespace, name = object_key(original)
     label = "/".join(p for p in (kind, namespace, name) if p)
-    before = yaml.safe_dump(original, sort_keys=False).splitlines(keepends=True)
-    after = yaml.safe_dump(mutated, sort_keys=False).splitlines(keepends=True)
+    before = yaml.safe_dump(mask_data(original), sort_keys=False).splitlines(keepends=True)
+    after = yaml.safe_dump(mask_data(mutated), sort_keys=False).splitlines(keepends=True)
     return "".join(difflib.unified_diff(before, after, f"{label} (original)", f"{label} (mutated)"))
 
 
@@ -144,17 +144,17 @@ def run(args: argparse.Namespace) -> int:
         for original, mutated in outcome.mutated:
             print(unified_diff(original, mutated), end="")
     if args.print_patched:
-        print(yaml.safe_dump_all(produced, sort_keys=False), end="")
+        print(yaml.safe_dump_all(mask_data(produced), sort_keys=False), end="")
     elif args.output_format == "sarif":
         print(sarif_text(results, args.resource, policies.sources, problems, normalize=True))
     elif args.output_format:
-        payload = {"results": [r.to_report() for r in results], "summary": counts, "errors": problems}
+        payload = mask_data({"results": [r.to_report() for r in results], "summary": counts, "errors": problems})
         text = (
             json.dumps(payload, indent=2) if args.output_format == "json" else yaml.safe_dump(payload, sort_keys=False)
         )
         print(text)
     elif args.policy_report:
-        print(yaml.safe_dump_all(policy_reports(results), sort_keys=False), end="")
+        print(yaml.safe_dump_all(mask_data(policy_reports(results)), sort_keys=False), end="")
     else:
         print(f"Applying {len(policies.names())} policy(ies) to {len(resources)} resource(s)...")
         if args.table:

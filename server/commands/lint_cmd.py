@@ -14,6 +14,7 @@ from pykyverno.engine.documents import iter_files
 
 from ..core.lint import LintReport, lint
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from ..redaction import mask_data
 
 
 def add_parser(sub: Any) -> None:
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: no policy file found", file=sys.stderr)
         return EXIT_USAGE
     if args.output_format == "json":
-        print(json.dumps({name: _json(report) for name, report in reports}, indent=2))
+        print(json.dumps(mask_data({name: _json(report) for name, report in reports}), indent=2))
     else:
         print("\n".join(_text(name, report) for name, report in reports))
     return EXIT_OK if all(report.valid for _, report in reports) else EXIT_FAILURES

@@ -16,6 +16,7 @@ from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
 from ..policysets.describe import describe_document
+from ..redaction import mask_data
 
 
 def add_parser(sub: Any) -> None:
@@ -32,6 +33,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _dump(data: Any, fmt: str) -> str:
+    data = mask_data(data)
     return json.dumps(data, indent=2) if fmt == "json" else yaml.safe_dump(data, sort_keys=False).rstrip()
 
 

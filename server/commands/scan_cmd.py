@@ -129,11 +129,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str) -> None:
-    # Standard output is masked as text by the CLI. A file is masked here: structured outputs as data, before they
-    # are serialised (masking their text could break the syntax), the HTML page always so (escaped text would hide
-    # credential patterns from a text mask), tables as text.
+    # Structured outputs are masked as data, before they are serialised (escaping and folding hide patterns from a
+    # text mask); tables as text. Standard output is masked as text once more by the CLI.
     def data(value: Any) -> Any:
-        return mask_data(value) if output_file else value
+        return mask_data(value)
 
     if fmt == "json":
         text = json.dumps(data(report.to_dict()), indent=2)

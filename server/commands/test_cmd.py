@@ -14,6 +14,7 @@ from xml.sax.saxutils import quoteattr
 from pykyverno.engine.errors import EngineError
 
 from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
+from ..redaction import mask_data, mask_text
 from ..testrunner import CaseOutcome, TestRun, discover, parse_test_file, run_test
 from ..testrunner.testfile import DEFAULT_FILE_NAME
 
@@ -109,20 +110,25 @@ def _table(outcomes: list[CaseOutcome]) -> str:
     return "\n".join(lines)
 
 
+def _attr(text: str) -> str:
+    """An XML attribute value, masked before it is quoted (see :mod:`pykyverno.server.redaction`)."""
+    return quoteattr(mask_text(text, markup=False))
+
+
 def _junit(runs: list[TestRun]) -> str:
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for run in runs:
         failures = sum(1 for o in run.outcomes if not o.passed)
         parts.append(
-            f'  <testsuite name={quoteattr(run.test.label)} tests="{len(run.outcomes)}" failures="{failures}">'
+            f'  <testsuite name={_attr(run.test.label)} tests="{len(run.outcomes)}" failures="{failures}">'
         )
         for o in run.outcomes:
-            name = quoteattr(f"{o.policy} {o.rule} {o.kind}/{o.resource}".replace("  ", " "))
-            parts.append(f"    <testcase name={name} classname={quoteattr(run.test.name or 'test')}>")
+            name = _attr(f"{o.policy} {o.rule} {o.kind}/{o.resource}".replace("  ", " "))
+            parts.append(f"    <testcase name={name} classname={_attr(run.test.name or 'test')}>")
             if not o.passed:
                 parts.append(
-                    f"      <failure message={quoteattr(f'expected {o.expected}, got {o.actual}')}>"
-                    f"{quoteattr(o.reason)[1:-1]}</failure>"
+                    f"      <failure message={_attr(f'expected {o.expected}, got {o.actual}')}>"
+                    f"{_attr(o.reason)[1:-1]}</failure>"
                 )
             parts.append("    </testcase>")
         parts.append("  </testsuite>")
@@ -145,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
             "results": [o.to_dict() for o in shown],
             "problems": problems + [i for r in runs for i in r.issues],
         }
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(mask_data(payload), indent=2))
     elif args.output_format == "junit":
         print(_junit(runs))
     else:

@@ -5,9 +5,12 @@
   answer (:func:`redact_body`), by resource type.
 - **Memory** (:mod:`.ledger`): every value removed at entry (and every kubeconfig credential) is remembered for the
   request (:func:`secret_scope`).
-- **Exit** (:mod:`.output`): MCP answers, CLI output and log records are masked (:func:`mask_text`,
-  :func:`mask_data`, :func:`masked_stdio`, :func:`install_log_masking`): credential patterns (:mod:`.text`: URL user
-  info, credential query parameters and assignments, bearer tokens, JWTs, private keys) and remembered values.
+- **Exit**: structured outputs are masked as data before they are serialised (:mod:`.data`, :func:`mask_data`);
+  free text (tables, messages, markdown, logs) and, as a last line of defence, everything the CLI prints and every
+  log record are masked as text (:mod:`.output`: :func:`mask_text`, :class:`MaskingWriter`, :func:`masked_stdio`,
+  :func:`install_log_masking`): credential patterns (:mod:`.text`: URL user info, credential query parameters and
+  assignments, bearer tokens, JWTs, private keys) and remembered values, replaced without breaking the syntax of
+  the text (:mod:`.spans`: masked JSON stays JSON), in linear time.
 - **Names** (:mod:`.names`): which names hold credentials (:func:`is_credential_name`).
 
 URLs shown as such (kubeconfig servers) go through :func:`safe_url`. Imports nothing of pykyverno: every layer may
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .data import credential_key, mask_data
 from .ledger import SecretLedger, current_ledger, in_current_context, remember, remember_process, secret_scope
 from .names import is_credential_name
 from .objects import LAST_APPLIED, redact, redact_body, remember_sensitive
-from .output import MaskingWriter, install_log_masking, mask_data, mask_text, masked_stdio
+from .output import MaskingWriter, install_log_masking, mask_text, masked_stdio
 from .text import REDACTED, mask_patterns
 
 
@@ -45,6 +49,7 @@ __all__ = [
     "REDACTED",
     "MaskingWriter",
     "SecretLedger",
+    "credential_key",
     "current_ledger",
     "in_current_context",
     "install_log_masking",

@@ -6,9 +6,12 @@ other path is still masked there. Credentials of the kubeconfig are remembered f
 request nothing else is remembered.
 
 Matching: a value is masked wherever it occurs, and so is any prefix of it of :data:`ANCHOR` characters or more (an
-output that cut the value short). Besides the value itself, its whitespace-collapsed form, its lines and its
-JSON-escaped form are remembered (outputs re-wrap and escape text). Values shorter than :data:`MIN_LENGTH`
-characters are not remembered: masking them would garble unrelated text (they are still removed at entry).
+output that cut the value short). Besides the value itself, its whitespace-collapsed form, its lines, and the forms
+outputs escape it into are remembered: JSON (non-ASCII kept or ``\\u``-escaped, ``<>&`` escaped as CEL's
+``json.marshal`` does, and escaped twice, as JSON inside a JSON string shows), YAML single quotes, and XML and HTML
+text and attribute values. Values shorter
+than :data:`MIN_LENGTH` characters are not remembered: masking them would garble unrelated text (they are still
+removed at entry). Replacing a match never breaks the syntax of the text (see :mod:`.spans`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import html
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,7 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import ahocorasick
 
-from .text import REDACTED
+from .spans import REDACTED, mask_spans, merge
 
 #: Shortest value remembered.
 MIN_LENGTH = 6
@@ -34,19 +39,61 @@ ANCHOR = 16
 #: Most values one ledger keeps; the oldest are forgotten beyond it (entry redaction still applies).
 MAX_VALUES = 50_000
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_HTML_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _json_escaped(value: str) -> set[str]:
+    """``value`` as JSON strings show it (without the quotes), once and twice escaped."""
+    once = {json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}
+    once |= {form.translate(_HTML_ESCAPES) for form in once}
+    return once | {json.dumps(form, ensure_ascii=False)[1:-1] for form in once}
+
+
+def _markup_escaped(value: str) -> set[str]:
+    """``value`` as XML and HTML show it: in text, in attribute values, and as ``html.escape`` writes it."""
+    if not any(c in value for c in "&<>\"'\n\r\t"):
+        return set()
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    attribute = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;")
+    return {text, attribute, html.escape(value)}
+
+
 def _forms(value: str) -> set[str]:
-    forms = {value}
-    collapsed = " ".join(value.split())
-    forms.add(collapsed)
-    escaped = json.dumps(value, ensure_ascii=False)[1:-1]
-    forms.add(escaped)
+    forms = {value, " ".join(value.split())}
+    forms |= _json_escaped(value) | _markup_escaped(value)
+    if "'" in value:
+        forms.add(value.replace("'", "''"))
     if "\n" in value:
         forms.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
     return {f for f in forms if len(f) >= MIN_LENGTH and f != REDACTED}
+
+
+def _common_prefix(text: str, pos: int, form: str, offset: int) -> int:
+    """How many characters ``text[pos:]`` and ``form[offset:]`` share at their start, in time proportional to that
+    number (chunks of doubling size compared in C, the last one bisected)."""
+    limit = min(len(form) - offset, len(text) - pos)
+    done, step = 0, 16
+    while done < limit:
+        size = min(step, limit - done)
+        if text.startswith(form[offset + done:offset + done + size], pos + done):
+            done += size
+            step *= 2
+            continue
+        low, high = 0, size  # the chunk's common prefix is in [low, high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if text.startswith(form[offset + done:offset + done + middle], pos + done):
+                low = middle
+            else:
+                high = middle
+        return done + low
+    return done
 
 
 class SecretLedger:
@@ -55,6 +102,7 @@ class SecretLedger:
     def __init__(self, max_values: int = MAX_VALUES) -> None:
         self.max_values = max_values
         self._values: dict[str, None] = {}
+        self._numbers: set[str] = set()  # values that are numbers, which JSON shows without quotes
         self._lock = threading.Lock()
         self._automaton: Any = None
 
@@ -77,8 +125,12 @@ class SecretLedger:
                 return
             for form in new:
                 self._values[form] = None
+                if _NUMBER.fullmatch(form):
+                    self._numbers.add(form)
             while len(self._values) > self.max_values:
-                del self._values[next(iter(self._values))]
+                oldest = next(iter(self._values))
+                del self._values[oldest]
+                self._numbers.discard(oldest)
             self._automaton = None
 
     def remember_base64(self, encoded: object) -> None:
@@ -104,45 +156,36 @@ class SecretLedger:
                 self._automaton = automaton
             return self._automaton
 
+    def numbers(self) -> frozenset[str]:
+        """The remembered values that are numbers (a JSON document may hold them as numbers, not strings)."""
+        with self._lock:
+            return frozenset(self._numbers)
+
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where remembered values (or their cut-off prefixes) occur in ``text``, merged."""
+        """Where remembered values (or their cut-off prefixes) occur in ``text``, merged.
+
+        Linear: a hit is only compared beyond what earlier hits covered already (a hit inside a covered span whose
+        value goes on past it extends the span; what it shares with the covered part is not compared again)."""
         automaton = self._matcher()
         if automaton is None or not text:
             return []
+        hits = sorted((end - size + 1, size, forms) for end, (size, forms) in automaton.iter(text))
         found: list[tuple[int, int]] = []
-        for end, (size, forms) in automaton.iter(text):
-            start = end - size + 1
-            longest = start + size
+        covered = 0
+        for start, size, forms in hits:
+            reach = start + size
             for form in forms:
-                j = size
-                while j < len(form) and start + j < len(text) and text[start + j] == form[j]:
-                    j += 1
-                longest = max(longest, start + j)
-            found.append((start, longest))
-        return _merge(found)
+                pos = max(start + size, covered)
+                if pos - start < len(form):
+                    reach = max(reach, pos + _common_prefix(text, pos, form, pos - start))
+            if reach > covered:
+                found.append((start, reach))
+                covered = reach
+        return merge(found)
 
     def mask(self, text: str) -> str:
-        """``text`` with every remembered value replaced by ``<redacted>``."""
-        spans = self.spans(text)
-        if not spans:
-            return text
-        out, done = [], 0
-        for start, end in spans:
-            out.append(text[done:start])
-            out.append(REDACTED)
-            done = end
-        out.append(text[done:])
-        return "".join(out)
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+        """``text`` with every remembered value replaced by ``<redacted>`` (without breaking its syntax)."""
+        return mask_spans(text, self.spans(text))
 
 
 #: Values remembered for the life of the process: the kubeconfig's credentials.

@@ -4,76 +4,94 @@
   as in ``https://ghp_…@github.com``, so the whole user info goes);
 - credential query parameters: ``?token=…``, ``&access_token=…``, ``sig=…``, ``X-Amz-Signature=…`` and any parameter
   whose name :func:`~.names.is_credential_name` flags keep their name and lose their value;
-- assignments ``NAME=value``, ``--name=value``, ``--name value`` and ``"name": "value"`` whose name is a credential
-  name (``DB_PASS=…``, ``--password=…``, ``spring.datasource.password=…``), and ``name: value`` when the name holds
-  a credential stem or is written as an identifier (``password: …``, ``DB_PASS: …`` inside a file; ``auth: bearer
-  token`` stays prose); numbers and booleans are
-  never masked (``pass: 3`` is a count);
+- assignments ``NAME=value``, ``--name=value``, ``--name value`` and ``"name": "value"`` (also with escaped quotes,
+  ``\\"name\\": \\"value\\"``, as JSON inside a JSON string shows) whose name is a credential name (``DB_PASS=…``,
+  ``--password=…``, ``spring.datasource.password=…``), and ``name: value`` when the name holds a credential stem or
+  is written as an identifier (``password: …``, ``DB_PASS: …`` inside a file; ``auth: bearer token`` stays prose);
+  numbers and booleans are never masked (``pass: 3`` is a count). A quoted value is masked up to its closing quote;
+  an unquoted one up to a blank, a quote, ``, ; & } ]`` or an escaped quote or line break;
 - ``Authorization``-style values: ``Bearer <token>``, ``Basic <base64>``;
 - JSON Web Tokens (``eyJ….eyJ….sig``, service-account tokens) and PEM private-key blocks.
+
+Every pattern is found by RE2 (linear in the length of the text, whatever the text is; over the text's bytes when it
+is ASCII, without capture groups, which is fastest), run once over the whole text; each match is then read by the
+same expression in Python's ``re``, anchored to the match, and checked with anchored, bounded steps, so a 50 MB line
+costs a few passes of RE2.
+What is found is a list of :class:`Finding` spans, replaced by :mod:`.spans` without breaking the syntax of the
+text (JSON, YAML, tables).
 """
 
 from __future__ import annotations
 
 import re
-import string
+from collections.abc import Iterator
+from typing import NamedTuple
 
-import ahocorasick
+import re2
 
 from .names import has_credential_stem, is_credential_name
+from .spans import REDACTED, mask_spans
 
-REDACTED = "<redacted>"
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/?#\"'<>`]*)@")
-_QUERY = re.compile(r"([?&;])([A-Za-z0-9_.\-\[\]]+)=([^&#\s\"'<>`]*)")
-_ASSIGNMENT = re.compile(r"(?<![\w.\-/])(-{1,2})?([A-Za-z_][\w.\-]*)([\"']?)([ \t]*[=:][ \t]*)([\"']?)")
-_FLAG_VALUE = re.compile(r"(?<![\w.\-/])(-{1,2})([A-Za-z_][\w.\-]*)()([ \t]+)()(?=[^\s\-])")
-_VALUE = re.compile(r"[^\s\"',;&}\]]+")
-_LITERAL = re.compile(r"-?\d+(\.\d+)?|true|false|null|~|\{|\[|\|-?|>-?", re.I)
-_AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/\-]{8,}=*)")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,}")
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
 #: Query parameters that carry credentials although their names say little.
 QUERY_CREDENTIALS = frozenset({"sig", "signature", "code", "x-amz-signature", "x-amz-credential",
                                "x-amz-security-token", "x-goog-signature", "x-goog-credential", "sv", "se"})
-_TRIGGERS = ("@", "=", ":", "-", "earer", "asic", "eyJ", "PRIVATE KEY")
+#: Pieces that every credential name holds (see :mod:`.names`): the assignment patterns only match names holding
+#: one, so that ordinary keys (every ``"name":`` of a JSON document) are not even looked at.
+_NAME_PIECES = "pass|secret|token|cred|key|pw|pat|dsn|jwt|auth|bearer|webhook|ur[il]|str"
+_NAME = rf"((?:[A-Za-z_][\w.\-]*)?(?i:{_NAME_PIECES})[\w.\-]*)"
+#: Blanks, as a character class's content (RE2's ``\s`` has no vertical tab, Python's has).
+_BLANK = r"\t\n\v\f\r "
 
 
-def _query(match: re.Match[str]) -> str:
-    name, value = match.group(2), match.group(3)
-    if value and value != REDACTED and (name.lower() in QUERY_CREDENTIALS or is_credential_name(name)):
-        return f"{match.group(1)}{name}={REDACTED}"
-    return match.group(0)
+class _Pattern:
+    """An expression found by RE2 (without its capture groups) and read by Python's ``re`` (with them)."""
+
+    def __init__(self, source: str) -> None:
+        self.finder = re2.compile(re.sub(r"(?<!\\)\((?!\?)", "(?:", source).replace(r"\Z", r"\z"))
+        self.reader = re.compile(source, re.ASCII)
+
+    def finditer(self, text: str, data: str | bytes) -> Iterator[re.Match[str]]:
+        """The matches in ``text``; ``data`` is ``text`` itself or, when it is ASCII, its bytes (positions agree)."""
+        for found in self.finder.finditer(data):
+            match = self.reader.match(text, found.start(), found.end())
+            if match is not None:
+                yield match
 
 
-def _assignments(text: str, pattern: re.Pattern[str] = _ASSIGNMENT) -> str:
-    """Mask the values of ``name=value`` / ``name: value`` assignments whose name is a credential name.
+#: ``(?:^|[^\w.\-/])`` stands for "not inside a longer word or path" (RE2 has no look-behind).
+_ASSIGNMENT = _Pattern(rf"(?:^|[^\w.\-/])(-{{0,2}}){_NAME}((?:\\{{1,3}})?[\"']?)([ \t]*[=:][ \t]*)"
+                       rf"((?:\\{{1,3}})?[\"']?)")
+_FLAG_VALUE = _Pattern(rf"(?:^|[^\w.\-/])(-{{1,2}}){_NAME}([ \t]+)[^{_BLANK}\-]")
+_USERINFO = _Pattern(rf"\b([A-Za-z][A-Za-z0-9+.\-]*://)([^{_BLANK}/?#\"'<>`\\\x00]*)@")
+_QUERY = _Pattern(rf"([?&;])([A-Za-z0-9_.\-\[\]]+)=((?:[^&#{_BLANK}\"'<>`\\\x00]|\\\\|\\[^{_BLANK}\"'\\nrtu\x00])*)")
+_AUTH_VALUE = _Pattern(r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]{8,}=*)")
+_JWT = _Pattern(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,}")
+_PEM_KEY = _Pattern(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----((?:[^\"'\\\x00]|\\[^\"'\x00])*?)"
+                    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\\?[\"'\x00]|\Z)")
 
-    Names are found one after the other (a value never hides the next assignment, as in ``args: --password=x``)."""
-    out: list[str] = []
-    done = 0
-    for match in pattern.finditer(text):
-        if match.start() < done:
-            continue
-        dashes, name, quote, sep, open_quote = match.groups()
-        value = _VALUE.match(text, match.end())
-        if value is None or not is_credential_name(name):
-            continue
-        secret = value.group(0)
-        if secret.startswith(REDACTED) or secret.startswith("//") or _LITERAL.fullmatch(secret):
-            continue  # masked already; a URL scheme (``url: https://…``, the URL rules apply); a count such as
-            # ``pass: 3`` in a summary, a boolean or a YAML block opener
-        prose_word = secret[:1].isupper() and secret[1:].islower()
-        if ":" in sep and not (quote or open_quote or dashes) and (
-                not (has_credential_stem(name) or _identifier(name)) or prose_word):
-            continue  # prose such as "auth: bearer token", "Secret: Opaque" or "Token: Bound"
-        out.append(text[done:match.end()])
-        out.append(REDACTED)
-        done = value.end()
-    if not out:
-        return text
-    out.append(text[done:])
-    return "".join(out)
+#: Values (Python ``re``, anchored at the value's start; each is linear: no alternative can backtrack).
+#: An unquoted value ends at a blank, a quote, ``, ; & } ]``, or an escape of a quote, a line break or a tab, or of
+#: ``<``, ``>``, ``&`` (as JSON text shows them); other escapes (``\\\\``, ``\\u00e9``) are part of it.
+_UNQUOTED_VALUE = re.compile(r"(?:[^\s\"',;&}\]\\\x00]|\\\\|\\u(?!00(?:[01][0-9a-fA-F]|2[267]|3[cCeE]))[0-9a-fA-F]{4}"
+                             r"|\\[^\s\"'\\nrtbfu\x00])+")
+_SINGLE_QUOTED = re.compile(r"(?:[^'\n\x00]|'')*")
+#: Values that are not secrets: masked already (also as JSON or HTML shows it); unquoted, a number, a boolean,
+#: null or a YAML block or flow opener; quoted, a number, a boolean or null (followed by the end of the value).
+_MASKED = re.compile(r"(?:\\*u003c|<|&lt;)redacted")
+_LITERAL = r"-?\d+(?:\.\d+)?|true|false|null"
+_UNQUOTED_LITERAL = re.compile(rf"(?:{_LITERAL}|~|\{{|\[|\|-?|>-?)(?=[\s\"',;&}}\]\\\x00]|$)", re.I)
+_QUOTED_LITERAL = re.compile(rf"(?:{_LITERAL})(?=\\*[\"'])", re.I)
+#: Longest value read to decide that it is a prose word (``Secret: Opaque``).
+_PROSE_WORD = 64
+
+
+class Finding(NamedTuple):
+    """A secret found in text: ``text[start:end]`` is to be masked; the match that found it began at ``context``
+    (a name before a value), which a stream writer must not cut off from it."""
+
+    context: int
+    start: int
+    end: int
 
 
 def _identifier(name: str) -> bool:
@@ -81,58 +99,114 @@ def _identifier(name: str) -> bool:
     return any(c in name for c in "_.-") or (name.isupper() and len(name) > 1)
 
 
-#: Only a line holding one of these (ASCII case ignored) can hold a credential pattern; other lines are left alone,
-#: which keeps masking a 20 MB JSON report fast (one Aho-Corasick pass finds the lines to check).
-_TRIGGER_WORDS = ("pass", "pwd", "pw", "secret", "token", "cred", "key", "auth", "bearer", "basic", "dsn", "jwt", "pat",
-                  "webhook", "url", "uri", "conn", "str", "sig", "code", "amz", "goog", "sv=", "se=", "://", "@", "eyj")
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_triggers = ahocorasick.Automaton()
-for _word in _TRIGGER_WORDS:
-    _triggers.add_word(_word, len(_word))
-_triggers.make_automaton()
+def _quoted_end(text: str, start: int, quote: str, level: int) -> int:
+    """Where a quoted value ends: before its closing quote, which the same number of backslashes escapes as the
+    opening one (``level`` times escaped: 0 for ``"…"``, 1 for ``\\"…\\"``, 2 for ``\\\\\\"…\\\\\\"``...).
+    Inside, a quote escaped once more is text (a quote preceded by ``n`` backslashes closes when
+    ``n mod 2^(level+1)`` is ``2^level - 1``); a line break or the end of the text ends an unclosed value."""
+    modulus, closing = 2 << level, (1 << level) - 1
+    pos = start
+    while True:
+        found = text.find(quote, pos)
+        limit = len(text) if found < 0 else found
+        for stop in ("\n", "\x00"):
+            at = text.find(stop, pos, limit)
+            if at >= 0:
+                limit = at
+        if limit != found:
+            return limit
+        run = 0
+        while found - run - 1 >= start and text[found - run - 1] == "\\":
+            run += 1
+        if run % modulus == closing:
+            return found - closing
+        pos = found + 1
 
 
-def _candidate_lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every line of ``text`` that holds a trigger word, in order."""
-    lines: dict[int, int] = {}
-    for end, _ in _triggers.iter(text.translate(_ASCII_LOWER)):
-        start = text.rfind("\n", 0, end) + 1
-        if start not in lines:
-            stop = text.find("\n", end)
-            lines[start] = len(text) if stop < 0 else stop
-    return sorted(lines.items())
+def _value_end(text: str, start: int, open_quote: str) -> int:
+    """Where the value starting at ``start`` ends (see the value patterns above)."""
+    if open_quote == "'":
+        match = _SINGLE_QUOTED.match(text, start)  # YAML doubles a quote inside
+        return match.end() if match else start
+    if open_quote:
+        return _quoted_end(text, start, open_quote[-1], (len(open_quote) - 1).bit_length())
+    match = _UNQUOTED_VALUE.match(text, start)
+    return match.end() if match else start
 
 
-def _mask_line(text: str) -> str:
+def _assignments(text: str, data: str | bytes, pattern: _Pattern, out: list[Finding]) -> None:
+    """Values of ``name=value`` / ``name: value`` / ``--name value`` whose name is a credential name. Names are found
+    one after the other (a value never hides the next assignment, as in ``args: --password=x``)."""
+    done = 0
+    flag = pattern is _FLAG_VALUE
+    for match in pattern.finditer(text, data):
+        if match.start() < done:
+            continue
+        dashes, name = match.group(1), match.group(2)
+        if flag:
+            quote, sep, open_quote, start = "", match.group(3), "", match.end() - 1
+        else:
+            quote, sep, open_quote, start = match.group(3), match.group(4), match.group(5), match.end()
+            if open_quote and open_quote[-1] not in "\"'":  # backslashes that open the value, not a quote
+                open_quote, start = "", match.start(5)
+        if not is_credential_name(name) or _MASKED.match(text, start):
+            continue
+        if (_QUOTED_LITERAL if open_quote else _UNQUOTED_LITERAL).match(text, start) or (
+                not open_quote and text.startswith("//", start)):
+            continue  # a count such as ``pass: 3``, a boolean or a YAML block opener; a URL scheme (``url:
+            # https://…``: the URL rules apply)
+        if ":" in sep and not (quote or open_quote or dashes):
+            short = _UNQUOTED_VALUE.match(text, start, min(len(text), start + _PROSE_WORD + 1))
+            word = short.group(0) if short else ""
+            prose_word = len(word) <= _PROSE_WORD and word[:1].isupper() and word[1:].islower()
+            if not (has_credential_stem(name) or _identifier(name)) or prose_word:
+                continue  # prose such as "auth: bearer token", "Secret: Opaque" or "Token: Bound"
+        end = _value_end(text, start, open_quote)
+        if end > start:
+            out.append(Finding(match.start(), start, end))
+            done = end
+
+
+def _query(text: str, data: str | bytes, out: list[Finding]) -> None:
+    for match in _QUERY.finditer(text, data):
+        name, value = match.group(2), match.group(3)
+        if value and not value.startswith(REDACTED) and (name.lower() in QUERY_CREDENTIALS
+                                                           or is_credential_name(name)):
+            out.append(Finding(match.start(), match.start(3), match.end(3)))
+
+
+def _auth_values(text: str, data: str | bytes, out: list[Finding]) -> None:
+    for match in _AUTH_VALUE.finditer(text, data):
+        if not match.group(3).isalpha() or match.group(1).lower() == "bearer":
+            out.append(Finding(match.start(), match.start(3), match.end(3)))
+
+
+def pattern_findings(text: str) -> list[Finding]:
+    """Every credential pattern in ``text`` (unsorted; findings may overlap)."""
+    out: list[Finding] = []
+    data = text.encode("ascii") if text.isascii() else text
     if "eyJ" in text:
-        text = _JWT.sub(REDACTED, text)
-    if "@" in text:
-        text = _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@" if m.group(2) else m.group(0), text)
+        out += (Finding(m.start(), m.start(), m.end()) for m in _JWT.finditer(text, data))
+    if "PRIVATE KEY-----" in text:
+        out += (Finding(m.start(), m.start(1), m.end(1)) for m in _PEM_KEY.finditer(text, data)
+                if m.end(1) > m.start(1))
+    if "://" in text:
+        out += (Finding(m.start(), m.start(2), m.end(2)) for m in _USERINFO.finditer(text, data) if m.group(2))
     if "=" in text:
-        text = _QUERY.sub(_query, text)
+        _query(text, data, out)
     if "=" in text or ":" in text:
-        text = _assignments(text)
+        _assignments(text, data, _ASSIGNMENT, out)
     if "-" in text:
-        text = _assignments(text, _FLAG_VALUE)  # ``--password value``
-    if "earer" in text or "asic" in text:
-        text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}"
-                               if not m.group(3).isalpha() or m.group(1).lower() == "bearer" else m.group(0), text)
-    return text
+        _assignments(text, data, _FLAG_VALUE, out)  # ``--password value``
+    _auth_values(text, data, out)
+    return out
 
 
 def mask_patterns(text: str) -> str:
     """``text`` with every credential pattern above masked (no remembered values; see :mod:`.ledger`)."""
-    if not any(trigger in text for trigger in _TRIGGERS):
+    if not text:
         return text
-    if "PRIVATE KEY" in text:
-        text = _PEM_KEY.sub(f"-----BEGIN \\1PRIVATE KEY-----{REDACTED}-----END \\1PRIVATE KEY-----", text)
-    out, done = [], 0
-    for start, end in _candidate_lines(text):
-        out.append(text[done:start])
-        out.append(_mask_line(text[start:end]))
-        done = end
-    out.append(text[done:])
-    return "".join(out)
+    return mask_spans(text, [(f.start, f.end) for f in pattern_findings(text)])
 
 
-__all__ = ["QUERY_CREDENTIALS", "REDACTED", "mask_patterns"]
+__all__ = ["QUERY_CREDENTIALS", "REDACTED", "Finding", "mask_patterns", "pattern_findings"]

@@ -1,5 +1,5 @@
 """A fake cluster seeded with marker values wherever credentials hide: Secrets (data, stringData, docker config,
-TLS key, last-applied annotation), ConfigMaps (credential keys, properties, YAML and env files), env values, args
+TLS key, last-applied annotation), ConfigMaps (credential keys, properties, YAML, env and JSON files), env values, args
 and shell commands, annotations, URLs (a RemoteMCPServer, a PolicyReport message) and the kubeconfig (tokens, a
 basic-auth password, a server URL with user info and ``?access_token=``, an exec plugin's env and stderr).
 
@@ -23,7 +23,7 @@ from tests.fakeapi import ContextSpec, FakeCluster, write_kubeconfig
 
 PLACES = [
     "secret_data", "secret_json", "secret_string", "secret_last_applied", "docker_auth", "tls_key",
-    "cm_password", "cm_api_key", "cm_properties", "cm_yaml", "cm_env", "cm_annotation",
+    "cm_password", "cm_api_key", "cm_properties", "cm_yaml", "cm_env", "cm_json", "cm_annotation",
     "env_db_pass", "env_database_url", "env_upstream", "env_api_key",
     "args_password", "args_token", "cmd_bearer", "cmd_url", "cmd_mysql", "pod_annotation",
     "mcp_password", "mcp_token", "report_url", "report_token",
@@ -108,7 +108,9 @@ def objects() -> list[dict[str, Any]]:
          "data": {"DB_PASSWORD": M["cm_password"], "api_key": M["cm_api_key"],
                   "application.properties": f"spring.datasource.password={M['cm_properties']}\nserver.port=8080\n",
                   "config.yaml": f"db:\n  host: db\n  password: {M['cm_yaml']}\n",
-                  ".env": f"DB_PASS={M['cm_env']}\nLOG_LEVEL=info\n", "LOG_LEVEL": "info"}},
+                  ".env": f"DB_PASS={M['cm_env']}\nLOG_LEVEL=info\n", "LOG_LEVEL": "info",
+                  # a JSON file: its quotes are escaped in every JSON output, twice where CEL marshals the object
+                  "settings.json": json.dumps({"db": {"password": M["cm_json"], "note": 'say "hi"'}})}},
         {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": {"containers": [_container()]}},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
          "spec": {"selector": {"matchLabels": {"app": "web"}},

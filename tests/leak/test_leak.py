@@ -1,6 +1,7 @@
 """The leak test (issue 11, "Done when"): markers seeded into Secrets, ConfigMaps, env, args, annotations, URLs and
 the kubeconfig of a fake cluster (:mod:`.seed`) never appear in any answer of any MCP tool, any output of any CLI
-command in any format, or any log line at DEBUG.
+command in any format, or any log line at DEBUG; and every structured output still parses after masking. The text
+mask alone (the last line of defence) is also run on compact JSON of the seeded objects and on a 50 MB line.
 
 The cases are tables, checked against what the server and the CLI offer: a tool in ``tools/list`` without a case,
 a CLI command without a case, or an output format (a ``choices`` value of an output option, or a format flag) that
@@ -10,6 +11,7 @@ no case uses, fails the test, so new tools and formats are covered when they are
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx2
 import pytest
@@ -30,6 +33,7 @@ from mcp_types import CallToolResult
 
 from pykyverno.server.cli import build_parser, main
 from pykyverno.server.mcp import ServerSettings, build_server
+from pykyverno.server.redaction import MaskingWriter, mask_text, secret_scope
 from tests.fakeapi import FakeCluster
 
 from .seed import HOSTILE_POLICY, MUTATING_POLICY, Seeded, leaks, objects, seed
@@ -229,9 +233,39 @@ def test_cli_cases_cover_every_command_and_format(seeded: Seeded) -> None:
     assert not uncovered, f"commands/formats without a leak case: {uncovered}; add them to cli_cases"
 
 
+def output_format(argv: list[str]) -> str:
+    """The structured format a CLI case prints (``""`` for text)."""
+    for i, arg in enumerate(argv[:-1]):
+        if arg in ("-o", "--output", "--output-format") and argv[i + 1] in ("json", "sarif", "yaml", "policyreport",
+                                                                              "junit", "html"):
+            return argv[i + 1]
+    return "yaml" if "-p" in argv or "--print-patched" in argv else ""
+
+
+def unparsable(fmt: str, text: str) -> str:
+    """Why ``text`` is not valid ``fmt`` (``""`` when it is): masking must never break a structured output."""
+    try:
+        if fmt in ("json", "sarif"):
+            json.loads(text)
+        elif fmt in ("yaml", "policyreport"):
+            list(yaml.safe_load_all(text))
+        elif fmt == "junit":
+            ElementTree.fromstring(text.encode())
+        elif fmt == "html":  # a whole page, and its data (the diff page has none)
+            assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>"), "not a whole page"
+            data = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', text, re.S)
+            if data is not None:
+                json.loads(data.group(1))
+    except (ValueError, yaml.YAMLError, ElementTree.ParseError, AssertionError) as exc:
+        return f"{fmt} output does not parse: {str(exc)[:300]}"
+    return ""
+
+
 def test_no_marker_in_any_cli_output_or_log(seeded: Seeded, capsys: pytest.CaptureFixture[str],
                                             caplog: pytest.LogCaptureFixture) -> None:
-    found, codes = [], []
+    """...and every structured output (JSON, YAML, SARIF, PolicyReports, JUnit, the HTML report's data) still
+    parses after masking (regression: ``scan -o json`` printed invalid JSON)."""
+    found, codes, broken = [], [], []
     started = time.perf_counter()
     for argv in cli_cases(seeded):
         if argv[0] == "serve":
@@ -244,9 +278,50 @@ def test_no_marker_in_any_cli_output_or_log(seeded: Seeded, capsys: pytest.Captu
         if where:
             found.append(f"{' '.join(argv)[:200]}: {where}")
         assert "Traceback" not in err and "internal error" not in out + err, (argv, err[-2000:])
+        fmt = output_format(argv)
+        written = Path(argv[argv.index("--output-file") + 1]).read_text() if "--output-file" in argv else out
+        problem = unparsable(fmt, written) if fmt else ""
+        if problem:
+            broken.append(f"{' '.join(argv)[:200]}: {problem}")
     assert not found, "markers leaked:\n" + "\n".join(found)
+    assert not broken, "structured outputs broken:\n" + "\n".join(broken)
     assert set(codes) <= {0, 1, 3}, f"a run failed to run (usage error or internal error): {codes}"
     print(f"\nleak test (CLI): {len(cli_cases(seeded))} runs in {time.perf_counter() - started:.1f}s")
+
+
+# ============================================================================ compact JSON, a 50 MB line
+def test_the_text_mask_alone_covers_compact_json_and_a_50_mb_line(seeded: Seeded,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The last line of defence on its own: the seeded objects as the cluster holds them (every marker in them),
+    printed as compact JSON, are masked by the text pass with what a scan of the cluster remembered; and so is a
+    50 MB single line of them written to the CLI's stream in pieces. Both parse; no marker is left."""
+    hostile = seeded.folder / "leak-everything.yaml"
+    hostile.write_text(HOSTILE_POLICY)
+    raw = [o for o in objects() if o["kind"] != "CustomResourceDefinition"]
+    with secret_scope():  # the scan's request is this scope: what it remembers stays for the checks below
+        assert main(["scan", "--kubeconfig", str(seeded.kubeconfig), "--context", "alpha", "--policy", str(hostile),
+                     "-o", "json"]) in (0, 1, 3)
+        capsys.readouterr()
+        compact = json.dumps({"apiVersion": "v1", "kind": "List", "items": raw}, separators=(",", ":"))
+        assert leaks(compact), "the raw objects hold the markers"
+        masked = mask_text(compact)
+        assert not leaks(masked), f"markers left in compact JSON: {leaks(masked)}"
+        assert [o["kind"] for o in json.loads(masked)["items"]] == [o["kind"] for o in raw]
+
+        item = ",".join(json.dumps(o, separators=(",", ":")) for o in raw)
+        line = '{"items":[' + ",".join([item] * (50_000_000 // len(item))) + "]}"
+        sink = io.StringIO()
+        writer = MaskingWriter(sink)
+        started = time.process_time()
+        for at in range(0, len(line), 65536):
+            writer.write(line[at:at + 65536])
+        writer.write("\n")
+        writer.flush()
+        spent = time.process_time() - started
+    out = sink.getvalue()
+    assert not leaks(out), f"markers left in the 50 MB line: {leaks(out)}"
+    json.loads(out, object_pairs_hook=lambda pairs: None)  # parses (without building 50 MB of objects)
+    print(f"\nleak test: a {len(line) / 1e6:.0f} MB line masked in {spent:.1f} s CPU")
 
 
 # ============================================================================ serve, a real process at DEBUG
