@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -39,5 +41,21 @@ class ReadLimits:
         return aliased <= share * nodes
 
 
+#: Deeper values would exhaust the recursion limit of the Python code that walks them.
+MAX_NESTING_CEILING = 400
+
+
+def limits_from_environment(environ: Mapping[str, str]) -> ReadLimits:
+    """The default limits, with ``PYKYVERNO_MAX_DOCUMENT_BYTES`` and ``PYKYVERNO_MAX_NESTING`` applied when they are
+    positive integers (nesting at most :data:`MAX_NESTING_CEILING`); other values are ignored."""
+    changes: dict[str, int] = {}
+    for variable, field_name, ceiling in (("PYKYVERNO_MAX_DOCUMENT_BYTES", "max_bytes", None),
+                                          ("PYKYVERNO_MAX_NESTING", "max_depth", MAX_NESTING_CEILING)):
+        text = environ.get(variable, "").strip()
+        if text.isdigit() and int(text) > 0:
+            changes[field_name] = min(int(text), ceiling) if ceiling else int(text)
+    return replace(ReadLimits(), **changes)
+
+
 #: The limits used unless a caller passes others.
-DEFAULT_LIMITS = ReadLimits()
+DEFAULT_LIMITS = limits_from_environment(os.environ)

@@ -305,3 +305,14 @@ def test_round_trip_of_plain_values() -> None:
     import yaml
 
     assert load_yaml(yaml.safe_dump(value)) == value
+
+
+def test_limits_can_be_changed_from_the_environment() -> None:
+    from pykyverno.engine.reader.limits import MAX_NESTING_CEILING, limits_from_environment
+
+    limits = limits_from_environment({"PYKYVERNO_MAX_DOCUMENT_BYTES": "1000", "PYKYVERNO_MAX_NESTING": "50"})
+    assert (limits.max_bytes, limits.max_depth) == (1000, 50)
+    assert limits_from_environment({"PYKYVERNO_MAX_NESTING": "100000"}).max_depth == MAX_NESTING_CEILING
+    assert limits_from_environment({"PYKYVERNO_MAX_NESTING": "-3", "PYKYVERNO_MAX_DOCUMENT_BYTES": "x"}) == ReadLimits()
+    with pytest.raises(LoadError, match="nesting deeper than 50 levels"):
+        load_yaml("a: " + "[" * 50 + "]" * 50, limits=limits)
