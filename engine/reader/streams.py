@@ -192,6 +192,8 @@ def json_documents(
             else:
                 yield _json_syntax(index, text, pos, "expected ',' or ']'")
                 return
+    if in_list:
+        yield _json_syntax(index, text, pos, "expected ']'")
 
 
 def _json_value(

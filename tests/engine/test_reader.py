@@ -193,6 +193,14 @@ def test_json_arrays_give_one_document_per_item_with_lines(tmp_path: Path) -> No
     ]
 
 
+def test_unterminated_json_arrays_are_syntax_errors(tmp_path: Path) -> None:
+    for text, where in (("[", "line 1, column 2"), ('[{"a": 1},', "line 1, column 11"), ("[{}\n", "line 2, column 1")):
+        path = tmp_path / "x.json"
+        path.write_text(text)
+        with pytest.raises(LoadError, match=f"invalid JSON at {where}: expected"):
+            read_documents(path)
+
+
 def test_errors_list_keeps_reading_after_a_bad_document() -> None:
     errors: list[LoadError] = []
     text = "kind: A\n---\nkind: B\nkind: C\n---\nx: " + "1" * 5000 + "\n---\nkind: D\n---\n- a list\n"

@@ -49,6 +49,49 @@ def test_json_like_text_never_crashes_the_reader(text: str) -> None:
     read_everything(text)
 
 
+def _standard_json(text: str) -> Any:
+    """What the standard library reads, with duplicate keys and NaN/Infinity refused; ``_MISSING`` when refused."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len({key for key, _ in pairs}) != len(pairs):
+            raise ValueError("duplicate key")
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        value = json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
+    except (ValueError, RecursionError):
+        return _MISSING
+    return value if _depth(value) <= 200 else _MISSING
+
+
+_MISSING = object()
+
+
+def _depth(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+@fuzz_settings(300)
+@given(json_texts | json_values().map(json.dumps))
+def test_load_json_agrees_with_the_standard_library(text: str) -> None:
+    expected = _standard_json(text)
+    try:
+        got = load_json(text)
+    except LoadError:
+        got = _MISSING
+    assert got == expected if expected is not _MISSING else got is _MISSING, text
+
+
 @fuzz_settings(150)
 @given(st.text(max_size=200))
 def test_any_text_never_crashes_the_reader(text: str) -> None:
