@@ -49,16 +49,21 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[
     """Composes YAML into nodes with YAML 1.1 tags; timestamps stay strings, as in Kubernetes' decoder.
 
     The composer asks for the tag of every node; plain scalars repeat a lot (keys, names, images), so their tags are
-    remembered, and the hooks for path resolvers (never used here) do nothing.
+    remembered for the text being read (never longer: the values may be secrets), and the hooks for path resolvers
+    (never used here) do nothing.
     """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._plain_tags: dict[str, str] = {}
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and implicit[0]:
-            tag = _PLAIN_TAGS.get(value)
+            tag = self._plain_tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if len(value) <= 64 and len(_PLAIN_TAGS) < 100_000:
-                    _PLAIN_TAGS[value] = tag
+                if len(value) <= 64:
+                    self._plain_tags[value] = tag
             return tag
         return _DEFAULT_TAGS[kind]
 
@@ -69,7 +74,6 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[
         pass
 
 
-_PLAIN_TAGS: dict[str, str] = {}
 _DEFAULT_TAGS = {ScalarNode: STR_TAG, SequenceNode: SEQ_TAG, MappingNode: MAP_TAG}
 
 
