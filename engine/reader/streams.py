@@ -126,6 +126,12 @@ def _build(
 def _syntax_error(index: int, exc: yaml.YAMLError, text: str) -> RefusedDocument:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    position = getattr(exc, "position", None)  # a ReaderError (a character YAML does not allow) has an offset
+    if mark is None and isinstance(position, int):
+        line, column = text.count("\n", 0, position) + 1, position - text.rfind("\n", 0, position)
+        reason = getattr(exc, "reason", problem)
+        return RefusedDocument(index, f"invalid YAML at line {line}, column {column}: {reason}", line, column,
+                               True)
     if mark is None:
         return RefusedDocument(index, f"invalid YAML: {problem}", None, None, True)
     line, column = _text_position(text, mark)

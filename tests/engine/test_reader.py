@@ -193,6 +193,11 @@ def test_json_arrays_give_one_document_per_item_with_lines(tmp_path: Path) -> No
     ]
 
 
+def test_characters_yaml_refuses_are_named_with_their_line() -> None:
+    assert str(refused("a: 1\nb: x\x00y\n")).endswith("invalid YAML at line 2, column 5: control characters are not "
+                                                    "allowed")
+
+
 def test_unterminated_json_arrays_are_syntax_errors(tmp_path: Path) -> None:
     for text, where in (("[", "line 1, column 2"), ('[{"a": 1},', "line 1, column 11"), ("[{}\n", "line 2, column 1")):
         path = tmp_path / "x.json"
