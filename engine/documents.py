@@ -29,7 +29,8 @@ class Document:
     data: dict[str, Any]
     source: str
     index: int
-    #: 1-based line where the document starts in its text (0 when it was not read from text).
+    #: 1-based line where the document starts in its text (0 when it was not read from text; the items of a JSON
+    #: ``List`` have the List's line, their :meth:`position` is exact).
     line: int = 0
     locator: Locator | None = field(default=None, repr=False, compare=False)
 
@@ -146,14 +147,15 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 def expand_lists(documents: Iterable[Document]) -> Iterator[Document]:
     """Flatten ``kind: List`` / ``*List`` documents (e.g. ``kubectl get -o yaml`` output) into their items; each
-    item keeps the document's origin and gets its own line and positions."""
+    item keeps the document's origin and gets its own positions, and its own line in YAML (in JSON, the List's)."""
     for doc in documents:
         kind = doc.data.get("kind")
         items = doc.data.get("items")
         if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
             for number, item in enumerate(items):
                 locator = doc.locator.child("items", number) if doc.locator is not None else None
-                where = locator.position(()) if locator is not None else None
+                # A JSON text is scanned for positions only when one is asked for: its items keep the List's line.
+                where = locator.position(()) if locator is not None and not locator.deferred else None
                 line = where[0] if where else doc.line
                 if not isinstance(item, dict):
                     raise LoadError(f"items[{number}] must be a mapping (a Kubernetes object), found "

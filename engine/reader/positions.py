@@ -24,6 +24,11 @@ class Locator:
         source = self._node if self._node is not None else self.root
         return Locator(source, self._prefix + path)
 
+    @property
+    def deferred(self) -> bool:
+        """Whether the node tree is still to be scanned (finding a position now costs a scan of the text)."""
+        return self._deferred is not None
+
     def root(self) -> Node | None:
         """The node tree (scanned now if it was deferred); None when it cannot be had."""
         if self._deferred is not None:

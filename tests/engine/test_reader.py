@@ -281,6 +281,14 @@ def test_list_items_get_their_own_lines_and_positions() -> None:
         list(expand_lists(parse_documents("kind: List\nitems:\n- kind: Pod\n  x: 1\n- oops\n")))
 
 
+def test_json_list_items_find_positions_on_demand(tmp_path: Path) -> None:
+    path = tmp_path / "list.json"
+    path.write_text('{"kind": "List",\n "items": [\n  {"kind": "Pod"},\n  {"kind": "Service"}]}\n')
+    pod, service = expand_lists(read_documents(path))
+    assert (pod.line, service.line) == (1, 1), "JSON is not scanned for positions until one is asked for"
+    assert pod.position(()) == (3, 3) and service.position(("kind",)) == (4, 4)
+
+
 def test_metadata_error_names_its_line() -> None:
     error = refused("apiVersion: v1\nkind: Pod\nmetadata: [1]\n")
     assert str(error) == "in.yaml (document 1): metadata must be a mapping, found list at line 3, column 1"
