@@ -267,14 +267,18 @@ def _skip(text: str, pos: int) -> int:
 
 
 def _depth_within(value: Any, limit: int) -> bool:
-    """Whether mappings and lists in ``value`` nest at most ``limit`` deep (without recursion)."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        children = item.values() if type(item) is dict else item if type(item) is list else None
-        if children is None:
-            continue
+    """Whether mappings and lists in ``value`` nest at most ``limit`` deep (level by level, without recursion)."""
+    level = [value]
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return False
-        pending.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+        below = []
+        for item in level:
+            children = item.values() if type(item) is dict else item if type(item) is list else ()
+            for child in children:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level = below
     return True
