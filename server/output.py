@@ -147,5 +147,7 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None) -> st
         f"{len(report.clusters)} cluster(s), {objects} object(s), {len(report.policies)} policies: "
         + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "error", "skip"))
         + (" (cancelled)" if report.cancelled else "")
+        + (" (deadline reached)" if getattr(report, "deadline_reached", False) else "")
+        + (" -- INCOMPLETE: see NOT SCANNED" if failures or any(c.error for c in report.clusters) else "")
     )
     return "\n\n".join(parts)

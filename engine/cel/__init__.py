@@ -12,7 +12,7 @@ from . import names
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
 from .frontend.cost import CostModel
 from .libs import libraries_for
-from .providers import Providers, current_providers, using_providers
+from .providers import Providers, current_providers, lookup_limit, set_lookup_limit, using_providers
 from .runtime import Activation, CelEnvironment, Program, environment
 
 _KIND_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -30,16 +30,18 @@ _KIND_VARIABLES: dict[str, tuple[str, ...]] = {
 _cost_model = CostModel()
 
 
-def set_cost_limit(limit: int) -> None:
-    """Set the per-expression cost limit for policies compiled from now on (Kubernetes' default: 1,000,000)."""
+def set_cost_limit(limit: int | None) -> None:
+    """Refuse, in policies compiled from now on, expressions whose estimated cost (lists of unknown size counted as
+    25 elements, strings as 64 characters) exceeds ``limit``; ``None`` (the default, as in Kyverno and the API server
+    for admission policies) refuses only what could never complete within the runtime limit."""
     global _cost_model
-    if limit <= 0:
+    if limit is not None and limit <= 0:
         raise ValueError("the CEL cost limit must be a positive number")
     _cost_model = replace(_cost_model, limit=limit)
 
 
-def cost_limit() -> int:
-    """The per-expression cost limit in force."""
+def cost_limit() -> int | None:
+    """The opt-in estimated-cost limit in force (``None``: none)."""
     return _cost_model.limit
 
 
@@ -65,6 +67,8 @@ __all__ = [
     "cost_limit",
     "current_providers",
     "environment_for",
+    "lookup_limit",
     "set_cost_limit",
+    "set_lookup_limit",
     "using_providers",
 ]

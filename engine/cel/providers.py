@@ -8,11 +8,18 @@ package); the server builds cluster-backed ones. With no provider set, calls fai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+#: Distinct lookups (``resource.Get``/``List``, ``globalContext.Get``) one CEL evaluation may make.
+DEFAULT_MAX_LOOKUPS = 64
+#: Answers a :class:`LookupCache` keeps (objects: one per ``Get``, one per item of a ``List``).
+DEFAULT_CACHE_OBJECTS = 100_000
 
 
 class ResourceProvider(Protocol):
@@ -65,6 +72,101 @@ class GeneratorSink(Protocol):
         ...
 
 
+class LookupLimitExceeded(Exception):
+    """One evaluation asked for more distinct lookups than allowed."""
+
+
+class LookupCache:
+    """Answers of lookups already made during one evaluation run (a request: a scan, an explanation, an apply), so
+    that the same ``resource.List`` asked for every object, or a hundred times in one expression, reaches the
+    cluster once. Failures (``LookupError``) are cached too. Bounded: the least recently used answers go first when
+    more than ``max_objects`` objects are held."""
+
+    def __init__(self, max_objects: int = DEFAULT_CACHE_OBJECTS) -> None:
+        self.max_objects = max_objects
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, tuple[int, Any, LookupError | None]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        """The cached answer for ``key``, else ``load()`` (whose answer or ``LookupError`` is cached)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is None:
+            self.misses += 1
+            error: LookupError | None = None
+            value: Any = None
+            try:
+                value = load()
+            except LookupError as exc:
+                error = exc
+            items = value.get("items") if isinstance(value, dict) else None
+            entry = (len(items) if isinstance(items, list) else 1, value, error)
+            with self._lock:
+                self._entries[key] = entry
+                self._held += entry[0]
+                while self._held > self.max_objects and len(self._entries) > 1:
+                    self._held -= self._entries.popitem(last=False)[1][0]
+        if entry[2] is not None:
+            raise entry[2]
+        return entry[1]
+
+
+class _Evaluations(threading.local):
+    """Per thread: a serial number bumped by every CEL evaluation, and the distinct lookups of the current one.
+    (A counter costs a tenth of a context variable set per evaluation; evaluations never interleave in a thread.)"""
+
+    def __init__(self) -> None:
+        self.serial = 0
+        self.keys_serial = 0
+        self.keys: set[Hashable] = set()
+
+
+_evaluations = _Evaluations()
+_max_lookups = DEFAULT_MAX_LOOKUPS
+
+
+def set_lookup_limit(limit: int) -> None:
+    """Set how many distinct lookups one CEL evaluation may make (default :data:`DEFAULT_MAX_LOOKUPS`)."""
+    global _max_lookups
+    if limit <= 0:
+        raise ValueError("the lookup limit must be a positive number")
+    _max_lookups = limit
+
+
+def lookup_limit() -> int:
+    """How many distinct lookups one CEL evaluation may make."""
+    return _max_lookups
+
+
+def begin_evaluation() -> None:
+    """Start one CEL evaluation: the distinct lookups made from now on are counted against :func:`lookup_limit`."""
+    _evaluations.serial += 1
+
+
+def cached_lookup(key: Hashable, load: Callable[[], Any]) -> Any:
+    """Answer a lookup through the providers' cache, counting it against the evaluation's budget.
+
+    :raises LookupLimitExceeded: when this is a new distinct lookup beyond :func:`lookup_limit`.
+    :raises LookupError: from ``load`` (cached).
+    """
+    state = _evaluations
+    if state.serial:
+        if state.keys_serial != state.serial:
+            state.keys, state.keys_serial = set(), state.serial
+        if key not in state.keys:
+            if len(state.keys) >= _max_lookups:
+                raise LookupLimitExceeded(
+                    f"this evaluation already made {_max_lookups} distinct lookups (resource.Get/List, "
+                    "globalContext.Get), the limit (PYKYVERNO_MAX_LOOKUPS); look up fewer objects, e.g. one "
+                    "resource.List instead of a resource.Get per item")
+            state.keys.add(key)
+    return current_providers().lookups.get(key, load)
+
+
 @dataclass
 class Providers:
     """The providers of one evaluation; any of them may be absent."""
@@ -77,6 +179,8 @@ class Providers:
     #: Namespace the Namespaced* policy kinds pin ``resource.*`` calls to ("" for cluster policies).
     policy_namespace: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Answers of ``resource.Get``/``List`` and ``globalContext.Get`` already made with these providers.
+    lookups: LookupCache = field(default_factory=LookupCache)
 
 
 _current: ContextVar[Providers | None] = ContextVar("pykyverno_cel_providers", default=None)

@@ -19,6 +19,7 @@ from . import frontend
 from .decl import Library
 from .errors import CelCompileError, CelEvalError
 from .frontend.cost import DEFAULT_COST_MODEL, CostModel
+from .providers import begin_evaluation
 
 _T = cel.Type
 _TYPES: dict[str, Any] = {
@@ -94,27 +95,54 @@ class Program:
     path: str
     _expression: Any
     _environment: CelEnvironment
+    #: The front end could not rule out an optional inside the value (see ``frontend.may_hold_optional``).
+    _may_hold_optional: bool = True
 
     def evaluate(self, activation: Activation | Mapping[str, Any]) -> Any:
         """Evaluate and return a Python value; raise :class:`CelEvalError` on a CEL error."""
         if not isinstance(activation, Activation):
             activation = self._environment.activation(activation)
+        begin_evaluation()  # the distinct lookups of one evaluation are capped
         try:
             value = self._expression.eval(activation._native)
         except RuntimeError as exc:
             raise CelEvalError(error_message(str(exc)), expression=self.source, path=self.path) from None
         kind = value.type()
         if kind == _T.ERROR:
-            raise CelEvalError(error_message(str(value.value())), expression=self.source, path=self.path)
+            try:
+                message = str(value.value())
+            except TypeError:  # an optional: cel-expr-python reports its type as ERROR and cannot convert it
+                raise self._no_plain_form("an optional") from None
+            raise CelEvalError(error_message(message), expression=self.source, path=self.path)
+        if self._may_hold_optional and _holds_optional(value):
+            # cel-expr-python crashes the process converting a map that holds an optional.
+            raise self._no_plain_form(f"a {kind.name()} holding an optional")
         try:
             return _to_python(value.plain_value())
-        except TypeError:
-            raise CelEvalError(
-                f"expression returned a value of type {kind.name()} that has no plain form"
-                " (an optional? use .orValue(default) or .value())",
-                expression=self.source,
-                path=self.path,
-            ) from None
+        except (TypeError, SystemError):
+            raise self._no_plain_form(f"a value of type {kind.name()}") from None
+
+    def _no_plain_form(self, what: str) -> CelEvalError:
+        return CelEvalError(
+            f"expression returned {what}, which has no plain form (use .orValue(default) or .value())",
+            expression=self.source,
+            path=self.path,
+        )
+
+
+def _holds_optional(value: Any) -> bool:
+    """True if a list or map value holds an optional at any depth (its type reads ERROR there)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        name = current.type().name()
+        if name == "ERROR":
+            return True
+        if name.startswith("LIST"):
+            stack.extend(current.value())
+        elif name.startswith("MAP"):
+            stack.extend(current.value().values())
+    return False
 
 
 class Activation:
@@ -151,23 +179,24 @@ class CelEnvironment:
                 decls.append(cel.FunctionDecl(fn.name, overloads))
         extensions = [cel.CelExtension("pykyverno", decls)] if decls else []
         self._env = cel.NewEnv(config=cel.NewEnvConfigFromYaml(_CONFIG_YAML), variables=declared, extensions=extensions)
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, tuple[Any, bool]] = {}
         self._lock = threading.Lock()
 
     def compile(self, source: str, path: str = "") -> Program:
         """Compile ``source`` (once; later calls hit the cache). Raise :class:`CelCompileError` with carets."""
         if not isinstance(source, str) or not source.strip():
             raise CelCompileError("expression is empty", expression=str(source or ""), path=path)
-        native = self._cache.get(source)
-        if native is None:
+        cached = self._cache.get(source)
+        if cached is None:
             prepared = frontend.prepare(source, path=path, cost_model=self.cost_model)
             try:
                 native = self._env.compile(prepared)
             except RuntimeError as exc:
                 native = self._compile_without_compat(source, path, prepared, exc)
+            cached = (native, frontend.may_hold_optional(source))
             with self._lock:
-                self._cache[source] = native
-        return Program(source, path, native, self)
+                self._cache[source] = cached
+        return Program(source, path, cached[0], self, cached[1])
 
     def _compile_without_compat(self, source: str, path: str, prepared: str, error: RuntimeError) -> Any:
         """Retry without the cel-go compatibility rewrites (a plain chain that does hold optionals); report the

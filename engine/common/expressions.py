@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program
+from ..cel.frontend import PolicyBudget
 from ..cel.frontend.inline import inline_variables
 from ..cel.names import VARIABLES
 from .model import NamedExpression
@@ -51,11 +52,16 @@ class Compiler:
 
     env: CelEnvironment
     errors: list[str] = field(default_factory=list)
+    #: The policy's variables, once compiled: expressions that read them are costed together with them.
+    budget: PolicyBudget | None = None
 
     def compile(self, source: str, path: str) -> Program | None:
         """Compile, or record the error (with ``path``) and return ``None``."""
         try:
-            return self.env.compile(source, path)
+            program = self.env.compile(source, path)
+            if self.budget is not None and referenced_variables(source):
+                self.budget.check(source, path)
+            return program
         except CelError as exc:
             self.errors.append(str(exc))
             return None
@@ -98,8 +104,16 @@ class CompiledVariables:
         programs = []
         depends: dict[str, frozenset[str]] = {}
         broken = set()
+        budget = PolicyBudget(compiler.env.cost_model)
         for i, var in enumerate(variables):
-            program = compiler.compile(var.expression, f"{prefix}[{i}].expression")
+            path = f"{prefix}[{i}].expression"
+            program = compiler.compile(var.expression, path)
+            try:
+                budget.add_variable(var.name, var.expression, path)
+            except CelError as exc:
+                if program is not None:
+                    compiler.errors.append(str(exc))
+                program = None
             if program is None:
                 broken.add(var.name)
             direct = referenced_variables(var.expression)
@@ -109,6 +123,7 @@ class CompiledVariables:
             depends[var.name] = frozenset(closure)
             if program is not None:
                 programs.append((var.name, program))
+        compiler.budget = budget
         return cls(
             tuple(programs),
             depends,

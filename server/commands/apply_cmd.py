@@ -25,7 +25,9 @@ from pykyverno.engine.vpol.policy import EvaluationOptions
 from ..output import policy_reports, results_table
 from ..paths import safe_file_name
 from ..policysets import PolicySetError, load_sets
+from ..redaction import remember_sensitive
 from ..testing.inputs import TestInputs, build_inputs_from
+from .report_cmd import sarif_text
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
 
@@ -57,7 +59,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--audit-warn", action="store_true", help="report failures of Audit policies as warn")
     p.add_argument("-t", "--table", action="store_true", help="print a results table")
     p.add_argument("-p", "--policy-report", action="store_true", help="print PolicyReport documents")
-    p.add_argument("-o", "--output-format", choices=["json", "yaml"], help="print results and summary as json/yaml")
+    p.add_argument(
+        "-o", "--output-format", choices=["json", "yaml", "sarif"], help="print results and summary as json/yaml, or "
+        "SARIF 2.1.0 for code scanning (findings at the file and line of each resource)"
+    )
     p.add_argument("--output-dir", metavar="DIR", help="write mutated and generated resources to DIR, one file each")
     p.add_argument(
         "--print-patched", action="store_true", help="print mutated and generated resources (YAML) instead of results"
@@ -192,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
             problems.append(f"exception: {exc}")
     resources = read_manifests(args.resource, problems)
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
+    remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:
         inputs = build_inputs_from(
             resources=resources,
@@ -226,6 +232,8 @@ def run(args: argparse.Namespace) -> int:
             print(unified_diff(original, mutated), end="")
     if args.print_patched:
         print(yaml.safe_dump_all(produced, sort_keys=False), end="")
+    elif args.output_format == "sarif":
+        print(sarif_text(results, args.resource, policies.sources, problems, normalize=True))
     elif args.output_format:
         payload = {"results": [r.to_report() for r in results], "summary": counts, "errors": problems}
         text = (

@@ -17,12 +17,17 @@ from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import policy_reports, render_scan
 from ..policysets import PolicySetError, load_sets
+from ..redaction import mask_data
+from ..report.html import render_html
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
+from .report_cmd import sarif_text, write_output
 
 EXIT_CLEAN = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+
+DEFAULT_SCAN_TIMEOUT = 600.0
 
 DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "demo" / "snapshot.yaml"
 
@@ -40,8 +45,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", action="append", default=[], help="policy file or folder (repeatable)")
     p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml) offline")
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
-    p.add_argument("-o", "--output", default="table", choices=["table", "markdown", "json", "yaml", "policyreport"])
+    p.add_argument(
+        "-o",
+        "--output",
+        default="table",
+        choices=["table", "markdown", "json", "yaml", "policyreport", "html", "sarif"],
+    )
+    p.add_argument("--output-file", metavar="FILE", help="write the output to FILE instead of standard output")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
+    p.add_argument("--scan-timeout", type=seconds_arg, default=DEFAULT_SCAN_TIMEOUT, metavar="SECONDS",
+                   help=f"the whole scan's deadline (default {DEFAULT_SCAN_TIMEOUT:g}; 0: none); what is not scanned "
+                        "by then is listed as not scanned and the exit code is 3")
     p.add_argument(
         "--context-allow",
         action="append",
@@ -58,6 +72,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     p.set_defaults(run=run)
+
+
+def seconds_arg(text: str) -> float:
+    """A finite number of seconds, 0 or more (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 #: Sets scanned when neither --policy-set nor --policy is given (restricted includes baseline).
@@ -90,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
     if snapshot and (args.context or args.all_contexts):
         print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
         return EXIT_USAGE
+    if args.output == "sarif" and not snapshot:
+        print("error: -o sarif locates findings in files: scan manifests with --snapshot (or use apply)",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         policies = resolve_policies(args.policy_set, args.policy)
     except PolicySetError as exc:
@@ -103,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         snapshot=snapshot,
         # Like `kubectl get -n NS`: a namespace scan is about namespaced objects (and the Namespace itself).
         include_cluster_scoped=not args.namespace,
+        policy_sets=tuple(args.policy_set or (() if args.policy else DEFAULT_SETS)),
+        timeout=args.scan_timeout if args.scan_timeout > 0 else None,
     )
     registry = None
     if not snapshot:
@@ -131,18 +162,31 @@ def run(args: argparse.Namespace) -> int:
         if registry is not None:
             registry.close()
     report.policy_issues = [str(i) for i in policies.issues]
-    _print(report, args.output)
+    _print(report, args.output, args.output_file, policies, snapshot)
     if report.has_errors:
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if report.has_failures else EXIT_CLEAN
 
 
-def _print(report: ScanReport, fmt: str) -> None:
+def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str) -> None:
+    # Standard output is masked as text by the CLI. A file is masked here: structured outputs as data, before they
+    # are serialised (masking their text could break the syntax), the HTML page always so (escaped text would hide
+    # credential patterns from a text mask), tables as text.
+    def data(value: Any) -> Any:
+        return mask_data(value) if output_file else value
+
     if fmt == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        text = json.dumps(data(report.to_dict()), indent=2)
     elif fmt == "yaml":
-        print(yaml.safe_dump(report.to_dict(), sort_keys=False), end="")
+        text = yaml.safe_dump(data(report.to_dict()), sort_keys=False)
     elif fmt == "policyreport":
-        print(yaml.safe_dump_all(policy_reports(report.results), sort_keys=False), end="")
+        text = yaml.safe_dump_all(data(policy_reports(report.results)), sort_keys=False)
+    elif fmt == "html":
+        text = render_html(mask_data(report.to_dict()))
+    elif fmt == "sarif":
+        problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]
+        text = sarif_text(report.results, [snapshot], policies.sources, problems, normalize=False)
     else:
-        print(render_scan(report, fmt))
+        write_output(render_scan(report, fmt), output_file, masked=False)
+        return
+    write_output(text, output_file, masked=True)

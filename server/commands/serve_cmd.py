@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from .scan_cmd import seconds_arg
+
 EXIT_OK = 0
 EXIT_STARTUP = 2
 
@@ -26,6 +28,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--tls-key", metavar="F", help="PEM private key for HTTPS")
     p.add_argument("--allowed-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="Host header accepted on a non-loopback bind (DNS-rebinding protection; repeatable)")
+    p.add_argument("--allow-insecure-http", action="store_true",
+                   help="serve plain HTTP on a non-loopback --host (only behind a TLS proxy or on a private network)")
+    p.add_argument("--header-timeout", type=seconds_arg, default=10.0, metavar="SECONDS",
+                   help="seconds a connection may take to send request headers (default 10)")
+    p.add_argument("--idle-timeout", type=seconds_arg, default=30.0, metavar="SECONDS",
+                   help="seconds a request body may stall before the connection is closed (default 30)")
+    p.add_argument("--max-connections", type=int, default=100, metavar="N",
+                   help="open HTTP connections served at once; more are answered 503 (default 100)")
     p.add_argument("--kubeconfig", metavar="F", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
     p.add_argument("--context-allow", action="append", default=[], metavar="PATTERN",
                    help="only these contexts may be used (fnmatch pattern; repeatable)")
@@ -34,6 +44,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--policy", action="append", default=[], metavar="PATH",
                    help="policy file or folder to load besides the bundled sets (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")
+    p.add_argument("--scan-timeout", type=seconds_arg, default=300.0, metavar="SECONDS",
+                   help="deadline of one scan tool call (default 300; 0: none); the rest is reported as not scanned")
+    p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
+                   help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
     p.set_defaults(run=run)
 
 
@@ -48,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         context_deny=tuple(args.context_deny),
         policy_paths=tuple(args.policy),
         timeout=args.timeout,
+        scan_timeout=args.scan_timeout or None,
+        scan_cache_bytes=int(args.scan_cache_mb * 1024 * 1024),
     )
     try:
         server = build_server(settings)
@@ -62,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             allowed_hosts=tuple(args.allowed_host),
+            allow_insecure_http=args.allow_insecure_http,
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
         )
         serve_http(server, options)
     except (StartupError, ValueError) as exc:

@@ -12,6 +12,10 @@ Design notes
   ``_request_timeout``. A 429 with ``Retry-After`` is retried a bounded number of times.
 - **Per-request context.** The context is an argument of :meth:`ClientRegistry.client`; there is no process-global
   configuration (``load_kube_config`` is never called).
+- **Deadlines.** Discovery and list calls take an optional ``deadline`` (a ``time.monotonic()`` instant): each
+  request's timeout is cut to the time left, and nothing is requested once it has passed (:class:`DeadlineExceeded`).
+- **Strict answers.** A 2xx answer whose body is not the expected shape (a list without ``items``, a resource list
+  without ``resources``) is an error (``InvalidResponse``), never read as empty.
 - Every call is blocking; async callers wrap them in worker threads.
 """
 
@@ -23,6 +27,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -31,14 +36,17 @@ import urllib3
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
+from ..redaction import redact_body, remember_process
 from .contexts import ContextInfo, Kubeconfig
 from .errors import (
     ApiError,
     ClusterError,
     ContextNotAllowed,
     ContextNotFound,
+    DeadlineExceeded,
     Expired,
     Forbidden,
+    InvalidName,
     KubeconfigError,
     NotFound,
     RequestTimeout,
@@ -48,6 +56,7 @@ from .errors import (
     Unauthorized,
     Unreachable,
 )
+from .names import check_group, check_namespace, check_object_name, check_resource, check_version
 
 _MAX_SERVER_MESSAGE = 300
 
@@ -63,7 +72,8 @@ class ClientSettings:
     :ivar allow: context-name patterns (``fnmatch``) that may be used; None allows all.
     :ivar deny: context-name patterns that may not be used (wins over ``allow``).
     :ivar page_size: default ``limit`` of list requests.
-    :ivar discovery_ttl: seconds a discovery result is reused.
+    :ivar discovery_ttl: seconds a complete discovery result is reused (one with failed group versions never is).
+    :ivar discovery_concurrency: group versions discovered at the same time.
     """
 
     timeout: float = 10.0
@@ -74,6 +84,7 @@ class ClientSettings:
     deny: frozenset[str] = frozenset()
     page_size: int = 500
     discovery_ttl: float = 300.0
+    discovery_concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -115,11 +126,21 @@ class APIResourceInfo:
 
 @dataclass(frozen=True)
 class Discovery:
-    """What a cluster serves. ``failed`` maps a group-version that could not be discovered to the reason."""
+    """What a cluster serves. ``errors`` maps a group version that could not be discovered to why: its resource
+    types are unknown, not absent."""
 
     resources: tuple[APIResourceInfo, ...]
     preferred_versions: Mapping[str, str]
-    failed: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, ClusterError] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> Mapping[str, str]:
+        """The group versions that could not be discovered, with the error message."""
+        return {gv: e.message for gv, e in self.errors.items()}
+
+    def failure_for(self, group: str) -> ClusterError | None:
+        """Why a version of API group ``group`` could not be discovered (None when every version was)."""
+        return next((e for gv, e in self.errors.items() if (gv.rpartition("/")[0]) == group), None)
 
     def get(self, group: str, version: str, resource: str) -> APIResourceInfo | None:
         """The resource ``group/version/resource``, or None."""
@@ -172,6 +193,14 @@ def _describe(verb: str, group: str, version: str, resource: str, namespace: str
 
 
 def _path(group: str, version: str, resource: str, namespace: str | None = None, name: str | None = None) -> str:
+    """The request path; every part is checked first (:mod:`.names`), so no part can change the path's shape."""
+    check_group(group)
+    check_version(version)
+    check_resource(resource)
+    if namespace is not None and namespace != "":
+        check_namespace(namespace)
+    if name is not None:
+        check_object_name(name)
     base = f"/apis/{quote(group, safe='')}/{quote(version, safe='')}" if group else f"/api/{quote(version, safe='')}"
     if namespace:
         base += f"/namespaces/{quote(namespace, safe='')}"
@@ -179,6 +208,25 @@ def _path(group: str, version: str, resource: str, namespace: str | None = None,
     if name:
         base += f"/{quote(name, safe='')}"
     return base
+
+
+def _secrets_path(path: str) -> bool:
+    """Whether ``path`` reads the core ``secrets`` resource (one Secret or a list), in any namespace."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) < 3 or parts[0] != "api":
+        return False
+    rest = parts[2:]
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        rest = rest[2:]
+    return rest[0] == "secrets"
+
+
+def _check_segments(path: str) -> None:
+    """Refuse dot segments anywhere in a path (an HTTP stack would resolve them into another request)."""
+    for segment in path.split("?", 1)[0].split("/")[1:]:
+        if segment in (".", "..") or segment.lower() in ("%2e", "%2e%2e", ".%2e", "%2e."):
+            raise InvalidName(f"invalid request path {path!r}: dot segments are not allowed", field="path",
+                              value=path)
 
 
 def _short(text: str) -> str:
@@ -199,7 +247,8 @@ class KubeClient:
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- requests
-    def _fail(self, exc: BaseException, what: str) -> NoReturn:
+    def _fail(self, exc: BaseException, what: str, timeout: float | None = None,
+              deadline: float | None = None) -> NoReturn:
         """Turn a transport exception into our error (no traceback chaining: messages stay clean)."""
         reason: BaseException = exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
@@ -228,7 +277,11 @@ class KubeClient:
             raise Unreachable(f"{prefix}: the API server{at} is unreachable (connection refused or no route)",
                               context=self.context, resource=what) from None
         if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
-            raise RequestTimeout(f"{prefix}: the API server{at} did not answer within {self.settings.timeout:g}s",
+            if deadline is not None and time.monotonic() >= deadline - 0.05:
+                raise DeadlineExceeded(f"{prefix}: no answer from the API server{at} before the deadline",
+                                       context=self.context, resource=what) from None
+            waited = self.settings.timeout if timeout is None else timeout
+            raise RequestTimeout(f"{prefix}: the API server{at} did not answer within {waited:g}s",
                                  context=self.context, resource=what) from None
         if isinstance(reason, (urllib3.exceptions.ProtocolError, ConnectionResetError, ConnectionAbortedError)):
             raise Unreachable(f"{prefix}: the API server{at} closed the connection without answering",
@@ -268,23 +321,39 @@ class KubeClient:
                                    retry_after=_retry_after(headers))
         return cls(text, context=self.context, resource=what, status=status, reason=reason or None)
 
-    def request_json(self, path: str, query: Iterable[tuple[str, str]] = (), *, what: str = "") -> dict[str, Any]:
+    def _time_left(self, what: str, deadline: float | None) -> float:
+        """The timeout of the next request: the configured one, cut to what is left before ``deadline``."""
+        if deadline is None:
+            return self.settings.timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceeded(f"context {self.context!r}: {what}: not requested, the deadline has passed",
+                                   context=self.context, resource=what)
+        return min(self.settings.timeout, left)
+
+    def request_json(self, path: str, query: Iterable[tuple[str, str]] = (), *, what: str = "",
+                     deadline: float | None = None) -> dict[str, Any]:
         """GET ``path`` (with ``query``) and return the decoded JSON object.
 
-        :raises ClusterError: an :class:`ApiError` subclass for an HTTP error, a transport error otherwise.
+        ``deadline`` (a ``time.monotonic()`` instant) bounds the request, its retries and their waits.
+
+        :raises ClusterError: an :class:`ApiError` subclass for an HTTP error, a transport error otherwise
+            (:class:`DeadlineExceeded` once ``deadline`` has passed).
         """
         what = what or f"get {path}"
+        _check_segments(path)
+        secrets = _secrets_path(path)
         attempt = 0
         while True:
+            timeout = self._time_left(what, deadline)
             try:
                 method, url, headers, _, _ = self.api_client.param_serialize(
                     method="GET", resource_path=path, query_params=list(query),
                     header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
-                resp = self.api_client.call_api(method, url, header_params=headers,
-                                                _request_timeout=self.settings.timeout)
+                resp = self.api_client.call_api(method, url, header_params=headers, _request_timeout=timeout)
                 data = resp.read()  # type: ignore[no-untyped-call]
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as e:
-                self._fail(e, what)
+                self._fail(e, what, timeout, deadline)
             status = int(resp.status)
             if 200 <= status < 300:
                 try:
@@ -296,11 +365,12 @@ class KubeClient:
                 if not isinstance(body, dict):
                     raise ServerError(f"context {self.context!r}: cannot {what}: unexpected answer",
                                       context=self.context, resource=what, status=status, reason="InvalidResponse")
-                return body
+                return redact_body(body, secrets=secrets)  # the one place objects enter from a cluster
             err = self._api_error(status, data, dict(resp.headers or {}), what)
             if isinstance(err, TooManyRequests) and attempt < self.settings.throttle_retries:
                 wait = err.retry_after if err.retry_after is not None else 1.0
-                if wait <= self.settings.max_retry_after:
+                if wait <= self.settings.max_retry_after and (deadline is None
+                                                              or time.monotonic() + wait < deadline):
                     attempt += 1
                     time.sleep(wait)
                     continue
@@ -314,61 +384,86 @@ class KubeClient:
                              git_version=str(body.get("gitVersion", "")), platform=str(body.get("platform", "")),
                              raw=body)
 
-    def discover(self, *, refresh: bool = False) -> Discovery:
+    def discover(self, *, refresh: bool = False, deadline: float | None = None) -> Discovery:
         """Every resource type of the cluster, per group version, with preferred versions and CRDs.
 
-        A group version that fails (e.g. an aggregated API that is down) is recorded in ``Discovery.failed``
-        and the rest is returned; a failure of ``/api`` or ``/apis`` raises.
+        A group version that fails (an aggregated API that is down, a 404, a dropped connection, an answer that is
+        not an ``APIResourceList``, the ``deadline``) is recorded in ``Discovery.errors`` and the rest is returned;
+        such a partial result is not cached. A failure of ``/api`` or ``/apis`` raises.
         """
         with self._lock:
             now = time.monotonic()
             if not refresh and self._discovery and now - self._discovery[0] < self.settings.discovery_ttl:
                 return self._discovery[1]
-        core = self.request_json("/api", what="discover the core API")
-        groups = self.request_json("/apis", what="discover API groups")
-        gvs: list[tuple[str, str, bool]] = [("", v, i == 0) for i, v in enumerate(core.get("versions") or [])]
-        preferred: dict[str, str] = {"": (core.get("versions") or ["v1"])[0]}
-        for g in groups.get("groups") or []:
+        core = self.request_json("/api", what="discover the core API", deadline=deadline)
+        groups = self.request_json("/apis", what="discover API groups", deadline=deadline)
+        core_versions = [str(v) for v in _field_list(self, core, "versions", "discover the core API")]
+        gvs: list[tuple[str, str, bool]] = [("", v, i == 0) for i, v in enumerate(core_versions)]
+        preferred: dict[str, str] = {"": core_versions[0] if core_versions else "v1"}
+        for g in _field_list(self, groups, "groups", "discover API groups"):
+            if not isinstance(g, dict):
+                raise _invalid(self, "discover API groups", "a group is not an object")
             name = str(g.get("name", ""))
             pref = str((g.get("preferredVersion") or {}).get("version", ""))
-            versions = [str(v.get("version", "")) for v in g.get("versions") or []]
+            versions = [str(v.get("version", "")) for v in g.get("versions") or [] if isinstance(v, dict)]
             if not pref and versions:
                 pref = versions[0]
             preferred[name] = pref
             ordered = ([pref] if pref in versions else []) + [v for v in versions if v != pref]
             gvs.extend((name, v, v == pref) for v in ordered)
-        resources: list[APIResourceInfo] = []
-        failed: dict[str, str] = {}
-        for group, version, is_pref in gvs:
-            gv = f"{group}/{version}" if group else version
-            path = f"/apis/{gv}" if group else f"/api/{version}"
+
+        def one(gv: tuple[str, str, bool]) -> list[APIResourceInfo] | ClusterError:
             try:
-                body = self.request_json(path, what=f"discover {gv}")
+                return self._group_version(*gv, deadline=deadline)
             except ClusterError as e:
-                failed[gv] = e.message
-                continue
-            for r in body.get("resources") or []:
-                name = str(r.get("name", ""))
-                if not name or "/" in name:
-                    continue  # subresource
-                resources.append(APIResourceInfo(
-                    group=group, version=version, resource=name, kind=str(r.get("kind", "")),
-                    namespaced=bool(r.get("namespaced", False)), verbs=tuple(r.get("verbs") or ()),
-                    singular=str(r.get("singularName") or ""), short_names=tuple(r.get("shortNames") or ()),
-                    categories=tuple(r.get("categories") or ()), preferred=is_pref))
-        disc = Discovery(resources=tuple(resources), preferred_versions=preferred, failed=failed)
-        with self._lock:
-            self._discovery = (time.monotonic(), disc)
+                return e
+
+        workers = max(1, min(self.settings.discovery_concurrency, len(gvs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            answers = list(pool.map(one, gvs))
+        resources: list[APIResourceInfo] = []
+        errors: dict[str, ClusterError] = {}
+        for (group, version, _), answer in zip(gvs, answers, strict=True):
+            if isinstance(answer, ClusterError):
+                errors[f"{group}/{version}" if group else version] = answer
+            else:
+                resources.extend(answer)
+        disc = Discovery(resources=tuple(resources), preferred_versions=preferred, errors=errors)
+        if not errors:
+            with self._lock:
+                self._discovery = (time.monotonic(), disc)
         return disc
+
+    def _group_version(self, group: str, version: str, is_pref: bool, *,
+                       deadline: float | None) -> list[APIResourceInfo]:
+        """The resource types of one group version (subresources left out)."""
+        gv = f"{group}/{version}" if group else version
+        what = f"discover {gv}"
+        body = self.request_json(f"/apis/{gv}" if group else f"/api/{version}", what=what, deadline=deadline)
+        out: list[APIResourceInfo] = []
+        for r in _field_list(self, body, "resources", what, kind="APIResourceList"):
+            if not isinstance(r, dict):
+                raise _invalid(self, what, "a resource is not an object")
+            name = str(r.get("name", ""))
+            if not name or "/" in name:
+                continue  # subresource
+            out.append(APIResourceInfo(
+                group=group, version=version, resource=name, kind=str(r.get("kind", "")),
+                namespaced=bool(r.get("namespaced", False)), verbs=tuple(r.get("verbs") or ()),
+                singular=str(r.get("singularName") or ""), short_names=tuple(r.get("shortNames") or ()),
+                categories=tuple(r.get("categories") or ()), preferred=is_pref))
+        return out
 
     def list_pages(self, group: str, version: str, resource: str, *, namespace: str | None = None,
                    label_selector: str | None = None, field_selector: str | None = None,
-                   limit: int | None = None) -> Iterator[ListPage]:
+                   limit: int | None = None, deadline: float | None = None) -> Iterator[ListPage]:
         """Pages of a list, following ``metadata.continue``; items get ``apiVersion`` and ``kind``.
 
         ``namespace=None`` lists a cluster-scoped resource, or a namespaced one across all namespaces.
 
         :raises Expired: when a continue token goes stale between pages (the pages already yielded stand).
+        :raises ServerError: (``InvalidResponse``) when a 2xx answer is not a list of objects.
+        :raises DeadlineExceeded: when ``deadline`` passes (the pages already yielded stand).
         """
         what = _describe("list", group, version, resource, namespace, None)
         path = _path(group, version, resource, namespace)
@@ -384,15 +479,15 @@ class KubeClient:
                 query.append(("limit", str(page_size)))
             if token:
                 query.append(("continue", token))
-            body = self.request_json(path, query, what=what)
+            body = self.request_json(path, query, what=what, deadline=deadline)
             meta = body.get("metadata") or {}
             list_kind = str(body.get("kind") or "")
             kind = list_kind[:-4] if list_kind.endswith("List") else ""
             api_version = str(body.get("apiVersion") or (f"{group}/{version}" if group else version))
             items = []
-            for item in body.get("items") or []:
+            for item in _field_list(self, body, "items", what, kind="List"):
                 if not isinstance(item, dict):
-                    continue
+                    raise _invalid(self, what, "an item of the list is not an object")
                 item.setdefault("apiVersion", api_version)
                 if kind:
                     item.setdefault("kind", kind)
@@ -406,11 +501,11 @@ class KubeClient:
 
     def list(self, group: str, version: str, resource: str, *, namespace: str | None = None,
              label_selector: str | None = None, field_selector: str | None = None,
-             limit: int | None = None) -> Iterator[dict[str, Any]]:
+             limit: int | None = None, deadline: float | None = None) -> Iterator[dict[str, Any]]:
         """Every object of a resource type as plain dicts (``apiVersion``/``kind`` filled), paginating with
         ``limit`` (default :attr:`ClientSettings.page_size`) and ``continue``. See :meth:`list_pages`."""
         for page in self.list_pages(group, version, resource, namespace=namespace, label_selector=label_selector,
-                                    field_selector=field_selector, limit=limit):
+                                    field_selector=field_selector, limit=limit, deadline=deadline):
             yield from page.items
 
     def get(self, group: str, version: str, resource: str, name: str, *,
@@ -420,11 +515,32 @@ class KubeClient:
         :raises NotFound: when it does not exist.
         """
         what = _describe("get", group, version, resource, namespace, name)
-        return self.request_json(_path(group, version, resource, namespace, name), what=what)
+        body = self.request_json(_path(group, version, resource, namespace, name), what=what)
+        if isinstance(body.get("items"), list) or (body.get("metadata") or {}).get("name", name) != name:
+            raise ServerError(f"context {self.context!r}: cannot {what}: the API server answered with another "
+                              "object or a list", context=self.context, resource=what, reason="InvalidResponse")
+        return body
 
     def close(self) -> None:
         """Release the connection pool."""
         self.api_client.close()  # type: ignore[no-untyped-call]
+
+
+def _invalid(client: KubeClient, what: str, problem: str) -> ServerError:
+    return ServerError(f"context {client.context!r}: cannot {what}: the API server's answer is not usable ({problem})",
+                       context=client.context, resource=what, status=200, reason="InvalidResponse")
+
+
+def _field_list(client: KubeClient, body: Mapping[str, Any], name: str, what: str, *, kind: str = "") -> list[Any]:
+    """``body[name]`` when it is a list. A missing or non-list field is an :func:`_invalid` answer, except ``null``
+    in an object whose ``kind`` ends with ``kind`` (Go encodes an empty slice of a typed list as ``null``)."""
+    value = body.get(name)
+    if isinstance(value, list):
+        return value
+    if value is None and name in body and kind and str(body.get("kind") or "").endswith(kind):
+        return []
+    found = "missing" if name not in body else f"a {type(value).__name__}"
+    raise _invalid(client, what, f"`{name}` is {found}, not a list")
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -506,6 +622,9 @@ class ClientRegistry:
             self.kubeconfig.configure(name, configuration)
             if not configuration.host:
                 raise KubeconfigError(f"context {name!r} has no server URL", context=name)
+            for credential in (*configuration.api_key.values(), configuration.password):
+                if isinstance(credential, str):
+                    remember_process(credential.removeprefix("Bearer ").strip())
             api = ApiClient(configuration=configuration)
             api.user_agent = "pykyverno"
             kc = KubeClient(name, api, self.settings, self.kubeconfig.info(name))

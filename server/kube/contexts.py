@@ -20,12 +20,14 @@ It is the current context when no kubeconfig context is.
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from kubernetes.client import Configuration
 from kubernetes.config.config_exception import ConfigException
@@ -35,6 +37,7 @@ from kubernetes.config.kube_config import load_kube_config_from_dict
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import load_yaml
 
+from ..redaction import is_credential_name, remember_process, safe_url
 from .errors import KubeconfigError
 
 IN_CLUSTER_CONTEXT = "in-cluster"
@@ -178,22 +181,79 @@ def merge_kubeconfigs(paths: Sequence[Path]) -> dict[str, Any]:
 
 
 def _public_url(url: str) -> str:
-    """The server URL without any ``user:password@``."""
+    """The server URL as shown: no ``user:password@``, query values masked (see :func:`redaction.safe_url`)."""
+    return safe_url(url) if url else url
+
+
+def request_host(url: str) -> str:
+    """The server URL requests go to: without user info, query string and fragment, which an API server URL never
+    needs and which would otherwise travel in every request line (and in debug logs)."""
     try:
         parts = urlsplit(url)
+        if not (parts.username or parts.password or parts.query or parts.fragment or "@" in parts.netloc):
+            return url
+        host = parts.hostname or ""
+        port = parts.port
     except ValueError:
-        return "<invalid URL>"
-    if parts.username is None and parts.password is None:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    if ":" in host:
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, f"{host}:{port}" if port else host, parts.path.rstrip("/"), "", ""))
+
+
+_EXEC_FAILURE = re.compile(r"^(exec: process returned -?\d+)\..*", re.S)
 
 
 def _first_line(text: str, limit: int = 200) -> str:
+    text = _EXEC_FAILURE.sub(r"\1 (its error output is not shown)", text)
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:limit]
+
+
+class _ExecPluginStderr(logging.Filter):
+    """The official client logs a failed exec credential plugin as ``exec: process returned N. <its stderr>`` on the
+    root logger. A plugin's stderr can hold tokens or prompts: keep it out of every log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("exec: process returned"):
+            record.msg, record.args = _first_line(record.getMessage()), None
+        return True
+
+
+_exec_filter = _ExecPluginStderr()
+if not any(isinstance(f, _ExecPluginStderr) for f in logging.getLogger().filters):
+    logging.getLogger().addFilter(_exec_filter)
+
+
+def _remember_credentials(config: Mapping[str, Any]) -> None:
+    """Remember every credential of a kubeconfig for the process, so that no output can show one."""
+    for item in config.get("users") or []:
+        user = item.get("user") if isinstance(item, dict) else None
+        if not isinstance(user, dict):
+            continue
+        for key in ("token", "password", "client-key-data"):
+            remember_process(user.get(key))
+        provider = user.get("auth-provider")
+        if isinstance(provider, dict) and isinstance(provider.get("config"), dict):
+            for key, value in provider["config"].items():
+                if is_credential_name(str(key)) or key in ("id-token", "refresh-token", "access-token"):
+                    remember_process(value)
+        exec_cfg = user.get("exec")
+        if isinstance(exec_cfg, dict):
+            for env in exec_cfg.get("env") or []:
+                if isinstance(env, dict) and is_credential_name(str(env.get("name") or "")):
+                    remember_process(env.get("value"))
+    for item in config.get("clusters") or []:
+        cluster = item.get("cluster") if isinstance(item, dict) else None
+        server = cluster.get("server") if isinstance(cluster, dict) else None
+        if isinstance(server, str):
+            try:
+                parts = urlsplit(server)
+                remember_process(parts.password)
+                for _, value in parse_qsl(parts.query):
+                    remember_process(value)
+            except ValueError:
+                continue
 
 
 @dataclass
@@ -226,6 +286,7 @@ class Kubeconfig:
             ic = None
         if ic is not None and not ic.available():
             ic = None
+        _remember_credentials(config)
         return cls(config=config, sources=paths, in_cluster=ic)
 
     def _entries(self, key: str) -> dict[str, dict[str, Any]]:
@@ -303,9 +364,14 @@ class Kubeconfig:
             return
         if name not in self._entries("contexts"):
             raise KubeconfigError(f"context {name!r} is not in the kubeconfig", context=name)
+        config = copy.deepcopy(self.config)
+        for item in config.get("clusters") or []:
+            cluster = item.get("cluster") if isinstance(item, dict) else None
+            if isinstance(cluster, dict) and isinstance(cluster.get("server"), str):
+                cluster["server"] = request_host(cluster["server"])  # no user info or query string goes out
         try:
             load_kube_config_from_dict(  # type: ignore[no-untyped-call]
-                config_dict=copy.deepcopy(self.config), context=name,
+                config_dict=config, context=name,
                 client_configuration=configuration, persist_config=False)
         except ConfigException as e:
             raise KubeconfigError(f"context {name!r} cannot be loaded: {_first_line(str(e))}", context=name) from None

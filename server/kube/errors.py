@@ -5,6 +5,8 @@ resource and what went wrong, and never carries a traceback, a token, a key or a
 
     KubeError                      anything below; .context is the kubeconfig context name (or None)
     ├── KubeconfigError            a kubeconfig file is missing/unreadable/invalid, or a context cannot be loaded
+    ├── InvalidName                a name, namespace, resource, group or version that Kubernetes never accepts
+    │                              (refused before any request: ``.`` would turn a GET into a LIST)
     ├── ContextError               the requested context cannot be used; .available lists the usable ones
     │   ├── ContextNotFound        no such context
     │   └── ContextNotAllowed      excluded by the allow-list / deny-list
@@ -19,6 +21,7 @@ resource and what went wrong, and never carries a traceback, a token, a key or a
         └── TransportError         no usable answer
             ├── Unreachable        connection refused, DNS failure, dropped connection
             ├── RequestTimeout     no answer within the configured timeout
+            │   └── DeadlineExceeded   not asked, or cut short, because the caller's overall deadline passed
             └── TLSError           certificate verification or handshake failure
 """
 
@@ -41,6 +44,15 @@ class KubeError(Exception):
 
 class KubeconfigError(KubeError):
     """A kubeconfig file cannot be read or a context cannot be turned into a client configuration."""
+
+
+class InvalidName(KubeError):
+    """A name that cannot go into a request path. ``field`` says which (name, namespace, resource, group, version)."""
+
+    def __init__(self, message: str, *, field: str, value: str, context: str | None = None) -> None:
+        super().__init__(message, context=context)
+        self.field = field
+        self.value = value
 
 
 class ContextError(KubeError):
@@ -140,6 +152,12 @@ class RequestTimeout(TransportError):
     default_reason = "Timeout"
 
 
+class DeadlineExceeded(RequestTimeout):
+    """The caller's overall deadline (e.g. a scan's ``--scan-timeout``) passed before the request could finish."""
+
+    default_reason = "DeadlineExceeded"
+
+
 class TLSError(TransportError):
     """The TLS handshake failed, typically a certificate not signed by the configured CA."""
 
@@ -152,8 +170,10 @@ __all__ = [
     "ContextError",
     "ContextNotAllowed",
     "ContextNotFound",
+    "DeadlineExceeded",
     "Expired",
     "Forbidden",
+    "InvalidName",
     "KubeError",
     "KubeconfigError",
     "NotFound",

@@ -7,9 +7,6 @@ with ``switch_context`` is kept per MCP session (connection state), never writte
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,9 +17,10 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
-from ..scan import ScanReport
+from ..redaction import install_log_masking
 from .catalog import PolicyCatalog
 from .errors import ToolInputError
+from .scan_cache import DEFAULT_MAX_BYTES, ScanCache
 
 log = logging.getLogger("pykyverno.mcp")
 
@@ -48,9 +46,12 @@ class ServerSettings:
     in_cluster: bool = True
     #: Findings shown per answer when the agent gives no ``limit``.
     default_limit: int = 20
-    #: Scans kept for ``cursor`` paging, and for how long (seconds).
+    #: Scans kept for ``cursor`` paging, for how long (seconds), and the estimated memory they may hold together.
     scan_cache_size: int = 8
     scan_cache_ttl: float = 1800.0
+    scan_cache_bytes: int = DEFAULT_MAX_BYTES
+    #: Seconds one scan tool call may take (discovery, listing and evaluation); None: no limit.
+    scan_timeout: float | None = 300.0
 
     def client_settings(self) -> ClientSettings:
         """The cluster client settings (timeouts, context allow/deny lists)."""
@@ -59,46 +60,6 @@ class ServerSettings:
             allow=frozenset(self.context_allow) if self.context_allow else None,
             deny=frozenset(self.context_deny),
         )
-
-
-class ScanCache:
-    """Recent scan reports by id, so that an agent can page through one scan without running it again."""
-
-    def __init__(self, size: int, ttl: float) -> None:
-        self.size = max(1, size)
-        self.ttl = ttl
-        self._items: OrderedDict[str, tuple[float, str, ScanReport, list[str]]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._counter = 0
-
-    def put(self, tool: str, report: ScanReport, policy_sets: list[str]) -> str:
-        """Store a report (and the sets it used); return its id."""
-        with self._lock:
-            self._counter += 1
-            scan_id = f"s{self._counter}-{int(time.time()) % 100000}"
-            self._items[scan_id] = (time.monotonic(), tool, report, list(policy_sets))
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return scan_id
-
-    def get(self, scan_id: str, tool: str) -> tuple[ScanReport, list[str]]:
-        """The report of ``scan_id`` and its policy sets.
-
-        :raises ToolInputError: when it expired or belongs to another tool.
-        """
-        with self._lock:
-            item = self._items.get(scan_id)
-            if item is not None and time.monotonic() - item[0] > self.ttl:
-                del self._items[scan_id]
-                item = None
-        if item is None:
-            raise ToolInputError(
-                "this cursor has expired (the server keeps only the most recent scans); run the scan again "
-                "without `cursor`"
-            )
-        if item[1] != tool:
-            raise ToolInputError(f"this cursor belongs to {item[1]}; pass it to {item[1]}, not {tool}")
-        return item[2], item[3]
 
 
 @dataclass
@@ -138,7 +99,8 @@ def build_state(settings: ServerSettings, catalog: PolicyCatalog | None = None) 
             error = "the kubeconfig has no contexts and no in-cluster service account was found"
     except KubeError as exc:
         error = exc.message
-    return AppState(registry, catalog, settings, ScanCache(settings.scan_cache_size, settings.scan_cache_ttl), error)
+    scans = ScanCache(settings.scan_cache_size, settings.scan_cache_ttl, settings.scan_cache_bytes)
+    return AppState(registry, catalog, settings, scans, error)
 
 
 def state_of(ctx: Context) -> AppState:
@@ -215,6 +177,7 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     from .tools import register_tools
 
     settings = settings or ServerSettings()
+    install_log_masking()  # no log record of the server shows a credential or a secret value it has seen
     catalog = PolicyCatalog(settings.policy_paths)  # fails fast on missing paths; shared by every session
 
     server: MCPServer[AppState] = MCPServer(

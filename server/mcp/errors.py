@@ -28,6 +28,7 @@ from ..kube.errors import (
     Unauthorized,
 )
 from ..policysets import PolicySetError
+from ..redaction import mask_text, secret_scope
 
 log = logging.getLogger("pykyverno.mcp")
 
@@ -74,18 +75,24 @@ def describe_expected(exc: BaseException) -> str | None:
 
 def tool_errors(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Decorate a tool so that expected failures become ``isError`` results with our message, and unexpected ones
-    are logged and replaced by a safe message. The signature (and so the input schema) is kept."""
+    are logged and replaced by a safe message. The signature (and so the input schema) is kept. Each call is one
+    request for redaction: secret values it reads are masked in its answer and in its error text."""
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(fn)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with secret_scope():
+                return await _call(fn, *args, **kwargs)
+
+        async def _call(fn: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return await fn(*args, **kwargs)
-            except ToolError:
-                raise
+            except ToolError as exc:
+                raise ToolError(mask_text(str(exc))) from None
             except Exception as exc:
                 message = describe_expected(exc)
                 if message is not None:
+                    message = mask_text(message)
                     log.info("tool %s: %s", name, message.splitlines()[0] if message else "")
                     raise ToolError(message) from None
                 log.exception("tool %s failed unexpectedly", name)

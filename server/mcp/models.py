@@ -183,6 +183,9 @@ class ScanResult(Out):
     next_cursor: str | None = Field(description="pass as `cursor` to get the next page; null when done")
     cancelled: bool = False
     policy_issues: list[str] = Field(default_factory=list)
+    incomplete: bool = Field(default=False, description="true when something was not scanned (see notScanned: a "
+                             "context, a resource type, a group version whose discovery failed, or what the scan "
+                             "deadline cut off): the counts cover only what was scanned")
 
 
 # ----------------------------------------------------------------------------- explain

@@ -92,7 +92,8 @@ def description(d: PolicyDescription) -> str:
 def scan(answer: ScanResult, tool: str) -> str:
     """scan_namespace / scan_cluster."""
     objects = sum(c.objects for c in answer.clusters)
-    parts = [f"## Compliance scan `{answer.scan_id}`" + (" (cancelled: partial)" if answer.cancelled else ""),
+    parts = [f"## Compliance scan `{answer.scan_id}`" + (" (cancelled: partial)" if answer.cancelled else "")
+             + (" — **INCOMPLETE**: some resources were not scanned (see Not scanned)" if answer.incomplete else ""),
              f"{len(answer.clusters)} context(s), {objects} object(s), {answer.policies} policies "
              f"({', '.join(answer.policy_sets)}): {_counts(answer.totals)}"]
     errors = [c for c in answer.clusters if c.error]
@@ -122,8 +123,10 @@ def scan(answer: ScanResult, tool: str) -> str:
     if answer.not_scanned:
         rows = [(n.context, n.resource, n.namespace or "(all)", n.reason, _short(n.message, 100))
                 for n in answer.not_scanned[:10]]
+        more = f"\n\n({len(answer.not_scanned) - 10} more in structured content: notScanned)" \
+            if len(answer.not_scanned) > 10 else ""
         parts.append("### Not scanned\n\n" + markdown_table(("CONTEXT", "RESOURCE", "NAMESPACE", "REASON", "MESSAGE"),
-                                                           rows))
+                                                           rows) + more)
     if answer.policy_issues:
         parts.append("Policy problems: " + "; ".join(_short(i, 200) for i in answer.policy_issues[:5]))
     if answer.next_cursor:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
+
+from ..report.posture import PostureCollector, now_iso, posture_document
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "")
 
@@ -21,6 +23,11 @@ class ScanRequest:
     exclude_namespaces: tuple[str, ...] = ()
     snapshot: str = ""
     include_cluster_scoped: bool = True
+    #: Names of the policy sets scanned (for the report's scope).
+    policy_sets: tuple[str, ...] = ()
+    #: Seconds the whole scan may take (discovery, listing, evaluation, every cluster); None: no limit. What is
+    #: not done by then is reported as not scanned.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +67,28 @@ class ClusterScan:
     error: str = ""
     list_seconds: float = 0.0
     eval_seconds: float = 0.0
+    #: High-risk elements and explanations gathered while scanning (see :mod:`pykyverno.server.report.posture`).
+    posture: PostureCollector = field(default_factory=PostureCollector, repr=False)
+    #: Results left out of ``results`` to save memory (see :meth:`without_passing`), counted by
+    #: (namespace, policy, result, severity, category), so that every count stays exact.
+    omitted: Counter[tuple[str, str, str, str, str]] = field(default_factory=Counter)
 
     @property
     def objects(self) -> int:
         """Number of objects evaluated."""
         return sum(self.scanned.values())
 
+    def _counted(self) -> Counter[tuple[str, str, str, str, str]]:
+        """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
+        counts = Counter((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
+        counts.update(self.omitted)
+        return counts
+
     def summary(self) -> dict[str, int]:
         """Counts per result."""
         counts = Counter(r.result for r in self.results)
+        for (_, _, result, _, _), n in self.omitted.items():
+            counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
 
     def by_namespace(self) -> dict[str, dict[str, Any]]:
@@ -76,12 +96,27 @@ class ClusterScan:
         table: dict[str, dict[str, Any]] = defaultdict(
             lambda: {**{k: 0 for k in RESULTS}, "failBySeverity": {s or "unset": 0 for s in SEVERITIES}}
         )
-        for r in self.results:
-            row = table[r.resource.namespace]
-            row[r.result] += 1
-            if r.result == "fail":
-                row["failBySeverity"][r.severity or "unset"] += 1
+        for (namespace, _, result, severity, _), n in self._counted().items():
+            row = table[namespace]
+            row[result] += n
+            if result == "fail":
+                row["failBySeverity"][severity or "unset"] += n
         return dict(sorted(table.items()))
+
+    def by_policy(self) -> dict[str, tuple[str, str, Counter[str]]]:
+        """(severity, category, counts per result) per policy, in order of first result."""
+        table: dict[str, tuple[str, str, Counter[str]]] = {}
+        for (_, policy, result, severity, category), n in self._counted().items():
+            table.setdefault(policy, (severity, category, Counter()))[2][result] += n
+        return table
+
+    def without_passing(self) -> ClusterScan:
+        """A copy that keeps only failing, warning and erroring results; the others are counted in ``omitted``."""
+        kept = [r for r in self.results if r.result in ("fail", "warn", "error")]
+        omitted = Counter(self.omitted)
+        omitted.update((r.resource.namespace, r.policy, r.result, r.severity, r.category)
+                       for r in self.results if r.result not in ("fail", "warn", "error"))
+        return replace(self, results=kept, omitted=omitted)
 
     def to_dict(self, include_results: bool = True) -> dict[str, Any]:
         """JSON-ready form."""
@@ -109,6 +144,11 @@ class ScanReport:
     policies: list[str] = field(default_factory=list)
     policy_issues: list[str] = field(default_factory=list)
     cancelled: bool = False
+    request: ScanRequest | None = None
+    started_at: str = field(default_factory=now_iso)
+    #: The scan's overall deadline (:attr:`ScanRequest.timeout`, seconds) was reached: what was left is listed in
+    #: the clusters' failures.
+    deadline_reached: bool = False
 
     @property
     def results(self) -> list[RuleResult]:
@@ -117,8 +157,28 @@ class ScanReport:
 
     def summary(self) -> dict[str, int]:
         """Counts per result over every cluster."""
-        counts = Counter(r.result for r in self.results)
+        counts: Counter[str] = Counter()
+        for cluster in self.clusters:
+            counts.update(cluster.summary())
         return {key: counts.get(key, 0) for key in RESULTS}
+
+    def by_policy(self) -> dict[str, tuple[str, str, Counter[str]]]:
+        """(severity, category, counts per result) per policy over every cluster."""
+        table: dict[str, tuple[str, str, Counter[str]]] = {}
+        for cluster in self.clusters:
+            for policy, (severity, category, counts) in cluster.by_policy().items():
+                table.setdefault(policy, (severity, category, Counter()))[2].update(counts)
+        return table
+
+    @property
+    def passing_omitted(self) -> bool:
+        """Whether passing and skipped results were left out to save memory (counts still include them)."""
+        return any(c.omitted for c in self.clusters)
+
+    def without_passing(self) -> ScanReport:
+        """A copy whose clusters keep only failing, warning and erroring results (see
+        :meth:`ClusterScan.without_passing`)."""
+        return replace(self, clusters=[c.without_passing() for c in self.clusters])
 
     @property
     def has_failures(self) -> bool:
@@ -130,12 +190,21 @@ class ScanReport:
         """Whether any cluster, type or evaluation could not be completed."""
         return any(c.error or c.failures for c in self.clusters) or any(r.result == "error" for r in self.results)
 
+    @property
+    def incomplete(self) -> bool:
+        """Whether something was not scanned: a cluster, a resource type, a snapshot file, or the rest of a scan
+        that was cancelled or ran out of time."""
+        return self.cancelled or self.deadline_reached or any(c.error or c.failures for c in self.clusters)
+
     def to_dict(self, include_results: bool = True) -> dict[str, Any]:
         """JSON-ready form."""
         return {
+            "incomplete": self.incomplete,
             "summary": self.summary(),
             "policies": self.policies,
             "policyIssues": self.policy_issues,
             "cancelled": self.cancelled,
+            "deadlineReached": self.deadline_reached,
             "clusters": [c.to_dict(include_results) for c in self.clusters],
+            "posture": posture_document(self, include_explanations=include_results),
         }

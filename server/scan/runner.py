@@ -1,8 +1,11 @@
 """Scanning clusters as Kyverno's background scan does: list what the policies can match, evaluate, report.
 
 Only the resource types some policy can match (after autogen) are listed, with bounded concurrency across types and
-clusters. A type that cannot be listed (403, 404, timeout, 5xx) is recorded as a failure of that type and the scan
-goes on; a cluster that cannot be reached is recorded as a failure of that cluster and the other clusters go on.
+clusters. A type that cannot be listed (403, 404, timeout, 5xx, an answer that is not a list) is recorded as a failure
+of that type and the scan goes on; so is a group version whose discovery failed, when a policy could match a type of
+its group (its types are unknown, so they cannot be called absent); a cluster that cannot be reached is recorded as a
+failure of that cluster and the other clusters go on. An overall deadline (:attr:`ScanRequest.timeout`) bounds the
+whole scan: what is not discovered, listed or evaluated by then is recorded as not scanned (``DeadlineExceeded``).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
+from dataclasses import dataclass, field
 from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
@@ -20,8 +24,10 @@ from pykyverno.engine.common.exceptions import PolicyException
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import CompiledPolicy
 from pykyverno.engine.request import AdmissionContext, split_api_version
+from pykyverno.engine.results import RuleResult
 
-from ..kube.errors import ClusterError, KubeError
+from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
+from ..redaction import in_current_context
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
 from .sources import ResourceType, ScanSource
 
@@ -41,6 +47,36 @@ SCANNED_KINDS = frozenset(
 )
 
 ProgressCallback = Callable[[float, float, str], None]
+
+DEADLINE = "DeadlineExceeded"
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """When a scan must stop: a cancel event (the client went away) and an overall deadline (monotonic instant)."""
+
+    cancel: threading.Event | None = None
+    deadline: float | None = None
+    seconds: float | None = None
+    #: Set once something was left out because of the deadline.
+    reached: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    @property
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancelled or self.expired
+
+    def late(self, what: str) -> str:
+        """Why ``what`` was not done (and note that the deadline cut the scan)."""
+        self.reached.set()
+        return f"{what}: the scan deadline ({self.seconds or 0:g}s, --scan-timeout) was reached"
 
 
 def _is_namespace_type(rtype: ResourceType) -> bool:
@@ -64,15 +100,16 @@ def scannable(policies: Iterable[CompiledPolicy]) -> list[CompiledPolicy]:
 class SourceResources:
     """``resource.Get`` / ``resource.List`` answered from the cluster being scanned; ``Post`` is never sent."""
 
-    def __init__(self, source: ScanSource, types: list[ResourceType]) -> None:
+    def __init__(self, source: ScanSource, types: list[ResourceType], deadline: float | None = None) -> None:
         self.source = source
         self.types = {(t.group, t.version, t.resource): t for t in types}
+        self.deadline = deadline
         self.posted: list[dict[str, Any]] = []
 
     def get(self, api_version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
         """One object from the source."""
         group, version = split_api_version(api_version)
-        return self.source.get(group, version, resource, namespace, name)
+        return self.source.get(group, version, resource, namespace, name, deadline=self.deadline)
 
     def list(
         self, api_version: str, resource: str, namespace: str, labels: dict[str, str] | None = None
@@ -84,7 +121,7 @@ class SourceResources:
             raise LookupError(f"the server does not serve {api_version} {resource}")
         items = [
             o
-            for o in self.source.list(rtype, namespace or None)
+            for o in self.source.list(rtype, namespace or None, deadline=self.deadline)
             if not labels or all(((o.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in labels.items())
         ]
         return {"apiVersion": api_version, "kind": f"{rtype.kind}List", "items": items}
@@ -103,25 +140,38 @@ class _Listing:
     seconds: float
 
 
-def _list_type(
-    source: ScanSource, rtype: ResourceType, scopes: list[str | None], cancel: threading.Event | None
-) -> _Listing:
+def _list_type(source: ScanSource, rtype: ResourceType, scopes: list[str | None], limits: _Limits) -> _Listing:
     """List one type in each scope (a namespace, or None for all); a scope that fails becomes a :class:`TypeFailure`
-    and whatever was listed before the failure is kept."""
+    and whatever was listed before the failure is kept. Listing stops when the scan is cancelled or its deadline
+    passes; a scope the deadline cut short or never reached is a ``DeadlineExceeded`` failure."""
     started = time.perf_counter()
     objects: list[dict[str, Any]] = []
     failures: list[TypeFailure] = []
     for namespace in scopes:
-        if cancel is not None and cancel.is_set():
+        if limits.cancelled:
             break
+        if limits.expired:
+            failures.append(TypeFailure(source.name, rtype.label, namespace or "", DEADLINE, limits.late("not listed")))
+            continue
         try:
-            for obj in source.list(rtype, namespace):
+            for obj in source.list(rtype, namespace, deadline=limits.deadline):
                 objects.append(obj)
+                if limits.stopped:
+                    raise DeadlineExceeded("", context=source.name) if limits.expired else _Cancelled()
+        except _Cancelled:
+            break
+        except DeadlineExceeded:
+            failures.append(TypeFailure(source.name, rtype.label, namespace or "", DEADLINE,
+                                        limits.late(f"listing stopped after {len(objects)} object(s)")))
         except ClusterError as exc:
             failures.append(TypeFailure(source.name, rtype.label, namespace or "", exc.reason, exc.message, exc.status))
         except KubeError as exc:
             failures.append(TypeFailure(source.name, rtype.label, namespace or "", "Error", str(exc)))
     return _Listing(rtype, objects, failures, time.perf_counter() - started)
+
+
+class _Cancelled(Exception):
+    """The scan was cancelled while a type was being listed."""
 
 
 class Scanner:
@@ -152,8 +202,11 @@ class Scanner:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> ScanReport:
-        """Scan every source (``(name, factory)`` pairs; a factory may raise ``KubeError``)."""
-        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)))
+        """Scan every source (``(name, factory)`` pairs; a factory may raise ``KubeError``), within
+        ``request.timeout`` seconds when it is set."""
+        report = ScanReport(policies=list(dict.fromkeys(p.name for p in self.policies)), request=request)
+        seconds = request.timeout if request.timeout and request.timeout > 0 else None
+        limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
         done = [0]
         lock = threading.Lock()
 
@@ -165,12 +218,15 @@ class Scanner:
 
         def one(pair: tuple[str, Callable[[], ScanSource]]) -> ClusterScan:
             name, factory = pair
+            if limits.expired:
+                tick(f"{name}: not scanned")
+                return ClusterScan(context=name, error=limits.late("not scanned"))
             try:
                 source = factory()
             except (KubeError, OSError, ValueError) as exc:
                 tick(f"{name}: failed")
                 return ClusterScan(context=name, error=str(exc))
-            result = self.scan_source(source, request, progress, cancel)
+            result = self._scan_source(source, request, progress, limits)
             tick(f"{name}: {result.objects} objects, {len(result.results)} results")
             return result
 
@@ -178,8 +234,9 @@ class Scanner:
             report.clusters = [one(sources[0])]
         else:
             with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
-                report.clusters = list(pool.map(one, sources))
-        report.cancelled = bool(cancel is not None and cancel.is_set())
+                report.clusters = list(pool.map(in_current_context(one), sources))
+        report.cancelled = limits.cancelled
+        report.deadline_reached = limits.reached.is_set()
         return report
 
     def scan_source(
@@ -189,18 +246,41 @@ class Scanner:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> ClusterScan:
-        """Scan one cluster or snapshot."""
+        """Scan one cluster or snapshot (``request.timeout`` is counted from now)."""
+        seconds = request.timeout if request.timeout and request.timeout > 0 else None
+        limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
+        return self._scan_source(source, request, progress, limits)
+
+    def relevant_group(self, group: str) -> bool:
+        """Whether some policy can match a type of API group ``group`` (in any version)."""
+        return any(g in (group, "*") for g, _, _ in self.index.types())
+
+    def _scan_source(
+        self, source: ScanSource, request: ScanRequest, progress: ProgressCallback | None, limits: _Limits
+    ) -> ClusterScan:
         scan = ClusterScan(context=source.name, server=source.server)
         for problem in getattr(source, "problems", ()):
             # A snapshot file or document that cannot be read: the scan is incomplete, and says so.
             scan.failures.append(TypeFailure(source.name, "manifests", "", "InvalidManifest", str(problem)))
         started = time.perf_counter()
         try:
-            all_types = source.types()
+            all_types = source.types(deadline=limits.deadline)
+        except DeadlineExceeded as exc:
+            scan.error = limits.late(f"not scanned ({exc.message})")
+            return scan
         except KubeError as exc:
             scan.error = str(exc)
             return scan
-        namespace_listing = self._namespaces(source, all_types)
+        for gv, failure in sorted(source.discovery_failures().items()):
+            # The types of this group version are unknown, not absent: unless no policy could match its group,
+            # the scan did not cover them.
+            if self.relevant_group(gv.rpartition("/")[0]):
+                message = f"discovery of {gv} failed, so its resource types were not scanned: {failure.message}"
+                if isinstance(failure, DeadlineExceeded):
+                    scan.failures.append(TypeFailure(source.name, gv, "", DEADLINE, limits.late(message)))
+                else:
+                    scan.failures.append(TypeFailure(source.name, gv, "", failure.reason, message, failure.status))
+        namespace_listing = self._namespaces(source, all_types, limits)
         namespaces = {
             str((o.get("metadata") or {}).get("name")): o
             for o in (namespace_listing.objects if namespace_listing else [])
@@ -209,51 +289,75 @@ class Scanner:
         if not request.include_cluster_scoped:
             wanted = [t for t in wanted if t.namespaced or _is_namespace_type(t)]
         # Namespaces are listed once: for namespaceObject, and as a scanned type when a policy matches them.
-        listings = self._list_all(source, [t for t in wanted if not _is_namespace_type(t)], request, cancel)
-        if namespace_listing is not None:
-            if any(_is_namespace_type(t) for t in wanted):
-                listings.append(namespace_listing)
-            else:
-                scan.failures.extend(namespace_listing.failures)
-        scan.list_seconds = time.perf_counter() - started
-        provider = SourceResources(source, all_types)
-        eval_started = time.perf_counter()
-        total = sum(len(listing.objects) for listing in listings) or 1
-        evaluated = 0
-        with using_providers(Providers(resource=provider)):
-            for listing in listings:
-                scan.failures.extend(listing.failures)
-                for obj in listing.objects:
-                    if cancel is not None and cancel.is_set():
-                        scan.eval_seconds = time.perf_counter() - eval_started
-                        return scan
-                    self._evaluate(obj, listing.rtype, namespaces, scan, request)
+        if namespace_listing is not None and not any(_is_namespace_type(t) for t in wanted):
+            scan.failures.extend(namespace_listing.failures)
+            namespace_listing = None
+        to_list = [t for t in wanted if not _is_namespace_type(t)]
+        provider = SourceResources(source, all_types, limits.deadline)
+        # Each type is evaluated as soon as its listing arrives, so that what was listed before a deadline is also
+        # evaluated; failures and results are put back in type order at the end, so that output is stable.
+        outcomes: list[tuple[int, list[TypeFailure], list[RuleResult]]] = []
+        listed = evaluated = 0
+        arriving = self._listings(source, to_list, namespace_listing, request, limits)
+        with using_providers(Providers(resource=provider)), closing(arriving):
+            for order, listing in arriving:
+                scan.list_seconds = time.perf_counter() - started
+                listed += len(listing.objects)
+                eval_started = time.perf_counter()
+                failures, results = list(listing.failures), list[RuleResult]()
+                for index, obj in enumerate(listing.objects):
+                    if limits.stopped:
+                        if limits.expired:
+                            failures.append(TypeFailure(scan.context, listing.rtype.label, "", DEADLINE, limits.late(
+                                f"{len(listing.objects) - index} of {len(listing.objects)} listed object(s) not "
+                                "evaluated")))
+                        break
+                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results)
                     evaluated += 1
                     if progress is not None and evaluated % 500 == 0:
-                        progress(float(evaluated), float(total), f"{source.name}: evaluated {evaluated}/{total}")
-        scan.eval_seconds = time.perf_counter() - eval_started
+                        progress(float(evaluated), float(listed), f"{source.name}: evaluated {evaluated}/{listed}")
+                outcomes.append((order, failures, results))
+                scan.eval_seconds += time.perf_counter() - eval_started
+                if limits.cancelled:
+                    break
+        for _, failures, results in sorted(outcomes, key=lambda outcome: outcome[0]):
+            scan.failures.extend(failures)
+            scan.results.extend(results)
         return scan
 
-    def _namespaces(self, source: ScanSource, types: list[ResourceType]) -> _Listing | None:
+    def _namespaces(self, source: ScanSource, types: list[ResourceType], limits: _Limits) -> _Listing | None:
         """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
         ns_type = next((t for t in types if _is_namespace_type(t)), None)
-        return None if ns_type is None else _list_type(source, ns_type, [None], None)
+        return None if ns_type is None else _list_type(source, ns_type, [None], limits)
 
-    def _list_all(
+    def _listings(
         self,
         source: ScanSource,
-        wanted: list[ResourceType],
+        to_list: list[ResourceType],
+        namespace_listing: _Listing | None,
         request: ScanRequest,
-        cancel: threading.Event | None,
-    ) -> list[_Listing]:
+        limits: _Limits,
+    ) -> Generator[tuple[int, _Listing], None, None]:
+        """``(position, listing)`` of every type as its listing completes (``type_concurrency`` at a time); the
+        Namespace listing, already done, comes first and sorts last."""
+        if namespace_listing is not None:
+            yield len(to_list), namespace_listing
+
         def list_one(rtype: ResourceType) -> _Listing:
             scopes: list[str | None] = list(request.namespaces) if request.namespaces and rtype.namespaced else [None]
-            return _list_type(source, rtype, scopes, cancel)
+            return _list_type(source, rtype, scopes, limits)
 
-        if len(wanted) <= 1:
-            return [list_one(t) for t in wanted]
-        with ThreadPoolExecutor(max_workers=min(self.type_concurrency, len(wanted))) as pool:
-            return list(pool.map(list_one, wanted))
+        if len(to_list) <= 1:
+            yield from ((i, list_one(t)) for i, t in enumerate(to_list))
+            return
+        pool = ThreadPoolExecutor(max_workers=min(self.type_concurrency, len(to_list)))
+        try:
+            run = in_current_context(list_one)
+            futures = {pool.submit(run, t): i for i, t in enumerate(to_list)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _evaluate(
         self,
@@ -262,6 +366,7 @@ class Scanner:
         namespaces: dict[str, dict[str, Any]],
         scan: ClusterScan,
         request: ScanRequest,
+        results: list[RuleResult],
     ) -> None:
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "")
@@ -283,7 +388,10 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
+        evaluated = []
         for policy in policies:
             result = policy.evaluate(ctx, self.exceptions)
             if result is not None:
-                scan.results.append(result)
+                results.append(result)
+                evaluated.append((policy, result))
+        scan.posture.observe(obj, evaluated)

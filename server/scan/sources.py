@@ -1,12 +1,15 @@
 """Where a scan reads objects from: a live cluster (through :mod:`pykyverno.server.kube`) or an offline snapshot.
 
-Both offer the same small surface: discovery of listable resource types, listing one type (optionally in one
-namespace), and single-object reads for ``resource.Get`` / ``resource.List`` calls made by policies.
+Both offer the same small surface: discovery of listable resource types (and of the group versions that could not
+be discovered), listing one type (optionally in one namespace), and single-object reads for ``resource.Get`` /
+``resource.List`` calls made by policies. ``deadline`` arguments are ``time.monotonic()`` instants that bound the
+requests of a live cluster; a snapshot ignores them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,9 +19,9 @@ from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.request import split_api_version
 from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_for
 
-from ..kube import KubeClient
-from ..kube.errors import KubeError
-from .redact import redact
+from ..kube import Discovery, KubeClient
+from ..kube.errors import ClusterError, KubeError
+from ..redaction import redact
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,21 @@ class ScanSource(Protocol):
     name: str
     server: str
 
-    def types(self) -> list[ResourceType]:
+    def types(self, *, deadline: float | None = None) -> list[ResourceType]:
         """Every listable type, preferred versions first (and only, for groups with several)."""
         ...
 
-    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
+    def discovery_failures(self) -> Mapping[str, ClusterError]:
+        """Group versions (``apps/v1``, ``v1``) whose types :meth:`types` could not learn, and why."""
+        ...
+
+    def list(self, rtype: ResourceType, namespace: str | None, *,
+             deadline: float | None = None) -> Iterator[dict[str, Any]]:
         """Objects of a type, in one namespace or all."""
         ...
 
-    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str, *,
+            deadline: float | None = None) -> dict[str, Any]:
         """One object; raise ``LookupError`` when absent."""
         ...
 
@@ -63,25 +72,35 @@ class ClusterSource:
         self.client = client
         self.name = client.context
         self.server = client.info.server if client.info else ""
+        self._discovery: Discovery | None = None
 
-    def types(self) -> list[ResourceType]:
-        """Preferred-version listable resources from discovery."""
-        discovery = self.client.discover()
+    def types(self, *, deadline: float | None = None) -> list[ResourceType]:
+        """Preferred-version listable resources from discovery (one discovery per source)."""
+        if self._discovery is None:
+            self._discovery = self.client.discover(deadline=deadline)
         return [
             ResourceType(r.group, r.version, r.resource, r.kind, r.namespaced)
-            for r in discovery.preferred()
+            for r in self._discovery.preferred()
             if r.listable
         ]
 
-    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
-        """Paginated listing; objects are redacted before anyone sees them."""
-        for obj in self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace):
-            yield redact(obj)
+    def discovery_failures(self) -> Mapping[str, ClusterError]:
+        """The group versions the discovery behind :meth:`types` could not read."""
+        return dict(self._discovery.errors) if self._discovery is not None else {}
 
-    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
-        """One object (redacted)."""
+    def list(self, rtype: ResourceType, namespace: str | None, *,
+             deadline: float | None = None) -> Iterator[dict[str, Any]]:
+        """Paginated listing (the client redacts every answer before anyone sees it)."""
+        yield from self.client.list(rtype.group, rtype.version, rtype.resource, namespace=namespace,
+                                    deadline=deadline)
+
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str, *,
+            deadline: float | None = None) -> dict[str, Any]:
+        """One object (redacted by the client)."""
+        if deadline is not None and time.monotonic() >= deadline:
+            raise LookupError(f"{resource} {name!r} was not read: the scan deadline has passed")
         try:
-            return redact(self.client.get(group, version, resource, name, namespace=namespace or None))
+            return self.client.get(group, version, resource, name, namespace=namespace or None)
         except KubeError as exc:
             raise LookupError(str(exc)) from None
 
@@ -136,7 +155,7 @@ class SnapshotSource:
             return known
         return any((o.get("metadata") or {}).get("namespace") for o in items)
 
-    def types(self) -> list[ResourceType]:
+    def types(self, *, deadline: float | None = None) -> list[ResourceType]:
         """The types present in the snapshot."""
         out = []
         for (group, version, plural), items in sorted(self.objects.items()):
@@ -145,13 +164,19 @@ class SnapshotSource:
             out.append(ResourceType(group, version, plural, kind, self._namespaced(api_version, kind, items)))
         return out
 
-    def list(self, rtype: ResourceType, namespace: str | None) -> Iterator[dict[str, Any]]:
+    def discovery_failures(self) -> Mapping[str, ClusterError]:
+        """None: a snapshot's types are what its files hold (unreadable files are its ``problems``)."""
+        return {}
+
+    def list(self, rtype: ResourceType, namespace: str | None, *,
+             deadline: float | None = None) -> Iterator[dict[str, Any]]:
         """Objects of a type from the snapshot."""
         for obj in self.objects.get((rtype.group, rtype.version, rtype.resource), []):
             if namespace is None or (obj.get("metadata") or {}).get("namespace") == namespace:
                 yield obj
 
-    def get(self, group: str, version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
+    def get(self, group: str, version: str, resource: str, namespace: str, name: str, *,
+            deadline: float | None = None) -> dict[str, Any]:
         """One object from the snapshot."""
         for obj in self.objects.get((group, version, resource), []):
             meta = obj.get("metadata") or {}

@@ -22,6 +22,7 @@ from pykyverno.engine.results import RuleResult
 from pykyverno.engine.vap.mutating import attach_params
 from pykyverno.engine.vpol.policy import EvaluationOptions
 
+from ..redaction import remember_sensitive
 from .generated import compare_generated
 from .inputs import TestInputs, build_inputs
 from .patched import load_targets, patched_verdict, target_verdict
@@ -191,6 +192,7 @@ def run_test(test: TestFile) -> TestRun:
     run.issues.extend(str(issue) for issue in policies.issues)
     _load_exceptions(test.paths("exceptions"), policies, run.issues)
     resources = read_manifests(test.paths("resources"), run.issues)
+    remember_sensitive(resources)  # evaluated as written; their secret values are masked in what is printed
     payload_keys = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
     payloads = read_manifests([p for key in payload_keys for p in test.paths(key)], run.issues)
     try:

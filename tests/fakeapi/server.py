@@ -9,8 +9,9 @@ It serves what read-only clients (the official ``kubernetes`` client, ``DynamicC
   ``metadata.resourceVersion`` on lists;
 - ``Status`` error bodies; bearer tokens and client-certificate CNs mapped to users, optional ``require_auth`` (401);
 - deny rules (user, verb, resource, namespace regexes) giving 403;
-- faults (path regex → status, delay, ``times``, 429 with ``Retry-After``, dropped connection);
-- a request log; mutation verbs answer 405.
+- faults (path regex → status, delay, ``times``, 429 with ``Retry-After``, dropped connection, malformed body);
+- a request log; mutation verbs answer 405, unless ``writable=True``: then POST, PUT, PATCH (merge, strategic,
+  JSON and server-side apply with field managers) and DELETE are served by :mod:`.writes`, with ``dryRun=All``.
 
 Example::
 
@@ -100,6 +101,7 @@ class Fault:
     drop: bool = False
     method: str | None = None
     message: str | None = None
+    body: Any = None  # a JSON answer sent as is (with ``status``, default 200) instead of a Status body
     hits: int = 0
 
 
@@ -145,6 +147,7 @@ class FakeCluster:
     :param ca: the ``trustme.CA`` for TLS; a fresh one is minted when omitted.
     :param require_auth: anonymous requests get 401.
     :param git_version: reported by ``/version``.
+    :param writable: serve create/update/patch/apply/delete (see :mod:`.writes`); otherwise they answer 405.
     """
 
     def __init__(
@@ -157,8 +160,10 @@ class FakeCluster:
         require_auth: bool = False,
         git_version: str = "v1.32.0",
         name: str = "fake",
+        writable: bool = False,
     ) -> None:
         self.name = name
+        self.writable = writable
         self.tokens: dict[str, str] = dict(tokens or {})
         self.tls = tls
         self.ca = ca if ca is not None or not tls else trustme.CA()
@@ -256,14 +261,16 @@ class FakeCluster:
         drop: bool = False,
         method: str | None = None,
         message: str | None = None,
+        body: Any = None,
     ) -> Fault:
         """Inject a fault for requests whose path matches the regex ``path`` (searched, query string excluded).
 
         ``delay`` seconds are waited first; then ``drop`` closes the connection without an answer, or ``status``
         answers with a ``Status`` body (``retry_after`` adds a ``Retry-After`` header); a delay-only fault lets the
-        request proceed. ``times`` limits how many requests the fault applies to. The first matching fault wins.
+        request proceed. ``body`` sends that JSON value (with ``status``, default 200) instead: a malformed answer.
+        ``times`` limits how many requests the fault applies to. The first matching fault wins.
         """
-        f = Fault(re.compile(path), status, delay, times, retry_after, drop, method, message)
+        f = Fault(re.compile(path), status, delay, times, retry_after, drop, method, message, body)
         with self._lock:
             self._faults.append(f)
         return f
@@ -274,8 +281,8 @@ class FakeCluster:
             self._faults.clear()
 
     def deny(self, user: str = ".*", verb: str = ".*", resource: str = ".*", namespace: str = ".*") -> DenyRule:
-        """Answer 403 to requests whose user, verb (get/list/watch), resource (plural, or ``plural.group``)
-        and namespace (``""`` for cluster-wide) all fully match the regexes."""
+        """Answer 403 to requests whose user, verb (get/list/watch, and create/update/patch/delete on a writable
+        cluster), resource (plural, or ``plural.group``) and namespace (``""`` for cluster-wide) all fully match."""
         rule = DenyRule(re.compile(user), re.compile(verb), re.compile(resource), re.compile(namespace))
         with self._lock:
             self._denies.append(rule)
@@ -455,6 +462,10 @@ class FakeCluster:
         path = path.rstrip("/") or "/"
         if path == "/version":
             return 200, dict(self.version_info())
+        if self.writable and (path == "/openapi/v3" or path.startswith("/openapi/v3/")):
+            from .writes import openapi_v3  # what kubectl needs to validate writes on the server side
+
+            return openapi_v3(self, path)
         gv = self._group_versions()
         if path == "/api":
             addr = [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}]
@@ -640,7 +651,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None, False
 
     def _send(
-        self, code: int, body: Mapping[str, Any], rec: RequestRecord, headers: Mapping[str, str] | None = None
+        self, code: int, body: Any, rec: RequestRecord, headers: Mapping[str, str] | None = None
     ) -> None:
         data = json.dumps(body).encode()
         rec.status = code
@@ -661,8 +672,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         cluster = self.server.cluster
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        payload = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         user, bad_token = self._user()
@@ -678,6 +688,9 @@ class _Handler(BaseHTTPRequestHandler):
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if fault.body is not None:
+                self._send(fault.status or 200, fault.body, rec)
+                return
             if fault.status is not None:
                 hdrs = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 msg = fault.message or f"injected fault: {fault.status}"
@@ -686,6 +699,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if bad_token or (user is None and cluster.require_auth):
             self._send(401, status_body(401, "Unauthorized"), rec)
+            return
+        if method != "GET" and cluster.writable:
+            from .writes import handle_write  # the write half lives in its own module
+
+            code, answer, extra = handle_write(cluster, method, split.path, query, user or ANONYMOUS, payload,
+                                               dict(self.headers.items()))
+            self._send(code, answer, rec, extra)
             return
         if method != "GET":
             self._send(405, status_body(405, f"the fake API server is read-only: {method} is not allowed"), rec)

@@ -1,9 +1,11 @@
 """A small kustomize renderer for the kustomization features ``manifests/`` uses, and nothing more.
 
-Supported keys: ``resources`` (YAML files and directories holding a ``kustomization.yaml``), ``namespace``,
-``labels`` (``pairs`` added to ``metadata.labels`` only), and ``images`` (``newName``/``newTag``/``digest`` for
-container images). Any other key, or a label option this renderer does not implement, raises
-:class:`UnsupportedKustomization`, so the renderer can never silently diverge from ``kubectl kustomize``.
+Supported keys: ``resources`` (YAML files and directories holding a ``kustomization.yaml``), ``patches`` (inline
+JSON 6902 patches with a ``target`` of kind/name/namespace, applied before the other transformers as kustomize's
+patch transformer is), ``namespace``, ``labels`` (``pairs`` added to ``metadata.labels`` only), and ``images``
+(``newName``/``newTag``/``digest`` for container images). Any other key, or a label option this renderer does not
+implement, raises :class:`UnsupportedKustomization`, so the renderer can never silently diverge from
+``kubectl kustomize``.
 Files outside the kustomization root are refused, as kustomize's default load restrictor does.
 """
 
@@ -35,7 +37,7 @@ CLUSTER_SCOPED_KINDS = frozenset({
     "ValidatingAdmissionPolicyBinding",
 })
 
-_KNOWN_KEYS = frozenset({"apiVersion", "kind", "resources", "namespace", "labels", "images"})
+_KNOWN_KEYS = frozenset({"apiVersion", "kind", "resources", "patches", "namespace", "labels", "images"})
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
@@ -56,6 +58,8 @@ def render(directory: Path) -> list[Obj]:
             objects.extend(_read_objects(target))
         else:
             raise UnsupportedKustomization(f"{root}: file {entry} is not in or below the kustomization root")
+    for patch in kustomization.get("patches", []):
+        objects = _apply_patch(objects, patch, root)
     namespace = kustomization.get("namespace")
     if namespace:
         objects = [_set_namespace(obj, namespace) for obj in objects]
@@ -93,6 +97,30 @@ def _read_objects(path: Path) -> list[Obj]:
         if not isinstance(document, dict) or "apiVersion" not in document or "kind" not in document:
             raise UnsupportedKustomization(f"{path}: every document must be a Kubernetes object")
     return documents
+
+
+def _apply_patch(objects: list[Obj], patch: Obj, root: Path) -> list[Obj]:
+    """An inline JSON 6902 patch applied to the objects its target selects (at least one must match)."""
+    from pykyverno.engine.mpol.jsonpatch import apply_patch
+
+    if set(patch) != {"target", "patch"} or not isinstance(patch["patch"], str):
+        raise UnsupportedKustomization(f"{root}: patches: only inline JSON 6902 patches with a target are supported")
+    target = patch["target"]
+    if not isinstance(target, dict) or set(target) - {"kind", "name", "namespace"}:
+        raise UnsupportedKustomization(f"{root}: patches: a target may only name kind, name and namespace")
+    operations = yaml.safe_load(patch["patch"])
+    if not isinstance(operations, list):
+        raise UnsupportedKustomization(f"{root}: patches: only JSON 6902 (a list of operations) is supported")
+    out, matched = [], 0
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        selected = all({"kind": obj.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace")}[k]
+                       == v for k, v in target.items())
+        matched += selected
+        out.append(apply_patch(obj, operations) if selected else obj)
+    if not matched:
+        raise UnsupportedKustomization(f"{root}: patches: no resource matches the target {target}")
+    return out
 
 
 def _set_namespace(obj: Obj, namespace: str) -> Obj:

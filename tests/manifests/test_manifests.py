@@ -102,8 +102,8 @@ def test_renderer_matches_kubectl_kustomize(directory: Path) -> None:
 
 
 def test_renderer_refuses_what_it_does_not_implement(tmp_path: Path) -> None:
-    (tmp_path / "kustomization.yaml").write_text("resources: []\npatches: []\n", encoding="utf-8")
-    with pytest.raises(UnsupportedKustomization, match="patches"):
+    (tmp_path / "kustomization.yaml").write_text("resources: []\nconfigMapGenerator: []\n", encoding="utf-8")
+    with pytest.raises(UnsupportedKustomization, match="configMapGenerator"):
         render(tmp_path)
     (tmp_path / "kustomization.yaml").write_text("resources: [../outside.yaml]\n", encoding="utf-8")
     (tmp_path.parent / "outside.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",

@@ -3,10 +3,12 @@
 :func:`prepare` parses the expression and
 
 1. rewrites what cel-cpp lacks (``Object{...}`` / ``JSONPatch{...}`` construction, ``transformMap`` /
-   ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite`;
+   ``transformMapEntry``, comparisons across numeric types) -- see :mod:`.rewrite` -- and guards cel-cpp's lazily
+   initialised bindings (``cel.bind``, ``optMap``, ``optFlatMap``) against stale slots -- see :mod:`.binds`;
 2. regroups long ``+`` / ``*`` chains, then refuses, with a clear message, an expression deeper than cel-cpp's
    parser limits -- see :mod:`.depth`;
-3. refuses an expression whose estimated cost exceeds the limit, as the API server does -- see :mod:`.cost`.
+3. refuses an expression that no evaluation could complete within Kubernetes' and Kyverno's runtime cost limit, or
+   that builds too many copies of its input -- see :mod:`.cost` and :mod:`.budget`.
 
 An expression that needs none of this comes back unchanged (so cel-cpp's error positions stay exact). If our parser
 cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, so cel-cpp's own message shows.
@@ -14,31 +16,40 @@ cannot read an expression that needs no rewrite, it is handed to cel-cpp as is, 
 
 from __future__ import annotations
 
-from ..errors import CelCompileError, CelCostError
+from ..errors import CelCompileError
+from . import budget
+from .binds import guard_binds
+from .budget import PolicyBudget
 from .cost import DEFAULT_COST_LIMIT, DEFAULT_COST_MODEL, DEFAULT_POLICY_COST_LIMIT, CostModel
 from .cost import estimate_cost as estimate_ast_cost
 from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_depth, rebalance
 from .lexer import tokenize
 from .nodes import Expr
-from .parser import MAX_PARSE_NESTING, NestingProblem, parse, parse_with_nesting
+from .optionality import holds_only_data
+from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse, parse_with_nesting
 from .printer import to_source
 from .rewrite import rewrite
 from .source import SyntaxProblem, caret_message
 
 #: Identifiers whose presence means the expression cannot compile without our rewrites.
-_REWRITE_IDENTIFIERS = frozenset({"Object", "JSONPatch", "transformMap", "transformMapEntry"})
+_REWRITE_IDENTIFIERS = frozenset(
+    {"Object", "JSONPatch", "transformMap", "transformMapEntry", "bind", "optMap", "optFlatMap"}
+)
 
 
 def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST_MODEL, compat: bool = True) -> str:
     """Return the CEL text cel-cpp should compile for ``source``.
 
     Raises :class:`CelCompileError` (syntax the rewrites need, or cel-cpp's depth limits) and :class:`CelCostError`
-    (estimated cost above ``cost_model.limit``), both carrying ``expression=source`` and ``path``.
+    (a limit of ``cost_model``, see :mod:`.budget`), both carrying ``expression=source`` and ``path``.
     """
     try:
         tree, nesting = parse_with_nesting(source)
     except NestingProblem as problem:
         raise _depth_error(source, path, problem.offset, f"{problem.message}; the limit is {MAX_NESTING}") from None
+    except SizeProblem as problem:
+        # No caret line: it would repeat the whole oversized expression.
+        raise CelCompileError(f"ERROR: <input>:1:1: {problem.message}", expression=source, path=path) from None
     except SyntaxProblem as problem:
         if _needs_rewrite(source):
             raise CelCompileError(
@@ -61,38 +72,43 @@ def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> in
     """Estimated cost of ``source`` after the front end's rewrites (raise :class:`CelCompileError` if unparsable)."""
     try:
         tree = rewrite(parse(source))
+    except SizeProblem as problem:
+        raise CelCompileError(f"ERROR: <input>:1:1: {problem.message}", expression=source) from None
     except SyntaxProblem as problem:
         raise CelCompileError(caret_message(source, problem.offset, problem.message), expression=source) from None
     return estimate_ast_cost(tree, cost_model)
 
 
+def may_hold_optional(source: str) -> bool:
+    """False when the value of ``source`` certainly holds no optional at any depth (see :mod:`.optionality`); True
+    when it may, or when the front end cannot read it."""
+    try:
+        tree = rewrite(parse(source))
+    except (SyntaxProblem, RecursionError):
+        return True
+    return not holds_only_data(tree)
+
+
 def _prepare_tree(source: str, path: str, tree: Expr, nesting: int, cost_model: CostModel, compat: bool = True) -> str:
     # Regroup long chains before rewriting (the rewrites recurse) and again after (they may add levels).
-    rewritten = rebalance(tree) if expression_depth(tree) > MAX_EXPRESSION_DEPTH else tree
+    depth = expression_depth(tree)
+    rewritten = rebalance(tree) if depth > MAX_EXPRESSION_DEPTH else tree
+    regrouped = rewritten
     rewritten = rewrite(rewritten, compat=compat)
-    if expression_depth(rewritten) > MAX_EXPRESSION_DEPTH:
-        rewritten = rebalance(rewritten)
-    depth = expression_depth(rewritten)
+    costed = rewritten
+    rewritten = guard_binds(rewritten)
+    if rewritten is not tree:
+        depth = expression_depth(rewritten)
+        if depth > MAX_EXPRESSION_DEPTH and rewritten is not regrouped:
+            rewritten = rebalance(rewritten)
+            depth = expression_depth(rewritten)
     if depth > MAX_EXPRESSION_DEPTH:
         where = deepest_node(rewritten).start
         raise _depth_error(source, path, max(where, 0), _too_deep(depth))
-    cost = estimate_ast_cost(rewritten, cost_model)
-    if cost > cost_model.limit:
-        factor = cost / cost_model.limit
-        raise CelCostError(
-            caret_message(
-                source,
-                0,
-                f"estimated expression cost {cost} exceeds the budget of {cost_model.limit} by a factor of"
-                f" {factor:.1f}x (try simplifying the expression: comprehensions over lists multiply the cost of"
-                f" their body, and lists of unknown size count as {cost_model.unknown_list_size} elements)",
-            ),
-            expression=source,
-            path=path,
-        )
+    budget.check(source, path, costed, cost_model)
     prepared = source if rewritten is tree else to_source(rewritten, source)
     if prepared is not source:
-        _, nesting = parse_with_nesting(prepared)
+        _, nesting = parse_with_nesting(prepared, limit_length=False)
     if nesting > MAX_NESTING:
         raise _depth_error(
             source,
@@ -129,8 +145,11 @@ __all__ = [
     "DEFAULT_COST_MODEL",
     "DEFAULT_POLICY_COST_LIMIT",
     "MAX_EXPRESSION_DEPTH",
+    "MAX_EXPRESSION_LENGTH",
     "MAX_NESTING",
     "CostModel",
+    "PolicyBudget",
     "estimate_cost",
+    "may_hold_optional",
     "prepare",
 ]

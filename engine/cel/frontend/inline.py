@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .nodes import Call, Expr, Ident, Index, Literal, Select, children, map_children
-from .parser import parse
+from .parser import MAX_EXPRESSION_LENGTH, parse
 from .printer import to_source
 from .source import SyntaxProblem
 
@@ -65,6 +65,8 @@ def inline_variables(source: str, needed: Sequence[str], definitions: Mapping[st
     """``source`` with the ``needed`` variables (in declaration order) bound inline, or None when it cannot be done
     (a variable is read dynamically, e.g. ``variables[x]``, or an expression does not parse)."""
     names = frozenset(needed)
+    if len(source) + sum(len(definitions.get(name, "")) for name in needed) > MAX_EXPRESSION_LENGTH:
+        return None  # the runtime would refuse the bound form: do not spend time building it
     try:
         body = _replace(parse(source), names)
         if _mentions_variables(body):

@@ -34,8 +34,13 @@ from .source import SyntaxProblem
 
 #: Nesting of parenthesised / bracketed sub-expressions beyond which parsing stops (cel-cpp's limit is 32).
 MAX_PARSE_NESTING = 64
+#: Longest expression accepted, in code points: cel-go's default ``ExpressionSizeCodePointLimit``, which Kubernetes
+#: keeps (cel-cpp has the same default).
+MAX_EXPRESSION_LENGTH = 100_000
 
 _RELATIONS = frozenset({"<", "<=", ">=", ">", "==", "!=", "in"})
+_ADDITIVE = frozenset({"+", "-"})
+_MULTIPLICATIVE = frozenset({"*", "/", "%"})
 _LITERAL_TOKENS = {"INT": "int", "UINT": "uint", "DOUBLE": "double", "STRING": "string", "BYTES": "bytes"}
 _KEYWORD_LITERALS = {"true": "bool", "false": "bool", "null": "null"}
 
@@ -44,14 +49,21 @@ class NestingProblem(SyntaxProblem):
     """The expression nests deeper than the parser follows."""
 
 
+class SizeProblem(SyntaxProblem):
+    """The expression is longer than :data:`MAX_EXPRESSION_LENGTH` code points."""
+
+
 def parse(source: str) -> Expr:
     """Parse CEL ``source`` into an AST; raise :class:`SyntaxProblem` with the offending offset."""
     return _Parser(source).parse_all()
 
 
-def parse_with_nesting(source: str) -> tuple[Expr, int]:
-    """Parse ``source``; also return how deep sub-expressions nest (parentheses, brackets, arguments; 0 = none)."""
-    parser = _Parser(source)
+def parse_with_nesting(source: str, *, limit_length: bool = True) -> tuple[Expr, int]:
+    """Parse ``source``; also return how deep sub-expressions nest (parentheses, brackets, arguments; 0 = none).
+
+    ``limit_length=False`` parses text longer than :data:`MAX_EXPRESSION_LENGTH` (the front end's own output).
+    """
+    parser = _Parser(source, limit_length)
     return parser.parse_all(), parser.deepest - 1
 
 
@@ -74,9 +86,16 @@ def balanced(op: str, operands: list[Expr], *, keep_offsets: bool = True) -> Exp
 class _Parser:
     """One parse of one source string."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, limit_length: bool = True) -> None:
+        if limit_length and len(source) > MAX_EXPRESSION_LENGTH:
+            raise SizeProblem(
+                f"expression code point size exceeds limit: size: {len(source)}, limit {MAX_EXPRESSION_LENGTH}", 0
+            )
         self.source = source
         self.tokens = tokenize(source)
+        # What ``at`` compares: an operator's text, or a marker no operator text equals (a NUL and the kind).
+        self.keys = [token.text if token.kind == "OP" else "\0" + token.kind for token in self.tokens]
+        self.last = len(self.tokens) - 1
         self.position = 0
         self.nesting = 0
         self.deepest = 0
@@ -87,15 +106,12 @@ class _Parser:
     def token(self) -> Token:
         return self.tokens[self.position]
 
-    def peek(self, ahead: int = 1) -> Token:
-        return self.tokens[min(self.position + ahead, len(self.tokens) - 1)]
-
     def at(self, text: str) -> bool:
-        return self.token.kind == "OP" and self.token.text == text
+        return self.keys[self.position] == text
 
     def advance(self) -> Token:
-        token = self.token
-        if token.kind != "EOF":
+        token = self.tokens[self.position]
+        if self.position < self.last:
             self.position += 1
         return token
 
@@ -150,8 +166,8 @@ class _Parser:
 
     def relation(self) -> Expr:
         left = self.additive()
-        while (self.token.kind == "OP" and self.token.text in _RELATIONS) or (
-            self.token.kind == "IDENT" and self.token.text == "in"
+        while self.keys[self.position] in _RELATIONS or (
+            self.keys[self.position] == "\0IDENT" and self.tokens[self.position].text == "in"
         ):
             op = self.advance().text
             right = self.additive()
@@ -160,7 +176,7 @@ class _Parser:
 
     def additive(self) -> Expr:
         left = self.multiplicative()
-        while self.at("+") or self.at("-"):
+        while self.keys[self.position] in _ADDITIVE:
             op = self.advance().text
             right = self.multiplicative()
             left = Binary(op, left, right, left.start, right.end)
@@ -168,7 +184,7 @@ class _Parser:
 
     def multiplicative(self) -> Expr:
         left = self.unary()
-        while self.at("*") or self.at("/") or self.at("%"):
+        while self.keys[self.position] in _MULTIPLICATIVE:
             op = self.advance().text
             right = self.unary()
             left = Binary(op, left, right, left.start, right.end)

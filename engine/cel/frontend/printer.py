@@ -7,7 +7,6 @@ structurally, with parentheses only where precedence needs them. Literals always
 
 from __future__ import annotations
 
-from .lexer import tokenize
 from .nodes import (
     Binary,
     Call,
@@ -22,7 +21,6 @@ from .nodes import (
     Ternary,
     Unary,
 )
-from .source import SyntaxProblem
 
 _TERNARY, _OR, _AND, _RELATION, _ADDITIVE, _MULTIPLICATIVE, _UNARY, _MEMBER = range(1, 9)
 
@@ -35,6 +33,7 @@ _BINARY_PRECEDENCE = {
     "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE, "%": _MULTIPLICATIVE,
 }
 _ASSOCIATIVE = frozenset({"||", "&&"})
+_NUMBER_STARTS = frozenset("0123456789.")
 
 
 def to_source(node: Expr, source: str | None = None) -> str:
@@ -54,27 +53,6 @@ def _precedence(node: Expr) -> int:
     return _MEMBER
 
 
-def _fully_parenthesised(text: str) -> bool:
-    """True when ``text`` is one parenthesised group, e.g. ``(a + b)`` but not ``(a) + (b)``."""
-    try:
-        tokens = tokenize(text)
-    except SyntaxProblem:
-        return False
-    if len(tokens) < 3 or tokens[0].text != "(" or tokens[0].kind != "OP":
-        return False
-    depth = 0
-    for index, token in enumerate(tokens[:-1]):
-        if token.kind != "OP":
-            continue
-        if token.text == "(":
-            depth += 1
-        elif token.text == ")":
-            depth -= 1
-            if depth == 0 and index != len(tokens) - 2:
-                return False
-    return True
-
-
 class _Printer:
     def __init__(self, source: str | None) -> None:
         self.source = source
@@ -84,11 +62,22 @@ class _Printer:
             return None
         return self.source[node.start: node.end]
 
+    def parenthesised(self, node: Expr) -> bool:
+        """True when a parsed node's text is one parenthesised group: the parser widened its span to the
+        parentheses, so it starts before its first operand (decided from offsets, without re-reading the text)."""
+        if self.source is None or node.start < 0 or self.source[node.start] != "(":
+            return False
+        if isinstance(node, Binary):
+            return node.start < node.left.start
+        if isinstance(node, Ternary):
+            return node.start < node.condition.start
+        return True  # a unary operator or a negative literal starts with its own sign otherwise
+
     def operand(self, node: Expr, minimum: int) -> str:
         """Text of ``node`` used where precedence ``minimum`` is required (parenthesised if looser)."""
         original = self.verbatim(node)
         if original is not None:
-            if _fully_parenthesised(original) or _precedence(node) >= minimum:
+            if _precedence(node) >= minimum or self.parenthesised(node):
                 return original
             return f"({original})"
         text = self.structural(node)
@@ -125,7 +114,10 @@ class _Printer:
             fields = ", ".join(f"{'?' if f.optional else ''}{f.name}: {self.text(f.value)}" for f in node.fields)
             return f"{node.type_name}{{{fields}}}"
         if isinstance(node, Unary):
-            return f"{node.op}{self.operand(node.operand, _MEMBER)}"
+            operand = self.operand(node.operand, _MEMBER)
+            if node.op == "-" and operand[:1] in _NUMBER_STARTS:
+                operand = f"({operand})"  # "-1" or "-1.a" would read as a negative literal
+            return f"{node.op}{operand}"
         if isinstance(node, Binary):
             precedence = _BINARY_PRECEDENCE[node.op]
             right_minimum = precedence if node.op in _ASSOCIATIVE else precedence + 1

@@ -2,7 +2,9 @@
 
 ``m.transformMap(k, v, e)`` is rewritten to ``pykyverno.pairsToMap(m.transformList(k, v, [k, e]))`` and
 ``m.transformMapEntry(k, v, e)`` to ``pykyverno.mergeEntries(m.transformList(k, v, e))``, because cel-cpp compiles
-those macros but has no runtime ``cel.@mapInsert``. The ``pykyverno.`` prefix keeps the names clear of user code.
+those macros but has no runtime ``cel.@mapInsert``. ``lists.range(n)`` becomes ``lists.range(pykyverno.rangeLength(n))``
+for a computed ``n``, which refuses lengths over the limit. The ``pykyverno.`` prefix keeps the names clear of user
+code.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
+from ._limits import MAX_LIST_LENGTH, too_large
 
 KINDS = ("*",)
 
@@ -38,10 +41,18 @@ def merge_entries(entries: list[Any]) -> dict[Any, Any]:
     return result
 
 
+def range_length(length: int) -> int:
+    """``length`` if ``lists.range`` may build a list that long; a CEL error naming the limit otherwise."""
+    if length > MAX_LIST_LENGTH:
+        raise too_large("lists.range", "length", length, MAX_LIST_LENGTH, "elements")
+    return length
+
+
 LIBRARY = Library(
     name="frontend_helpers",
     functions=(
         function("pykyverno.pairsToMap", overload("pykyverno_pairs_to_map_list", ("list",), "map", pairs_to_map)),
         function("pykyverno.mergeEntries", overload("pykyverno_merge_entries_list", ("list",), "map", merge_entries)),
+        function("pykyverno.rangeLength", overload("pykyverno_range_length_int", ("int",), "int", range_length)),
     ),
 )

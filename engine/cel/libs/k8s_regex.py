@@ -3,124 +3,114 @@
 ``'abc 123'.find('[0-9]+')`` is the first match (``''`` if none); ``'123 abc 456'.findAll('[0-9]+')`` lists all
 non-overlapping matches, ``findAll(re, n)`` at most ``n`` (a negative ``n`` means all).
 
-Kubernetes uses Go's RE2. Python's ``re`` is used here, after translating the RE2-only syntax of the common subset:
-``\\z`` (end of text), ``\\Q...\\E`` (literal text), POSIX classes ``[[:alpha:]]``, and ``$`` (which in RE2 without
-``(?m)`` matches only at the very end, whereas Python's also matches before a final newline). ``\\d``, ``\\w``,
-``\\s`` and ``\\b`` are ASCII-only, as in RE2. Empty matches right after a previous match are dropped, as Go does.
-Known differences: Unicode classes (``\\pL``, ``\\p{Greek}``) and ``(?U)`` are rejected; Python's backreferences and
-lookarounds are accepted although RE2 rejects them; an invalid pattern is an evaluation error, not a compile error.
+Kubernetes compiles patterns with Go's ``regexp`` (RE2 syntax, matching in time linear in the input). So do we, with
+Google's RE2 (``google-re2``): no backtracking, so no pattern can make a match take exponential time. Go and RE2 C++
+accept the same syntax except ``\\C`` (any byte), which Go refuses and we refuse too. An invalid pattern is an
+evaluation error worded as Go words it (``error parsing regexp: missing closing ): `(a```), naming the pattern.
+Empty matches right after a previous match are dropped, as Go's ``FindAllString`` does.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+from typing import Any
+
+import re2
 
 from ..decl import CelFunctionError, Library, function, overload
 
 KINDS = ("*",)
 
-_POSIX_CLASSES = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": "\\x00-\\x7F",
-    "blank": "\\t ",
-    "cntrl": "\\x00-\\x1F\\x7F",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": "\\t\\n\\v\\f\\r ",
-    "upper": "A-Z",
-    "word": "0-9A-Za-z_",
-    "xdigit": "0-9A-Fa-f",
+#: RE2's error texts (re2/regexp.cc) -> Go's (regexp/syntax ErrorCode), so messages read as Kubernetes' do.
+_GO_ERRORS = {
+    "invalid escape sequence": "invalid escape sequence",
+    "invalid character class": "invalid character class",
+    "invalid character class range": "invalid character class range",
+    "missing ]": "missing closing ]",
+    "missing )": "missing closing )",
+    "unexpected )": "unexpected )",
+    "trailing \\": "trailing backslash at end of expression",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "invalid repetition size": "invalid repeat count",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid UTF-8": "invalid UTF-8",
+    "invalid named capture group": "invalid named capture",
+    "pattern too large - compile failed": "expression too large",
 }
-_MULTILINE_FLAG = re.compile(r"\(\?[a-zA-Z]*m[a-zA-Z]*[:)]")
 
 
-def _translate(pattern: str) -> str:
-    """Rewrite RE2 syntax that Python spells differently (see the module docstring)."""
-    out: list[str] = []
-    in_class = False
-    multiline = bool(_MULTILINE_FLAG.search(pattern))
+def _options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every invalid pattern on stderr
+    return options
+
+
+_OPTIONS = _options()
+
+
+def _go_error(pattern: str, raw: str) -> CelFunctionError:
+    """A CEL error for an invalid ``pattern`` from RE2's message (``missing ): (a``), worded as Go's."""
+    code, _, fragment = raw.partition(": ")
+    message = f"error parsing regexp: {_GO_ERRORS.get(code, code)}"
+    if fragment:
+        message += f": `{fragment}`"
+    if fragment != pattern:
+        message += f" (in the pattern `{pattern}`)"
+    return CelFunctionError(message)
+
+
+def _byte_escape(pattern: str) -> int:
+    """Offset of a ``\\C`` escape outside ``\\Q...\\E`` (RE2 accepts it, Go does not), or -1."""
     i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt == "Q":
-                end = pattern.find("\\E", i + 2)
-                literal = pattern[i + 2 :] if end < 0 else pattern[i + 2 : end]
-                out.append(re.escape(literal))
-                i = len(pattern) if end < 0 else end + 2
-                continue
-            if nxt in "pP":
-                raise CelFunctionError("unsupported regex: Unicode classes (\\p, \\P) are not available")
-            out.append("\\Z" if nxt == "z" and not in_class else pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if pattern.startswith("[:", i):
-                end = pattern.find(":]", i + 2)
-                name = pattern[i + 2 : end] if end > 0 else ""
-                negated = name.startswith("^")
-                ranges = _POSIX_CLASSES.get(name.lstrip("^"))
-                if ranges is None or negated:
-                    raise CelFunctionError(f"invalid regex: unsupported character class [:{name}:]")
-                out.append(ranges)
-                i = end + 2
-                continue
-            if char == "]":
-                in_class = False
-            out.append(char)
+    while i < len(pattern) - 1:
+        if pattern[i] != "\\":
             i += 1
             continue
-        if char == "[":
-            in_class = True
-            out.append(char)
-            i += 1
-            for prefix in ("^", "]"):
-                if i < len(pattern) and pattern[i] == prefix:
-                    out.append("\\]" if prefix == "]" else prefix)
-                    i += 1
+        escaped = pattern[i + 1]
+        if escaped == "C":
+            return i
+        if escaped == "Q":
+            end = pattern.find("\\E", i + 2)
+            if end < 0:
+                return -1
+            i = end + 2
             continue
-        if char == "$" and not multiline:
-            out.append("\\Z")
-            i += 1
-            continue
-        if pattern.startswith("(?U", i):
-            raise CelFunctionError("unsupported regex: the (?U) flag is not available")
-        out.append(char)
-        i += 1
-    return "".join(out)
+        i += 2
+    return -1
 
 
 @lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """Compile an RE2 pattern (translated for Python's ``re``), cached."""
+def compile_regex(pattern: str) -> Any:
+    """Compile an RE2 pattern as Go's ``regexp.Compile`` would (cached); raise a CEL error if it is invalid."""
+    if _byte_escape(pattern) >= 0:
+        raise CelFunctionError(f"error parsing regexp: invalid escape sequence: `\\C` (in the pattern `{pattern}`)")
     try:
-        return re.compile(_translate(pattern), re.ASCII)
-    except re.error as exc:
-        raise CelFunctionError(f"invalid regex {pattern!r}: {exc}") from None
+        return re2.compile(pattern, _OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else b""
+        text = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        raise _go_error(pattern, text) from None
 
 
 def find(text: str, pattern: str) -> str:
     """The leftmost match of ``pattern`` in ``text``, or ``''``."""
     match = compile_regex(pattern).search(text)
-    return match.group(0) if match else ""
+    return str(match.group(0)) if match else ""
 
 
 def find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
     """All non-overlapping matches, at most ``limit`` of them when ``limit >= 0`` (Go's FindAllString)."""
     results: list[str] = []
     previous_end = -1
+    if limit == 0:
+        return results
     for match in compile_regex(pattern).finditer(text):
-        if 0 <= limit <= len(results):
-            break
         start, end = match.span()
         if not (start == end == previous_end):
-            results.append(match.group(0))
+            results.append(str(match.group(0)))
+            if 0 <= limit <= len(results):
+                break
         previous_end = end
     return results
 

@@ -1,6 +1,7 @@
 """Kyverno's ``globalContext`` library: ``globalContext.Get(entryName[, projection])`` (alias ``get``).
 
-Delegates to the global-context provider; an unknown entry or projection is a CEL error.
+Delegates to the global-context provider; an unknown entry or projection is a CEL error. Answers are cached for the
+evaluation run and count against the evaluation's lookup limit, as ``resource.Get`` does.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from ..providers import current_providers
+from ..providers import LookupLimitExceeded, cached_lookup, current_providers
 from .kyverno_common import KYVERNO_KINDS, require_str
 
 KINDS = KYVERNO_KINDS
@@ -25,7 +26,9 @@ def get_entry(name: Any, projection: Any = "") -> Any:
             " (offline: supply globalContextEntries in the test)"
         )
     try:
-        return provider.get(entry, which)
+        return cached_lookup(("globalContext.Get", entry, which), lambda: provider.get(entry, which))
+    except LookupLimitExceeded as exc:
+        raise CelFunctionError(f"globalContext.Get: {exc}") from None
     except LookupError as exc:
         reason = exc.args[0] if exc.args else exc
         raise CelFunctionError(f"failed to get global context entry {entry!r}: {reason}") from None

@@ -7,6 +7,7 @@ import zlib
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
+from ._limits import MAX_VALUE_BYTES, too_large
 from .kyverno_common import KYVERNO_KINDS
 
 KINDS = KYVERNO_KINDS
@@ -27,12 +28,28 @@ def compress(data: Any) -> bytearray:
 
 
 def decompress(data: Any) -> str:
-    """Gunzip bytes (or a string's bytes) and return the text."""
+    """Gunzip bytes (or a string's bytes; several gzip members are read one after the other, as Go's reader does)
+    and return the text; refuse output over the size limit without inflating it first."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     try:
-        return gzip.decompress(raw).decode("utf-8")
+        return _inflate(raw).decode("utf-8")
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise CelFunctionError(f"gzip.decompress: {exc}") from None
+
+
+def _inflate(raw: bytes) -> bytes:
+    out = bytearray()
+    remaining = raw
+    while True:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        out += inflater.decompress(remaining, MAX_VALUE_BYTES + 1 - len(out))
+        if len(out) > MAX_VALUE_BYTES:
+            raise too_large("gzip.decompress", "decompressed data", None, MAX_VALUE_BYTES)
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        remaining = inflater.unused_data
+        if not remaining.strip(b"\0"):
+            return bytes(out)
 
 
 LIBRARY = Library(

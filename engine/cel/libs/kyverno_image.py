@@ -7,7 +7,9 @@ Normalisation follows go-containerregistry (the library Kyverno wraps): the firs
 if it contains ``.`` or ``:``; Docker Hub's registry is ``index.docker.io`` (``docker.io`` is rewritten to it) and
 single-name Docker Hub repositories get ``library/``; a reference with neither tag nor digest gets tag ``latest``.
 A reference with a digest is a digest reference: ``tag()`` is then empty even if a tag was written
-(``nginx:1.2@sha256:...``). An Image is a tagged map; two Images are equal when parsed from the same string.
+(``nginx:1.2@sha256:...``). Tags are 1-128 characters of ``[A-Za-z0-9_.-]`` in any order (no rule on the first
+character, unlike Docker's grammar). An unparsable string is the error ``could not parse reference: <s>``. An Image
+is a tagged map; two Images are equal when parsed from the same string.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def _tag_reference(text: str) -> ImageReference:
         base, tag = ":".join(parts[:-1]), parts[-1]
         if not tag:
             raise ImageReferenceError(f"{text} must specify a tag name after the colon")
-    if tag and (len(tag) > 128 or set(tag) - _TAG_CHARS or tag[0] in ".-"):
+    if tag and (len(tag) > 128 or set(tag) - _TAG_CHARS):
         raise ImageReferenceError(f"tag can only contain the characters `{''.join(sorted(_TAG_CHARS))}`: {tag}")
     registry, repository = _repository(base)
     return ImageReference(text, registry, repository, tag=tag or DEFAULT_TAG)
@@ -129,14 +131,16 @@ def _digest_reference(text: str) -> ImageReference:
 
 
 def parse_reference(text: str) -> ImageReference:
-    """Parse an image reference (tag form first, then digest form); raise :class:`ImageReferenceError`."""
+    """Parse an image reference (tag form first, then digest form); raise :class:`ImageReferenceError` with
+    ``name.ParseReference``'s message."""
     try:
         return _tag_reference(text)
-    except ImageReferenceError as tag_error:
-        try:
-            return _digest_reference(text)
-        except ImageReferenceError:
-            raise tag_error from None
+    except ImageReferenceError:
+        pass
+    try:
+        return _digest_reference(text)
+    except ImageReferenceError:
+        raise ImageReferenceError(f"could not parse reference: {text}") from None
 
 
 def parse_image_reference(text: Any) -> dict[str, Any]:

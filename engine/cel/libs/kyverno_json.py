@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import Library, function, overload
+from ._limits import check_text_size
 from .kyverno_common import KYVERNO_KINDS, go_json_decode, go_json_encode, require_str
 
 KINDS = KYVERNO_KINDS
@@ -16,7 +17,9 @@ KINDS = KYVERNO_KINDS
 
 def unmarshal(text: Any) -> Any:
     """Decode a JSON document (numbers become doubles, as in Go)."""
-    return go_json_decode(require_str(text, "json.unmarshal"), "json.unmarshal")
+    source = require_str(text, "json.unmarshal")
+    check_text_size("json.unmarshal", source, "document")
+    return go_json_decode(source, "json.unmarshal")
 
 
 def marshal(value: Any) -> str:

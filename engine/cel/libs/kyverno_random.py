@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
+from ._limits import MAX_RANDOM_LENGTH, too_large
+from .k8s_regex import compile_regex
 from .kyverno_common import KYVERNO_KINDS, require_str
 
 KINDS = KYVERNO_KINDS
@@ -203,9 +205,33 @@ def random_default() -> str:
     return "".join(secrets.choice(DEFAULT_ALPHABET) for _ in range(DEFAULT_LENGTH))
 
 
+def _longest(node: _Node) -> int:
+    """The length of the longest string ``node`` can generate."""
+    if node.kind == "chars":
+        return 1
+    if node.kind == "seq":
+        return sum(_longest(child) for child in node.children)
+    if node.kind == "alt":
+        return max(_longest(child) for child in node.children)
+    return node.high * _longest(node.children[0])
+
+
 def random_pattern(pattern: Any) -> str:
-    """A random string matched by the regular expression ``pattern``."""
-    tree = _PatternParser(require_str(pattern, "random")).parse()
+    """A random string matched by the regular expression ``pattern``.
+
+    The pattern must be valid Go/RE2 syntax (Kyverno parses it with Go's ``regexp/syntax``, which limits repeat
+    counts to 1,000, nested ones included), and the longest string it can generate may not pass
+    :data:`MAX_RANDOM_LENGTH` characters.
+    """
+    text = require_str(pattern, "random")
+    try:
+        compile_regex(text)
+    except CelFunctionError as exc:
+        raise CelFunctionError(f"random: {exc}") from None
+    tree = _PatternParser(text).parse()
+    longest = _longest(tree)
+    if longest > MAX_RANDOM_LENGTH:
+        raise too_large("random", "longest string the pattern generates", longest, MAX_RANDOM_LENGTH, "characters")
     out: list[str] = []
     _generate(tree, out)
     return "".join(out)

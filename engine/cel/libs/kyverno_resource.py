@@ -8,6 +8,10 @@ Cluster policies: ``Get(apiVersion, resource, namespace, name)``, ``Get(gvr, nam
 ``Post(apiVersion, resource, namespace, obj)``, ``Post(apiVersion, resource, obj)``, ``ToGVR(apiVersion, resource)``.
 Namespaced policies drop the namespace argument; the calls are pinned to ``Providers.policy_namespace``.
 A missing object is a CEL error, as in Kyverno (``failed to get resource: ...``).
+
+``Get`` and ``List`` answers are cached for the evaluation run (the providers' :class:`LookupCache`), and one
+evaluation may make at most :func:`~pykyverno.engine.cel.providers.lookup_limit` distinct lookups (a CEL error
+naming the limit beyond it). ``Post`` is never cached: it records a create.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from ...resources import split_api_version
 from ..decl import CelFunctionError, Function, Library, Overload, function, overload
-from ..providers import ResourceProvider, current_providers
+from ..providers import LookupLimitExceeded, ResourceProvider, cached_lookup, current_providers
 from .kyverno_common import KYVERNO_KINDS, require_str, require_tagged, string_map, tagged
 
 KINDS = KYVERNO_KINDS
@@ -53,8 +57,12 @@ def _from_gvr(gvr: Any, call: str) -> tuple[str, str]:
 def get(api_version: Any, resource: Any, namespace: Any, name: Any) -> dict[str, Any]:
     """Fetch one object; a CEL error when it does not exist."""
     args = [require_str(v, "resource.Get") for v in (api_version, resource, namespace, name)]
+    provider = _provider("Get")
     try:
-        return _provider("Get").get(*args)
+        result: dict[str, Any] = cached_lookup(("resource.Get", *args), lambda: provider.get(*args))
+        return result
+    except LookupLimitExceeded as exc:
+        raise CelFunctionError(f"resource.Get: {exc}") from None
     except LookupError as exc:
         raise CelFunctionError(f"failed to get resource: {_reason(exc)}") from None
 
@@ -63,8 +71,13 @@ def list_objects(api_version: Any, resource: Any, namespace: Any, labels: Any = 
     """List objects (optionally by exact label match) as a list object."""
     args = [require_str(v, "resource.List") for v in (api_version, resource, namespace)]
     selector = string_map(labels, "resource.List", "labels") if labels is not None else None
+    provider = _provider("List")
+    key = ("resource.List", *args, tuple(sorted(selector.items())) if selector is not None else None)
     try:
-        return _provider("List").list(args[0], args[1], args[2], selector)
+        result: dict[str, Any] = cached_lookup(key, lambda: provider.list(args[0], args[1], args[2], selector))
+        return result
+    except LookupLimitExceeded as exc:
+        raise CelFunctionError(f"resource.List: {exc}") from None
     except LookupError as exc:
         raise CelFunctionError(f"failed to list resource: {_reason(exc)}") from None
 

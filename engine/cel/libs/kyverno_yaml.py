@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 
 from ..decl import CelFunctionError, Library, function, overload
+from ._limits import check_text_size
+from ._safe_yaml import YamlBomb, load_first
 from .kyverno_common import KYVERNO_KINDS, go_json_numbers, require_str
 
 KINDS = KYVERNO_KINDS
@@ -45,14 +47,20 @@ def _key_text(key: Any) -> str:
 
 
 def parse(text: Any) -> Any:
-    """Parse the first YAML document of ``text`` into plain values (numbers as doubles)."""
+    """Parse the first YAML document of ``text`` into plain values (numbers as doubles).
+
+    Refuses documents over the size limit, anchors that contain themselves and excessive aliasing (see
+    :mod:`._safe_yaml`), as Kubernetes' YAML decoder does.
+    """
     source = require_str(text, "yaml.parse")
+    check_text_size("yaml.parse", source, "document")
     try:
-        documents = yaml.load_all(source, Loader=_JsonishLoader)
-        document = next(iter(documents), None)
-    except yaml.YAMLError as exc:
+        document = load_first(source, _JsonishLoader)
+        return go_json_numbers(_json_keys(document))
+    except (yaml.YAMLError, YamlBomb) as exc:
         raise CelFunctionError(f"yaml.parse: {exc}") from None
-    return go_json_numbers(_json_keys(document))
+    except RecursionError:
+        raise CelFunctionError("yaml.parse: the document nests too deeply") from None
 
 
 LIBRARY = Library(

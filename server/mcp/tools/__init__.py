@@ -13,6 +13,8 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
+from ...redaction import mask_data, mask_text
+from ..answer_cap import cap_answer
 from ..models import Out
 
 #: Tools that read only the server's own data (policies, YAML the agent sends).
@@ -22,11 +24,12 @@ CLUSTER = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempoten
 
 
 def respond(model: Out, markdown: str) -> CallToolResult:
-    """A tool answer: markdown text plus the model as structured content."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=markdown)],
-        structured_content=model.model_dump(mode="json", by_alias=True),
-    )
+    """A tool answer: markdown text plus the model as structured content, both masked (credential patterns and
+    the secret values this request has seen; see :mod:`pykyverno.server.redaction`), then capped in size (see
+    :func:`~pykyverno.server.mcp.answer_cap.cap_answer`)."""
+    text, structured = cap_answer(mask_text(markdown), mask_data(model.model_dump(mode="json", by_alias=True)),
+                                  type(model).__name__)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
 def add_tool(server: MCPServer[Any], fn: Callable[..., Any], title: str, annotations: ToolAnnotations) -> None:

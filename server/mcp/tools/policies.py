@@ -25,7 +25,7 @@ from ...kube import APIResourceInfo, Discovery, KubeClient
 from ...kube.errors import KubeError
 from ...policysets import describe_document
 from ...policysets.describe import REMEDIATION, describe_matches
-from ...scan.redact import redact
+from ...redaction import redact, remember_sensitive
 from ...scan.runner import SourceResources
 from ...scan.sources import ClusterSource
 from ...testing.inputs import build_inputs_from
@@ -130,8 +130,10 @@ def find_type(discovery: Discovery, kind: str, api_version: str | None) -> APIRe
                if wanted in (r.kind.lower(), r.resource, r.singular, *r.short_names)
                and (group is None or r.group == group) and (version is None or r.version == version)]
     if not matches:
+        unknown = f" (discovery of {', '.join(sorted(discovery.failed))} failed: it may be there)" \
+            if discovery.failed else ""
         raise ToolInputError(f"kind {kind!r}{f' in {api_version}' if api_version else ''} is not served by this "
-                             "cluster; check the spelling (e.g. Deployment, pods) or pass api_version")
+                             f"cluster{unknown}; check the spelling (e.g. Deployment, pods) or pass api_version")
     preferred = [r for r in matches if r.preferred] or matches
     groups = sorted({r.api_version for r in preferred})
     if len(groups) > 1 and api_version is None:
@@ -315,6 +317,7 @@ def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | N
         raise ToolInputError("resources_yaml holds no document; pass the manifests to evaluate")
     old_objects = (normalize_manifest(d.data) for d in _parse_yaml(old_resources_yaml or "", "old"))
     old = {object_key(o): o for o in old_objects}
+    remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in answers
     if operation == "UPDATE" and not old:
         issues.append("operation UPDATE without old_resources_yaml: oldObject is null")
     try:

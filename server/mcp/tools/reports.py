@@ -49,6 +49,8 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
     namespaced = discovery.by_kind(GROUP, "PolicyReport")
     cluster = discovery.by_kind(GROUP, "ClusterPolicyReport")
     if namespaced is None and cluster is None:
+        if (failure := discovery.failure_for(GROUP)) is not None:
+            raise failure  # unknown, not absent
         return PolicyReportsResult(
             context=client.context, available=False,
             note=f"Context {client.context!r} serves no {GROUP} PolicyReports: Kyverno (or another report producer) "

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import queue
 import threading
-from collections import Counter, defaultdict
 from typing import Annotated, Any
 
 import anyio
@@ -60,6 +60,8 @@ async def run_scan(
     """Run a scan in a worker thread with progress notifications; cancellation stops the scanner."""
     if sources is None:
         sources = source_factories(request, state.require_registry())
+    if request.timeout is None:
+        request = dataclasses.replace(request, timeout=state.settings.scan_timeout)
     policies = await anyio.to_thread.run_sync(state.policies.load, policy_sets)
     scanner = Scanner(policies.policies, policies.exceptions)
     if not scanner.policies:
@@ -166,13 +168,9 @@ def build_result(report: ScanReport, scan_id: str, policy_sets: list[str], offse
                      fail_by_severity={k: v for k, v in row["failBySeverity"].items() if v})
         for c in report.clusters for ns, row in c.by_namespace().items()
     ]
-    per_policy: dict[str, Counter[str]] = defaultdict(Counter)
-    meta: dict[str, tuple[str, str]] = {}
-    for r in report.results:
-        per_policy[r.policy][r.result] += 1
-        meta.setdefault(r.policy, (r.severity, r.category))
-    by_policy = [PolicyRow(policy=name, severity=meta[name][0], category=meta[name][1],
-                           counts={k: counts.get(k, 0) for k in RESULTS}) for name, counts in per_policy.items()]
+    by_policy = [PolicyRow(policy=name, severity=severity, category=category,
+                           counts={k: counts.get(k, 0) for k in RESULTS})
+                 for name, (severity, category, counts) in report.by_policy().items()]
     by_policy.sort(key=lambda p: (-(p.counts["fail"] + p.counts["warn"] + p.counts["error"]),
                                   SEVERITY_ORDER.get(p.severity, 5), p.policy))
     not_scanned = [NotScanned(context=f.context, resource=f.resource, namespace=f.namespace, reason=f.reason,
@@ -188,13 +186,13 @@ def build_result(report: ScanReport, scan_id: str, policy_sets: list[str], offse
         clusters=clusters, namespaces=namespaces, by_policy=by_policy, not_scanned=not_scanned, results=findings,
         offset=offset, total_results=len(pairs),
         next_cursor=encode_cursor(scan_id, end, include_passing) if end < len(pairs) else None,
-        cancelled=report.cancelled, policy_issues=report.policy_issues[:20],
+        cancelled=report.cancelled, policy_issues=report.policy_issues[:20], incomplete=report.incomplete,
     )
 
 
 def _page_from_cursor(state: AppState, tool: str, cursor: str, limit: int | None) -> ScanResult:
     scan_id, offset, include_passing = decode_cursor(cursor)
-    report, sets = state.scans.get(scan_id, tool)
+    report, sets = state.scans.get(scan_id, tool, include_passing=include_passing)
     return build_result(report, scan_id, sets, max(0, offset), limit or state.settings.default_limit, include_passing)
 
 

@@ -230,13 +230,13 @@ def test_caret_message_on_second_line() -> None:
 
 def test_object_construction_becomes_map_literal() -> None:
     source = 'Object{spec: Object.spec{containers: [Object.spec.containers{name: "x"}]}}'
-    assert prepare(source) == '{"spec": {"containers": [{"name": "x"}]}}'
+    assert prepare(source) == 'dyn({"spec": {"containers": [{"name": "x"}]}})'
     assert evaluate(source) == {"spec": {"containers": [{"name": "x"}]}}
 
 
 def test_jsonpatch_construction_becomes_map_literal() -> None:
     source = 'JSONPatch{op: "add", path: "/x", value: 1}'
-    assert prepare(source) == '{"op": "add", "path": "/x", "value": 1}'
+    assert prepare(source) == 'dyn({"op": "add", "path": "/x", "value": 1})'
     assert evaluate(f"[{source}]") == [{"op": "add", "path": "/x", "value": 1}]
 
 
@@ -437,19 +437,36 @@ THREE_LEVELS_WITH_REGEX = (
 )
 
 
-def test_pathological_nested_comprehensions_are_refused() -> None:
+OPT_IN = CostModel(limit=DEFAULT_COST_LIMIT)
+
+
+def test_nested_comprehensions_over_object_lists_compile_as_in_kyverno() -> None:
+    """Neither Kyverno nor the API server (for admission policies) refuses an expression for its estimated cost:
+    the work depends on the object, and the runtime limit stops what is too expensive for it."""
+    assert estimate_cost(FOUR_LEVELS) > DEFAULT_COST_LIMIT
+    assert prepare(FOUR_LEVELS) is FOUR_LEVELS
+    assert environment_for("vpol").compile(FOUR_LEVELS).evaluate({"object": {"spec": {"containers": [{"name": "a"}]}}})
+
+
+def test_the_opt_in_estimate_limit_refuses_pathological_nesting() -> None:
     with pytest.raises(CelCostError) as caught:
-        environment_for("vpol").compile(FOUR_LEVELS, path="spec.validations[1].expression")
+        prepare(FOUR_LEVELS, path="spec.validations[1].expression", cost_model=OPT_IN)
     error = caught.value
     assert "exceeds the budget of 1000000" in error.message
     assert error.expression == FOUR_LEVELS
     assert error.path == "spec.validations[1].expression"
-
-
-def test_heavy_body_in_three_levels_is_refused() -> None:
     assert estimate_cost(THREE_LEVELS_WITH_REGEX) > DEFAULT_COST_LIMIT
+    assert prepare(THREE_LEVELS_WITH_REGEX) is THREE_LEVELS_WITH_REGEX
     with pytest.raises(CelCostError):
-        prepare(THREE_LEVELS_WITH_REGEX)
+        prepare(THREE_LEVELS_WITH_REGEX, cost_model=OPT_IN)
+
+
+def test_what_no_input_lets_complete_is_refused() -> None:
+    """The cost on the cheapest input (lists and strings of the object empty) is over the runtime limit."""
+    source = "lists.range(2000).all(i, lists.range(2000).all(j, i + j >= 0))"
+    with pytest.raises(CelCostError, match=r"costs at least .* the runtime cost limit of 1000000 per expression"):
+        prepare(source)
+    assert prepare("lists.range(100).all(i, lists.range(100).all(j, i + j >= 0))")
 
 
 def test_ordinary_nested_comprehensions_are_accepted() -> None:
@@ -488,4 +505,5 @@ def test_map_expr_nodes_after_rewrite() -> None:
     from pykyverno.engine.cel.frontend.rewrite import rewrite
 
     tree = rewrite(parse("JSONPatch{op: 'add'}"))
-    assert isinstance(tree, MapExpr) and tree.start == -1
+    assert isinstance(tree, Call) and tree.function == "dyn" and tree.start == -1
+    assert isinstance(tree.args[0], MapExpr) and tree.args[0].start == -1

@@ -272,22 +272,24 @@ spec:
     assert [r.result for r in evaluate(policies, pod())] == ["fail"]
 
 
-def test_cost_limit_refuses_pathological_expressions_and_is_configurable(tmp_path: Any) -> None:
+def test_estimated_cost_limit_is_opt_in(tmp_path: Any) -> None:
+    """Kyverno compiles an expression whatever its estimated cost; --cel-cost-limit refuses it on request."""
     from pykyverno.engine.cel import cost_limit, set_cost_limit
     from pykyverno.server.cli import main
 
     nested = "object.spec.containers.all(a, object.spec.containers.all(b, object.spec.containers.all(c, "
     nested += "object.spec.containers.all(d, a.name + b.name + c.name != d.name))))"
     text = POLICY.format(action="Audit").replace("variables.team != ''", nested)
-    policies = load_documents(parse_documents(text, "costly.yaml"))
-    [issue] = policies.issues
-    assert "spec.validations[0].expression" in str(issue) and "estimated expression cost" in str(issue)
+    assert not load_documents(parse_documents(text, "costly.yaml")).issues
     path = tmp_path / "costly.yaml"
     path.write_text(text)
     resource = tmp_path / "pod.yaml"
     resource.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n")
     default = cost_limit()
     try:
-        assert main(["--cel-cost-limit", "1000000000", "apply", str(path), "-r", str(resource), "-o", "json"]) == 0
+        assert main(["apply", str(path), "-r", str(resource), "-o", "json"]) == 0
+        assert main(["--cel-cost-limit", "1000000", "apply", str(path), "-r", str(resource), "-o", "json"]) != 0
+        [issue] = load_documents(parse_documents(text, "costly.yaml")).issues
+        assert "spec.validations[0].expression" in str(issue) and "estimated expression cost" in str(issue)
     finally:
         set_cost_limit(default)

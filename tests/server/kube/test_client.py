@@ -269,7 +269,7 @@ def test_selectors_namespaces_and_cluster_scope(registry: ClientRegistry) -> Non
     widget = kc.get("example.com", "v1", "widgets", "w1", namespace="team-a")
     assert (widget["apiVersion"], widget["kind"]) == ("example.com/v1", "Widget")
     secret = kc.get("", "v1", "secrets", "creds", namespace="team-a")
-    assert secret["kind"] == "Secret"  # read as is; redaction is the output layer's job
+    assert secret["kind"] == "Secret" and set(secret["data"].values()) == {"<redacted>"}  # redacted on entry
 
 
 def test_discovery(registry: ClientRegistry, clusters: tuple[FakeCluster, FakeCluster]) -> None:
@@ -294,9 +294,13 @@ def test_discovery(registry: ClientRegistry, clusters: tuple[FakeCluster, FakeCl
     assert gadget is not None and not gadget.namespaced
     assert set(disc.failed) == {"storage.k8s.io/v1"} and "503" in disc.failed["storage.k8s.io/v1"]
     assert disc.by_kind("storage.k8s.io", "StorageClass") is None
+    assert kc.discover() is not disc, "a partial discovery is not cached: the next call asks again"
+    alpha.clear_faults()
+    complete = kc.discover()
+    assert not complete.failed and complete.by_kind("storage.k8s.io", "StorageClass") is not None
     n = len(alpha.requests)
-    assert kc.discover() is disc and len(alpha.requests) == n  # cached in memory
-    assert kc.discover(refresh=True) is not disc
+    assert kc.discover() is complete and len(alpha.requests) == n  # cached in memory
+    assert kc.discover(refresh=True) is not complete
 
 
 def test_cluster_error_hierarchy(registry: ClientRegistry, clusters: tuple[FakeCluster, FakeCluster]) -> None:

@@ -237,7 +237,9 @@ async def test_cancelling_a_scan_stops_the_scanner(client: Client, clusters: Clu
         scope.cancel()
     assert await anyio.to_thread.run_sync(done.wait, 10.0)
     [report] = finished
-    assert report.cancelled is True and not report.results, "the cancel event stopped evaluation"
+    # Types that were listed before the cancel may have been evaluated; the slow Pods never are.
+    assert report.cancelled is True and not [r for r in report.results if r.resource.kind == "Pod"], \
+        "the cancel event stopped evaluation"
 
 
 # ----------------------------------------------------------------------------- policies

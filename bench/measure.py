@@ -1,0 +1,169 @@
+"""Measuring child processes: wall time from start to exit, peak RSS (of that child alone, from ``wait4``), the time
+an MCP server over stdio takes to answer its first ``tools/list`` (raw JSON-RPC and through the SDK client), and
+summaries of repeated samples (median and spread)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: MCP protocol version of the raw handshake (a session-era version every server of the 2.x SDK accepts).
+PROTOCOL_VERSION = "2025-06-18"
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """One child process: exit code, wall seconds from spawn to exit, CPU seconds (user + system), peak resident
+    set (bytes), stderr text. On a shared machine CPU seconds vary much less than wall seconds."""
+
+    code: int
+    seconds: float
+    cpu_seconds: float
+    peak_rss: int
+    stderr: str
+
+
+def run_child(cmd: Sequence[str], env: dict[str, str], stdout: Path | None = None, timeout: float = 600) -> ChildRun:
+    """Run ``cmd`` to completion with stdout to a file (or discarded) and stderr to a temporary file; the peak RSS
+    is that of this child (``wait4``'s rusage, not the maximum over all children of the benchmark)."""
+    with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        usage = _reap(proc, timeout)
+        seconds = time.perf_counter() - started
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    return ChildRun(proc.returncode, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stderr)
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 10) -> resource.struct_rusage:
+    """Wait for ``proc`` (killing it after ``timeout`` seconds) and return its own resource usage."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.002)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
+@dataclass(frozen=True)
+class McpAnswer:
+    """Seconds from process start to the first ``tools/list`` answer, CPU seconds of the server process (start to
+    exit, which follows the answer when its stdin closes), and that answer's size."""
+
+    seconds: float
+    cpu_seconds: float
+    tools: int
+    wire_chars: int
+    result_chars: int
+
+
+def mcp_raw_first_tools_list(cmd: Sequence[str], env: dict[str, str], timeout: float = 60) -> McpAnswer:
+    """Start an MCP server over stdio, send ``initialize``, ``notifications/initialized`` and ``tools/list`` at once
+    (as raw JSON-RPC lines), and time the arrival of the ``tools/list`` answer. ``wire_chars`` is the length of the
+    answer's line; ``result_chars`` that of its ``result`` as ``json.dumps`` writes it by default (with spaces after
+    separators; the issue's 45,907 was probably counted so)."""
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
+    ]
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
+            proc.stdin.flush()
+            while True:
+                line = proc.stdout.readline()
+                if not line:
+                    err.seek(0)
+                    raise RuntimeError(f"MCP server exited before answering tools/list: {err.read().decode()[-2000:]}")
+                answer = json.loads(line)
+                if answer.get("id") == 2:
+                    seconds = time.perf_counter() - started
+                    break
+                if time.perf_counter() - started > timeout:
+                    raise TimeoutError("no tools/list answer")
+        finally:
+            proc.stdin.close()
+            proc.stdout.close()
+            usage = _reap(proc)
+            cpu = usage.ru_utime + usage.ru_stime
+    if "result" not in answer:
+        raise RuntimeError(f"tools/list failed: {answer.get('error')}")
+    result = answer["result"]
+    return McpAnswer(seconds, cpu, len(result.get("tools", [])), len(line.decode().rstrip("\n")),
+                     len(json.dumps(result)))
+
+
+
+def mcp_sdk_first_tools_list(cmd: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning the server through the official SDK client (``mcp.Client`` over stdio, its default
+    mode) to the first ``list_tools`` answer, and the CPU seconds of the server process (from
+    ``RUSAGE_CHILDREN``, which counts it once the client has reaped it)."""
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(command=cmd[0], args=list(cmd[1:]), env=env)
+
+    async def first_answer() -> float:
+        with tempfile.TemporaryFile("w+") as errlog:
+            started = time.perf_counter()
+            async with Client(stdio_client(params, errlog=errlog)) as client:
+                await client.list_tools()
+                return time.perf_counter() - started
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = float(anyio.run(first_answer))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Median, minimum and maximum of repeated samples (kept, so that runs can be pooled)."""
+
+    median: float
+    low: float
+    high: float
+    count: int
+    samples: tuple[float, ...] = ()
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median: how noisy the samples were."""
+        return (self.high - self.low) / self.median if self.median else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"median": self.median, "min": self.low, "max": self.high, "n": self.count, "samples": list(self.samples)}
+
+
+def summarize(samples: Sequence[float]) -> Summary:
+    """Median, min and max of non-empty ``samples``."""
+    return Summary(statistics.median(samples), min(samples), max(samples), len(samples), tuple(samples))
+
+
+def cpu_load() -> str:
+    """The 1/5/15-minute load averages and the CPUs this process may use, for the record."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {len(os.sched_getaffinity(0))} CPUs"
