@@ -20,11 +20,22 @@ class EngineError(Exception):
 
 
 class LoadError(EngineError):
-    """A file or a YAML document in it cannot be read."""
+    """A file or a YAML document in it cannot be read; ``line`` and ``column`` (1-based) when the problem has a
+    position (the message names them too)."""
 
-    def __init__(self, message: str, *, source: str = "", document: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        document: int | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         self.source = source
         self.document = document
+        self.line = line
+        self.column = column
         where = source
         if document is not None:
             where = f"{source} (document {document + 1})" if source else f"document {document + 1}"

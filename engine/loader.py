@@ -164,10 +164,13 @@ def load_policies(paths: Iterable[str | Path]) -> PolicySet:
     """Load every policy and exception from files and directories (multi-document YAML)."""
     result = PolicySet()
     for file in iter_files(paths):
+        errors: list[LoadError] = []
         try:
-            documents = read_documents(file)
-        except LoadError as exc:
-            result.issues.append(LoadIssue(str(file), str(exc).removeprefix(f"{file}: ")))
-            continue
+            documents = read_documents(file, errors=errors)
+        except LoadError as exc:  # the file as a whole (missing, too large, not UTF-8)
+            errors, documents = [exc], []
+        for error in errors:
+            origin = str(file) if error.document is None else f"{file} (document {error.document + 1})"
+            result.issues.append(LoadIssue(origin, str(error).removeprefix(f"{origin}: ")))
         load_documents(documents, result)
     return result

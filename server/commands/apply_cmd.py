@@ -23,6 +23,7 @@ from pykyverno.engine.results import RuleResult, summarize
 from pykyverno.engine.vpol.policy import EvaluationOptions
 
 from ..output import policy_reports, results_table
+from ..paths import safe_file_name
 from ..policysets import PolicySetError, load_sets
 from ..redaction import mask_data, remember_sensitive
 from ..testing.inputs import TestInputs, build_inputs_from
@@ -151,8 +152,7 @@ def evaluate_resources(
 
 def _file_name(obj: dict[str, Any]) -> str:
     kind, namespace, name = object_key(obj)
-    parts = [kind.lower(), namespace, name or "unnamed"]
-    return "-".join(p for p in parts if p) + ".yaml"
+    return safe_file_name([kind.lower(), namespace, name or "unnamed"], ".yaml")
 
 
 def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:

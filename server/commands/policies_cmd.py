@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.reader import load_yaml_all
+
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
 from ..policysets.describe import describe_document
@@ -44,7 +46,7 @@ def _short(text: str, width: int = 80) -> str:
 def _set_policies(name: str) -> list[PolicyDescription]:
     descriptions = []
     for path in resolve_set(name):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
             if isinstance(doc, dict):
                 descriptions.append(describe_document(doc, path.parent.name, path))
     return descriptions

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from pykyverno.engine.loader import CompiledPolicy, PolicySet, load_policies
+from pykyverno.engine.reader import load_yaml_all
 
 from ..policysets import available_sets, describe_document, get_set, policy_locations, resolve_sets
 from ..policysets.describe import REMEDIATION
@@ -157,7 +158,7 @@ class PolicyCatalog:
     @staticmethod
     def document(path: Path, name: str) -> dict[str, Any]:
         """The YAML document of the policy ``name`` in ``path``."""
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
             if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name") == name:
                 return doc
         raise ToolInputError(f"policy {name!r} is no longer in {path.name}; call list_policy_sets again")

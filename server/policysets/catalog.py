@@ -19,9 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pykyverno.engine.loader import PolicySet, load_policies
+from pykyverno.engine.reader import load_yaml, load_yaml_all
 
 #: The folder holding the bundled sets.
 SETS_ROOT = Path(__file__).resolve().parent
@@ -59,7 +58,7 @@ class PolicySetInfo:
 
 
 def _read_manifest(folder: Path) -> PolicySetInfo:
-    data = yaml.safe_load((folder / MANIFEST_NAME).read_text(encoding="utf-8")) or {}
+    data = load_yaml((folder / MANIFEST_NAME).read_text(encoding="utf-8"), str(folder / MANIFEST_NAME)) or {}
     if not isinstance(data, dict):
         raise PolicySetError(f"{folder / MANIFEST_NAME}: expected a mapping")
     includes = data.get("includes") or []
@@ -151,7 +150,7 @@ def _policy_locations(root: Path) -> dict[str, PolicyLocation]:
     out: dict[str, PolicyLocation] = {}
     for info in _sets(root).values():
         for file in info.own_files():
-            for doc in yaml.safe_load_all(file.read_text(encoding="utf-8")):
+            for doc in load_yaml_all(file.read_text(encoding="utf-8"), str(file)):
                 if isinstance(doc, dict):
                     name = str((doc.get("metadata") or {}).get("name") or file.stem)
                     out.setdefault(name, PolicyLocation(name, info.name, file))

@@ -304,7 +304,7 @@ async def scan_manifests(
 def manifest_documents(text: str, what: str) -> list[Document]:
     """Parsed documents of YAML an agent passed; :class:`ToolInputError` naming the line on bad YAML."""
     try:
-        return list(expand_lists(parse_documents(text, what)))
+        return list(expand_lists(parse_documents(text, what, positions=False)))
     except LoadError as exc:
         raise ToolInputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
 
