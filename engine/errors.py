@@ -34,7 +34,8 @@ class EngineError(Exception):
 
 
 class LoadError(EngineError):
-    """A file or a YAML document in it cannot be read."""
+    """A file or a YAML document in it cannot be read; ``line`` and ``column`` (1-based) when the problem has a
+    position (the message names them too)."""
 
     def __init__(
         self,

@@ -75,10 +75,12 @@ def load_policies(paths: Iterable[str | Path]) -> PolicySet:
     """Load every policy and exception from files and directories (multi-document YAML)."""
     result = PolicySet()
     for file in iter_files(paths):
+        errors: list[LoadError] = []
         try:
-            documents = read_documents(file)
-        except LoadError as exc:
-            result.issues.extend(exc.diagnostics())
-            continue
+            documents = read_documents(file, errors=errors)
+        except LoadError as exc:  # the file as a whole (missing, too large, not UTF-8)
+            errors, documents = [exc], []
+        for error in errors:
+            result.issues.extend(error.diagnostics())
         load_documents(documents, result)
     return result

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import expand_lists, iter_files, read_documents
-from .errors import EngineError
+from .errors import EngineError, LoadError
 from .resources import is_namespaced
 
 DEFAULT_NAMESPACE = "default"
@@ -54,13 +54,17 @@ def read_manifests(
     paths: Iterable[str | Path], problems: list[str], *, normalize: bool = True
 ) -> list[dict[str, Any]]:
     """Every object of the files and folders (``List`` documents expanded), normalised as the CLI sees them
-    unless ``normalize`` is false; a file that cannot be read adds its error to ``problems`` and the rest go on."""
+    unless ``normalize`` is false; a document or file that cannot be read adds its error to ``problems`` and the
+    rest go on."""
     objects: list[dict[str, Any]] = []
     for file in iter_files(paths):
+        errors: list[LoadError] = []
         try:
-            documents = [doc.data for doc in expand_lists(read_documents(file))]
+            documents = [doc.data for doc in expand_lists(read_documents(file, positions=False, errors=errors))]
         except EngineError as exc:
             problems.append(str(exc))
             continue
+        finally:
+            problems.extend(str(error) for error in errors)
         objects.extend(normalize_manifest(d) for d in documents) if normalize else objects.extend(documents)
     return objects

@@ -15,13 +15,14 @@ Built from plain, already parsed documents:
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import LoadError
+from ..reader import load_json
 from ..resources import ResourceCatalog, guess_plural, split_api_version
 from .libs.kyverno_image import ImageReferenceError, parse_reference
 from .providers import Providers
@@ -228,8 +229,8 @@ class OfflineHttp:
 def _decoded_body(body: Any) -> Any:
     if isinstance(body, str):
         try:
-            return json.loads(body)
-        except ValueError:
+            return load_json(body, "apiCallResponses body", unique_keys=False)
+        except LoadError:
             return body
     return copy.deepcopy(body)
 

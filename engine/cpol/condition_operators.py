@@ -21,16 +21,17 @@ Operator names are case-insensitive; an unknown operator is an error.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import LoadError
 from ..jmespath import JMESPathError, go_deep_equal, wildcard_match
 from ..jmespath.duration import SECOND, DurationError, parse_duration, to_int64_duration
 from ..jmespath.gotext import go_parse_float, go_parse_int, go_sprint, is_number
 from ..jmespath.quantity import QuantityError, parse_quantity
 from ..jmespath.semver import SemverError, parse_version
+from ..reader import load_json
 
 __all__ = ["OPERATORS", "UnknownOperatorError", "evaluate_operator"]
 
@@ -115,8 +116,8 @@ def _scalar_text(key: Any) -> str | None:
 def _json_string_list(text: str) -> list[str] | None:
     """``json.Unmarshal`` into ``[]string``; ``None`` when it fails."""
     try:
-        decoded = json.loads(text)
-    except ValueError:
+        decoded = load_json(text, "condition value", unique_keys=False)
+    except LoadError:
         return None
     if decoded is None:
         return []
@@ -192,8 +193,8 @@ def _value_items(value: Any) -> list[str] | None:
         return [go_sprint(item) for item in value]
     if isinstance(value, str):
         try:
-            json.loads(value)
-        except ValueError:
+            load_json(value, "condition value", unique_keys=False)
+        except LoadError:
             return [value]
         return _json_string_list(value)
     if is_number(value) or isinstance(value, bool):

@@ -12,9 +12,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from ..common.jsonpatch import JsonPatchError, apply_operation, json_equal, parse_pointer
+from ..errors import LoadError
+from ..reader import load_yaml
 
 __all__ = ["JsonPatchError", "apply_json6902", "json_equal", "parse_operations"]
 
@@ -23,8 +23,8 @@ def parse_operations(text: Any) -> list[Mapping[str, Any]]:
     """The operations of a ``patchesJson6902`` value (a YAML/JSON string, or an already decoded list)."""
     if isinstance(text, str):
         try:
-            decoded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            decoded = load_yaml(text, "patchesJson6902", unique_keys=False)
+        except LoadError as exc:
             raise JsonPatchError(f"failed to decode patches: {exc}") from None
     else:
         decoded = text

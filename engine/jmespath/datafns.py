@@ -8,15 +8,14 @@ laughs") cannot blow up memory.
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from ..cel.decl import CelFunctionError
 from ..cel.libs import kyverno_x509
+from ..errors import LoadError
+from ..reader import load_json, load_yaml
 from .errors import FunctionError, argument_type_error, function_error
 from .gotext import go_float32_text, is_number
 from .images import ImageReferenceError, image_info
@@ -25,16 +24,6 @@ from .providers import current_jmespath_providers
 __all__ = ["MAX_DECODED_NODES", "to_go_value"]
 
 MAX_DECODED_NODES = 1_000_000
-
-
-class _StringTimestampLoader(yaml.SafeLoader):
-    """A safe loader keeping timestamps as strings, as sigs.k8s.io/yaml does."""
-
-
-_StringTimestampLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def _yaml_key(key: Any) -> str:
@@ -69,15 +58,11 @@ def to_go_value(value: Any, function: str, budget: list[int] | None = None) -> A
     return str(value)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid character {name!r} looking for beginning of value")
-
-
 def parse_json(text: str) -> Any:
     """``parse_json(s)``."""
     try:
-        decoded = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+        decoded = load_json(text, "parse_json", unique_keys=False)
+    except LoadError as exc:
         raise FunctionError(str(exc)) from None
     return to_go_value(decoded, "parse_json")
 
@@ -85,8 +70,8 @@ def parse_json(text: str) -> Any:
 def parse_yaml(text: str) -> Any:
     """``parse_yaml(s)``: the first YAML document."""
     try:
-        decoded = next(iter(yaml.load_all(text, Loader=_StringTimestampLoader)), None)
-    except (yaml.YAMLError, RecursionError) as exc:
+        decoded = load_yaml(text, "parse_yaml", unique_keys=False, first_only=True)
+    except LoadError as exc:
         raise FunctionError(f"error converting YAML to JSON: {exc}") from None
     return to_go_value(decoded, "parse_yaml")
 

@@ -23,6 +23,7 @@ from ..core.inputs import read_inputs
 from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..output import policy_reports, results_table
+from ..paths import safe_file_name
 from ..policysets import PolicySetError
 from ..redaction import mask_data, remember_sensitive
 from .report_cmd import sarif_text
@@ -71,8 +72,7 @@ def add_parser(sub: Any) -> None:
 
 def _file_name(obj: dict[str, Any]) -> str:
     kind, namespace, name = object_key(obj)
-    parts = [kind.lower(), namespace, name or "unnamed"]
-    return "-".join(p for p in parts if p) + ".yaml"
+    return safe_file_name([kind.lower(), namespace, name or "unnamed"], ".yaml")
 
 
 def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from pykyverno.engine.reader import load_yaml_all
 from pykyverno.engine.registry import REGISTRY
 
 from ..exit_codes import EXIT_OK, EXIT_USAGE
@@ -44,7 +45,7 @@ def _short(text: str, width: int = 80) -> str:
 def _set_policies(name: str) -> list[PolicyDescription]:
     descriptions = []
     for path in resolve_set(name):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
             if isinstance(doc, dict):
                 descriptions.append(describe_document(doc, path.parent.name, path))
     return descriptions

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.reader import load_json
 from pykyverno.engine.results import RuleResult
 
 from ..redaction import mask_data, mask_text
@@ -60,10 +62,9 @@ def _read_scan(path: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise DiffInputError(f"{path}: cannot read file: {exc}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DiffInputError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} (save "
-                             "scans with `pykyverno scan -o json`)") from None
+        return load_json(text, path)
+    except LoadError as exc:
+        raise DiffInputError(f"{exc} (save scans with `pykyverno scan -o json`)") from None
 
 
 def run_html(args: argparse.Namespace) -> int:

@@ -11,14 +11,15 @@ from pykyverno.engine.objects import normalize_manifest
 from .errors import InputError
 
 
-def yaml_documents(text: str, what: str) -> list[Document]:
-    """Parsed documents (``List`` kinds expanded); :class:`InputError` naming the field and line on bad YAML."""
+def yaml_documents(text: str, what: str, *, positions: bool = True) -> list[Document]:
+    """Parsed documents (``List`` kinds expanded); :class:`InputError` naming the field and line on bad YAML.
+    ``positions=False`` skips field positions (bulk manifests)."""
     try:
-        return list(expand_lists(parse_documents(text, what)))
+        return list(expand_lists(parse_documents(text, what, positions=positions)))
     except LoadError as exc:
         raise InputError(f"{what} is not valid YAML: {exc}. Fix the YAML and call again.") from None
 
 
 def yaml_objects(text: str, what: str) -> list[dict[str, Any]]:
     """The Kubernetes objects of YAML text, normalised as the CLI reads manifests (default namespace)."""
-    return [normalize_manifest(doc.data) for doc in yaml_documents(text, what)]
+    return [normalize_manifest(doc.data) for doc in yaml_documents(text, what, positions=False)]

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import yaml
 from kubernetes.client import Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.incluster_config import InClusterConfigLoader
 from kubernetes.config.kube_config import load_kube_config_from_dict
+
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.reader import load_yaml
 
 from ..redaction import is_credential_name, remember_process, safe_url
 from .errors import KubeconfigError
@@ -135,11 +137,12 @@ def _resolve_paths(entry: dict[str, Any], keys: Sequence[str], base: Path) -> No
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text(), str(path), unique_keys=False)
     except OSError as e:
         raise KubeconfigError(f"cannot read kubeconfig file {str(path)!r}: {e.strerror or type(e).__name__}") from None
-    except yaml.YAMLError:
-        raise KubeconfigError(f"kubeconfig file {str(path)!r} is not valid YAML") from None
+    except LoadError as e:  # the message itself stays out: it could quote a value of the file
+        at = f" (line {e.line})" if e.line else ""
+        raise KubeconfigError(f"kubeconfig file {str(path)!r} is not valid YAML{at}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

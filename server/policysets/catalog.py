@@ -28,6 +28,7 @@ import yaml
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.loader import load_policies
 from pykyverno.engine.policyset import PolicySet
+from pykyverno.engine.reader import load_yaml, load_yaml_all
 
 #: The folder holding the bundled sets.
 SETS_ROOT = Path(__file__).resolve().parent
@@ -67,7 +68,7 @@ class PolicySetInfo:
 
 
 def _read_manifest(folder: Path) -> PolicySetInfo:
-    data = yaml.safe_load((folder / MANIFEST_NAME).read_text(encoding="utf-8")) or {}
+    data = load_yaml((folder / MANIFEST_NAME).read_text(encoding="utf-8"), str(folder / MANIFEST_NAME)) or {}
     if not isinstance(data, dict):
         raise PolicySetError(f"{folder / MANIFEST_NAME}: expected a mapping")
     includes = data.get("includes") or []
@@ -165,7 +166,7 @@ def _policy_locations(root: Path) -> dict[str, PolicyLocation]:
     out: dict[str, PolicyLocation] = {}
     for info in _sets(root).values():
         for file in info.own_files():
-            for doc in yaml.safe_load_all(file.read_text(encoding="utf-8")):
+            for doc in load_yaml_all(file.read_text(encoding="utf-8"), str(file)):
                 if isinstance(doc, dict):
                     name = str((doc.get("metadata") or {}).get("name") or file.stem)
                     out.setdefault(name, PolicyLocation(name, info.name, file))
@@ -319,7 +320,7 @@ class PolicyCatalog:
 
 def policy_document(path: Path, name: str) -> dict[str, Any]:
     """The YAML document of the policy ``name`` in ``path`` (:class:`PolicySetError` when it is no longer there)."""
-    for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+    for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
         if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name") == name:
             return doc
     raise PolicySetError(f"policy {name!r} is no longer in {path.name}")

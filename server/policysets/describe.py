@@ -7,10 +7,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pykyverno.engine.common.annotation_keys import CATEGORY, DESCRIPTION, REMEDIATION, SEVERITY, TITLE
 from pykyverno.engine.common.kind import validation_checks
+from pykyverno.engine.reader import load_yaml_all
 from pykyverno.engine.registry import REGISTRY
 
 from .catalog import find_policy
@@ -143,7 +142,7 @@ def describe_document(data: dict[str, Any], set_name: str = "", path: Path | str
 def describe_policy(name: str) -> PolicyDescription:
     """Describe the bundled policy called ``name`` (:class:`~.catalog.PolicySetError` when it is not bundled)."""
     location = find_policy(name)
-    for doc in yaml.safe_load_all(location.path.read_text(encoding="utf-8")):
+    for doc in load_yaml_all(location.path.read_text(encoding="utf-8"), str(location.path)):
         if isinstance(doc, dict) and (doc.get("metadata") or {}).get("name") == name:
             return describe_document(doc, location.set_name, location.path)
     raise AssertionError(f"policy {name!r} vanished from {location.path}")  # pragma: no cover

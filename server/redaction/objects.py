@@ -16,9 +16,11 @@ Objects are never modified in place: a changed object is a shallow copy along th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
+
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.reader import load_json
 
 from .ledger import current_ledger
 from .names import is_credential_name
@@ -125,8 +127,8 @@ def _remember_last_applied(value: Any) -> None:
     """The dropped last-applied annotation is a copy of the object: remember what redacting that copy removes."""
     if isinstance(value, str) and current_ledger() is not None:
         try:
-            copy = json.loads(value)
-        except ValueError:
+            copy = load_json(value, "last-applied-configuration", unique_keys=False)
+        except LoadError:
             return
         if isinstance(copy, dict):
             redact(copy)

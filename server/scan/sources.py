@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
-from pykyverno.engine.errors import EngineError
+from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.request import split_api_version
 from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_for
 
@@ -134,10 +134,12 @@ class SnapshotSource:
         if not self.path.exists():
             raise FileNotFoundError(f"snapshot {self.path} does not exist")
         for file in iter_files([self.path]):
+            errors: list[LoadError] = []
             try:
-                out.extend(doc.data for doc in expand_lists(read_documents(file)))
+                out.extend(doc.data for doc in expand_lists(read_documents(file, positions=False, errors=errors)))
             except EngineError as exc:
                 self.problems.append(str(exc))
+            self.problems.extend(str(error) for error in errors)
         return out
 
     def _plural(self, api_version: str, kind: str) -> str:

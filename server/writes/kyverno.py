@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import yaml
+from pykyverno.engine.reader import load_yaml_all
 
 from ..kube import KubeClient
 from ..kube.errors import ClusterError
@@ -264,7 +264,7 @@ def _policy_sets(client: KubeClient, problems: list[str]) -> list[SetStatus]:
         info = sets.get(name)
         bundled: dict[str, dict[str, Any]] = {}
         for path in info.own_files() if info else []:
-            for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
                 if isinstance(doc, dict):
                     bundled[str((doc.get("metadata") or {}).get("name"))] = doc
         outdated = sorted(n for n, p in installed.items() if n in bundled and

@@ -21,8 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from pykyverno.engine.reader import load_yaml_all
 from pykyverno.engine.registry import REGISTRY
 from pykyverno.engine.results import RuleResult
 
@@ -77,7 +76,7 @@ def set_policies(set_name: str) -> list[SetPolicy]:
     owner = {loc.path: loc.set_name for loc in policy_locations().values()}
     out = []
     for path in resolve_set(set_name):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in load_yaml_all(path.read_text(encoding="utf-8"), str(path)):
             if isinstance(doc, dict) and doc.get("kind"):
                 out.append(SetPolicy(owner.get(path, set_name), doc))
     return out

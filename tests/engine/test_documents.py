@@ -14,7 +14,8 @@ from pykyverno.engine.errors import LoadError
 def test_invalid_yaml_names_file_and_line() -> None:
     with pytest.raises(LoadError) as info:
         parse_documents("a: 1\nb: [unclosed\n", "bad.yaml")
-    assert str(info.value).startswith("bad.yaml: invalid YAML at line 3")
+    assert str(info.value).startswith("bad.yaml (document 1): invalid YAML at line 3")
+    assert (info.value.line, info.value.column) == (3, 1)
 
 
 def test_non_mapping_document_names_its_index() -> None:
@@ -46,7 +47,7 @@ def test_json_and_missing_files(tmp_path: Path) -> None:
     assert [d.data["kind"] for d in read_documents(good)] == ["Pod", "Service"]
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
-    with pytest.raises(LoadError, match=r"bad.json: invalid JSON at line 1"):
+    with pytest.raises(LoadError, match=r"bad.json \(document 1\): invalid JSON at line 1, column 2"):
         read_documents(bad)
     with pytest.raises(LoadError, match=r"nope.yaml: cannot read file"):
         read_documents(tmp_path / "nope.yaml")

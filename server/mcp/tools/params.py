@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -71,8 +71,15 @@ YamlText = Annotated[
     str,
     Field(description="YAML (one or more documents separated by ---) or JSON", min_length=1, max_length=2_000_000),
 ]
+def _absent_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+#: Typed ``str`` (never ``str | None``): the MCP SDK decodes JSON text given to a parameter of any other type, so
+#: JSON in an optional YAML parameter would arrive as a dict and fail validation. An omitted or null value is "".
 OptionalYaml = Annotated[
-    str | None,
+    str,
+    BeforeValidator(_absent_as_empty),
     Field(description="YAML (one or more documents separated by ---) or JSON", max_length=2_000_000),
 ]
 OperationParam = Annotated[

@@ -206,13 +206,13 @@ async def explain_violation(
     ctx: Context,
     policy: Annotated[str | None, Field(description="policy name (list_policy_sets); with policy_yaml, selects "
                                         "one of its policies", min_length=1, max_length=253)] = None,
-    policy_yaml: OptionalYaml = None,
+    policy_yaml: OptionalYaml = "",
     context: KubeContext = None,
     kind: Kind = None,
     name: ObjectName = None,
     namespace: OptionalNamespace = None,
     api_version: ApiVersion = None,
-    manifest_yaml: OptionalYaml = None,
+    manifest_yaml: OptionalYaml = "",
 ) -> Annotated[CallToolResult, Explanation]:
     """Explain why a resource fails (or passes) a policy and how to fix it: which validation failed, its CEL
     expression and message, the current values of the fields the expression reads, the policy's remediation, and a
@@ -308,9 +308,9 @@ async def evaluate_policy(
     ctx: Context,
     policy_yaml: YamlText,
     resources_yaml: YamlText,
-    old_resources_yaml: OptionalYaml = None,
+    old_resources_yaml: OptionalYaml = "",
     operation: OperationParam = "CREATE",
-    exceptions_yaml: OptionalYaml = None,
+    exceptions_yaml: OptionalYaml = "",
 ) -> Annotated[CallToolResult, EvaluateResult]:
     """Run policy YAML (ValidatingPolicy, MutatingPolicy, ValidatingAdmissionPolicy, ClusterPolicy...) against
     resource manifests offline, as Kyverno's admission would: the result per policy and resource (pass, fail, warn,
