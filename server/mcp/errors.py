@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pykyverno.engine.errors import EngineError
 
 from ..core.errors import InputError
+from ..core.names import UnknownNameError
 from ..kube.errors import (
     ClusterError,
     ContextError,
@@ -59,8 +60,19 @@ def _kube_hint(exc: KubeError) -> str:
     return next((hint for cls, hint in _KUBE_HINTS if isinstance(exc, cls)), "")
 
 
+#: What an agent can do about a name that does not exist, by what it names.
+_NAME_HINTS = {
+    "context": "Call list_contexts to see the usable contexts.",
+    "namespace": "Pick an existing namespace, or use scan_cluster to scan every namespace.",
+    "policy set": "Call list_policy_sets to see the sets.",
+    "policy": "Call list_policy_sets to see the policy names.",
+}
+
+
 def describe_expected(exc: BaseException) -> str | None:
     """The message for an expected failure, or None when ``exc`` is unexpected."""
+    if isinstance(exc, UnknownNameError):
+        return f"{exc}. {_NAME_HINTS.get(exc.what, '')}".strip()
     if isinstance(exc, InputError):
         return str(exc)
     if isinstance(exc, KubeError):

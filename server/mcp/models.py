@@ -46,7 +46,7 @@ class SwitchResult(Out):
     context: str
     previous: str | None
     server: str
-    remembered: bool = Field(description="false on stateless connections: pass `context` to each tool instead")
+    remembered: bool = Field(description="always true (a connection without a session gets an error instead)")
     note: str = ""
 
 
@@ -170,6 +170,7 @@ class ScanResult(Out):
     """Answer of scan_namespace and scan_cluster: totals, tables and one page of results."""
 
     scan_id: str
+    scope: str = Field(description="what was scanned: context(s) and namespace(s)")
     policy_sets: list[str]
     policies: int
     totals: dict[str, int]
@@ -179,13 +180,18 @@ class ScanResult(Out):
     not_scanned: list[NotScanned]
     results: list[Finding] = Field(description="this page of results, most severe first")
     offset: int
+    limit: int
     total_results: int = Field(description="results matching the page filter over the whole scan")
+    left_out: int = Field(description="results after this page (get them with nextCursor)")
     next_cursor: str | None = Field(description="pass as `cursor` to get the next page; null when done")
+    summary_tables: bool = Field(description="namespaces, byPolicy and notScanned are filled on the first page only")
     cancelled: bool = False
     policy_issues: list[str] = Field(default_factory=list)
     incomplete: bool = Field(default=False, description="true when something was not scanned (see notScanned: a "
                              "context, a resource type, a group version whose discovery failed, or what the scan "
                              "deadline cut off): the counts cover only what was scanned")
+    notes: list[str] = Field(default_factory=list)
+    report_uri: str = Field(description="resource with this scan's HTML posture report")
 
 
 # ----------------------------------------------------------------------------- explain
@@ -212,6 +218,8 @@ class Explanation(Out):
     policy_kind: str
     resource: ResourceRef
     context: str | None = None
+    scope: str = Field(default="", description="where the resource was read: context or manifest_yaml")
+    operation: str = "CREATE"
     result: str = Field(description="pass, fail, warn, error, skip, or not-applicable")
     severity: str = ""
     category: str = ""
@@ -244,6 +252,8 @@ class PatchedResource(Out):
 
     policy: str
     resource: ResourceRef
+    changed: bool = Field(description="whether the mutation changed the object")
+    diff: str = Field(default="", description="unified diff of the object's YAML, before and after")
     object: dict[str, Any]
 
 
@@ -315,11 +325,15 @@ class PolicyReportsResult(Out):
     """Answer of get_policy_reports."""
 
     context: str
+    scope: str = Field(default="", description="what was read: context and namespace(s)")
     available: bool = Field(description="false when the cluster serves no wgpolicyk8s.io PolicyReports")
     api_version: str = ""
     reports: int = 0
     summary: dict[str, int] = Field(default_factory=dict)
     results: list[ReportResult] = Field(default_factory=list)
+    offset: int = 0
     total_results: int = 0
     truncated: bool = False
+    left_out: int = Field(default=0, description="results after this page (get them with nextCursor)")
+    next_cursor: str | None = None
     note: str = ""

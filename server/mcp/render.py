@@ -48,14 +48,14 @@ def contexts(answer: ContextList) -> str:
     note = f"Selected for this session: `{answer.selected}` (marked *)." if answer.selected else \
         "No context selected: tools use the kubeconfig's current context."
     if not answer.session_scoped:
-        note += " This connection keeps no session state: pass `context` to each tool."
+        note += (" This connection keeps no session (stateless HTTP): switch_context is refused; pass `context` to "
+                 "each tool.")
     return f"{text}\n\n{note}"
 
 
 def switched(answer: SwitchResult) -> str:
     """switch_context."""
-    base = f"Context `{answer.context}` ({answer.server or 'no server URL'}) "
-    base += "is now this session's default." if answer.remembered else "exists, but this connection keeps no session."
+    base = f"Context `{answer.context}` ({answer.server or 'no server URL'}) is now this session's default."
     return f"{base} {answer.note}".strip()
 
 
@@ -88,29 +88,38 @@ def description(d: PolicyDescription) -> str:
     return "\n".join(lines)
 
 
+#: Rows of each summary table shown in the text (the structured content has them all).
+NAMESPACE_ROWS = 25
+POLICY_ROWS = 20
+NOT_SCANNED_ROWS = 10
+POLICY_ISSUES = 5
+
+
+def _left_out(shown: int, total: int, what: str, field: str) -> str:
+    """A note for a table cut to ``shown`` of ``total`` rows ("" when nothing was cut)."""
+    if total <= shown:
+        return ""
+    return f"\n\n({total - shown} more {what} not shown here: structuredContent.{field} has all {total})"
+
+
 def scan(answer: ScanResult, tool: str) -> str:
-    """scan_namespace / scan_cluster."""
+    """scan_namespace / scan_cluster / scan_manifests. The first line says what was scanned; every cut table says
+    how many rows it left out and where they are; later pages carry only their findings."""
     objects = sum(c.objects for c in answer.clusters)
-    parts = [f"## Compliance scan `{answer.scan_id}`" + (" (cancelled: partial)" if answer.cancelled else "")
-             + (" — **INCOMPLETE**: some resources were not scanned (see Not scanned)" if answer.incomplete else ""),
+    page = f" (page from result {answer.offset + 1})" if not answer.summary_tables else ""
+    parts = [f"Scanned {answer.scope}{page}." + (" **INCOMPLETE**: some resources were not scanned"
+                                                  + (" (see Not scanned)" if answer.summary_tables
+                                                     else " (see the first page's Not scanned table)")
+                                                  if answer.incomplete else ""),
+             f"## Compliance scan `{answer.scan_id}`" + (" (cancelled: partial)" if answer.cancelled else ""),
              f"{len(answer.clusters)} context(s), {objects} object(s), {answer.policies} policies "
              f"({', '.join(answer.policy_sets)}): {_counts(answer.totals)}"]
-    errors = [c for c in answer.clusters if c.error]
-    for c in errors:
-        parts.append(f"**Context `{c.context}` was not scanned:** {c.error}")
-    ns_rows = [(n.context, n.namespace or "(cluster)", *(str(n.counts.get(k, 0)) for k in _COUNTS),
-                _severity_cell(n.fail_by_severity)) for n in answer.namespaces]
-    if ns_rows:
-        shown = ns_rows[:25]
-        more = f"\n\n({len(ns_rows) - 25} more namespaces in structured content)" if len(ns_rows) > 25 else ""
-        parts.append("### By namespace\n\n" + markdown_table(
-            ("CONTEXT", "NAMESPACE", "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FAILING BY SEVERITY"), shown) + more)
-    failing = [p for p in answer.by_policy if p.counts.get("fail") or p.counts.get("warn") or p.counts.get("error")]
-    if failing:
-        rows = [(p.policy, p.severity or "-", *(str(p.counts.get(k, 0)) for k in ("fail", "warn", "error", "pass")))
-                for p in failing[:20]]
-        parts.append("### Failing policies\n\n" + markdown_table(
-            ("POLICY", "SEVERITY", "FAIL", "WARN", "ERROR", "PASS"), rows))
+    parts.extend(f"Note: {n}." for n in answer.notes)
+    for c in answer.clusters:
+        if c.error:
+            parts.append(f"**Context `{c.context}` was not scanned:** {c.error}")
+    if answer.summary_tables:
+        parts.extend(_summary_tables(answer))
     if answer.results:
         rows = [(f.severity or "-", f.result, f.policy, _resource(f.resource, len(answer.clusters) > 1, f.context),
                  _short(f.message)) for f in answer.results]
@@ -118,22 +127,44 @@ def scan(answer: ScanResult, tool: str) -> str:
         parts.append(f"### Findings {first}-{last} of {answer.total_results}\n\n" + markdown_table(
             ("SEVERITY", "RESULT", "POLICY", "RESOURCE", "MESSAGE"), rows))
     elif answer.total_results == 0:
-        parts.append("No failing results.")
-    if answer.not_scanned:
-        rows = [(n.context, n.resource, n.namespace or "(all)", n.reason, _short(n.message, 100))
-                for n in answer.not_scanned[:10]]
-        more = f"\n\n({len(answer.not_scanned) - 10} more in structured content: notScanned)" \
-            if len(answer.not_scanned) > 10 else ""
-        parts.append("### Not scanned\n\n" + markdown_table(("CONTEXT", "RESOURCE", "NAMESPACE", "REASON", "MESSAGE"),
-                                                           rows) + more)
-    if answer.policy_issues:
-        parts.append("Policy problems: " + "; ".join(_short(i, 200) for i in answer.policy_issues[:5]))
+        parts.append("No failing results." if not answer.incomplete else
+                     "No failing results in what was scanned (the scan is incomplete: see above).")
     if answer.next_cursor:
-        parts.append(f"More findings: call {tool} with cursor=\"{answer.next_cursor}\". "
+        parts.append(f"{answer.left_out} more finding(s) left out of this answer: call {tool} with "
+                     f"cursor=\"{answer.next_cursor}\" (pages of {answer.limit}; pass `limit` to change). "
                      "Use explain_violation on a finding to see why it fails and how to fix it.")
     elif answer.total_results:
         parts.append("Use explain_violation on a finding to see why it fails and how to fix it.")
+    if answer.report_uri:
+        parts.append(f"HTML posture report: {answer.report_uri}")
     return "\n\n".join(parts)
+
+
+def _summary_tables(answer: ScanResult) -> list[str]:
+    parts = []
+    ns_rows = [(n.context, n.namespace or "(cluster)", *(str(n.counts.get(k, 0)) for k in _COUNTS),
+                _severity_cell(n.fail_by_severity)) for n in answer.namespaces]
+    if ns_rows:
+        parts.append("### By namespace\n\n" + markdown_table(
+            ("CONTEXT", "NAMESPACE", "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FAILING BY SEVERITY"),
+            ns_rows[:NAMESPACE_ROWS]) + _left_out(NAMESPACE_ROWS, len(ns_rows), "namespaces", "namespaces"))
+    failing = [p for p in answer.by_policy if p.counts.get("fail") or p.counts.get("warn") or p.counts.get("error")]
+    if failing:
+        rows = [(p.policy, p.severity or "-", *(str(p.counts.get(k, 0)) for k in ("fail", "warn", "error", "pass")))
+                for p in failing[:POLICY_ROWS]]
+        parts.append("### Failing policies\n\n" + markdown_table(
+            ("POLICY", "SEVERITY", "FAIL", "WARN", "ERROR", "PASS"), rows)
+            + _left_out(POLICY_ROWS, len(failing), "failing policies", "byPolicy"))
+    if answer.not_scanned:
+        rows = [(n.context, n.resource, n.namespace or "(all)", n.reason, _short(n.message, 100))
+                for n in answer.not_scanned[:NOT_SCANNED_ROWS]]
+        parts.append("### Not scanned\n\n" + markdown_table(("CONTEXT", "RESOURCE", "NAMESPACE", "REASON", "MESSAGE"),
+                                                           rows)
+                     + _left_out(NOT_SCANNED_ROWS, len(answer.not_scanned), "unscanned types", "notScanned"))
+    if answer.policy_issues:
+        parts.append("Policy problems: " + "; ".join(_short(i, 200) for i in answer.policy_issues[:POLICY_ISSUES])
+                     + _left_out(POLICY_ISSUES, len(answer.policy_issues), "policy problems", "policyIssues"))
+    return parts
 
 
 def _resource(ref: Any, with_context: bool, context: str) -> str:
@@ -145,10 +176,10 @@ def _resource(ref: Any, with_context: bool, context: str) -> str:
 def explanation(e: Explanation) -> str:
     """explain_violation."""
     target = _resource(e.resource, bool(e.context), e.context or "")
-    head = f"## {e.policy} on {target}: **{e.result.upper()}**"
+    head = f"## {e.policy} on {target} ({e.operation}): **{e.result.upper()}**"
     if e.severity:
         head += f" (severity {e.severity})"
-    lines = [head]
+    lines = [f"Explained on {e.scope}." if e.scope else "", head]
     if e.note:
         lines.append(e.note)
     if e.validation_index is not None:
@@ -158,12 +189,12 @@ def explanation(e: Explanation) -> str:
     if e.fields:
         rows = [(f.path, json.dumps(f.value, default=str) if f.present else "(missing)") for f in e.fields]
         lines.append("Fields the expression reads:\n\n" + markdown_table(("FIELD", "VALUE"), rows))
-    if e.remediation:
+    if e.remediation and e.result in ("fail", "warn"):
         lines.append(f"How to fix: {e.remediation}")
     if e.patch:
         lines.append("Suggested JSON patch:\n\n```json\n" + json.dumps([p.model_dump() for p in e.patch], indent=1)
                      + "\n```\n" + e.patch_note)
-    return "\n\n".join(lines)
+    return "\n\n".join(line for line in lines if line)
 
 
 def evaluation(r: EvaluateResult) -> str:
@@ -173,12 +204,17 @@ def evaluation(r: EvaluateResult) -> str:
         rows = [(x.policy, _resource(x.resource, False, ""), x.result,
                  "" if x.validation_index is None else str(x.validation_index), _short(x.message))
                 for x in r.results[:50]]
-        parts.append(markdown_table(("POLICY", "RESOURCE", "RESULT", "VALIDATION", "MESSAGE"), rows))
+        parts.append(markdown_table(("POLICY", "RESOURCE", "RESULT", "VALIDATION", "MESSAGE"), rows)
+                     + _left_out(len(rows), len(r.results), "results", "results"))
     else:
         parts.append("No policy matched any resource (check matchConstraints against the resources' kinds and "
                      "the operation).")
     for p in r.patched:
-        parts.append(f"Patched {_resource(p.resource, False, '')} by {p.policy} (full object in structured content).")
+        target = _resource(p.resource, False, "")
+        if p.changed:
+            parts.append(f"{p.policy} changed {target}:\n\n```diff\n{p.diff}\n```")
+        else:
+            parts.append(f"{p.policy} matched {target} but changed nothing.")
     if r.generated:
         parts.append(f"{len(r.generated)} generated resource(s) in structured content.")
     if r.issues:
@@ -209,15 +245,18 @@ def lint(r: LintResult) -> str:
 
 def reports(r: PolicyReportsResult) -> str:
     """get_policy_reports."""
+    head = f"Read the PolicyReports of {r.scope}." if r.scope else ""
     if not r.available:
-        return r.note
-    parts = [f"{r.reports} report(s) in `{r.context}` ({r.api_version}): {_counts(r.summary)}"]
+        return f"{head}\n\n{r.note}".strip()
+    parts = [head, f"{r.reports} report(s) in `{r.context}` ({r.api_version}): {_counts(r.summary)}"]
     if r.results:
         rows = [(x.severity or "-", x.result, x.policy, ", ".join(_resource(res, False, "") for res in x.resources[:2]),
                  _short(x.message)) for x in r.results]
         parts.append(markdown_table(("SEVERITY", "RESULT", "POLICY", "RESOURCE", "MESSAGE"), rows))
-    if r.truncated:
-        parts.append(f"Showing {len(r.results)} of {r.total_results}; narrow with namespace/policy or raise limit.")
+    if r.next_cursor:
+        parts.append(f"Results {r.offset + 1}-{r.offset + len(r.results)} of {r.total_results}: {r.left_out} more "
+                     f"left out of this answer; call get_policy_reports with cursor=\"{r.next_cursor}\" for the "
+                     "next page, or narrow with namespace/policy.")
     if r.note:
         parts.append(r.note)
     return "\n\n".join(parts)

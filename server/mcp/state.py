@@ -14,6 +14,7 @@ from mcp.server.mcpserver import Context
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..core.errors import InputError
+from ..core.names import UnknownNameError
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..policysets import PolicyCatalog
@@ -133,7 +134,48 @@ def select_context(ctx: Context, name: str) -> bool:
     return True
 
 
+#: How the context of a call was chosen (see :func:`context_choice`).
+FROM_ARGUMENT = "argument"
+FROM_SESSION = "session"
+FROM_KUBECONFIG = "kubeconfig"
+FROM_KUBECONFIG_STATELESS = "kubeconfig-stateless"
+
+
+def known_context(registry: ClientRegistry, name: str | None) -> str:
+    """``name`` resolved by the registry; a name the kubeconfig does not have is an :class:`UnknownNameError` that
+    lists the closest usable contexts (the registry's own errors cover the deny-list and a missing current
+    context)."""
+    if name is not None and name not in registry.kubeconfig.names():
+        raise UnknownNameError("context", name, registry.available())
+    return registry.resolve(name)
+
+
+def context_choice(ctx: Context, context: str | None) -> tuple[str, str]:
+    """(context, how it was chosen): the argument, else the session's selection, else the kubeconfig's current
+    context (``FROM_KUBECONFIG_STATELESS`` when the connection keeps no session, so that answers can say that a
+    switch_context could not have been remembered)."""
+    registry = state_of(ctx).require_registry()
+    if context:
+        return known_context(registry, context), FROM_ARGUMENT
+    selected = selected_context(ctx)
+    if selected:
+        return known_context(registry, selected), FROM_SESSION
+    source = FROM_KUBECONFIG if session_store(ctx) is not None else FROM_KUBECONFIG_STATELESS
+    return known_context(registry, None), source
+
+
 def resolve_context(ctx: Context, context: str | None) -> str:
     """The context a tool uses: the argument, else the session's selection, else the current context."""
-    registry = state_of(ctx).require_registry()
-    return registry.resolve(context or selected_context(ctx))
+    return context_choice(ctx, context)[0]
+
+
+def describe_choice(context: str, source: str) -> str:
+    """``context `x``` plus how it was chosen, for the first line of an answer."""
+    why = {
+        FROM_ARGUMENT: "",
+        FROM_SESSION: " (selected with switch_context)",
+        FROM_KUBECONFIG: " (the kubeconfig's current context)",
+        FROM_KUBECONFIG_STATELESS: " (the kubeconfig's current context: no `context` was given and this connection "
+                                   "keeps no session; pass `context` to scan another cluster)",
+    }[source]
+    return f"context `{context}`{why}"

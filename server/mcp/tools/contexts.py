@@ -9,9 +9,9 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from .. import render
-from ..errors import tool_errors
+from ..errors import ToolInputError, tool_errors
 from ..models import ContextList, ContextModel, SwitchResult
-from ..state import resolve_context, select_context, selected_context, session_store, state_of
+from ..state import known_context, resolve_context, select_context, selected_context, session_store, state_of
 from .common import LOCAL, add_tool, respond
 
 
@@ -39,20 +39,22 @@ async def switch_context(
     context: Annotated[str, Field(description="context name from list_contexts", min_length=1, max_length=253)],
     ctx: Context,
 ) -> Annotated[CallToolResult, SwitchResult]:
-    """Select the default context for the rest of this MCP session (other tools still accept `context` to
-    override it per call). Only this session is affected: the kubeconfig file is never modified and other clients
-    of the server keep their own selection."""
+    """Select the default context for the rest of this MCP session; tools still accept `context` per call. The
+    kubeconfig is never modified. On a connection without a session (stateless HTTP) this is an error: pass
+    `context` to each tool instead."""
     state = state_of(ctx)
     registry = state.require_registry()
-    name = registry.resolve(context)
+    name = known_context(registry, context)
     previous = selected_context(ctx)
-    remembered = select_context(ctx, name)
+    if not select_context(ctx, name):
+        current = registry.kubeconfig.current_context
+        raise ToolInputError(
+            f"switch_context cannot remember {name!r}: this connection keeps no MCP session (protocol 2026-07-28 "
+            "over stateless HTTP), so every later call without `context` would use the kubeconfig's current context "
+            f"({current!r}). Pass context=\"{name}\" on every call instead (scan_namespace, explain_violation, "
+            f"get_policy_reports; contexts=[\"{name}\"] for scan_cluster).")
     info = registry.kubeconfig.info(name)
-    note = "" if remembered else (
-        "This connection is stateless (MCP 2026-07-28 over HTTP), so nothing was remembered: pass "
-        f"context=\"{name}\" to each tool.")
-    answer = SwitchResult(context=name, previous=previous, server=info.server if info else "", remembered=remembered,
-                          note=note)
+    answer = SwitchResult(context=name, previous=previous, server=info.server if info else "", remembered=True)
     return respond(answer, render.switched(answer))
 
 

@@ -7,15 +7,20 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_OPTIONAL_DNS_LABEL = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
 
+
+def _absent_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+# Optional names are typed ``str`` with "" for absent, never ``str | None``: the SDK decodes JSON text given to a
+# parameter of any other type, so an object, context or namespace named `null` would arrive as None (absent).
 KubeContext = Annotated[
-    str | None,
-    Field(
-        description="kubeconfig context to use. Default: the context selected with switch_context in this session, "
-        "else the kubeconfig's current context. list_contexts shows the names.",
-        min_length=1,
-        max_length=253,
-    ),
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="kubeconfig context (default: the one chosen with switch_context, else the kubeconfig's "
+          "current context)", max_length=253),
 ]
 KubeContexts = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=253)]] | None,
@@ -34,8 +39,10 @@ Namespace = Annotated[
           max_length=63),
 ]
 OptionalNamespace = Annotated[
-    str | None,
-    Field(description="namespace of the object (omit for cluster-scoped kinds)", pattern=_DNS_LABEL, max_length=63),
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="namespace of the object (omit for cluster-scoped kinds)", pattern=_OPTIONAL_DNS_LABEL,
+          max_length=63),
 ]
 Namespaces = Annotated[
     list[NamespaceName] | None,
@@ -59,7 +66,8 @@ Limit = Annotated[
           "your context budget and `cursor` to get more.", ge=1, le=500),
 ]
 Cursor = Annotated[
-    str | None,
+    str,
+    BeforeValidator(_absent_as_empty),
     Field(description="nextCursor from a previous answer of the same tool: returns the next page of that scan "
           "without scanning again (the other arguments are ignored).", max_length=200),
 ]
@@ -71,10 +79,6 @@ YamlText = Annotated[
     str,
     Field(description="YAML (one or more documents separated by ---) or JSON", min_length=1, max_length=2_000_000),
 ]
-def _absent_as_empty(value: object) -> object:
-    return "" if value is None else value
-
-
 #: Typed ``str`` (never ``str | None``): the MCP SDK decodes JSON text given to a parameter of any other type, so
 #: JSON in an optional YAML parameter would arrive as a dict and fail validation. An omitted or null value is "".
 OptionalYaml = Annotated[
@@ -87,18 +91,24 @@ OperationParam = Annotated[
     Field(description="admission operation to simulate (UPDATE uses old_resources_yaml as the old objects)"),
 ]
 Kind = Annotated[
-    str | None,
-    Field(description="kind of the object in the cluster, e.g. \"Deployment\" (or a plural such as "
-          "\"deployments\")", min_length=1, max_length=100),
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="kind of the object, e.g. Deployment (or a plural such as deployments)", max_length=100),
 ]
 ApiVersion = Annotated[
-    str | None,
-    Field(description="apiVersion to disambiguate the kind, e.g. \"apps/v1\" (default: the preferred version)",
-          max_length=200),
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="apiVersion to disambiguate the kind, e.g. apps/v1", max_length=200),
 ]
 ObjectName = Annotated[
-    str | None,
-    Field(description="name of the object in the cluster", min_length=1, max_length=253),
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="name of the object", max_length=253),
+]
+PolicyName = Annotated[
+    str,
+    BeforeValidator(_absent_as_empty),
+    Field(description="policy name (list_policy_sets)", max_length=253),
 ]
 ResultFilter = Annotated[
     list[Literal["pass", "fail", "warn", "error", "skip"]] | None,

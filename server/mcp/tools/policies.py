@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,12 +23,14 @@ from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import admission_request
 from pykyverno.engine.results import summarize
 
+from ...core.cluster_names import require_namespaces
 from ...core.evaluate import apply_resources
 from ...core.explain import Explained, explain, first_result
 from ...core.inputs import read_inputs
 from ...core.manifests import yaml_documents, yaml_objects
+from ...core.names import UnknownNameError
 from ...kube import APIResourceInfo, Discovery, KubeClient
-from ...kube.errors import KubeError
+from ...kube.errors import KubeError, NotFound
 from ...policysets import describe_document
 from ...policysets.describe import describe_matches
 from ...redaction import redact, remember_sensitive
@@ -51,9 +54,20 @@ from ..models import (
     PolicySetModel,
     ResourceRef,
 )
-from ..state import AppState, resolve_context, state_of
+from ..objdiff import object_diff
+from ..state import AppState, context_choice, describe_choice, state_of
 from .common import CLUSTER, LOCAL, add_tool, respond
-from .params import ApiVersion, Kind, KubeContext, ObjectName, OperationParam, OptionalNamespace, OptionalYaml, YamlText
+from .params import (
+    ApiVersion,
+    Kind,
+    KubeContext,
+    ObjectName,
+    OperationParam,
+    OptionalNamespace,
+    OptionalYaml,
+    PolicyName,
+    YamlText,
+)
 
 MAX_RESULTS = 200
 
@@ -142,13 +156,38 @@ def find_type(discovery: Discovery, kind: str, api_version: str | None) -> APIRe
     return preferred[0]
 
 
-def _fetch(client: KubeClient, kind: str, api_version: str | None, namespace: str | None,
-           name: str) -> tuple[dict[str, Any], dict[str, Any] | None, SourceResources]:
-    rtype = find_type(client.discover(), kind, api_version)
+@dataclass(frozen=True)
+class Target:
+    """The resource explain_violation is asked about: in a cluster (kind, name, namespace) or in manifest_yaml
+    (kind, name and namespace then choose among its documents), under an admission operation."""
+
+    kind: str | None
+    name: str | None
+    namespace: str | None
+    api_version: str | None
+    manifest_yaml: str
+    operation: str
+
+
+def _fetch(client: KubeClient, target: Target) -> tuple[dict[str, Any], dict[str, Any] | None, SourceResources]:
+    assert target.kind is not None and target.name is not None
+    rtype = find_type(client.discover(), target.kind, target.api_version)
+    namespace = target.namespace
     if rtype.namespaced and not namespace:
         raise ToolInputError(f"{rtype.kind} is namespaced: pass `namespace`")
-    fetched = client.get(rtype.group, rtype.version, rtype.resource, name,
-                         namespace=namespace if rtype.namespaced else None)
+    if rtype.namespaced and namespace:
+        require_namespaces(client, [namespace])
+    scope = namespace if rtype.namespaced else None
+    try:
+        fetched = client.get(rtype.group, rtype.version, rtype.resource, target.name, namespace=scope)
+    except NotFound:
+        try:
+            names = [str((o.get("metadata") or {}).get("name"))
+                     for o in client.list(rtype.group, rtype.version, rtype.resource, namespace=scope)]
+        except KubeError:
+            names = []
+        where = f"namespace {namespace!r} of context {client.context!r}" if scope else f"context {client.context!r}"
+        raise UnknownNameError(rtype.kind, target.name, names, where=where) from None
     fetched.setdefault("apiVersion", rtype.api_version)
     fetched.setdefault("kind", rtype.kind)  # before redaction, which recognises Secrets by kind
     obj = redact(fetched)
@@ -162,17 +201,40 @@ def _fetch(client: KubeClient, kind: str, api_version: str | None, namespace: st
     return obj, ns_obj, SourceResources(source, source.types())
 
 
-def _manifest(text: str, name: str | None) -> dict[str, Any]:
-    docs = yaml_objects(text, "manifest_yaml")
-    if name:
-        docs = [d for d in docs if (d.get("metadata") or {}).get("name") == name] or docs
+def _label(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+    return f"{doc.get('kind') or '?'}/{where}{meta.get('name') or '?'}"
+
+
+def _manifest(target: Target) -> dict[str, Any]:
+    """The one document of manifest_yaml that kind, name, namespace and api_version (those given) select."""
+    docs = yaml_objects(target.manifest_yaml, "manifest_yaml")
     if not docs:
         raise ToolInputError("manifest_yaml holds no document; pass the resource's YAML")
-    if len(docs) > 1:
-        raise ToolInputError(f"manifest_yaml holds {len(docs)} documents; pass one, or `name` to choose it")
-    if not docs[0].get("kind") or not docs[0].get("apiVersion"):
+    wanted = {"kind": target.kind, "name": target.name, "namespace": target.namespace,
+              "apiVersion": target.api_version}
+
+    def selected(doc: dict[str, Any]) -> bool:
+        meta = doc.get("metadata") or {}
+        for key, value in wanted.items():
+            have = str((meta if key in ("name", "namespace") else doc).get(key) or "")
+            if value and (have.lower() != value.lower() if key == "kind" else have != value):
+                return False
+        return True
+
+    chosen = [d for d in docs if selected(d)]
+    given = ", ".join(f"{k}={v!r}" for k, v in wanted.items() if v)
+    if not chosen:
+        raise ToolInputError(f"no document of manifest_yaml has {given}; its documents: "
+                             f"{', '.join(_label(d) for d in docs[:20])}")
+    if len(chosen) > 1:
+        raise ToolInputError(f"manifest_yaml holds {len(chosen)} documents{f' with {given}' if given else ''} "
+                             f"({', '.join(_label(d) for d in chosen[:20])}); pass kind, name and namespace to "
+                             "choose one")
+    if not chosen[0].get("kind") or not chosen[0].get("apiVersion"):
         raise ToolInputError("the manifest needs apiVersion and kind")
-    return redact(docs[0])
+    return redact(chosen[0])
 
 
 def _ref(obj: dict[str, Any]) -> ResourceRef:
@@ -182,20 +244,25 @@ def _ref(obj: dict[str, Any]) -> ResourceRef:
 
 
 def build_explanation(explained: Explained, obj: dict[str, Any], policy_name: str, policy_kind: str,
-                      document: dict[str, Any], context: str | None, remediation: str) -> Explanation:
-    """The answer of explain_violation from a core explanation."""
+                      document: dict[str, Any], context: str | None, remediation: str, scope: str = "",
+                      operation: str = "CREATE") -> Explanation:
+    """The answer of explain_violation from a core explanation. The remediation is given only for a result that
+    needs fixing (fail, warn)."""
     ref = _ref(obj)
     result = explained.result
     if result is None:
         matches = "; ".join(describe_matches(document.get("spec") or {})) or "nothing declared"
-        return Explanation(policy=policy_name, policy_kind=policy_kind, resource=ref, context=context,
-                           result="not-applicable", remediation=remediation,
-                           note=f"The policy does not apply to this {ref.kind} (it matches: {matches}; match "
-                                "conditions or exceptions may also exclude it). Pick a resource it matches.")
+        return Explanation(policy=policy_name, policy_kind=policy_kind, resource=ref, context=context, scope=scope,
+                           operation=operation, result="not-applicable",
+                           note=f"The policy does not apply to this {ref.kind} on {operation} (it matches: {matches}; "
+                                "match conditions or exceptions may also exclude it). Pick a resource and an "
+                                "operation it matches.")
+    needs_fix = result.result in ("fail", "warn")
     return Explanation(
-        policy=result.policy, policy_kind=result.policy_kind, resource=ref, context=context, result=result.result,
-        severity=result.severity, category=result.category, validation_index=result.validation_index,
-        expression=result.expression.strip(), message=result.message, remediation=remediation,
+        policy=result.policy, policy_kind=result.policy_kind, resource=ref, context=context, scope=scope,
+        operation=operation, result=result.result, severity=result.severity, category=result.category,
+        validation_index=result.validation_index, expression=result.expression.strip(), message=result.message,
+        remediation=remediation if needs_fix else "",
         fields=[FieldValue(path=p, present=present, value=value) for p, present, value in explained.fields],
         patch=[PatchOp(**op) for op in explained.patch], patch_note=explained.patch_note, note=explained.note,
     )
@@ -204,38 +271,33 @@ def build_explanation(explained: Explained, obj: dict[str, Any], policy_name: st
 @tool_errors("explain_violation")
 async def explain_violation(
     ctx: Context,
-    policy: Annotated[str | None, Field(description="policy name (list_policy_sets); with policy_yaml, selects "
-                                        "one of its policies", min_length=1, max_length=253)] = None,
+    policy: PolicyName = "",
     policy_yaml: OptionalYaml = "",
-    context: KubeContext = None,
-    kind: Kind = None,
-    name: ObjectName = None,
-    namespace: OptionalNamespace = None,
-    api_version: ApiVersion = None,
+    context: KubeContext = "",
+    kind: Kind = "",
+    name: ObjectName = "",
+    namespace: OptionalNamespace = "",
+    api_version: ApiVersion = "",
     manifest_yaml: OptionalYaml = "",
+    operation: OperationParam = "CREATE",
 ) -> Annotated[CallToolResult, Explanation]:
-    """Explain why a resource fails (or passes) a policy and how to fix it: which validation failed, its CEL
-    expression and message, the current values of the fields the expression reads, the policy's remediation, and a
-    JSON patch when one can be derived (e.g. a securityContext flag that must be false, a missing label). Give the
-    resource either by reference in a cluster (kind, name, namespace, optional context) or as manifest_yaml. Use
-    it after a scan finding, or to check a manifest before applying it."""
+    """Explain why a resource fails (or passes) a policy and how to fix it: the failed validation, its CEL
+    expression and message, the values of the fields it reads, the remediation and a JSON patch when one can be
+    derived. Give the resource by reference in a cluster (kind, name, namespace, context) or as manifest_yaml (kind,
+    name, namespace choose the document)."""
     state = state_of(ctx)
     if not policy and not policy_yaml:
         raise ToolInputError("pass `policy` (a name from list_policy_sets) or `policy_yaml`")
     if not manifest_yaml and not (kind and name):
         raise ToolInputError("pass the resource: kind + name (+ namespace, context) for an object in a cluster, or "
                              "manifest_yaml")
-    return await anyio.to_thread.run_sync(_explain, state, policy, policy_yaml, context, kind, name, namespace,
-                                          api_version, manifest_yaml, _context_name(ctx, context, manifest_yaml))
+    target = Target(kind, name, namespace, api_version, manifest_yaml, operation)
+    choice = None if manifest_yaml else context_choice(ctx, context)
+    return await anyio.to_thread.run_sync(_explain, state, policy, policy_yaml, target, choice)
 
 
-def _context_name(ctx: Context, context: str | None, manifest_yaml: str | None) -> str | None:
-    return None if manifest_yaml else resolve_context(ctx, context)
-
-
-def _explain(state: AppState, policy: str | None, policy_yaml: str | None, context: str | None, kind: str | None,
-             name: str | None, namespace: str | None, api_version: str | None, manifest_yaml: str | None,
-             context_name: str | None) -> CallToolResult:
+def _explain(state: AppState, policy: str | None, policy_yaml: str, target: Target,
+             choice: tuple[str, str] | None) -> CallToolResult:
     exceptions: list[PolicyException]
     if policy_yaml:
         compiled, loaded, document = _policies_from_yaml(policy_yaml, policy)
@@ -252,20 +314,21 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str | None, conte
         remediation = describe_document(document).remediation
         exceptions = state.policies.load([entry.set_name]).exceptions
     providers = Providers()
-    if manifest_yaml:
-        obj = _manifest(manifest_yaml, name)
+    if choice is None:
+        obj = _manifest(target)
         ns = str((obj.get("metadata") or {}).get("namespace") or "")
         ns_obj: dict[str, Any] | None = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} \
             if ns else None
+        scope = f"manifest_yaml (no cluster): {_label(obj)}"
     else:
-        assert kind is not None and name is not None and context_name is not None
-        client = state.require_registry().client(context_name)
-        obj, ns_obj, provider = _fetch(client, kind, api_version, namespace, name)
+        client = state.require_registry().client(choice[0])
+        obj, ns_obj, provider = _fetch(client, target)
         providers = Providers(resource=provider)
-    request = admission_request(obj, namespace_object=ns_obj)
+        scope = f"{describe_choice(*choice)}; {_label(obj)}"
+    request = admission_request(obj, target.operation, namespace_object=ns_obj)
     result, variant = first_result(compiled, exceptions, request, providers)
     answer = build_explanation(explain(result, variant, obj), obj, policy_name, str(document.get("kind") or ""),
-                               document, context_name, remediation)
+                               document, choice[0] if choice else None, remediation, scope, target.operation)
     return respond(answer, render.explanation(answer))
 
 
@@ -296,8 +359,16 @@ def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | N
                              severity=r.severity) for r in results[:MAX_RESULTS]]
     if len(results) > MAX_RESULTS:
         issues.append(f"{len(results) - MAX_RESULTS} more results not shown; evaluate fewer resources at once")
-    patched = [PatchedResource(policy=r.policy, resource=_ref(r.patched), object=redact(r.patched))
-               for r in results if r.patched is not None]
+    originals = {object_key(o): o for o in resources}
+    patched = []
+    for r in results:
+        if r.patched is None:
+            continue
+        after = redact(r.patched)
+        original = originals.get(object_key(r.patched))
+        diff = object_diff(redact(original), after) if original is not None else "(no input object to compare with)"
+        patched.append(PatchedResource(policy=r.policy, resource=_ref(r.patched), changed=bool(diff), diff=diff,
+                                       object=after))
     generated = [redact(g) for r in results for g in r.generated]
     return EvaluateResult(policies=loaded.names(), summary=summarize(results), results=items, patched=patched,
                           generated=generated, issues=issues)

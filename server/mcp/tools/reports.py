@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
-from pydantic import Field
 
+from ...core.cluster_names import require_namespaces
+from ...core.names import UnknownNameError
 from ...kube import KubeClient
 from ...kube.errors import Forbidden
 from ...output import SEVERITY_ORDER
 from .. import render
-from ..errors import tool_errors
+from ..errors import ToolInputError, tool_errors
 from ..models import PolicyReportsResult, ReportResult, ResourceRef
-from ..state import AppState, resolve_context, state_of
+from ..state import AppState, context_choice, describe_choice, state_of
 from .common import CLUSTER, add_tool, respond
-from .params import KubeContext, Limit, OptionalNamespace, ResultFilter
+from .params import Cursor, KubeContext, Limit, OptionalNamespace, PolicyName, ResultFilter
 
 GROUP = "wgpolicyk8s.io"
 DEFAULT_RESULTS = ("fail", "warn", "error")
@@ -42,9 +47,48 @@ def _timestamp(result: dict[str, Any]) -> str:
     return str(ts or "")
 
 
-def read_reports(client: KubeClient, namespace: str | None, results: set[str], policy: str | None,
-                 limit: int) -> PolicyReportsResult:
-    """PolicyReports (and ClusterPolicyReports when no namespace is given) filtered and sorted by severity."""
+@dataclass(frozen=True)
+class ReportQuery:
+    """What get_policy_reports reads, and which page of it (a cursor holds the whole query)."""
+
+    context: str
+    namespace: str | None
+    results: tuple[str, ...]
+    policy: str | None
+    limit: int
+    offset: int = 0
+
+    def cursor(self) -> str:
+        """The query as an opaque cursor."""
+        raw = json.dumps([self.context, self.namespace, list(self.results), self.policy, self.limit, self.offset],
+                         separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def from_cursor(cls, cursor: str) -> ReportQuery:
+        """The query of a cursor; :class:`ToolInputError` for anything that is not one of ours."""
+        try:
+            c, ns, res, pol, limit, offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            return cls(str(c), ns if ns is None else str(ns), tuple(str(r) for r in res),
+                       pol if pol is None else str(pol), max(1, int(limit)), max(0, int(offset)))
+        except (ValueError, TypeError, binascii.Error):
+            raise ToolInputError("invalid cursor: pass the nextCursor value of a previous get_policy_reports answer "
+                                 "unchanged, or call it again without cursor") from None
+
+
+def _scope(query: ReportQuery) -> str:
+    if query.namespace:
+        return f"namespace `{query.namespace}`"
+    return "every namespace and the ClusterPolicyReports"
+
+
+def read_reports(client: KubeClient, query: ReportQuery, choice: str = "") -> PolicyReportsResult:
+    """PolicyReports (and ClusterPolicyReports when no namespace is given) filtered and sorted by severity, one
+    page of them. A namespace that does not exist, or a policy no report names, is an error (never "0 reports")."""
+    namespace, results, policy = query.namespace, set(query.results), query.policy
+    read = f"{choice or f'context `{client.context}`'}; {_scope(query)}"
+    if namespace:
+        require_namespaces(client, [namespace])
     discovery = client.discover()
     namespaced = discovery.by_kind(GROUP, "PolicyReport")
     cluster = discovery.by_kind(GROUP, "ClusterPolicyReport")
@@ -52,7 +96,7 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
         if (failure := discovery.failure_for(GROUP)) is not None:
             raise failure  # unknown, not absent
         return PolicyReportsResult(
-            context=client.context, available=False,
+            context=client.context, scope=read, available=False,
             note=f"Context {client.context!r} serves no {GROUP} PolicyReports: Kyverno (or another report producer) "
                  "is not installed, or reports are disabled. Use scan_namespace or scan_cluster to check the "
                  "cluster directly instead.")
@@ -67,13 +111,17 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
             notes.append(f"{rtype.kind}: {exc.message}")
     summary: Counter[str] = Counter()
     items: list[ReportResult] = []
+    named: set[str] = set()
     for report in reports:
         meta = report.get("metadata") or {}
         for key, value in (report.get("summary") or {}).items():
             if isinstance(value, int):
                 summary[key] += value
         for result in report.get("results") or []:
-            if not isinstance(result, dict) or str(result.get("result")) not in results:
+            if not isinstance(result, dict):
+                continue
+            named.add(str(result.get("policy") or ""))
+            if str(result.get("result")) not in results:
                 continue
             if policy and result.get("policy") != policy:
                 continue
@@ -83,34 +131,49 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
                 result=str(result.get("result")), severity=str(result.get("severity") or ""),
                 category=str(result.get("category") or ""), message=str(result.get("message") or "")[:MAX_MESSAGE],
                 resources=_refs(result, report), timestamp=_timestamp(result)))
+    if policy and policy not in named and not notes:
+        exc = UnknownNameError("policy", policy, named, where=f"any PolicyReport of {_scope(query)} in context "
+                                                              f"{client.context!r}")
+        raise ToolInputError(f"{exc}. Omit `policy` to see the results of every policy.")
     items.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 5), r.namespace, r.policy, r.report))
     served = namespaced or cluster
     api_version = served.api_version if served is not None else ""
-    return PolicyReportsResult(context=client.context, available=True, api_version=api_version, reports=len(reports),
+    end = query.offset + query.limit
+    left_out = max(0, len(items) - end)
+    return PolicyReportsResult(context=client.context, scope=read, available=True, api_version=api_version,
+                               reports=len(reports),
                                summary={k: summary.get(k, 0) for k in ("pass", "fail", "warn", "error", "skip")},
-                               results=items[:limit], total_results=len(items), truncated=len(items) > limit,
+                               results=items[query.offset:end], offset=query.offset, total_results=len(items),
+                               truncated=left_out > 0, left_out=left_out,
+                               next_cursor=replace(query, offset=end).cursor() if left_out else None,
                                note="; ".join(notes))
 
 
 @tool_errors("get_policy_reports")
 async def get_policy_reports(
     ctx: Context,
-    context: KubeContext = None,
-    namespace: OptionalNamespace = None,
+    context: KubeContext = "",
+    namespace: OptionalNamespace = "",
     results: ResultFilter = None,
-    policy: Annotated[str | None, Field(description="only results of this policy", max_length=253)] = None,
+    policy: PolicyName = "",
     limit: Limit = None,
+    cursor: Cursor = "",
 ) -> Annotated[CallToolResult, PolicyReportsResult]:
     """Read the PolicyReports (wgpolicyk8s.io) that Kyverno already wrote in a cluster: results of the policies
     installed there, by severity, with the resources concerned. Use it when the cluster runs Kyverno and the user
     asks about existing violations or the enforced policies; use scan_namespace to evaluate pykyverno's own policy
     sets instead. Without `namespace`, every namespace and the ClusterPolicyReports are read."""
     state: AppState = state_of(ctx)
-    name = resolve_context(ctx, context)
+    if cursor:
+        query = ReportQuery.from_cursor(cursor)
+        query = replace(query, limit=limit or query.limit)
+        name, source = context_choice(ctx, query.context)
+    else:
+        name, source = context_choice(ctx, context)
+        query = ReportQuery(name, namespace or None, tuple(results or DEFAULT_RESULTS), policy or None,
+                            limit or state.settings.default_limit)
     client = state.require_registry().client(name)
-    wanted = set(results or DEFAULT_RESULTS)
-    answer = await anyio.to_thread.run_sync(read_reports, client, namespace, wanted, policy,
-                                            limit or state.settings.default_limit)
+    answer = await anyio.to_thread.run_sync(read_reports, client, query, describe_choice(name, source))
     return respond(answer, render.reports(answer))
 
 
@@ -119,4 +182,4 @@ def register(server: MCPServer[Any]) -> None:
     add_tool(server, get_policy_reports, "Read in-cluster PolicyReports", CLUSTER)
 
 
-__all__ = ["get_policy_reports", "read_reports", "register"]
+__all__ = ["ReportQuery", "get_policy_reports", "read_reports", "register"]

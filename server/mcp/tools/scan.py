@@ -21,14 +21,16 @@ from pydantic import Field
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
+from ...core.cluster_names import require_namespaces
 from ...core.manifests import yaml_objects
-from ...kube.errors import Forbidden, NotFound
+from ...core.names import UnknownNameError, require_known
+from ...kube.errors import KubeError
 from ...output import RESULT_ORDER, SEVERITY_ORDER
 from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
 from .. import render
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
-from ..state import AppState, resolve_context, state_of
+from ..state import AppState, context_choice, describe_choice, known_context, state_of
 from .common import CLUSTER, LOCAL, add_tool, respond
 from .params import (
     Cursor,
@@ -39,6 +41,7 @@ from .params import (
     Limit,
     Namespace,
     Namespaces,
+    OptionalYaml,
     PolicySets,
 )
 
@@ -106,37 +109,59 @@ async def run_scan(
     return report
 
 
-def check_namespace(state: AppState, context: str, namespace: str) -> None:
-    """:class:`ToolInputError` when ``namespace`` does not exist (listing a few that do); RBAC denial is ignored."""
-    client = state.require_registry().client(context)
-    try:
-        client.get("", "v1", "namespaces", namespace)
-    except Forbidden:
-        return
-    except NotFound:
+def check_namespaces(state: AppState, contexts: list[str], namespaces: list[str]) -> list[str]:
+    """Check that each of ``namespaces`` exists; notes for those missing from some contexts only.
+
+    A namespace missing from every context that could be asked is an :class:`UnknownNameError` (with the closest
+    names); a context that cannot be reached is left to the scan, which reports it.
+    """
+    registry = state.require_registry()
+    missing: dict[str, list[str]] = {}
+    errors: dict[str, UnknownNameError] = {}
+    reachable: list[str] = []
+    for context in contexts:
+        client = registry.client(context)
         try:
-            names = sorted(str((o.get("metadata") or {}).get("name")) for o in client.list("", "v1", "namespaces"))
-        except Forbidden:
-            names = []
-        listed = f" Namespaces in this context: {', '.join(names[:40])}" + (" …" if len(names) > 40 else "") + "." \
-            if names else ""
-        raise ToolInputError(f"namespace {namespace!r} does not exist in context {context!r}.{listed} "
-                             "Pick one of them, or use scan_cluster to scan every namespace.") from None
+            for namespace in namespaces:
+                try:
+                    require_namespaces(client, [namespace])
+                except UnknownNameError as exc:
+                    missing.setdefault(namespace, []).append(context)
+                    errors.setdefault(namespace, exc)
+        except KubeError:
+            continue  # unreachable or refused: the scan reports this context
+        reachable.append(context)
+    for namespace, where in missing.items():
+        if len([c for c in where if c in reachable]) == len(reachable):
+            raise errors[namespace]
+    return [f"namespace `{n}` does not exist in context(s) {', '.join(f'`{c}`' for c in where)}"
+            for n, where in missing.items()]
 
 
 # ----------------------------------------------------------------------------- paging
-def encode_cursor(scan_id: str, offset: int, include_passing: bool) -> str:
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """Where a page starts in a kept scan, and how long it is (a cursor keeps the caller's ``limit``)."""
+
+    scan_id: str
+    offset: int
+    include_passing: bool
+    limit: int
+
+
+def encode_cursor(page: Page) -> str:
     """An opaque cursor."""
-    raw = json.dumps({"s": scan_id, "o": offset, "p": include_passing}, separators=(",", ":")).encode()
+    raw = json.dumps({"s": page.scan_id, "o": page.offset, "p": page.include_passing, "l": page.limit},
+                     separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, int, bool]:
-    """(scan id, offset, include passing); :class:`ToolInputError` for anything that is not our cursor."""
+def decode_cursor(cursor: str, default_limit: int) -> Page:
+    """The page a cursor points at; :class:`ToolInputError` for anything that is not our cursor."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return str(data["s"]), int(data["o"]), bool(data["p"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        return Page(str(data["s"]), max(0, int(data["o"])), bool(data["p"]), int(data.get("l") or default_limit))
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise ToolInputError("invalid cursor: pass the nextCursor value of a previous answer unchanged, or run the "
                              "scan again without cursor") from None
 
@@ -155,51 +180,88 @@ def ordered_results(report: ScanReport, include_passing: bool) -> list[tuple[str
     return pairs
 
 
-def build_result(report: ScanReport, scan_id: str, policy_sets: list[str], offset: int, limit: int,
-                 include_passing: bool) -> ScanResult:
-    """The structured answer for one page of a scan."""
+def scan_scope(report: ScanReport, choice: str = "") -> str:
+    """What a scan covered, in words: contexts (``choice`` says how a single one was chosen) and namespaces."""
+    request = report.request or ScanRequest()
+    if request.snapshot:
+        return "manifests (no cluster)"
+    names = [c.context for c in report.clusters] or list(request.contexts)
+    where = choice if choice and len(names) == 1 else \
+        ("context " if len(names) == 1 else "contexts ") + ", ".join(f"`{n}`" for n in names)
+    if request.namespaces:
+        spaces = ("namespace " if len(request.namespaces) == 1 else "namespaces ") + \
+            ", ".join(f"`{n}`" for n in request.namespaces)
+    else:
+        spaces = "every namespace"
+        if request.exclude_namespaces:
+            spaces += " except " + ", ".join(f"`{n}`" for n in request.exclude_namespaces)
+    if request.include_cluster_scoped:
+        spaces += " and cluster-scoped objects"
+    return f"{where}; {spaces}"
+
+
+def build_result(report: ScanReport, page: Page, policy_sets: list[str], scope: str,
+                 notes: list[str] | None = None) -> ScanResult:
+    """The structured answer for one page of a scan. The summary tables come with the first page only: later pages
+    carry the totals and their findings (page 2 never repeats page 1)."""
+    first = page.offset == 0
     clusters = [ClusterRow(context=c.context, server=c.server, objects=c.objects, counts=c.summary(), error=c.error)
                 for c in report.clusters]
     namespaces = [
         NamespaceRow(context=c.context, namespace=ns, counts={k: int(row[k]) for k in RESULTS},
                      fail_by_severity={k: v for k, v in row["failBySeverity"].items() if v})
         for c in report.clusters for ns, row in c.by_namespace().items()
-    ]
+    ] if first else []
     by_policy = [PolicyRow(policy=name, severity=severity, category=category,
                            counts={k: counts.get(k, 0) for k in RESULTS})
-                 for name, (severity, category, counts) in report.by_policy().items()]
+                 for name, (severity, category, counts) in report.by_policy().items()] if first else []
     by_policy.sort(key=lambda p: (-(p.counts["fail"] + p.counts["warn"] + p.counts["error"]),
                                   SEVERITY_ORDER.get(p.severity, 5), p.policy))
     not_scanned = [NotScanned(context=f.context, resource=f.resource, namespace=f.namespace, reason=f.reason,
-                              message=f.message) for c in report.clusters for f in c.failures]
-    pairs = ordered_results(report, include_passing)
-    page = pairs[offset:offset + limit]
+                              message=f.message) for c in report.clusters for f in c.failures] if first else []
+    pairs = ordered_results(report, page.include_passing)
+    chunk = pairs[page.offset:page.offset + page.limit]
     findings = [Finding(context=ctx_name, policy=r.policy, result=r.result, severity=r.severity, category=r.category,
                         resource=_ref(r), message=r.message[:MAX_MESSAGE], validation_index=r.validation_index)
-                for ctx_name, r in page]
-    end = offset + len(page)
+                for ctx_name, r in chunk]
+    end = page.offset + len(chunk)
+    after = dataclasses.replace(page, offset=end)
     return ScanResult(
-        scan_id=scan_id, policy_sets=policy_sets, policies=len(report.policies), totals=report.summary(),
-        clusters=clusters, namespaces=namespaces, by_policy=by_policy, not_scanned=not_scanned, results=findings,
-        offset=offset, total_results=len(pairs),
-        next_cursor=encode_cursor(scan_id, end, include_passing) if end < len(pairs) else None,
-        cancelled=report.cancelled, policy_issues=report.policy_issues[:20], incomplete=report.incomplete,
+        scan_id=page.scan_id, scope=scope, policy_sets=policy_sets, policies=len(report.policies),
+        totals=report.summary(), clusters=clusters, namespaces=namespaces, by_policy=by_policy,
+        not_scanned=not_scanned, results=findings, offset=page.offset, limit=page.limit, total_results=len(pairs),
+        left_out=len(pairs) - end, next_cursor=encode_cursor(after) if end < len(pairs) else None,
+        cancelled=report.cancelled, policy_issues=report.policy_issues if first else [],
+        incomplete=report.incomplete, summary_tables=first, notes=notes or [],
+        report_uri=report_uri(page.scan_id),
     )
 
 
+def report_uri(scan_id: str) -> str:
+    """The resource URI of a kept scan's HTML report."""
+    return f"pykyverno://reports/{scan_id}"
+
+
 def _page_from_cursor(state: AppState, tool: str, cursor: str, limit: int | None) -> ScanResult:
-    scan_id, offset, include_passing = decode_cursor(cursor)
-    report, sets = state.scans.get(scan_id, tool, include_passing=include_passing)
-    return build_result(report, scan_id, sets, max(0, offset), limit or state.settings.default_limit, include_passing)
+    page = decode_cursor(cursor, state.settings.default_limit)
+    if limit:
+        page = dataclasses.replace(page, limit=limit)
+    report, sets = state.scans.get(page.scan_id, tool, include_passing=page.include_passing)
+    return build_result(report, page, sets, scan_scope(report))
 
 
 async def _scan_and_page(ctx: Context, state: AppState, tool: str, request: ScanRequest, policy_sets: list[str] | None,
-                         limit: int | None, include_passing: bool,
+                         limit: int | None, include_passing: bool, *, choice: str = "",
+                         notes: list[str] | None = None,
                          sources: list[SourceFactory] | None = None) -> ScanResult:
+    known_sets = state.policies.set_names()
+    for name in policy_sets or ():
+        require_known("policy set", name, known_sets)
     sets = state.policies.check_sets(list(policy_sets or state.policies.default_sets()))
     report = await run_scan(ctx, state, request, sets, sources)
     scan_id = state.scans.put(tool, report, sets)
-    return build_result(report, scan_id, sets, 0, limit or state.settings.default_limit, include_passing)
+    page = Page(scan_id, 0, include_passing, limit or state.settings.default_limit)
+    return build_result(report, page, sets, scan_scope(report, choice), notes)
 
 
 # ----------------------------------------------------------------------------- tools
@@ -207,10 +269,10 @@ async def _scan_and_page(ctx: Context, state: AppState, tool: str, request: Scan
 async def scan_namespace(
     ctx: Context,
     namespace: Namespace,
-    context: KubeContext = None,
+    context: KubeContext = "",
     policy_sets: PolicySets = None,
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: Cursor = "",
     include_passing: IncludePassing = False,
 ) -> Annotated[CallToolResult, ScanResult]:
     """Scan every resource of one namespace in a live cluster against policy sets (pod security, best practices,
@@ -221,10 +283,11 @@ async def scan_namespace(
     if cursor:
         answer = _page_from_cursor(state, "scan_namespace", cursor, limit)
     else:
-        name = resolve_context(ctx, context)
-        await anyio.to_thread.run_sync(check_namespace, state, name, namespace)
+        name, source = context_choice(ctx, context)
+        await anyio.to_thread.run_sync(check_namespaces, state, [name], [namespace])
         request = ScanRequest(contexts=(name,), namespaces=(namespace,), include_cluster_scoped=False)
-        answer = await _scan_and_page(ctx, state, "scan_namespace", request, policy_sets, limit, include_passing)
+        answer = await _scan_and_page(ctx, state, "scan_namespace", request, policy_sets, limit, include_passing,
+                                      choice=describe_choice(name, source))
     return respond(answer, render.scan(answer, "scan_namespace"))
 
 
@@ -240,7 +303,7 @@ async def scan_cluster(
     ] = True,
     policy_sets: PolicySets = None,
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: Cursor = "",
     include_passing: IncludePassing = False,
 ) -> Annotated[CallToolResult, ScanResult]:
     """Scan whole clusters (one, several, or every context) against policy sets and return a compliance summary per
@@ -252,30 +315,30 @@ async def scan_cluster(
         answer = _page_from_cursor(state, "scan_cluster", cursor, limit)
     else:
         registry = state.require_registry()
+        choice = ""
         if all_contexts:
             names = registry.available()
         elif contexts:
-            names = [registry.resolve(c) for c in dict.fromkeys(contexts)]
+            names = [known_context(registry, c) for c in dict.fromkeys(contexts)]
         else:
-            names = [resolve_context(ctx, None)]
+            name, source = context_choice(ctx, None)
+            names, choice = [name], describe_choice(name, source)
+        notes = await anyio.to_thread.run_sync(check_namespaces, state, names, list(namespaces or ()))
         request = ScanRequest(contexts=tuple(names), namespaces=tuple(namespaces or ()),
                               exclude_namespaces=tuple(exclude_namespaces or ()),
                               include_cluster_scoped=include_cluster_scoped)
-        answer = await _scan_and_page(ctx, state, "scan_cluster", request, policy_sets, limit, include_passing)
+        answer = await _scan_and_page(ctx, state, "scan_cluster", request, policy_sets, limit, include_passing,
+                                      choice=choice, notes=notes)
     return respond(answer, render.scan(answer, "scan_cluster"))
 
 
 @tool_errors("scan_manifests")
 async def scan_manifests(
     ctx: Context,
-    manifests_yaml: Annotated[
-        str,
-        Field(description="Kubernetes manifests as YAML: several documents, a `kind: List`, or `kubectl get -o yaml` "
-                          "output"),
-    ],
+    manifests_yaml: OptionalYaml = "",
     policy_sets: PolicySets = None,
     limit: Limit = None,
-    cursor: Cursor = None,
+    cursor: Cursor = "",
     include_passing: IncludePassing = False,
 ) -> Annotated[CallToolResult, ScanResult]:
     """Scan Kubernetes manifests (files the user is writing, Helm or kustomize output, a `kubectl get -o yaml` dump)
@@ -286,6 +349,8 @@ async def scan_manifests(
     if cursor:
         answer = _page_from_cursor(state, "scan_manifests", cursor, limit)
     else:
+        if not manifests_yaml:
+            raise ToolInputError("pass manifests_yaml (the YAML to scan), or `cursor` to page through a previous scan")
         objects = yaml_objects(manifests_yaml, "manifests_yaml")
         if not objects:
             raise ToolInputError("manifests_yaml holds no Kubernetes object; pass the YAML of the manifests to scan")
@@ -294,7 +359,7 @@ async def scan_manifests(
             raise ToolInputError(f"manifests_yaml: {'; '.join(source.problems[:5])}. Fix these documents.")
         request = ScanRequest(snapshot="manifests")
         answer = await _scan_and_page(ctx, state, "scan_manifests", request, policy_sets, limit, include_passing,
-                                      [(source.name, lambda: source)])
+                                      sources=[(source.name, lambda: source)])
     return respond(answer, render.scan(answer, "scan_manifests"))
 
 

@@ -123,10 +123,12 @@ async def test_paging_a_compacted_scan_over_mcp() -> None:
     settings = ServerSettings(in_cluster=False, scan_cache_bytes=full // 2)
     async with Client(build_server(settings)) as c:
         first = ok(await c.call_tool("scan_manifests", {"manifests_yaml": manifests, "limit": 5}))
-        second = ok(await c.call_tool("scan_manifests", {"manifests_yaml": "", "cursor": first["nextCursor"],
-                                                         "limit": 5}))
-        assert second["offset"] == 5 and second["totals"] == first["totals"] and first["totals"]["pass"] > 0
-        assert second["byPolicy"] == first["byPolicy"] and second["namespaces"] == first["namespaces"]
+        second = ok(await c.call_tool("scan_manifests", {"cursor": first["nextCursor"]}))
+        assert second["offset"] == 5 and second["limit"] == 5 and len(second["results"]) == 5, "the cursor keeps limit"
+        assert second["totals"] == first["totals"] and first["totals"]["pass"] > 0
+        assert first["byPolicy"] and first["namespaces"] and first["summaryTables"] is True
+        assert second["byPolicy"] == second["namespaces"] == [] and second["summaryTables"] is False, \
+            "page 2 does not repeat page 1's tables"
         passing = ok(await c.call_tool("scan_manifests", {"manifests_yaml": manifests, "limit": 5,
                                                           "include_passing": True}))
         message = error(await c.call_tool("scan_manifests", {"manifests_yaml": "", "cursor": passing["nextCursor"]}))

@@ -128,9 +128,13 @@ async def test_http_session_with_token(http_server: HttpServer) -> None:
 async def test_http_modern_stateless_requests(http_server: HttpServer) -> None:
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
     async with http, Client(streamable_http_client(http_server.url, http_client=http)) as c:
-        switched = ok(await c.call_tool("switch_context", {"context": "beta"}))
-        assert switched["remembered"] is False and 'context="beta"' in switched["note"]
-        assert ok(await c.call_tool("scan_namespace", {"namespace": "team-b", "context": "beta"}))["totals"]
+        result = await c.call_tool("switch_context", {"context": "beta"})
+        assert result.is_error is True
+        message = result.content[0].text  # type: ignore[union-attr]
+        assert "cannot remember 'beta'" in message and 'context="beta"' in message
+        scanned = await c.call_tool("scan_namespace", {"namespace": "team-b", "context": "beta"})
+        assert ok(scanned)["totals"]["fail"] > 0
+        assert scanned.content[0].text.startswith("Scanned context `beta`; namespace `team-b`")  # type: ignore[union-attr]
 
 
 async def test_http_without_or_with_wrong_token_is_401(http_server: HttpServer) -> None:
