@@ -7,6 +7,7 @@ Every tool is read-only, so there is no flag to enable writes.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -42,6 +43,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")
     p.add_argument("--scan-timeout", type=seconds_arg, default=300.0, metavar="SECONDS",
                    help="deadline of one scan tool call (default 300; 0: none); the rest is reported as not scanned")
+    p.add_argument("--toolsets", metavar="NAMES", default=os.environ.get("PYKYVERNO_TOOLSETS", ""),
+                   help="comma-separated toolsets to serve (else $PYKYVERNO_TOOLSETS; default: contexts,scan,explain): "
+                        "contexts, scan, explain, manifests (scan_manifests, evaluate_policy, lint_policy), reports "
+                        "(get_policy_reports), or all")
     p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
                    help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
     p.set_defaults(run=run)
@@ -50,6 +55,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno serve``."""
     from .mcp import ServerSettings, build_server
+    from .mcp.tools import DEFAULT_TOOLSETS
     from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
 
     settings = ServerSettings(
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         scan_timeout=args.scan_timeout or None,
         scan_cache_bytes=int(args.scan_cache_mb * 1024 * 1024),
+        toolsets=tuple(n.strip() for n in args.toolsets.split(",") if n.strip()) or DEFAULT_TOOLSETS,
     )
     try:
         server = build_server(settings)

@@ -11,21 +11,32 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp_types import Tool
 
 from ..policysets import PolicyCatalog
 from ..redaction import install_log_masking
 from . import prompts, resources
+from .schemas import compact_input, compact_output
 from .state import AppState, ServerSettings, build_state
-from .tools import register_tools
+from .tools import check_toolsets, register_tools
 
 log = logging.getLogger("pykyverno.mcp")
 
 SERVER_NAME = "pykyverno"
 INSTRUCTIONS = """\
-pykyverno checks Kubernetes resources against Kyverno CEL policies (bundled best-practice and pod-security sets,
-or your own). Typical flow: list_contexts -> (switch_context) -> scan_namespace or scan_cluster -> explain_violation
-for a finding -> fix. To author a policy: lint_policy, then evaluate_policy against sample manifests. All tools are
-read-only; no tool writes to a cluster. Secret values are redacted everywhere."""
+pykyverno checks Kubernetes resources against Kyverno policies (bundled pod-security, best-practice and RBAC sets,
+or your own). Flow: list_contexts -> (switch_context, or `context` on each call) -> scan_namespace or scan_cluster
+-> explain_violation on a finding -> fix. Tools are read-only; secret values are redacted."""
+
+
+class PolicyServer(MCPServer[AppState]):
+    """The MCP server, whose ``tools/list`` advertises compact schemas (see :mod:`.schemas`)."""
+
+    async def list_tools(self) -> list[Tool]:
+        """Every tool, with compact input and output schemas."""
+        return [tool.model_copy(update={"input_schema": compact_input(tool.input_schema),
+                                        "output_schema": compact_output(tool.output_schema)})
+                for tool in await super().list_tools()]
 
 def make_lifespan(settings: ServerSettings, catalog: PolicyCatalog) -> Callable[[MCPServer[AppState]], Any]:
     """The lifespan: builds :class:`AppState` at startup and closes the cluster clients at shutdown."""
@@ -45,15 +56,16 @@ def make_lifespan(settings: ServerSettings, catalog: PolicyCatalog) -> Callable[
 
 
 def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
-    """The MCP server with every tool, resource and prompt registered.
+    """The MCP server with the tools of the chosen toolsets, and every resource and prompt, registered.
 
-    :raises ValueError: when a ``--policy`` path does not exist (checked before anything starts).
+    :raises ValueError: when a ``--policy`` path or a toolset does not exist (checked before anything starts).
     """
     settings = settings or ServerSettings()
+    toolsets = check_toolsets(settings.toolsets)  # fails fast on unknown names
     install_log_masking()  # no log record of the server shows a credential or a secret value it has seen
     catalog = PolicyCatalog(settings.policy_paths)  # fails fast on missing paths; shared by every session
 
-    server: MCPServer[AppState] = MCPServer(
+    server = PolicyServer(
         SERVER_NAME,
         title="pykyverno policy governance",
         instructions=INSTRUCTIONS,
@@ -61,7 +73,7 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
         lifespan=make_lifespan(settings, catalog),
         log_level="WARNING",
     )
-    register_tools(server)
+    register_tools(server, toolsets)
     resources.register(server, catalog)
     prompts.register(server)
     return server

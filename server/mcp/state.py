@@ -41,6 +41,9 @@ class ServerSettings:
     scan_cache_bytes: int = DEFAULT_MAX_BYTES
     #: Seconds one scan tool call may take (discovery, listing and evaluation); None: no limit.
     scan_timeout: float | None = 300.0
+    #: Toolsets served (see :data:`pykyverno.server.mcp.tools.TOOLSETS`). Every one for a server built in code;
+    #: ``pykyverno serve`` serves the default ones unless --toolsets says otherwise.
+    toolsets: tuple[str, ...] = ("all",)
 
     def client_settings(self) -> ClientSettings:
         """The cluster client settings (timeouts, context allow/deny lists)."""

@@ -334,7 +334,8 @@ class ServeProcess:
         with self.log.open("w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pykyverno.server.cli", "-vv", "serve", "--transport", "http", "--port", "0",
-                 "--allow-unauthenticated-loopback", "--kubeconfig", str(s.kubeconfig), "--timeout", "3"],
+                 "--allow-unauthenticated-loopback", "--kubeconfig", str(s.kubeconfig), "--timeout", "3",
+                 "--toolsets", "all"],
                 env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -28,10 +29,36 @@ def respond(model: Out, markdown: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
-def add_tool(server: MCPServer[Any], fn: Callable[..., Any], title: str, annotations: ToolAnnotations) -> None:
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as a toolset declares it: the function (its docstring is the description agents read), a title, its
+    annotations, and the toolset that enables it (``pykyverno serve --toolsets``)."""
+
+    fn: Callable[..., Any]
+    title: str
+    annotations: ToolAnnotations
+    toolset: str
+    #: Extra ``_meta`` of the tool (e.g. the MCP Apps ``ui`` entry), added when the server offers it.
+    meta: dict[str, Any] | None = None
+
+
+def add_tool(server: MCPServer[Any], fn: Callable[..., Any], title: str, annotations: ToolAnnotations,
+             meta: dict[str, Any] | None = None) -> None:
     """Register ``fn`` with its docstring, folded to one paragraph, as the description agents read."""
     description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
-    server.tool(title=title, description=description, annotations=annotations)(fn)
+    server.tool(title=title, description=description, annotations=annotations, meta=meta)(fn)
 
 
-__all__ = ["CLUSTER", "LOCAL", "add_tool", "respond"]
+def add_tools(server: MCPServer[Any], specs: Iterable[ToolSpec], toolsets: Iterable[str],
+              meta: Callable[[ToolSpec], dict[str, Any] | None] = lambda spec: spec.meta) -> list[str]:
+    """Register the tools of ``specs`` whose toolset is one of ``toolsets``; return their names."""
+    enabled = set(toolsets)
+    names = []
+    for spec in specs:
+        if spec.toolset in enabled:
+            add_tool(server, spec.fn, spec.title, spec.annotations, meta(spec))
+            names.append(spec.fn.__name__)
+    return names
+
+
+__all__ = ["CLUSTER", "LOCAL", "ToolSpec", "add_tool", "add_tools", "respond"]

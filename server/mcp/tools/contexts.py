@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
@@ -12,7 +12,7 @@ from .. import render
 from ..errors import ToolInputError, tool_errors
 from ..models import ContextList, ContextModel, SwitchResult
 from ..state import known_context, resolve_context, select_context, selected_context, session_store, state_of
-from .common import LOCAL, add_tool, respond
+from .common import LOCAL, ToolSpec, respond
 
 
 @tool_errors("list_contexts")
@@ -58,10 +58,11 @@ async def switch_context(
     return respond(answer, render.switched(answer))
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Register the toolset."""
-    add_tool(server, list_contexts, "List Kubernetes contexts", LOCAL)
-    add_tool(server, switch_context, "Select the session's context", LOCAL)
+#: The tools of this module, each with the toolset that enables it.
+TOOLS = (
+    ToolSpec(list_contexts, "List Kubernetes contexts", LOCAL, "contexts"),
+    ToolSpec(switch_context, "Select the session's context", LOCAL, "contexts"),
+)
 
 
-__all__ = ["list_contexts", "register", "resolve_context", "switch_context"]
+__all__ = ["TOOLS", "list_contexts", "resolve_context", "switch_context"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
@@ -56,7 +56,7 @@ from ..models import (
 )
 from ..objdiff import object_diff
 from ..state import AppState, context_choice, describe_choice, state_of
-from .common import CLUSTER, LOCAL, add_tool, respond
+from .common import CLUSTER, LOCAL, ToolSpec, respond
 from .params import (
     ApiVersion,
     Kind,
@@ -403,14 +403,22 @@ async def lint_policy(ctx: Context, policy_yaml: YamlText) -> Annotated[CallTool
     return respond(answer, render.lint(answer))
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Register the toolset."""
-    add_tool(server, list_policy_sets, "List policy sets", LOCAL)
-    add_tool(server, describe_policy, "Describe a policy", LOCAL)
-    add_tool(server, explain_violation, "Explain a violation", CLUSTER)
-    add_tool(server, evaluate_policy, "Evaluate a policy on manifests", LOCAL)
-    add_tool(server, lint_policy, "Lint a policy", LOCAL)
+#: The tools of this module, each with the toolset that enables it.
+TOOLS = (
+    ToolSpec(list_policy_sets, "List policy sets", LOCAL, "explain"),
+    ToolSpec(describe_policy, "Describe a policy", LOCAL, "explain"),
+    ToolSpec(explain_violation, "Explain a violation", CLUSTER, "explain"),
+    ToolSpec(evaluate_policy, "Evaluate a policy on manifests", LOCAL, "manifests"),
+    ToolSpec(lint_policy, "Lint a policy", LOCAL, "manifests"),
+)
 
 
-__all__ = ["describe_policy", "evaluate_policy", "explain_violation", "find_type", "lint_policy",
-           "list_policy_sets", "register"]
+__all__ = [
+    "TOOLS",
+    "describe_policy",
+    "evaluate_policy",
+    "explain_violation",
+    "find_type",
+    "lint_policy",
+    "list_policy_sets",
+]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
 from ...core.cluster_names import require_namespaces
@@ -22,7 +22,7 @@ from .. import render
 from ..errors import ToolInputError, tool_errors
 from ..models import PolicyReportsResult, ReportResult, ResourceRef
 from ..state import AppState, context_choice, describe_choice, state_of
-from .common import CLUSTER, add_tool, respond
+from .common import CLUSTER, ToolSpec, respond
 from .params import Cursor, KubeContext, Limit, OptionalNamespace, PolicyName, ResultFilter
 
 GROUP = "wgpolicyk8s.io"
@@ -132,9 +132,9 @@ def read_reports(client: KubeClient, query: ReportQuery, choice: str = "") -> Po
                 category=str(result.get("category") or ""), message=str(result.get("message") or "")[:MAX_MESSAGE],
                 resources=_refs(result, report), timestamp=_timestamp(result)))
     if policy and policy not in named and not notes:
-        exc = UnknownNameError("policy", policy, named, where=f"any PolicyReport of {_scope(query)} in context "
-                                                              f"{client.context!r}")
-        raise ToolInputError(f"{exc}. Omit `policy` to see the results of every policy.")
+        unknown = UnknownNameError("policy", policy, named, where=f"any PolicyReport of {_scope(query)} in context "
+                                                                  f"{client.context!r}")
+        raise ToolInputError(f"{unknown}. Omit `policy` to see the results of every policy.")
     items.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 5), r.namespace, r.policy, r.report))
     served = namespaced or cluster
     api_version = served.api_version if served is not None else ""
@@ -177,9 +177,10 @@ async def get_policy_reports(
     return respond(answer, render.reports(answer))
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Register the toolset."""
-    add_tool(server, get_policy_reports, "Read in-cluster PolicyReports", CLUSTER)
+#: The tools of this module, each with the toolset that enables it.
+TOOLS = (
+    ToolSpec(get_policy_reports, "Read in-cluster PolicyReports", CLUSTER, "reports"),
+)
 
 
-__all__ = ["ReportQuery", "get_policy_reports", "read_reports", "register"]
+__all__ = ["TOOLS", "ReportQuery", "get_policy_reports", "read_reports"]

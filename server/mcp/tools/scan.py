@@ -12,10 +12,10 @@ import dataclasses
 import json
 import queue
 import threading
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
@@ -31,7 +31,7 @@ from .. import render
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
 from ..state import AppState, context_choice, describe_choice, known_context, state_of
-from .common import CLUSTER, LOCAL, add_tool, respond
+from .common import CLUSTER, LOCAL, ToolSpec, respond
 from .params import (
     Cursor,
     ExcludeNamespaces,
@@ -363,12 +363,21 @@ async def scan_manifests(
     return respond(answer, render.scan(answer, "scan_manifests"))
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Register the toolset."""
-    add_tool(server, scan_namespace, "Scan a namespace", CLUSTER)
-    add_tool(server, scan_cluster, "Scan clusters", CLUSTER)
-    add_tool(server, scan_manifests, "Scan manifests", LOCAL)
+#: The tools of this module, each with the toolset that enables it.
+TOOLS = (
+    ToolSpec(scan_namespace, "Scan a namespace", CLUSTER, "scan"),
+    ToolSpec(scan_cluster, "Scan clusters", CLUSTER, "scan"),
+    ToolSpec(scan_manifests, "Scan manifests", LOCAL, "manifests"),
+)
 
 
-__all__ = ["build_result", "decode_cursor", "encode_cursor", "register", "run_scan",
-           "scan_cluster", "scan_manifests", "scan_namespace"]
+__all__ = [
+    "TOOLS",
+    "build_result",
+    "decode_cursor",
+    "encode_cursor",
+    "run_scan",
+    "scan_cluster",
+    "scan_manifests",
+    "scan_namespace",
+]

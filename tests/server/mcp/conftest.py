@@ -117,7 +117,7 @@ def clusters(tmp_path: Path, fake_cluster: Callable[..., FakeCluster]) -> Cluste
 
 @pytest.fixture
 def settings(clusters: Clusters) -> ServerSettings:
-    return ServerSettings(kubeconfig=str(clusters.kubeconfig), timeout=3.0)
+    return ServerSettings(kubeconfig=str(clusters.kubeconfig), timeout=3.0, toolsets=("all",))
 
 
 @pytest.fixture

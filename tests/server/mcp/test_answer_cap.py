@@ -95,7 +95,8 @@ def test_oversized_text_is_cut_at_a_line_with_a_note() -> None:
 def server(tmp_path: Path) -> Iterator[HttpServer]:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
-    http = HttpServer(["--token-file", str(token_file)], child_env(KUBECONFIG=str(tmp_path / "none")))
+    http = HttpServer(["--token-file", str(token_file), "--toolsets", "manifests"],
+                      child_env(KUBECONFIG=str(tmp_path / "none")))
     yield http
     http.stop()
 

@@ -41,8 +41,7 @@ def test_inspector_lists_tools(clusters: Clusters) -> None:
     assert code == 0, stderr
     tools = {t["name"]: t for t in payload["tools"]}
     assert set(tools) == {"list_contexts", "switch_context", "scan_namespace", "scan_cluster", "list_policy_sets",
-                          "describe_policy", "explain_violation", "evaluate_policy", "lint_policy",
-                          "get_policy_reports", "scan_manifests"}
+                          "describe_policy", "explain_violation"}, "the default toolsets"
     scan = tools["scan_namespace"]
     assert scan["annotations"]["readOnlyHint"] is True and scan["annotations"]["openWorldHint"] is True
     assert scan["inputSchema"]["required"] == ["namespace"] and "scanId" in scan["outputSchema"]["properties"]
