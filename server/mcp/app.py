@@ -16,6 +16,7 @@ from mcp_types import Tool
 from ..policysets import PolicyCatalog
 from ..redaction import install_log_masking
 from . import prompts, resources
+from .apps import apps_extension
 from .schemas import compact_input, compact_output
 from .state import AppState, ServerSettings, build_state
 from .tools import check_toolsets, register_tools
@@ -72,6 +73,7 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
         version=_version(),
         lifespan=make_lifespan(settings, catalog),
         log_level="WARNING",
+        extensions=[apps_extension()],
     )
     register_tools(server, toolsets)
     resources.register(server, catalog)

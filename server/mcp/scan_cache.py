@@ -133,6 +133,13 @@ class ScanCache:
             )
         return entry.report, list(entry.policy_sets)
 
+    def report(self, scan_id: str) -> ScanReport | None:
+        """The kept report of ``scan_id`` (whichever tool ran it), or None when it is not kept (any more)."""
+        with self._lock:
+            self._expire(time.monotonic())
+            entry = self._items.get(scan_id)
+        return entry.report if entry is not None else None
+
     def _expire(self, now: float) -> None:
         for key in [k for k, e in self._items.items() if now - e.created > self.ttl]:
             del self._items[key]

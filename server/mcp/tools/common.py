@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 
 from ...redaction import mask_data, mask_text
 from ..answer_cap import cap_answer
@@ -20,13 +20,13 @@ LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_
 CLUSTER = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
-def respond(model: Out, markdown: str) -> CallToolResult:
+def respond(model: Out, markdown: str, *links: ResourceLink) -> CallToolResult:
     """A tool answer: markdown text plus the model as structured content, both masked (credential patterns and
     the secret values this request has seen; see :mod:`pykyverno.server.redaction`), then capped in size (see
-    :func:`~pykyverno.server.mcp.answer_cap.cap_answer`)."""
+    :func:`~pykyverno.server.mcp.answer_cap.cap_answer`); ``links`` follow the text as resource links."""
     text, structured = cap_answer(mask_text(markdown), mask_data(model.model_dump(mode="json", by_alias=True)),
                                   type(model).__name__)
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+    return CallToolResult(content=[TextContent(type="text", text=text), *links], structured_content=structured)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import anyio
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, ResourceLink
 from pydantic import Field
 
 from pykyverno.engine.results import RESULTS, RuleResult
@@ -28,6 +28,7 @@ from ...kube.errors import KubeError
 from ...output import RESULT_ORDER, SEVERITY_ORDER
 from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
 from .. import render
+from ..apps import APP_META
 from ..errors import ToolInputError, tool_errors
 from ..models import ClusterRow, Finding, NamespaceRow, NotScanned, PolicyRow, ResourceRef, ScanResult
 from ..state import AppState, context_choice, describe_choice, known_context, state_of
@@ -242,6 +243,13 @@ def report_uri(scan_id: str) -> str:
     return f"pykyverno://reports/{scan_id}"
 
 
+def report_link(answer: ScanResult) -> ResourceLink:
+    """The resource link to a scan's HTML report (what an agent hands the user)."""
+    return ResourceLink(type="resource_link", uri=answer.report_uri, name=f"posture-report-{answer.scan_id}",
+                        title=f"Posture report of scan {answer.scan_id}", mime_type="text/html",
+                        description=f"Self-contained HTML security posture report of {answer.scope}")
+
+
 def _page_from_cursor(state: AppState, tool: str, cursor: str, limit: int | None) -> ScanResult:
     page = decode_cursor(cursor, state.settings.default_limit)
     if limit:
@@ -288,7 +296,7 @@ async def scan_namespace(
         request = ScanRequest(contexts=(name,), namespaces=(namespace,), include_cluster_scoped=False)
         answer = await _scan_and_page(ctx, state, "scan_namespace", request, policy_sets, limit, include_passing,
                                       choice=describe_choice(name, source))
-    return respond(answer, render.scan(answer, "scan_namespace"))
+    return respond(answer, render.scan(answer, "scan_namespace"), report_link(answer))
 
 
 @tool_errors("scan_cluster")
@@ -329,7 +337,7 @@ async def scan_cluster(
                               include_cluster_scoped=include_cluster_scoped)
         answer = await _scan_and_page(ctx, state, "scan_cluster", request, policy_sets, limit, include_passing,
                                       choice=choice, notes=notes)
-    return respond(answer, render.scan(answer, "scan_cluster"))
+    return respond(answer, render.scan(answer, "scan_cluster"), report_link(answer))
 
 
 @tool_errors("scan_manifests")
@@ -360,14 +368,14 @@ async def scan_manifests(
         request = ScanRequest(snapshot="manifests")
         answer = await _scan_and_page(ctx, state, "scan_manifests", request, policy_sets, limit, include_passing,
                                       sources=[(source.name, lambda: source)])
-    return respond(answer, render.scan(answer, "scan_manifests"))
+    return respond(answer, render.scan(answer, "scan_manifests"), report_link(answer))
 
 
 #: The tools of this module, each with the toolset that enables it.
 TOOLS = (
-    ToolSpec(scan_namespace, "Scan a namespace", CLUSTER, "scan"),
-    ToolSpec(scan_cluster, "Scan clusters", CLUSTER, "scan"),
-    ToolSpec(scan_manifests, "Scan manifests", LOCAL, "manifests"),
+    ToolSpec(scan_namespace, "Scan a namespace", CLUSTER, "scan", APP_META),
+    ToolSpec(scan_cluster, "Scan clusters", CLUSTER, "scan", APP_META),
+    ToolSpec(scan_manifests, "Scan manifests", LOCAL, "manifests", APP_META),
 )
 
 
