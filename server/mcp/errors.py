@@ -72,7 +72,8 @@ _NAME_HINTS = {
 def describe_expected(exc: BaseException) -> str | None:
     """The message for an expected failure, or None when ``exc`` is unexpected."""
     if isinstance(exc, UnknownNameError):
-        return f"{exc}. {_NAME_HINTS.get(exc.what, '')}".strip()
+        text = str(exc)
+        return f"{text}{'' if text.endswith('?') else '.'} {_NAME_HINTS.get(exc.what, '')}".strip()
     if isinstance(exc, InputError):
         return str(exc)
     if isinstance(exc, KubeError):

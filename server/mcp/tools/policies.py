@@ -31,7 +31,7 @@ from ...core.manifests import yaml_documents, yaml_objects
 from ...core.names import UnknownNameError
 from ...kube import APIResourceInfo, Discovery, KubeClient
 from ...kube.errors import KubeError, NotFound
-from ...policysets import describe_document
+from ...policysets import PolicyEntry, PolicySetError, describe_document
 from ...policysets.describe import describe_matches
 from ...redaction import redact, remember_sensitive
 from ...scan.runner import SourceResources
@@ -101,6 +101,17 @@ def _description(data: dict[str, Any], problems: list[str]) -> PolicyDescription
     )
 
 
+def policy_entry(state: AppState, name: str) -> PolicyEntry:
+    """The catalog entry of policy ``name``; :class:`UnknownNameError` with the closest policy names otherwise."""
+    known = {p for s in state.policies.sets() for p in s.policies}
+    if name not in known:
+        try:
+            return state.policies.policy(name)  # ns/name of a namespaced policy from --policy paths
+        except PolicySetError:
+            raise UnknownNameError("policy", name, known) from None
+    return state.policies.policy(name)
+
+
 @tool_errors("describe_policy")
 async def describe_policy(
     ctx: Context,
@@ -110,7 +121,7 @@ async def describe_policy(
     matches (including pod controllers added by autogen), each validation with its message and CEL expression,
     and how to fix a violation. Use it when the user asks what a policy checks or why it exists."""
     state = state_of(ctx)
-    entry = await anyio.to_thread.run_sync(state.policies.policy, policy)
+    entry = await anyio.to_thread.run_sync(policy_entry, state, policy)
     data = describe_document(entry.document, entry.set_name, entry.path).to_dict()
     answer = _description(data, list(entry.problems))
     return respond(answer, render.description(answer))
@@ -307,7 +318,7 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str, target: Targ
         policy_name = compiled[0].name
     else:
         assert policy is not None
-        entry = state.policies.policy(policy)
+        entry = policy_entry(state, policy)
         if not entry.compiled:
             raise ToolInputError(f"policy {policy!r} does not load: {'; '.join(entry.problems) or 'not supported'}")
         compiled, document, policy_name = list(entry.compiled), entry.document, entry.name

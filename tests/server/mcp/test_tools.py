@@ -256,7 +256,8 @@ async def test_list_and_describe_policies(client: Client) -> None:
     assert "Deployment" in desc["autogen"] and desc["matches"] == ["pods (core/v1) on CREATE, UPDATE"]
     assert "allowPrivilegeEscalation" in desc["checks"][0]["expression"] and desc["remediation"]
     message = error(await client.call_tool("describe_policy", {"policy": "privilege-escalation"}))
-    assert "unknown policy 'privilege-escalation'" in message and "disallow-privilege-escalation" in message
+    assert "policy 'privilege-escalation' does not exist; did you mean 'disallow-privilege-escalation'? Call " \
+        "list_policy_sets" in message
 
 
 async def test_configured_policy_paths(tmp_path: Any, settings: ServerSettings) -> None:
@@ -474,7 +475,7 @@ async def test_resources(client: Client) -> None:
     listed = {str(r.uri) for r in (await client.list_resources()).resources}
     assert "pykyverno://policysets" in listed
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-    assert templates == {"pykyverno://policysets/{name}", "pykyverno://policies/{name}"}
+    assert templates == {"pykyverno://policysets/{name}", "pykyverno://policies/{name}", "pykyverno://reports/{scan_id}"}
     sets = await client.read_resource("pykyverno://policysets")
     assert "pod-security-baseline" in sets.contents[0].text  # type: ignore[union-attr]
     policy = await client.read_resource("pykyverno://policies/disallow-latest-tag")
