@@ -232,7 +232,7 @@ def lint(r: LintResult) -> str:
             who = f"doc {e.document} {e.kind} {e.policy}".strip()
             snippet = e.snippet.replace("\n", "\n  ")
             lines.append(f"- {who}: {where}: {e.message}" + (f"\n  ```\n  {snippet}\n  ```" if e.snippet else ""))
-        parts.append("Errors:\n" + "\n".join(lines))
+        parts.append("Errors:\n" + "\n".join(lines) + _left_out(len(lines), len(r.errors), "errors", "errors"))
     costly = [c for c in r.costs if c.level != "low"]
     if costly:
         parts.append("Cost:\n" + "\n".join(f"- {c.path}: {c.level} ({c.reason})" for c in costly))

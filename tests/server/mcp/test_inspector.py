@@ -62,3 +62,18 @@ def test_inspector_sees_error_results(clusters: Clusters) -> None:
                                  "--tool-arg", "namespace=nope")
     assert code == 5 and payload["isError"] is True
     assert "does not exist in context 'alpha'" in payload["content"][0]["text"]
+
+
+def test_inspector_sees_names_that_do_not_exist(clusters: Clusters) -> None:
+    """The false-clean cells a single stdio call can show (each Inspector call starts its own server)."""
+    cells = [
+        (["--tool-name", "scan_cluster", "--tool-arg", 'namespaces=["shopp"]'], "namespace 'shopp' does not exist"),
+        (["--tool-name", "get_policy_reports", "--tool-arg", "namespace=shopp"], "did you mean 'shop'?"),
+        (["--tool-name", "get_policy_reports", "--tool-arg", "policy=require-label"], "'require-labels'"),
+        (["--tool-name", "scan_namespace", "--tool-arg", "namespace=shop", "--tool-arg", "context=alpah"],
+         "context 'alpah' does not exist; did you mean 'alpha'?"),
+    ]
+    for args, says in cells:
+        code, payload, stderr = inspector(clusters.kubeconfig, "--toolsets", "all", "--method", "tools/call", *args)
+        assert payload is not None, stderr
+        assert payload["isError"] is True and says in payload["content"][0]["text"], (args, payload)
