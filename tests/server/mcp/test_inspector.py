@@ -75,5 +75,5 @@ def test_inspector_sees_names_that_do_not_exist(clusters: Clusters) -> None:
     ]
     for args, says in cells:
         code, payload, stderr = inspector(clusters.kubeconfig, "--toolsets", "all", "--method", "tools/call", *args)
-        assert payload is not None, stderr
+        assert payload is not None and code != 0, stderr
         assert payload["isError"] is True and says in payload["content"][0]["text"], (args, payload)
