@@ -406,10 +406,9 @@ async def evaluate_policy(
 
 @tool_errors("lint_policy")
 async def lint_policy(ctx: Context, policy_yaml: YamlText) -> Annotated[CallToolResult, LintResult]:
-    """Check policy YAML without running it: YAML syntax, schema errors and CEL compile errors with field path,
-    line and column (and a caret under the error), the estimated cost of each expression against the API server's
-    limit, and suggestions (missing severity or remediation annotations, Pod rules that lose autogen, Deny combined
-    with Warn, validations without messages). Use it on every draft before evaluate_policy."""
+    """Check policy YAML without running it: YAML syntax, schema and CEL compile errors with field path, line and
+    column, the estimated cost of each expression, and suggestions (missing severity or remediation, Pod rules that
+    lose autogen, validations without messages). Use it on every draft before evaluate_policy."""
     answer = await anyio.to_thread.run_sync(lint_answer, policy_yaml)
     return respond(answer, render.lint(answer))
 
