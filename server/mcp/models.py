@@ -190,6 +190,7 @@ class ScanResult(Out):
     incomplete: bool = Field(default=False, description="true when something was not scanned (see notScanned: a "
                              "context, a resource type, a group version whose discovery failed, or what the scan "
                              "deadline cut off): the counts cover only what was scanned")
+    incomplete_reasons: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     report_uri: str = Field(description="resource with this scan's HTML posture report")
 

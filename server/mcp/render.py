@@ -107,9 +107,7 @@ def scan(answer: ScanResult, tool: str) -> str:
     how many rows it left out and where they are; later pages carry only their findings."""
     objects = sum(c.objects for c in answer.clusters)
     page = f" (page from result {answer.offset + 1})" if not answer.summary_tables else ""
-    parts = [f"Scanned {answer.scope}{page}." + (" **INCOMPLETE**: some resources were not scanned"
-                                                  + (" (see Not scanned)" if answer.summary_tables
-                                                     else " (see the first page's Not scanned table)")
+    parts = [f"Scanned {answer.scope}{page}." + (" **INCOMPLETE**: " + "; ".join(answer.incomplete_reasons) + "."
                                                   if answer.incomplete else ""),
              f"## Compliance scan `{answer.scan_id}`" + (" (cancelled: partial)" if answer.cancelled else ""),
              f"{len(answer.clusters)} context(s), {objects} object(s), {answer.policies} policies "

@@ -227,15 +227,29 @@ def build_result(report: ScanReport, page: Page, policy_sets: list[str], scope: 
                 for ctx_name, r in chunk]
     end = page.offset + len(chunk)
     after = dataclasses.replace(page, offset=end)
+    reasons = incomplete_reasons(report, first)
     return ScanResult(
         scan_id=page.scan_id, scope=scope, policy_sets=policy_sets, policies=len(report.policies),
         totals=report.summary(), clusters=clusters, namespaces=namespaces, by_policy=by_policy,
         not_scanned=not_scanned, results=findings, offset=page.offset, limit=page.limit, total_results=len(pairs),
         left_out=len(pairs) - end, next_cursor=encode_cursor(after) if end < len(pairs) else None,
-        cancelled=report.cancelled, policy_issues=report.policy_issues if first else [],
-        incomplete=report.incomplete, summary_tables=first, notes=notes or [],
+        cancelled=report.cancelled, policy_issues=report.policy_issues,
+        incomplete=bool(reasons), incomplete_reasons=reasons, summary_tables=first, notes=notes or [],
         report_uri=report_uri(page.scan_id),
     )
+
+
+def incomplete_reasons(report: ScanReport, first_page: bool) -> list[str]:
+    """Why the scan's counts do not cover everything asked for (empty when they do)."""
+    reasons = []
+    if report.incomplete:
+        where = "Not scanned" if first_page else "the first page's Not scanned table"
+        reasons.append(f"some resources were not scanned ({'the scan was cancelled; ' if report.cancelled else ''}"
+                       f"see {where})")
+    if report.policy_issues:
+        reasons.append(f"{len(report.policy_issues)} policy problem(s): policies that did not load were not "
+                       "evaluated (see Policy problems / policyIssues)")
+    return reasons
 
 
 def report_uri(scan_id: str) -> str:

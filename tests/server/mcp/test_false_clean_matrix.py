@@ -107,20 +107,21 @@ VIOLATIONS = [
 @asynccontextmanager
 async def connect(transport: str, settings: ServerSettings, kubeconfig: Path,
                   tmp_path: Path) -> AsyncIterator[Client]:
-    """A connected client over ``transport``, serving every toolset."""
+    """A connected client over ``transport``, serving every toolset (and the settings' ``--policy`` paths)."""
+    extra = [arg for path in settings.policy_paths for arg in ("--policy", path)]
     if transport.startswith("memory"):
         async with Client(build_server(settings), mode="legacy" if transport == "memory-legacy" else "auto") as c:
             yield c
     elif transport == "stdio":
         params = StdioServerParameters(command=sys.executable,
-                                       args=["-m", "pykyverno.server.cli", "serve", "--toolsets", "all"],
+                                       args=["-m", "pykyverno.server.cli", "serve", "--toolsets", "all", *extra],
                                        env={"KUBECONFIG": str(kubeconfig)})
         async with Client(params) as c:
             yield c
     else:
         token_file = tmp_path / "token"
         token_file.write_text(TOKEN)
-        server = HttpServer(["--token-file", str(token_file), "--toolsets", "all"],
+        server = HttpServer(["--token-file", str(token_file), "--toolsets", "all", *extra],
                             child_env(KUBECONFIG=str(kubeconfig)))
         try:
             http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
@@ -176,5 +177,70 @@ async def test_no_false_clean(transport: str, clusters: Clusters, settings: Serv
             failures.append(verdict(Cell("scan without context states it", "", {},
                                          ("Scanned context `alpha` (the kubeconfig's current context: no `context` "
                                           "was given and this connection keeps no session",), error=False), named))
+    failures = [f for f in failures if f]
+    assert failures == [], f"{transport}:\n" + "\n".join(failures)
+
+
+POLICIES = """
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: require-team-label}
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+  - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+    message: pods need a team label
+---
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: broken-cel}
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+  - expression: "object.spec.containers.all(c, c.image ==)"
+    message: never loads
+"""
+UNREADABLE = [
+    Cell("a policy that does not load marks the scan incomplete", "scan_namespace", {"namespace": "team-b",
+                                                                                     "context": "beta"},
+         ("**INCOMPLETE**", "1 policy problem(s)", "broken-cel"), error=False,
+         check=lambda d: d["incomplete"] is True and any("broken-cel" in i for i in d["policyIssues"])
+         and d["totals"]["fail"] > 0),
+    Cell("a type the credentials may not list marks the scan incomplete", "scan_namespace", {"namespace": "shop"},
+         ("**INCOMPLETE**", "some resources were not scanned", "### Not scanned", "pods"), error=False,
+         check=lambda d: d["incomplete"] is True and any(n["resource"].startswith("pods") or "pods" in n["resource"]
+                                                         for n in d["notScanned"])),
+    Cell("a manifests scan with a broken policy is incomplete too", "scan_manifests",
+         {"manifests_yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"
+                            "spec: {containers: [{name: c, image: nginx}]}\n"},
+         ("**INCOMPLETE**", "broken-cel", "require-team-label"), error=False,
+         check=lambda d: d["incomplete"] is True and d["totals"]["fail"] == 1),
+]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_what_could_not_be_read_is_never_clean(transport: str, clusters: Clusters, tmp_path: Path) -> None:
+    """A policy that does not load and a resource type the credentials may not list: the answer still shows what
+    was found, and its first line says INCOMPLETE and why."""
+    policy_file = tmp_path / "policies.yaml"
+    policy_file.write_text(POLICIES)
+    settings = ServerSettings(kubeconfig=str(clusters.kubeconfig), timeout=3.0, toolsets=("all",),
+                              policy_paths=(str(policy_file),))
+    clusters.alpha.deny(resource="pods")
+    failures = []
+    async with connect(transport, settings, clusters.kubeconfig, tmp_path) as client:
+        for cell in UNREADABLE:
+            result = await client.call_tool(cell.tool, cell.args)
+            failures.append(verdict(cell, result))
+            if not result.is_error and not text(result).splitlines()[0].startswith("Scanned "):
+                failures.append(f"{cell.name}: the first line does not say what was scanned")
+            if not result.is_error and "**INCOMPLETE**" not in text(result).splitlines()[0]:
+                failures.append(f"{cell.name}: INCOMPLETE is not on the first line")
     failures = [f for f in failures if f]
     assert failures == [], f"{transport}:\n" + "\n".join(failures)
