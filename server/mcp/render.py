@@ -135,6 +135,8 @@ def scan(answer: ScanResult, tool: str) -> str:
         parts.append("Use explain_violation on a finding to see why it fails and how to fix it.")
     if answer.report_uri:
         parts.append(f"HTML posture report: {answer.report_uri}")
+    elif answer.summary_tables:
+        parts.append("No HTML report resource: this scan was too large for the server to keep.")
     return "\n\n".join(parts)
 
 

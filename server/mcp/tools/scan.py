@@ -202,9 +202,10 @@ def scan_scope(report: ScanReport, choice: str = "") -> str:
 
 
 def build_result(report: ScanReport, page: Page, policy_sets: list[str], scope: str,
-                 notes: list[str] | None = None) -> ScanResult:
+                 notes: list[str] | None = None, kept: bool = True) -> ScanResult:
     """The structured answer for one page of a scan. The summary tables come with the first page only: later pages
-    carry the totals and their findings (page 2 never repeats page 1)."""
+    carry the totals and their findings (page 2 never repeats page 1). ``kept``: whether the server keeps the scan
+    (for paging and its report resource)."""
     first = page.offset == 0
     clusters = [ClusterRow(context=c.context, server=c.server, objects=c.objects, counts=c.summary(), error=c.error)
                 for c in report.clusters]
@@ -235,7 +236,7 @@ def build_result(report: ScanReport, page: Page, policy_sets: list[str], scope: 
         left_out=len(pairs) - end, next_cursor=encode_cursor(after) if end < len(pairs) else None,
         cancelled=report.cancelled, policy_issues=report.policy_issues,
         incomplete=bool(reasons), incomplete_reasons=reasons, summary_tables=first, notes=notes or [],
-        report_uri=report_uri(page.scan_id),
+        report_uri=report_uri(page.scan_id) if kept else "",
     )
 
 
@@ -257,11 +258,14 @@ def report_uri(scan_id: str) -> str:
     return f"pykyverno://reports/{scan_id}"
 
 
-def report_link(answer: ScanResult) -> ResourceLink:
-    """The resource link to a scan's HTML report (what an agent hands the user)."""
-    return ResourceLink(type="resource_link", uri=answer.report_uri, name=f"posture-report-{answer.scan_id}",
-                        title=f"Posture report of scan {answer.scan_id}", mime_type="text/html",
-                        description=f"Self-contained HTML security posture report of {answer.scope}")
+def report_links(answer: ScanResult) -> list[ResourceLink]:
+    """The resource link to a scan's HTML report (what an agent hands the user); none when the scan was too large
+    to keep."""
+    if not answer.report_uri:
+        return []
+    return [ResourceLink(type="resource_link", uri=answer.report_uri, name=f"posture-report-{answer.scan_id}",
+                         title=f"Posture report of scan {answer.scan_id}", mime_type="text/html",
+                         description=f"Self-contained HTML security posture report of {answer.scope}")]
 
 
 def _page_from_cursor(state: AppState, tool: str, cursor: str, limit: int | None) -> ScanResult:
@@ -283,7 +287,7 @@ async def _scan_and_page(ctx: Context, state: AppState, tool: str, request: Scan
     report = await run_scan(ctx, state, request, sets, sources)
     scan_id = state.scans.put(tool, report, sets)
     page = Page(scan_id, 0, include_passing, limit or state.settings.default_limit)
-    return build_result(report, page, sets, scan_scope(report, choice), notes)
+    return build_result(report, page, sets, scan_scope(report, choice), notes, state.scans.report(scan_id) is not None)
 
 
 # ----------------------------------------------------------------------------- tools
@@ -310,7 +314,7 @@ async def scan_namespace(
         request = ScanRequest(contexts=(name,), namespaces=(namespace,), include_cluster_scoped=False)
         answer = await _scan_and_page(ctx, state, "scan_namespace", request, policy_sets, limit, include_passing,
                                       choice=describe_choice(name, source))
-    return respond(answer, render.scan(answer, "scan_namespace"), report_link(answer))
+    return respond(answer, render.scan(answer, "scan_namespace"), *report_links(answer))
 
 
 @tool_errors("scan_cluster")
@@ -351,7 +355,7 @@ async def scan_cluster(
                               include_cluster_scoped=include_cluster_scoped)
         answer = await _scan_and_page(ctx, state, "scan_cluster", request, policy_sets, limit, include_passing,
                                       choice=choice, notes=notes)
-    return respond(answer, render.scan(answer, "scan_cluster"), report_link(answer))
+    return respond(answer, render.scan(answer, "scan_cluster"), *report_links(answer))
 
 
 @tool_errors("scan_manifests")
@@ -382,7 +386,7 @@ async def scan_manifests(
         request = ScanRequest(snapshot="manifests")
         answer = await _scan_and_page(ctx, state, "scan_manifests", request, policy_sets, limit, include_passing,
                                       sources=[(source.name, lambda: source)])
-    return respond(answer, render.scan(answer, "scan_manifests"), report_link(answer))
+    return respond(answer, render.scan(answer, "scan_manifests"), *report_links(answer))
 
 
 #: The tools of this module, each with the toolset that enables it.

@@ -135,6 +135,9 @@ async def test_paging_a_compacted_scan_over_mcp() -> None:
         assert "passing results of this scan were not kept" in message
     settings = ServerSettings(in_cluster=False, scan_cache_bytes=1024)
     async with Client(build_server(settings)) as c:
-        first = ok(await c.call_tool("scan_manifests", {"manifests_yaml": manifests, "limit": 5}))
+        result = await c.call_tool("scan_manifests", {"manifests_yaml": manifests, "limit": 5})
+        first = ok(result)
+        assert first["reportUri"] == "" and [b.type for b in result.content] == ["text"]
+        assert "too large for the server to keep" in result.content[0].text  # type: ignore[union-attr]
         message = error(await c.call_tool("scan_manifests", {"manifests_yaml": "", "cursor": first["nextCursor"]}))
         assert "too large to keep for paging" in message

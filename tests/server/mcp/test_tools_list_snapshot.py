@@ -30,6 +30,7 @@ async def current_tools() -> list[dict[str, Any]]:
             if t.annotations else None,
             "inputSchema": t.input_schema,
             "outputSchema": t.output_schema,
+            "meta": t.meta,
         }
         for t in sorted(tools, key=lambda t: t.name)
     ]
