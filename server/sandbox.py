@@ -605,6 +605,12 @@ def default_sandbox() -> Sandbox:
         return _default
 
 
+def prewarm_later() -> None:
+    """Start the shared sandbox's forkserver and warm workers in the background (a server calls this at start, so
+    that the first isolated call does not wait for them)."""
+    threading.Thread(target=lambda: default_sandbox().prewarm(), name="pykyverno-sandbox-prewarm", daemon=True).start()
+
+
 def _sandbox_for(limits: Limits | None) -> Sandbox:
     sandbox = default_sandbox()
     if limits is None or limits == sandbox.limits:

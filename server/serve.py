@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    sandbox.prewarm_later()
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,
         context_allow=tuple(args.context_allow),

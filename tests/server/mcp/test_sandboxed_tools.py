@@ -133,7 +133,8 @@ async def test_a_memory_bomb_is_an_error_naming_the_memory_limit(client: Client,
 
 async def test_explain_with_a_hostile_policy_on_a_cluster_object_is_stopped(client: Client,
                                                                            limits: sandbox.Limits) -> None:
-    burn = "cel.bind(big, lists.range(size(object.metadata.name) * 20000), lists.range(9999).all(x, !((-1 - x) in big)))"
+    burn = ("cel.bind(big, lists.range(size(object.metadata.name) * 20000),"
+            " lists.range(9999).all(x, !((-1 - x) in big)))")
     message = error_text(await client.call_tool("explain_violation", {
         "policy_yaml": POLICY % burn, "kind": "Pod", "name": "bad", "namespace": "shop"}))
     assert "time limit" in message
