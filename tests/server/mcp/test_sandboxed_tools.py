@@ -4,6 +4,8 @@ while the evaluation runs), its memory stays bounded, and lookups and settings s
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import threading
 import time
@@ -21,8 +23,10 @@ from mcp_types import CallToolResult
 from pykyverno.engine.cel import lookup_limit, set_lookup_limit
 from pykyverno.server import sandbox
 from pykyverno.server.core import isolation
+from tests.engine.cel.test_library_limits import ANCHOR_BOMB, _bytes_literal, _gzip_of_zeros
 
 from .conftest import Clusters
+from .test_hostile_input import LAUGHS
 from .test_tools import ok, text
 from .test_transports import HttpServer, child_env, get
 
@@ -55,6 +59,10 @@ def configmap(**data: Any) -> str:
 CPU_RESOURCE = configmap(big=list(range(60_000)))
 MEMORY_RESOURCE = configmap(items=list(range(9000)), s="a" * (1024 * 1024))
 FINE_RESOURCE = configmap(team="web")
+#: 100 MB of zeros, gzipped, base64-encoded and gzipped again: a literal of about 1 KB.
+GZIP_BOMB = ("size(gzip.decompress(base64.decode(gzip.decompress("
+             + _bytes_literal(gzip.compress(base64.b64encode(_gzip_of_zeros(100 * 1024 * 1024)), mtime=0))
+             + ")))) > 0")
 
 
 def error_text(result: CallToolResult) -> str:
@@ -221,22 +229,68 @@ async def test_the_server_answers_while_a_hostile_evaluation_runs(limited_server
           f"list_policy_sets max {max(listed) * 1000:.0f} ms; the evaluation ended after {elapsed:.1f} s")
 
 
-async def test_the_server_stays_small_and_answers_after_memory_bombs(limited_server: HttpServer) -> None:
+def _doubling_variables(count: int) -> str:
+    """A policy whose variables each double the previous one (21 of them: 2 million copies of the input)."""
+    lines = ["  variables:", "    - {name: v0, expression: object.data.s}"]
+    lines += [f"    - {{name: v{i}, expression: 'variables.v{i - 1} + variables.v{i - 1}'}}" for i in range(1, count)]
+    return POLICY.replace("  validations:", "\n".join(lines) + "\n  validations:") % f"size(variables.v{count - 1}) > 0"
+
+
+def _doubling_binds(count: int) -> str:
+    expression = "object.data.s"
+    for i in range(count):
+        expression = f"cel.bind(x{i}, {expression}, x{i} + x{i})"
+    return POLICY % f"size({expression}) > 0"
+
+
+#: Every memory item of issue 11: (tool, arguments, what the answer says). An ``isError`` answer, or an evaluation
+#: result ``error`` (a CEL library's limit), must name the limit.
+MEMORY_ITEMS: list[tuple[str, dict[str, Any], str]] = [
+    ("scan_manifests", {"manifests_yaml": LAUGHS}, "excessive aliasing"),
+    ("evaluate_policy", {"policy_yaml": POLICY % "yaml.parse(object.data.text) != null",
+                         "resources_yaml": configmap(text=ANCHOR_BOMB)}, "excessive aliasing"),
+    ("evaluate_policy", {"policy_yaml": POLICY % "size(lists.range(int(object.data.n))) > 0",
+                         "resources_yaml": configmap(n="100000000")}, "exceeds the limit of 100000 elements"),
+    ("evaluate_policy", {"policy_yaml": _doubling_variables(21), "resources_yaml": configmap(s="abc")},
+     "copies of its input"),
+    ("evaluate_policy", {"policy_yaml": _doubling_binds(10), "resources_yaml": configmap(s="abc")},
+     "copies of its input"),
+    ("evaluate_policy", {"policy_yaml": POLICY % GZIP_BOMB.replace("\\", "\\\\"),  # escaped for YAML
+                         "resources_yaml": FINE_RESOURCE}, "exceeds the limit of 3145728 bytes"),
+    ("evaluate_policy", {"policy_yaml": POLICY % "random('a{50000000}') != ''", "resources_yaml": FINE_RESOURCE},
+     "invalid repeat count"),
+    ("evaluate_policy", {"policy_yaml": POLICY % MEMORY_BURN, "resources_yaml": MEMORY_RESOURCE},
+     "memory limit of 256 MiB"),
+]
+
+
+def _refusal(result: CallToolResult) -> str:
+    """The error text of an answer that refused the input or whose evaluation failed."""
+    if result.is_error:
+        return text(result)
+    answer = ok(result)
+    assert answer["summary"]["error"] == 1, answer
+    return str(answer["results"][0]["message"])
+
+
+async def test_the_server_stays_small_across_every_memory_item(limited_server: HttpServer) -> None:
     url = limited_server.url
     assert ok((await _timed_call(url, "list_policy_sets", {}))[1])["sets"]
     before = rss_kib(limited_server.proc.pid)
     peak = before
-    for _ in range(3):
-        _, result = await _timed_call(url, "evaluate_policy", {"policy_yaml": POLICY % MEMORY_BURN,
-                                                               "resources_yaml": MEMORY_RESOURCE})
-        assert "memory limit of 256 MiB" in error_text(result)
+    for tool, arguments, expected in MEMORY_ITEMS:
+        elapsed, result = await _timed_call(url, tool, arguments)
+        assert expected in _refusal(result), (tool, expected)
+        assert elapsed < 4 + 3
         peak = max(peak, rss_kib(limited_server.proc.pid))
+    assert ok((await _timed_call(url, "list_policy_sets", {}))[1])["sets"], "the server still answers"
     _, fine = await _timed_call(url, "evaluate_policy", {"policy_yaml": POLICY % "object.data.team == 'web'",
                                                          "resources_yaml": FINE_RESOURCE})
-    assert ok(fine)["summary"]["pass"] == 1
+    assert ok(fine)["summary"]["pass"] == 1, "and still evaluates"
     assert get(f"{limited_server.base}/healthz")[0] == 200
-    print(f"\nserver RSS: {before // 1024} MiB before, {peak // 1024} MiB at most across three memory bombs")
-    assert peak - before < 150 * 1024, "the server process does not take the bomb's memory"
+    print(f"\nserver RSS across {len(MEMORY_ITEMS)} memory items: {before // 1024} MiB before, {peak // 1024} MiB "
+          "at most")
+    assert peak - before < 150 * 1024
 
 
 def test_the_serve_flags_reach_the_sandbox(tmp_path: Path) -> None:
