@@ -97,11 +97,13 @@ def run_untrusted(func: Callable[..., T], *args: Any, resources: ResourceProvide
     answers here. What ``func`` raises is raised here. A broken limit or a crashed worker raises
     :class:`EvaluationLimitError` (an :class:`InputError`: the tools answer it as an ``isError`` naming the limit).
     """
-    host = None
+    host: dict[str, Callable[..., Any]] | None = None
     if resources is not None:
         host = {_GET: resources.get, _LIST: resources.list, _POST: resources.post}
     try:
-        return run_isolated(_in_worker, EvaluationSettings.current(), func, args, resources is not None, host=host)
+        result: T = run_isolated(_in_worker, EvaluationSettings.current(), func, args, resources is not None,
+                                 host=host)
+        return result
     except RemoteError as exc:  # the function failed with an exception that could not travel: a bug, not a limit
         raise RuntimeError(f"isolated evaluation failed: {exc}") from None
     except SandboxError as exc:

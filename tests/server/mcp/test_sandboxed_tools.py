@@ -90,7 +90,7 @@ def limits() -> Iterator[sandbox.Limits]:
 def isolated_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the functions the tools ran through the sandbox."""
     calls: list[str] = []
-    real = isolation.run_isolated
+    real = sandbox.run_isolated
 
     def spy(func: Any, settings: Any, task: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(task.__name__)
