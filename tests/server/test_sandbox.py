@@ -195,6 +195,36 @@ def test_warm_calls_are_fast(pool: Sandbox) -> None:
     assert per_call < 0.05, f"{per_call * 1000:.1f} ms per isolated call"
 
 
+def test_host_handlers_answer_the_workers_calls(pool: Sandbox) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def lookup(name: str, count: int) -> dict[str, object]:
+        seen.append((name, count))
+        return {"name": name, "items": list(range(count))}
+
+    def missing(name: str) -> None:
+        raise LookupError(f"{name} not found")
+
+    host = {"lookup": lookup, "missing": missing}
+    assert pool.run(probes.ask_host, "lookup", "pods", 3, host=host) == {"name": "pods", "items": [0, 1, 2]}
+    assert seen == [("pods", 3)], "the handler ran in the parent"
+    assert pool.run(probes.ask_host, "missing", "web", host=host) == ("LookupError", "web not found")
+    assert pool.run(probes.ask_host, "nosuch", host=host) == ("RemoteError",
+                                                              "LookupError: no host handler 'nosuch' for this call")
+    assert pool.run(probes.ask_host, "lookup", "pods", 1) == ("RemoteError",
+                                                              "LookupError: no host handler 'lookup' for this call")
+    with pytest.raises(RuntimeError, match="outside an isolated call"):
+        probes.ask_host_then_burn("lookup")
+
+
+def test_time_spent_in_host_calls_counts_against_the_limit(pool: Sandbox) -> None:
+    started = time.monotonic()
+    with pytest.raises(EvaluationTimeout):
+        pool.run(probes.ask_host_then_burn, "slow", host={"slow": lambda: time.sleep(2.0)})
+    assert time.monotonic() - started < 4.5
+    assert pool.run(probes.evaluate_cel, "1 + 2") == 3
+
+
 def test_run_isolated_uses_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(sandbox.ENV_TIMEOUT, "1.5")
     monkeypatch.setenv(sandbox.ENV_MEMORY, "256Mi")
