@@ -287,6 +287,19 @@ def _serve(request: bytes, result_bytes: int, conn: Connection | None = None) ->
 # -- the parent side ------------------------------------------------------------------------------------------------
 
 
+def _async_caller_cancelled() -> bool:
+    """Whether this thread runs for an async task (``anyio.to_thread.run_sync``) that has been cancelled: an MCP
+    tool call the client cancelled stops its worker at once instead of at the time limit."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:  # not an AnyIO worker thread
+        return False
+    except BaseException:  # the backend's cancellation exception
+        return True
+    return False
+
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -504,7 +517,7 @@ class Sandbox:
             except (EOFError, OSError):
                 worker.kill()
                 raise self._death(worker, peak_vm) from None
-            if cancel is not None and cancel.is_set():
+            if (cancel is not None and cancel.is_set()) or _async_caller_cancelled():
                 worker.kill()
                 raise EvaluationCancelled("the evaluation was cancelled")
             if worker.rss_growth() > self.limits.memory:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import anyio
 import pytest
@@ -178,6 +179,19 @@ def test_cancelling_an_async_caller_kills_its_worker(pool: Sandbox) -> None:
     assert pool.run(probes.sleep_then, 0, "ok") == "ok"
 
 
+def test_cancelling_the_task_of_a_worker_thread_kills_its_worker(pool: Sandbox) -> None:
+    """The MCP tools call the sandbox from ``anyio.to_thread.run_sync`` threads: a cancelled tool call stops."""
+
+    async def cancelled_call() -> float:
+        started = time.monotonic()
+        with anyio.move_on_after(0.5), pytest.raises(EvaluationCancelled):
+            await anyio.to_thread.run_sync(lambda: pool.run(probes.sleep_then, 30, "late"))
+        return time.monotonic() - started
+
+    assert anyio.run(cancelled_call) < 1.5
+    assert pool.run(probes.sleep_then, 0, "ok") == "ok"
+
+
 def test_a_cancel_event_stops_a_blocking_call(pool: Sandbox) -> None:
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
@@ -205,7 +219,7 @@ def test_host_handlers_answer_the_workers_calls(pool: Sandbox) -> None:
     def missing(name: str) -> None:
         raise LookupError(f"{name} not found")
 
-    host = {"lookup": lookup, "missing": missing}
+    host: dict[str, Callable[..., Any]] = {"lookup": lookup, "missing": missing}
     assert pool.run(probes.ask_host, "lookup", "pods", 3, host=host) == {"name": "pods", "items": [0, 1, 2]}
     assert seen == [("pods", 3)], "the handler ran in the parent"
     assert pool.run(probes.ask_host, "missing", "web", host=host) == ("LookupError", "web not found")
