@@ -242,13 +242,14 @@ def explain_policy_text(
     selector: str | None,
     obj: dict[str, Any],
     namespace_object: dict[str, Any] | None,
+    operation: str = "CREATE",
     resources: ResourceProvider | None = None,
 ) -> PolicyTextExplanation:
     """Explain the result of a policy given as YAML text (an agent's: the MCP tool runs this isolated, see
-    :mod:`.isolation`) on ``obj``, with ``resources`` answering ``resource.*`` lookups."""
+    :mod:`.isolation`) on ``obj`` under ``operation``, with ``resources`` answering ``resource.*`` lookups."""
     compiled, loaded, document = policies_from_text(policy_yaml, selector)
     annotations = (document.get("metadata") or {}).get("annotations") or {}
-    request = admission_request(obj, namespace_object=namespace_object)
+    request = admission_request(obj, operation, namespace_object=namespace_object)
     result, variant = first_result(compiled, loaded.exceptions, request, Providers(resource=resources))
     explained = explain(result, variant, obj)
     explained.policy = None  # compiled programs stay in the worker; the answer needs the result only
