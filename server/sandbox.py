@@ -139,14 +139,29 @@ def _positive_float(text: str, name: str) -> float:
     return value
 
 
+def _flag_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``convert`` for argparse: its ValueError message becomes the flag's error message."""
+
+    def checked(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+
+    return checked
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--eval-timeout``, ``--eval-memory`` and ``--eval-workers`` (defaults from the environment)."""
-    parser.add_argument("--eval-timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--eval-timeout", type=_flag_type(float), default=None, metavar="SECONDS",
                         help=f"wall-clock limit of one isolated evaluation (default 30; env {ENV_TIMEOUT})")
-    parser.add_argument("--eval-memory", type=parse_size, default=None, metavar="SIZE",
+    parser.add_argument("--eval-memory", type=_flag_type(parse_size), default=None, metavar="SIZE",
                         help="memory one isolated evaluation may add, e.g. 512Mi or 2Gi"
                         f" (default 1Gi; env {ENV_MEMORY})")
-    parser.add_argument("--eval-workers", type=int, default=None, metavar="N",
+    parser.add_argument("--eval-workers", type=_flag_type(int), default=None, metavar="N",
                         help=f"isolated evaluations that may run at once (default 2; env {ENV_WORKERS})")
 
 

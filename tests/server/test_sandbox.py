@@ -274,3 +274,17 @@ def test_limits_from_flags_and_environment() -> None:
         Limits.from_env({sandbox.ENV_TIMEOUT: "0"})
     with pytest.raises(SystemExit):
         parser.parse_args(["--eval-memory", "-1"])
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--eval-memory", "lots", "argument --eval-memory: not a size: 'lots' (use bytes or a suffix such as 512Mi"),
+    ("--eval-workers", "0", "argument --eval-workers: must be positive, got '0'"),
+    ("--eval-timeout", "-1", "argument --eval-timeout: must be positive, got '-1'"),
+])
+def test_bad_flags_are_usage_errors_naming_the_flag(capsys: pytest.CaptureFixture[str], flag: str, value: str,
+                                                    message: str) -> None:
+    parser = argparse.ArgumentParser()
+    sandbox.add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args([flag, value])
+    assert message in capsys.readouterr().err
