@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 from pykyverno.engine.cel import cost_limit, lookup_limit, set_cost_limit, set_lookup_limit
 from pykyverno.engine.cel.providers import ResourceProvider
 
-from ..sandbox import RemoteError, SandboxError, call_host, run_isolated
+from ..sandbox import (
+    EvaluationMemoryError,
+    EvaluationTimeout,
+    RemoteError,
+    ResultTooLarge,
+    SandboxError,
+    call_host,
+    run_isolated,
+)
 from .errors import InputError
 
 T = TypeVar("T")
@@ -51,6 +59,9 @@ class EvaluationSettings:
 
 
 _GET, _LIST, _POST = "resource.get", "resource.list", "resource.post"
+#: What the author of a policy that broke a limit can do (the limits themselves are the server operator's).
+_ADVICE = ("Look for loops over large lists or strings built by repetition in the policy, or evaluate fewer "
+           "resources per call")
 
 
 def _ask_host(name: str, *args: Any) -> Any:
@@ -106,6 +117,8 @@ def run_untrusted(func: Callable[..., T], *args: Any, resources: ResourceProvide
         return result
     except RemoteError as exc:  # the function failed with an exception that could not travel: a bug, not a limit
         raise RuntimeError(f"isolated evaluation failed: {exc}") from None
+    except (EvaluationTimeout, EvaluationMemoryError, ResultTooLarge) as exc:
+        raise EvaluationLimitError(f"{exc}. {_ADVICE}") from None
     except SandboxError as exc:
         raise EvaluationLimitError(str(exc)) from None
 

@@ -124,6 +124,7 @@ async def test_a_cpu_bound_evaluation_is_an_error_naming_the_time_limit(client: 
     elapsed = time.monotonic() - started
     message = error_text(result)
     assert "time limit of 2 s" in message and "--eval-timeout" in message and "PYKYVERNO_EVAL_TIMEOUT" in message
+    assert "evaluate fewer resources per call" in message, "what the policy's author can do"
     assert elapsed < limits.timeout + 3
     fine = ok(await client.call_tool("evaluate_policy", {"policy_yaml": POLICY % "object.data.team == 'web'",
                                                          "resources_yaml": FINE_RESOURCE}))
