@@ -138,6 +138,11 @@ class Plan:
         return any(c.writes for c in self.changes)
 
     @property
+    def writing(self) -> list[ObjectRef]:
+        """The objects executing the plan writes or deletes."""
+        return [c.ref for c in self.changes if c.writes]
+
+    @property
     def blocked(self) -> list[PlannedChange]:
         """The objects whose verdict is not ``allowed``."""
         return [c for c in self.changes if c.verdict != "allowed"]
