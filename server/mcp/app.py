@@ -29,7 +29,7 @@ read-only; no tool writes to a cluster. Secret values are redacted everywhere.""
 #: With --allow-writes the server says what the write tools do and how their confirmation works instead.
 WRITE_INSTRUCTIONS = INSTRUCTIONS.split(" All tools are")[0] + """ Writes are enabled: check_kyverno, then
 install_policy_set (Audit first), draft_policy_exception / create_policy_exception, publish_reports. Each write tool
-answers a dry-run plan and a confirmToken first; show the plan to the user and call again with confirm=<token> only
+answers a dry-run plan and a `confirm` value first; show the plan to the user and call again with confirm=<value> only
 when they agree. Secret values are redacted everywhere."""
 
 def make_lifespan(settings: ServerSettings, catalog: PolicyCatalog) -> Callable[[MCPServer[AppState]], Any]:

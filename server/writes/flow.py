@@ -218,7 +218,7 @@ class WriteFlow:
                                 "resolved.".strip())
         if not plan.has_writes:
             return WriteOutcome("unchanged", plan, message="Nothing to do: the cluster already matches."
-                                if status == "planned" or status == "token-unknown" else
+                                if status == "planned" else
                                 f"{message} Nothing to do: the cluster already matches.")
         counts = ", ".join(f"{n} to {a}" for a, n in plan.counts().items() if a in ("create", "update", "delete"))
         objects = [str(ref) for ref in plan.writing]

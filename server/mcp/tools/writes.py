@@ -6,7 +6,7 @@
 - ``install_policy_set``, ``uninstall_policy_set``, ``create_policy_exception`` and ``publish_reports`` write through
   :class:`~pykyverno.server.writes.WriteFlow`: a call without ``confirm`` is a dry run that answers the plan (objects,
   the server-side-apply diff against the cluster, the API server's dry-run verdict) and a short-lived token; the same
-  call with ``confirm=<token>`` executes exactly that plan. When the client supports elicitation (or, in the
+  call with ``confirm=<value>`` executes exactly that plan. When the client supports elicitation (or, in the
   2026-07-28 protocol, input requests), the user is asked in the client before the confirmed plan is executed.
 """
 
@@ -56,7 +56,7 @@ WRITE_AGAIN = ToolAnnotations(read_only_hint=False, destructive_hint=True, idemp
 SetName = Annotated[str, Field(description="a bundled policy set, e.g. \"pod-security-baseline\" (list_policy_sets)",
                                min_length=1, max_length=100)]
 Confirm = Annotated[str | None, Field(
-    description="the confirmToken of the dry-run answer of this same call: executes exactly that plan. Omit it for "
+    description="the `confirm` value of the dry-run answer of this same call: executes exactly that plan. Omit it for "
     "the dry run (nothing is written). Only pass it after the user has seen the plan and agreed.", max_length=200)]
 PolicyName = Annotated[str, Field(description="the bundled policy to except, e.g. \"disallow-host-path\"",
                                   min_length=1, max_length=253)]
@@ -79,12 +79,12 @@ class Approve(BaseModel):
 class WriteAnswer(Out):
     """The answer of a write tool: a dry-run plan waiting for confirmation, or what the write did."""
 
-    status: str = Field(description="planned (dry run; confirm with confirmToken), applied, partial, failed, "
+    status: str = Field(description="planned (dry run; call again with confirm), applied, partial, failed, "
                         "unchanged, blocked, declined, token-expired, token-mismatch, token-unknown, plan-changed")
     message: str
     tool: str
     context: str
-    confirm_token: str | None = None
+    confirm: str | None = Field(default=None, description="pass this value as `confirm` to execute the plan")
     expires_at: float | None = None
     confirmed_in_client: bool | None = Field(
         default=None, description="whether the user approved in the client (None: the client was not asked)")
@@ -160,7 +160,7 @@ def _answer(tool: str, context: str, outcome: WriteOutcome, asked: bool | None, 
         for change in outcome.plan.changes:
             change.diff = ""
     answer = WriteAnswer(status=outcome.status, message=outcome.message, tool=tool, context=context,
-                         confirm_token=outcome.token, expires_at=outcome.expires_at, confirmed_in_client=asked,
+                         confirm=outcome.token, expires_at=outcome.expires_at, confirmed_in_client=asked,
                          plan=data["plan"], results=data.get("results", []))
     result = respond(answer, outcome.render())
     result.is_error = not outcome.ok
@@ -227,8 +227,8 @@ async def install_policy_set(
 ) -> Annotated[CallToolResult, WriteAnswer]:
     """Install a bundled policy set in a cluster (server-side apply, in the API version the cluster serves,
     labelled app.kubernetes.io/managed-by: pykyverno). Without `confirm` it is a dry run: the answer shows every
-    policy with the diff against the cluster and the API server's dry-run verdict, and a confirmToken; call again
-    with the same arguments and confirm=<token> to install exactly that. Policies pykyverno installed earlier that
+    policy with the diff against the cluster and the API server's dry-run verdict, and a `confirm` value; call again
+    with the same arguments and confirm=<value> to install exactly that. Policies pykyverno installed earlier that
     left the set are removed; nothing pykyverno did not create is changed or deleted. Use Audit first."""
     state = state_of(ctx)
     scan_timeout = state.settings.scan_timeout
@@ -262,8 +262,8 @@ async def uninstall_policy_set(
     confirm: Confirm = None,
 ) -> Annotated[CallToolResult, WriteAnswer]:
     """Remove from a cluster the policies of a set that pykyverno installed (found by their labels; nothing else is
-    deleted). Without `confirm` it is a dry run listing what would be deleted, with a confirmToken; call again with
-    confirm=<token> to delete exactly that."""
+    deleted). Without `confirm` it is a dry run listing what would be deleted, with a `confirm` value; call again with
+    confirm=<value> to delete exactly that."""
     return await _write(ctx, "uninstall_policy_set", {"set": set}, context, confirm, approval,
                         lambda client: uninstall_changeset(client, set))
 
@@ -315,8 +315,8 @@ async def create_policy_exception(
     confirm: Confirm = None,
 ) -> Annotated[CallToolResult, WriteAnswer]:
     """Create in the cluster the PolicyException draft_policy_exception drafts for these arguments (labelled
-    app.kubernetes.io/managed-by: pykyverno). Without `confirm` it is a dry run with the plan and a confirmToken;
-    call again with the same arguments and confirm=<token> to create exactly that exception."""
+    app.kubernetes.io/managed-by: pykyverno). Without `confirm` it is a dry run with the plan and a `confirm` value;
+    call again with the same arguments and confirm=<value> to create exactly that exception."""
     arguments = {"policy": policy, "resources": resources, "reason": reason, "expires_in": expires_in}
     return await _write(ctx, "create_policy_exception", arguments, context, confirm, approval,
                         lambda client: _draft(client, policy, resources, reason, expires_in).changeset())
@@ -335,7 +335,7 @@ async def publish_reports(
     """Scan a cluster (or some namespaces) and write the results as PolicyReports / ClusterPolicyReports
     (openreports.io when the cluster serves it, else wgpolicyk8s.io), so Policy Reporter and Kyverno's UI show them;
     get_policy_reports reads them back. Without `confirm` it is a dry run: the scan runs and the answer lists the
-    reports to write and the API server's verdict, with a confirmToken; call again with confirm=<token> to write
+    reports to write and the API server's verdict, with a `confirm` value; call again with confirm=<value> to write
     exactly those reports. An incomplete scan is never published. Reports pykyverno published earlier for the
     scanned scope that have no results any more are deleted; reports of others are never touched."""
     state = state_of(ctx)
