@@ -13,7 +13,8 @@ from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult, ErrorData
 
 from pykyverno.server.mcp import ServerSettings, build_server
-from tests.server.writes.conftest import Cluster
+from tests.fakeapi.kyverno import kyverno_installed
+from tests.server.writes.conftest import Cluster, MakeWriteCluster, workloads
 
 pytestmark = pytest.mark.anyio
 
@@ -221,3 +222,22 @@ async def test_never_delete_or_take_over_what_pykyverno_did_not_create(cluster: 
     assert cluster.stored("wgpolicyk8s.io", "policyreports", "kyverno-team-a", "team-a") is not None
     assert [w for w in cluster.writes() if w[2] != "All"] == []
 
+
+
+async def test_openreports_clusters_get_openreports_and_both_apis_are_read(cluster_with: MakeWriteCluster) -> None:
+    both = cluster_with([*kyverno_installed("v1.17.0", openreports=True, wgpolicy=True), *workloads()])
+    foreign = {"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+               "metadata": {"name": "kyverno-team-b", "namespace": "team-b"},
+               "results": [{"policy": "other", "result": "fail", "severity": "low",
+                            "resources": [{"apiVersion": "v1", "kind": "Pod", "namespace": "team-b", "name": "x"}]}]}
+    both.fake.add_objects([foreign])
+    async with session(settings(both)) as call:
+        error, planned, _ = await call("publish_reports", namespaces=["team-b"], sets=[BASELINE])
+        assert not error and {o["object"]["apiVersion"] for o in planned["plan"]["objects"]} == {
+            "openreports.io/v1alpha1"}
+        assert all("changes" not in o and "diff" not in o for o in planned["plan"]["objects"])
+        await call("publish_reports", namespaces=["team-b"], sets=[BASELINE], confirm=planned["confirm"])
+        error, reports, _ = await call("get_policy_reports", namespace="team-b")
+    assert not error and reports["reports"] == 2
+    assert reports["apiVersion"] == "openreports.io/v1alpha1, wgpolicyk8s.io/v1alpha2"
+    assert {r["policy"] for r in reports["results"]} >= {"other", "disallow-host-path"}
