@@ -87,9 +87,10 @@ def fetch_targets(client: KubeClient, refs: Sequence[TargetRef]) -> tuple[list[d
         kinds[res.kind] = res
     namespaces = sorted({ref.namespace for ref in refs if ref.namespace})
     discovery = client.discover()
-    for kind, sub in (("Pod", ("", "v1")), ("ReplicaSet", ("apps", "v1")), ("Job", ("batch", "v1"))):
-        if kind not in kinds and (res := discovery.by_kind(sub[0], kind, sub[1])) is not None:
-            kinds[kind] = res
+    for kind, group in (("Pod", ""), ("ReplicaSet", "apps"), ("Job", "batch")):
+        created = discovery.by_kind(group, kind, "v1")
+        if kind not in kinds and created is not None:
+            kinds[kind] = created
     wanted = {(str(t.get("kind")), str((t.get("metadata") or {}).get("namespace") or ""),
                str((t.get("metadata") or {}).get("name"))) for t in targets}
     others: list[dict[str, Any]] = []

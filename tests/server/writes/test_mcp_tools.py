@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.client.session import ClientRequestContext, ElicitationFnT
 from mcp_types import ElicitRequestParams, ElicitResult, ErrorData
 
 from pykyverno.server.mcp import ServerSettings, build_server
@@ -23,7 +24,7 @@ WRITE_TOOLS = {"install_policy_set", "uninstall_policy_set", "create_policy_exce
 READ_TOOLS = {"check_kyverno", "draft_policy_exception"}
 BASELINE = "pod-security-baseline"
 Call = Callable[..., Awaitable[tuple[bool, dict[str, Any], str]]]
-Elicitation = Callable[[Any, ElicitRequestParams], Awaitable[ElicitResult | ErrorData]]
+Elicitation = ElicitationFnT
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def answering(approve: bool | None) -> tuple[Elicitation, list[str]]:
     """An elicitation callback that approves, refuses (approve False) or declines (None); it records the questions."""
     asked: list[str] = []
 
-    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult | ErrorData:
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
         asked.append(params.message)
         if approve is None:
             return ElicitResult(action="decline")

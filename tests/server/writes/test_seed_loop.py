@@ -40,7 +40,7 @@ async def _confirmed(call: Any, tool: str, **arguments: Any) -> dict[str, Any]:
     assert not error and planned["status"] == "planned", text
     error, done, text = await call(tool, **arguments, confirm=planned["confirm"])
     assert not error and done["status"] == "applied", text
-    return done
+    return dict(done)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
