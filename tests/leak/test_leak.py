@@ -190,9 +190,11 @@ def cli_cases(s: Seeded) -> list[list[str]]:
     cases += [["policies", "list", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
     cases += [["policies", "show", "ai-remote-mcp-endpoint", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
     kube = ["--kubeconfig", str(s.kubeconfig), "--context", "alpha"]
-    for fmt in ([], ["-o", "text"], ["-o", "json"], ["-o", "yaml"]):
-        cases += [["install", "--policy", str(hostile), *kube, *fmt], ["uninstall", "custom", *kube, *fmt],
-                  ["exception", "disallow-latest-tag", "Deployment/shop/web", "--reason", "leak test", *kube, *fmt]]
+    for write_format in ([], ["-o", "text"], ["-o", "json"], ["-o", "yaml"]):
+        cases += [["install", "--policy", str(hostile), *kube, *write_format],
+                  ["uninstall", "custom", *kube, *write_format],
+                  ["exception", "disallow-latest-tag", "Deployment/shop/web", "--reason", "leak test", *kube,
+                   *write_format]]
     cases += [[*cluster, "-n", "shop", "--publish-reports"]]
     cases += [["serve", "--transport", "http"]]  # run as a real process with its MCP table: see run_serve
     return cases
