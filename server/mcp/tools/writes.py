@@ -24,6 +24,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ...kube import KubeClient
+from ...policysets import CONFIGURED_SET
 from ...scan import ClusterSource, Scanner, ScanReport, ScanRequest
 from ...writes import (
     Changeset,
@@ -40,7 +41,8 @@ from ...writes import (
 )
 from ...writes import exceptions as drafts
 from ...writes import kyverno as kyverno_status
-from ...writes.operations import TargetRef, bundled_policy, enforce_denials, fetch_targets, publishable
+from ...writes.operations import TargetRef, enforce_denials, fetch_targets, publishable
+from ...writes.policysets import CUSTOM_SET
 from ..errors import ToolInputError, tool_errors
 from ..models import Out
 from ..state import AppState, resolve_context, state_of
@@ -53,13 +55,15 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 WRITE_AGAIN = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                               open_world_hint=True)
 
-SetName = Annotated[str, Field(description="a bundled policy set, e.g. \"pod-security-baseline\" (list_policy_sets)",
-                               min_length=1, max_length=100)]
+SetName = Annotated[str, Field(
+    description="a bundled policy set, e.g. \"pod-security-baseline\", or \"configured\" for the server's --policy "
+    "paths (list_policy_sets)", min_length=1, max_length=100)]
 Confirm = Annotated[str | None, Field(
     description="the `confirm` value of the dry-run answer of this same call: executes exactly that plan. Omit it for "
     "the dry run (nothing is written). Only pass it after the user has seen the plan and agreed.", max_length=200)]
-PolicyName = Annotated[str, Field(description="the bundled policy to except, e.g. \"disallow-host-path\"",
-                                  min_length=1, max_length=253)]
+PolicyName = Annotated[str, Field(
+    description="the policy to except (bundled or from the server's --policy paths), e.g. \"disallow-host-path\"",
+    min_length=1, max_length=253)]
 Resources = Annotated[list[Annotated[str, Field(min_length=3, max_length=600)]], Field(
     description="the resources to except, each Kind/namespace/name (Kind/name for cluster-scoped ones), e.g. "
     "[\"Deployment/team-b/logger\"]; a Deployment, StatefulSet, DaemonSet, Job or CronJob also covers its Pods",
@@ -238,6 +242,9 @@ async def install_policy_set(
         if mode == "Enforce":
             denials = enforce_denials(client, state.policies.load([set]), timeout=scan_timeout,
                                       cancel=threading.Event())
+        if set == CONFIGURED_SET:  # the server's --policy paths, installed as the set "custom"
+            documents = [dict(d) for d in state.policies.load([CONFIGURED_SET]).sources.values()]
+            return install_changeset(client, None, mode=mode, denials=denials, documents=documents)
         return install_changeset(client, set, mode=mode, denials=denials)
 
     return await _write(ctx, "install_policy_set", {"set": set, "mode": mode, "force": force}, context, confirm,
@@ -264,17 +271,18 @@ async def uninstall_policy_set(
     """Remove from a cluster the policies of a set that pykyverno installed (found by their labels; nothing else is
     deleted). Without `confirm` it is a dry run listing what would be deleted, with a `confirm` value; call again with
     confirm=<value> to delete exactly that."""
+    installed_as = CUSTOM_SET if set == CONFIGURED_SET else set
     return await _write(ctx, "uninstall_policy_set", {"set": set}, context, confirm, approval,
-                        lambda client: uninstall_changeset(client, set))
+                        lambda client: uninstall_changeset(client, installed_as))
 
 
-def _draft(client: KubeClient, policy: str, resources: list[str], reason: str,
+def _draft(state: AppState, client: KubeClient, policy: str, resources: list[str], reason: str,
            expires_in: str) -> drafts.ExceptionDraft:
+    document = state.policies.policy(policy).document  # bundled, or from the server's --policy paths
     refs = [TargetRef.parse(r) for r in resources]
     targets, others = fetch_targets(client, refs)
     try:
-        return drafts.draft_policy_exception(bundled_policy(policy), targets, reason=reason, expires_in=expires_in,
-                                             others=others)
+        return drafts.draft_policy_exception(document, targets, reason=reason, expires_in=expires_in, others=others)
     except ExceptionError as exc:
         raise ToolInputError(str(exc)) from None
 
@@ -295,7 +303,7 @@ async def draft_policy_exception(
     state = state_of(ctx)
     name = resolve_context(ctx, context)
     client = state.require_registry().client(name)
-    draft = await anyio.to_thread.run_sync(_draft, client, policy, resources, reason, expires_in)
+    draft = await anyio.to_thread.run_sync(_draft, state, client, policy, resources, reason, expires_in)
     answer = ExceptionAnswer(context=name, yaml=draft.yaml, targets=draft.targets, covers=draft.covers,
                              validation=draft.validation, warnings=draft.warnings, document=draft.document)
     text = "\n".join([f"PolicyException draft (nothing written) covering: {', '.join(draft.covers)}",
@@ -317,9 +325,10 @@ async def create_policy_exception(
     """Create in the cluster the PolicyException draft_policy_exception drafts for these arguments (labelled
     app.kubernetes.io/managed-by: pykyverno). Without `confirm` it is a dry run with the plan and a `confirm` value;
     call again with the same arguments and confirm=<value> to create exactly that exception."""
+    state = state_of(ctx)
     arguments = {"policy": policy, "resources": resources, "reason": reason, "expires_in": expires_in}
     return await _write(ctx, "create_policy_exception", arguments, context, confirm, approval,
-                        lambda client: _draft(client, policy, resources, reason, expires_in).changeset())
+                        lambda client: _draft(state, client, policy, resources, reason, expires_in).changeset())
 
 
 @tool_errors("publish_reports")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -242,3 +243,46 @@ async def test_openreports_clusters_get_openreports_and_both_apis_are_read(clust
     assert not error and reports["reports"] == 2
     assert reports["apiVersion"] == "openreports.io/v1alpha1, wgpolicyk8s.io/v1alpha2"
     assert {r["policy"] for r in reports["results"]} >= {"other", "disallow-host-path"}
+
+
+CUSTOM_POLICY = """\
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata:
+  name: require-team-label
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [""]
+        apiVersions: [v1]
+        operations: [CREATE, UPDATE]
+        resources: [pods]
+  validations:
+    - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+      message: pods need a team label
+"""
+
+
+async def test_the_servers_policy_paths_install_and_except_as_set_custom(cluster: Cluster, tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(CUSTOM_POLICY, encoding="utf-8")
+    async with session(settings(cluster, policy_paths=(str(path),))) as call:
+        done = await _confirm(call, "install_policy_set", set="configured")
+        assert [o["object"]["name"] for o in done["plan"]["objects"]] == ["require-team-label"]
+        stored = cluster.stored(G, P, "require-team-label")
+        assert stored is not None and stored["metadata"]["labels"]["pykyverno.io/policy-set"] == "custom"
+        error, draft, text = await call("draft_policy_exception", policy="require-team-label",
+                                        resources=["Pod/team-a/web-1"], reason="legacy pod")
+        assert not error and draft["document"]["spec"]["policyRefs"] == [
+            {"name": "require-team-label", "kind": "ValidatingPolicy"}], text
+        await _confirm(call, "uninstall_policy_set", set="configured")
+    assert cluster.stored(G, P, "require-team-label") is None
+
+
+async def _confirm(call: Call, tool: str, **arguments: Any) -> dict[str, Any]:
+    error, planned, text = await call(tool, **arguments)
+    assert not error and planned["status"] == "planned", text
+    error, done, text = await call(tool, **arguments, confirm=planned["confirm"])
+    assert not error and done["status"] == "applied", text
+    return done
