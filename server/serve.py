@@ -63,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    sandbox.prewarm_later()
     try:
         allow_writes = args.allow_writes or env_flag("PYKYVERNO_ALLOW_WRITES")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    sandbox.prewarm_later()
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,
         context_allow=tuple(args.context_allow),
