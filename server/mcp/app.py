@@ -19,7 +19,7 @@ from . import prompts, resources
 from .apps import apps_extension
 from .schemas import compact_input, compact_output
 from .state import AppState, ServerSettings, build_state
-from .tools import check_toolsets, register_tools
+from .tools import check_toolsets, register_tools, writes
 
 log = logging.getLogger("pykyverno.mcp")
 
@@ -28,6 +28,11 @@ INSTRUCTIONS = """\
 pykyverno checks Kubernetes resources against Kyverno policies (bundled pod-security, best-practice and RBAC sets,
 or your own). Flow: list_contexts -> (switch_context, or `context` on each call) -> scan_namespace or scan_cluster
 -> explain_violation on a finding -> fix. Tools are read-only; secret values are redacted."""
+#: With --allow-writes the server says what the write tools do and how their confirmation works instead.
+WRITE_INSTRUCTIONS = INSTRUCTIONS.split(" Tools are read-only")[0] + """ Writes are enabled: check_kyverno, then
+install_policy_set (Audit first), draft_policy_exception / create_policy_exception, publish_reports. Each write tool
+answers a dry-run plan and a `confirm` value first; show the plan to the user and call again with confirm=<value> only
+when they agree. Secret values are redacted everywhere."""
 
 
 class PolicyServer(MCPServer[AppState]):
@@ -69,13 +74,15 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     server = PolicyServer(
         SERVER_NAME,
         title="pykyverno policy governance",
-        instructions=INSTRUCTIONS,
+        instructions=WRITE_INSTRUCTIONS if settings.allow_writes else INSTRUCTIONS,
         version=_version(),
         lifespan=make_lifespan(settings, catalog),
         log_level="WARNING",
         extensions=[apps_extension()],
     )
     register_tools(server, toolsets)
+    if settings.allow_writes:
+        writes.register(server)  # the write tools exist only when writes are enabled (whatever the toolsets)
     resources.register(server, catalog)
     prompts.register(server)
     return server

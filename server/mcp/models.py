@@ -327,7 +327,8 @@ class PolicyReportsResult(Out):
 
     context: str
     scope: str = Field(default="", description="what was read: context and namespace(s)")
-    available: bool = Field(description="false when the cluster serves no wgpolicyk8s.io PolicyReports")
+    available: bool = Field(description="false when the cluster serves no PolicyReports (wgpolicyk8s.io or "
+                            "openreports.io)")
     api_version: str = ""
     reports: int = 0
     summary: dict[str, int] = Field(default_factory=dict)
