@@ -100,17 +100,20 @@ class Compiler:
         needed = variables.closure(source)
         if not needed:
             return program
+        return BoundProgram(program, self.inline(source, path, variables, needed))
+
+    def inline(self, source: str, path: str, variables: CompiledVariables, needed: set[str]) -> Program | None:
+        """``source`` compiled with the ``needed`` variables bound inline, or None when that cannot be done."""
         ordered = [name for name in variables.order if name in needed]
         if len(ordered) != len(needed) or any(name in variables.broken for name in ordered):
-            return program
+            return None
         inlined_source = inline_variables(source, ordered, variables.sources)
-        inlined = None
-        if inlined_source is not None:
-            try:
-                inlined = self.env.compile(inlined_source, path)
-            except CelError:
-                inlined = None  # e.g. deeper than the runtime allows once bound: evaluate as written
-        return BoundProgram(program, inlined)
+        if inlined_source is None:
+            return None
+        try:
+            return self.env.compile(inlined_source, path)
+        except CelError:
+            return None  # e.g. deeper than the runtime allows once bound: evaluate as written
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class CompiledVariables:
     order: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()
+    #: Variables that read other variables, compiled with those bound inline: a variable that reads one holding
+    #: an optional (which has no plain form) is still computed when an expression reads it as written.
+    inlined: Mapping[str, Program] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, compiler: Compiler, variables: Sequence[NamedExpression], prefix: str) -> CompiledVariables:
@@ -150,13 +156,21 @@ class CompiledVariables:
             if program is not None:
                 programs.append((var.name, program))
         compiler.budget = budget
+        inlined: dict[str, Program] = {}
         compiled = cls(
             tuple(programs),
             depends,
             tuple(v.name for v in variables),
             {v.name: v.expression for v in variables},
             frozenset(broken),
+            inlined,
         )
+        for i, var in enumerate(variables):
+            needed = depends.get(var.name, frozenset())
+            if var.name not in broken and needed and var.name not in needed:
+                program = compiler.inline(var.expression, f"{prefix}[{i}].expression", compiled, set(needed))
+                if program is not None:
+                    inlined[var.name] = program
         compiler.variables = compiled
         return compiled
 
@@ -203,6 +217,13 @@ class Scope:
         program = self._programs.get(name)
         if program is None:
             return
+        inlined = self.variables.inlined.get(name)
+        if inlined is not None:
+            try:
+                self.values[name] = inlined.evaluate(self._base())
+                return
+            except CelEvalError:
+                pass  # evaluate as written, so that the error names the variable that failed
         self._pending.add(name)
         try:
             reads = self._reads(program.source)

@@ -268,6 +268,7 @@ DEFINITIONS = [
     ("isPodController", "has(object.spec.template.spec)"),
     ("podSpec", "variables.isPod ? object.spec : (variables.isPodController ? object.spec.template.spec : {})"),
     ("maybeHost", "object.spec.?hostNetwork"),
+    ("hostNetwork", "variables.maybeHost.orValue(false)"),
 ]
 
 
@@ -279,6 +280,7 @@ DEFINITIONS = [
         ("variables.isPod || variables.isPodController", True),
         ("variables.maybeHost.orValue(false)", False),
         ("variables.maybeHost.hasValue()", False),
+        ("variables.hostNetwork", False),  # a variable reading a variable that holds an optional
         # ... and as written (a variable read dynamically cannot be bound inline): the same answers.
         ("size(variables[object.kind == 'Pod' ? 'podSpec' : 'x'].containers)", 1),
         ("variables[object.kind == 'Pod' ? 'isPod' : 'isPodController']", True),
@@ -305,7 +307,8 @@ def test_variables_are_evaluated_once() -> None:
     assert program is not None
     assert scope.evaluate(program) is True
     # As written, a dynamic read may read any variable: each is evaluated once, and the ones that fail (not read
-    # on this path) do not fail the expression; maybeHost holds an optional, which has no plain form there.
+    # on this path) do not fail the expression; maybeHost holds an optional, which has no plain form there (but
+    # hostNetwork, which reads it, is computed with it bound inline).
     assert set(scope.failures) == {"isPodController", "maybeHost"}
     pod_spec = scope.values["podSpec"]
     again = compiler.compile_expression("variables[object.kind == 'Pod' ? 'podSpec' : 'x']", "f")
