@@ -261,10 +261,6 @@ class Scope:
                 return failure
         return None
 
-    def activation(self) -> Activation:
-        """The activation with every variable that evaluates (all of them are evaluated)."""
-        return self._activation_with(frozenset(self.variables.order))
-
     def evaluate(self, program: Program | BoundProgram) -> Any:
         """Evaluate ``program``; a variable it reads that failed makes it fail with that variable's error."""
         if isinstance(program, BoundProgram):
