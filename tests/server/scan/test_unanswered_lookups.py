@@ -102,3 +102,12 @@ def test_scan_cluster_where_the_lookup_is_forbidden(
     assert code != 0 and data["incomplete"] is True
     egress = _results(data)[EGRESS]
     assert egress["result"] == "error" and "could not be listed" in egress["message"]
+
+
+@pytest.mark.anyio
+async def test_mcp_explain_violation_does_not_call_an_unevaluated_policy_not_applicable() -> None:
+    async with Client(build_server(ServerSettings())) as client:
+        data = ok(await client.call_tool("explain_violation", {
+            "policy": EGRESS, "manifest_yaml": yaml.safe_dump(AGENT),
+        }))
+    assert data["result"] == "error" and "no resource provider" in data["message"]
