@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Any
 
+from . import sandbox
 from .arguments import add_context_filters, seconds_arg
 from .exit_codes import EXIT_OK, EXIT_USAGE
 
@@ -44,6 +45,7 @@ def add_parser(sub: Any) -> None:
                    help="deadline of one scan tool call (default 300; 0: none); the rest is reported as not scanned")
     p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
                    help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
+    sandbox.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -52,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from .mcp import ServerSettings, build_server
     from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
 
+    try:  # agent-supplied policies are evaluated in worker processes under these limits
+        sandbox.configure(sandbox.limits_from_args(args))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sandbox.prewarm_later()
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,
         context_allow=tuple(args.context_allow),
