@@ -111,3 +111,14 @@ async def test_mcp_explain_violation_does_not_call_an_unevaluated_policy_not_app
             "policy": EGRESS, "manifest_yaml": yaml.safe_dump(AGENT),
         }))
     assert data["result"] == "error" and "no resource provider" in data["message"]
+
+
+@pytest.mark.anyio
+async def test_mcp_explain_violation_of_an_agent_policy_in_a_worker() -> None:
+    policy_yaml = (Path(__file__).resolve().parents[3] / "server" / "policysets" / "ai-agent-safeguards"
+                   / f"{EGRESS}.yaml").read_text()
+    async with Client(build_server(ServerSettings())) as client:
+        data = ok(await client.call_tool("explain_violation", {
+            "policy_yaml": policy_yaml, "manifest_yaml": yaml.safe_dump(AGENT),
+        }))
+    assert data["result"] == "error" and "no resource provider" in data["message"]
