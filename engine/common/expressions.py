@@ -230,7 +230,8 @@ class Scope:
             try:
                 self.values[name] = program.evaluate(self._activation_with(reads))
             except CelEvalError as exc:
-                self.failures[name] = self._failed_variable(exc, reads) or exc
+                failed = self._failed_variable(exc, reads)
+                self.failures[name] = failed[1] if failed is not None else exc
         finally:
             self._pending.discard(name)
 
@@ -253,12 +254,12 @@ class Scope:
             self._activation = self.env.activation({**self.data, VARIABLES: dict(self.values)})
         return self._activation
 
-    def _failed_variable(self, error: CelEvalError, reads: frozenset[str]) -> CelEvalError | None:
-        """The failure of the variable among ``reads`` whose absence caused ``error``, if any."""
+    def _failed_variable(self, error: CelEvalError, reads: frozenset[str]) -> tuple[str, CelEvalError] | None:
+        """The variable among ``reads`` whose absence (it failed) caused ``error``, and its failure, if any."""
         for name in reads:
             failure = self.failures.get(name)
             if failure is not None and error.message == f"no such key: {name}":
-                return failure
+                return name, failure
         return None
 
     def evaluate(self, program: Program | BoundProgram) -> Any:
@@ -284,13 +285,13 @@ class Scope:
         try:
             return program.evaluate(self._activation_with(reads))
         except CelEvalError as exc:
-            for name in reads:
-                failure = self.failures.get(name)
-                if failure is not None and exc.message == f"no such key: {name}":
-                    raise CelEvalError(
-                        f"variable {name!r} failed: {failure.message}", expression=program.source, path=program.path
-                    ) from None
-            raise
+            failed = self._failed_variable(exc, reads)
+            if failed is None:
+                raise
+            name, failure = failed
+            raise CelEvalError(
+                f"variable {name!r} failed: {failure.message}", expression=program.source, path=program.path
+            ) from None
 
 
 #: Part of the message of a value that cannot leave the CEL runtime (see ``cel/runtime.py``).
