@@ -24,6 +24,7 @@ from ..redaction import mask_data
 from ..report.html import render_html
 from ..scan import Scanner, ScanReport, ScanRequest, source_factories
 from .report_cmd import sarif_text, write_output
+from .write_support import publish_scan_reports
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -56,6 +57,9 @@ def add_parser(sub: Any) -> None:
                         "by then is listed as not scanned and the exit code is 3")
     add_context_filters(p)
     p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
+    p.add_argument("--publish-reports", action="store_true",
+                   help="write the results as PolicyReports in each scanned cluster (dry run unless --yes)")
+    p.add_argument("--yes", action="store_true", help="with --publish-reports: write the reports")
     p.set_defaults(run=run)
 
 
@@ -74,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     snapshot = str(DEMO_SNAPSHOT) if args.demo else (args.snapshot or "")
     if snapshot and (args.context or args.all_contexts):
         print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.yes and not args.publish_reports) or (args.publish_reports and snapshot):
+        print("error: --publish-reports writes to the scanned clusters (not with --snapshot/--demo); --yes goes "
+              "with it", file=sys.stderr)
         return EXIT_USAGE
     if args.output == "sarif" and not snapshot:
         print("error: -o sarif locates findings in files: scan manifests with --snapshot (or use apply)",
@@ -115,15 +123,19 @@ def run(args: argparse.Namespace) -> int:
     scanner = Scanner(policies.policies, policies.exceptions)
     show = _progress_printer(args.progress or sys.stderr.isatty())
     try:
-        report = scanner.scan(sources, request, progress=show, cancel=threading.Event())
+        try:
+            report = scanner.scan(sources, request, progress=show, cancel=threading.Event())
+        finally:
+            if show is not None:
+                print("", file=sys.stderr)
+        report.policy_issues = [str(i) for i in policies.issues]
+        _print(report, args.output, args.output_file, policies, snapshot)
+        published = publish_scan_reports(registry, report, request, yes=args.yes) \
+            if args.publish_reports and registry is not None else EXIT_OK
     finally:
-        if show is not None:
-            print("", file=sys.stderr)
         if registry is not None:
             registry.close()
-    report.policy_issues = [str(i) for i in policies.issues]
-    _print(report, args.output, args.output_file, policies, snapshot)
-    if report.has_errors:
+    if report.has_errors or published:
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if report.has_failures else EXIT_OK
 

@@ -24,7 +24,9 @@ from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
+from pykyverno.engine.documents import Document
 from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.loader import EXCEPTION_GROUPS, load_documents
 from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 
@@ -292,6 +294,7 @@ class Scanner:
                     scan.failures.append(TypeFailure(source.name, gv, "", DEADLINE, limits.late(message)))
                 else:
                     scan.failures.append(TypeFailure(source.name, gv, "", failure.reason, message, failure.status))
+        exceptions = self.exceptions + self._source_exceptions(source, all_types, scan, limits)
         namespace_listing = self._namespaces(source, all_types, limits)
         namespaces = {
             str((o.get("metadata") or {}).get("name")): o
@@ -324,7 +327,7 @@ class Scanner:
                                 f"{len(listing.objects) - index} of {len(listing.objects)} listed object(s) not "
                                 "evaluated")))
                         break
-                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results)
+                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results, exceptions)
                     evaluated += 1
                     if progress is not None and evaluated % 500 == 0:
                         progress(float(evaluated), float(listed), f"{source.name}: evaluated {evaluated}/{listed}")
@@ -337,6 +340,25 @@ class Scanner:
             scan.results.extend(results)
         scan.failures.extend(_unanswered_lookups(scan))
         return scan
+
+    @staticmethod
+    def _source_exceptions(source: ScanSource, types: list[ResourceType], scan: ClusterScan,
+                           limits: _Limits) -> list[PolicyException]:
+        """The PolicyExceptions the source holds (Kyverno applies those of the cluster to its background scans too);
+        one that cannot be listed makes the scan incomplete, one that does not load is left out (it could only
+        hide fewer findings)."""
+        found: list[PolicyException] = []
+        for rtype in types:
+            if rtype.kind != "PolicyException" or rtype.group not in EXCEPTION_GROUPS:
+                continue
+            listing = _list_type(source, rtype, [None], limits)
+            scan.failures.extend(listing.failures)
+            documents = [Document(obj, f"{source.name}: {rtype.label}", i) for i, obj in enumerate(listing.objects)]
+            loaded = load_documents(documents)
+            for issue in loaded.issues:
+                log.warning("%s: PolicyException left out of the scan: %s", source.name, issue)
+            found += loaded.exceptions
+        return found
 
     def _namespaces(self, source: ScanSource, types: list[ResourceType], limits: _Limits) -> _Listing | None:
         """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
@@ -380,6 +402,7 @@ class Scanner:
         scan: ClusterScan,
         request: ScanRequest,
         results: list[RuleResult],
+        exceptions: list[PolicyException],
     ) -> None:
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "")
@@ -403,7 +426,7 @@ class Scanner:
         )
         evaluated = []
         for policy in policies:
-            result = policy.evaluate(ctx, self.exceptions, SCAN_OPTIONS)
+            result = policy.evaluate(ctx, exceptions, SCAN_OPTIONS)
             if result is not None:
                 results.append(result)
                 evaluated.append((policy, result))
