@@ -93,7 +93,7 @@ def test_recursive_anchor_in_a_snapshot_scan_is_a_failure_of_the_scan(folder: Pa
 
 def test_recursive_anchor_in_kyverno_test_resources(folder: Path) -> None:
     run = cli("test", ".", cwd=folder)
-    assert run.returncode in (0, 1), (run.returncode, run.stderr[-2000:])
+    assert run.returncode == 3, (run.returncode, run.stderr[-2000:])  # an unreadable document: incomplete
     assert "recursive alias to the node at line 3, column 11" in run.stdout + run.stderr
 
 
