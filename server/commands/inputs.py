@@ -95,6 +95,7 @@ def unsupported_rules(policies: PolicySet) -> list[str]:
         reason = str(getattr(policy, "unsupported", "") or "")
         if reason and not policy.autogen:
             rule = str(getattr(policy, "rule_name", "") or "")
-            found.append(f"{policy.kind} {policy.name!r} rule {rule!r}: {reason} is not supported; every resource "
-                         "it matches gets an error result")
+            origin = str(getattr(getattr(policy, "policy", None), "origin", "") or "")
+            found.append(f"{origin + ': ' if origin else ''}{policy.kind} {policy.name!r} rule {rule!r}: {reason} is "
+                         "not supported; every resource it matches gets an error result")
     return found

@@ -95,7 +95,7 @@ def _table(*headers: str, rows: Sequence[Sequence[Text]] = (), prose: Sequence[s
             minimums.append(min(max(longest_word, 10), MAX_WORD))
         else:
             minimums.append(max([len(header), *(len(v) for v in values)]))
-    if width is not None and rows and sum(minimums) + 2 * (len(minimums) - 1) > width:
+    if width is not None and rows and sum(minimums) + 3 * (len(minimums) - 1) > width:
         return _blocks(headers, rows, prose, sections)
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                   expand=False)
@@ -116,8 +116,10 @@ def _blocks(headers: Sequence[str], rows: Sequence[Sequence[Text]], prose: Seque
     items: list[Any] = []
     ends = set(sections)
     for index, row in enumerate(rows):
-        head = Text("  ").join(cell for header, cell in zip(headers, row, strict=True)
-                               if header not in prose and cell.plain)
+        head = Text("  ").join(
+            Text(f"{header.lower()} ") + cell if cell.plain.isdigit() and header != "ID" else cell
+            for header, cell in zip(headers, row, strict=True) if header not in prose and cell.plain
+        )
         items.append(head)
         items += [Padding(cell, (0, 0, 0, 4)) for header, cell in zip(headers, row, strict=True) if header in prose]
         if index in ends:
