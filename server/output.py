@@ -145,7 +145,7 @@ def findings(report: Any, keep: FindingFilter | None = None) -> list[tuple[str, 
 
 def finding_rows(report: Any, limit: int | None = None, keep: FindingFilter | None = None) -> list[tuple[str, ...]]:
     """Failing, warning and erroring results, most severe first (messages whole, on one line)."""
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (context, r.policy, str(r.resource), r.severity or "-", r.result, one_line(r.message))
         for context, r in findings(report, keep)
     ]
@@ -206,9 +206,10 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep:
         failing = failing_policies(report)
         if failing:
             heading = "## Failing policies" if fmt == "markdown" else "FAILING POLICIES"
-            rows = [(policy, severity or "-", str(fail), str(error)) for policy, severity, fail, error in failing]
+            summary_rows = [(policy, severity or "-", str(fail), str(error))
+                            for policy, severity, fail, error in failing]
             note = "(--summary: run without it to list each finding)"
-            parts.append(f"{heading}\n\n{table(FAILING_HEADER, rows)}\n\n{note}")
+            parts.append(f"{heading}\n\n{table(FAILING_HEADER, summary_rows)}\n\n{note}")
     else:
         rows = finding_rows(report, limit, keep)
         listed = len(finding_rows(report, None, keep))

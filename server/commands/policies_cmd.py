@@ -13,8 +13,8 @@ import yaml
 from pykyverno.engine.reader import load_yaml_all
 from pykyverno.engine.registry import REGISTRY
 
-from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..core.names import require_known
+from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
 from ..policysets.catalog import policy_locations

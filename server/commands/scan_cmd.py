@@ -26,7 +26,7 @@ from ..output import SEVERITY_ORDER, FindingFilter, policy_reports, render_scan
 from ..policysets import PolicySetError, default_sets
 from ..redaction import mask_data
 from ..report.html import render_html
-from ..scan import Scanner, ScanReport, ScanRequest, SnapshotSource, source_factories
+from ..scan import Scanner, ScanReport, ScanRequest, ScanSource, SnapshotSource, SourceFactory, source_factories
 from ..terminal import ScanProgress, print_scan
 from .inputs import (
     STDIN,
@@ -95,6 +95,11 @@ def _snapshot_source(path: str) -> SnapshotSource:
     if not Path(path).exists():
         raise InputError(f"snapshot {path} does not exist")
     return SnapshotSource(path)
+
+
+def _fixed(source: ScanSource) -> SourceFactory:
+    """A factory of an already opened source."""
+    return source.name, lambda: source
 
 
 def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snapshot: SnapshotSource | None) -> None:
@@ -181,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             )
             registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=settings)
         _check_names(args, registry, source)
-        sources = [(source.name, lambda: source)] if source is not None else source_factories(request, registry)
+        sources = [_fixed(source)] if source is not None else source_factories(request, registry)
     except (KubeError, ValueError) as exc:
         if registry is not None:
             registry.close()

@@ -91,7 +91,7 @@ def rates_by_folder(outcomes: list[CaseOutcome], root: Path | None = None) -> di
 
 def _rows(outcomes: list[CaseOutcome]) -> list[tuple[str, ...]]:
     """The header and one row per case (reasons whole: a table never cuts a value)."""
-    rows = [("ID", "POLICY", "RULE", "RESOURCE", "EXPECTED", "ACTUAL", "RESULT", "REASON")]
+    rows: list[tuple[str, ...]] = [("ID", "POLICY", "RULE", "RESOURCE", "EXPECTED", "ACTUAL", "RESULT", "REASON")]
     for i, o in enumerate(outcomes, 1):
         rows.append(
             (

@@ -169,7 +169,9 @@ def test_scan_filters_say_what_they_left_out(capsys: pytest.CaptureFixture[str])
     assert "FAILING POLICIES" in out and "FINDINGS" not in out and "require-labels" in out
 
 
-def test_output_dir_never_overwrites_one_object_with_another(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_dir_never_overwrites_one_object_with_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mutate = """
 apiVersion: policies.kyverno.io/v1
 kind: MutatingPolicy
