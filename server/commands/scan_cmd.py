@@ -116,12 +116,15 @@ def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snap
             raise UnknownNameError("context", name, registry.available(), where="the kubeconfig")
     if not args.namespace:
         return
-    for name in args.context or ([] if args.all_contexts else [registry.resolve(None)]):
+    clients = []
+    for name in args.context or (registry.available() if args.all_contexts else [registry.resolve(None)]):
         try:
-            client = registry.client(name)
+            clients.append(registry.client(name))
         except KubeError:
             continue  # the scan reports the context as not scanned, with the reason
-        require_cluster_namespaces(client, args.namespace)
+    partial = require_cluster_namespaces(clients, args.namespace)
+    for namespace, contexts in partial.items():
+        print(f"note: namespace {namespace!r} does not exist in {', '.join(map(repr, contexts))}", file=sys.stderr)
 
 
 def _audit_as_warn(report: ScanReport) -> None:

@@ -225,6 +225,12 @@ def test_unknown_names_are_errors_with_close_matches(
     assert (code, out) == (2, "") and "context 'alpah' does not exist" in err and "'alpha'" in err
     code, out, _ = run(capsys, *cluster, "-n", "shop", "-o", "json")
     assert code == 1 and "web" in out, "an existing namespace is scanned"
+    # several contexts (two that answer, two that cannot): a namespace none of them has is an error; one that some
+    # lack is scanned where it exists, and the others are named
+    code, out, err = run(capsys, *cluster, "--all-contexts", "-n", "shopp")
+    assert (code, out) == (2, "") and "namespace 'shopp' does not exist in any of the contexts alpha, beta" in err
+    code, out, err = run(capsys, *cluster, "--all-contexts", "-n", "shop", "-o", "json")
+    assert code == 3 and "namespace 'shop' does not exist in 'beta'" in err and "web" in out
 
 
 def test_apply_without_resources_is_a_usage_error(files: Path, capsys: Any) -> None:
