@@ -14,7 +14,7 @@ from pykyverno.engine.objects import normalize_manifest, read_manifests
 from pykyverno.engine.policyset import PolicySet
 
 from ..core.errors import InputError
-from ..core.names import require_known
+from ..core.names import UnknownNameError, require_known
 from ..policysets import available_sets
 
 #: The path that means standard input.
@@ -76,10 +76,16 @@ def stdin_policies() -> PolicySet:
 
 
 def check_policy_sets(names: Sequence[str]) -> None:
-    """:class:`~pykyverno.server.core.names.UnknownNameError` for the first name that is not a bundled set."""
+    """:class:`~pykyverno.server.core.names.UnknownNameError` for the first name that is not a bundled set (with the
+    close matches, or every set when none is close)."""
     known = list(available_sets())
     for name in names:
-        require_known("policy set", name, known)
+        try:
+            require_known("policy set", name, known)
+        except UnknownNameError as exc:
+            if not exc.suggestions:  # nothing close: list them all
+                exc.args = (f"{exc}; available sets: {', '.join(known)}",)
+            raise
 
 
 def load_errors(policies: PolicySet) -> list[str]:

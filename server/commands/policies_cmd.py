@@ -20,6 +20,7 @@ from ..policysets import PolicyDescription, PolicySetError, available_sets, desc
 from ..policysets.catalog import policy_locations
 from ..policysets.describe import describe_document
 from ..redaction import mask_data
+from .inputs import check_policy_sets
 
 
 def add_parser(sub: Any) -> None:
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if action == "list":
             if args.set:
-                require_known("policy set", args.set, available_sets())
+                check_policy_sets([args.set])
             text = _list_policies(args.set, args.output) if args.set else _list_sets(args.output)
         else:
             text = _show(args.name, args.output)
