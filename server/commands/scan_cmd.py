@@ -208,6 +208,9 @@ def run(args: argparse.Namespace) -> int:
         if registry is not None:
             registry.close()
     report.policy_issues = problems
+    if args.output not in ("table", "markdown"):  # tables list them; other formats carry them as data, and stderr
+        for problem in problems:                  # says so to whoever reads only the exit code and the log
+            print(f"error: {problem}", file=sys.stderr)
     if args.audit_warn:
         _audit_as_warn(report)
     keep = FindingFilter(fail_only=args.fail_only, min_severity=args.severity or "", summary=args.summary)

@@ -171,6 +171,20 @@ def test_what_does_not_load_is_never_clean(files: Path, capsys: Any, command: st
         assert code == 3, "results beside a policy that did not load are incomplete"
 
 
+@pytest.mark.parametrize("fmt", SCAN_FORMATS)
+def test_scan_with_a_broken_policy_is_incomplete_in_every_format(files: Path, capsys: Any, fmt: str) -> None:
+    code, out, err = run(capsys, "scan", "--snapshot", str(files / "snapshot"), "--policy", str(files / "policy.yaml"),
+                         "--policy", str(files / "bad-cel.yaml"), "-o", fmt)
+    assert code == 3 and "bad-cel.yaml" in out + err and "web" in out
+
+
+@pytest.mark.parametrize("fmt", APPLY_FORMATS, ids=lambda f: " ".join(f) or "default")
+def test_apply_with_a_broken_policy_is_incomplete_in_every_format(files: Path, capsys: Any, fmt: list[str]) -> None:
+    code, out, err = run(capsys, "apply", str(files / "policy.yaml"), str(files / "bad-cel.yaml"),
+                         "-r", str(files / "pods.yaml"), *fmt)
+    assert code == 3 and "bad-cel.yaml" in err and "web" in out
+
+
 def test_scan_with_only_broken_policies_is_not_0_policies_clean(files: Path, capsys: Any) -> None:
     for file in ("missing.yaml", "bad-cel.yaml"):
         code, out, err = run(capsys, "scan", "--snapshot", str(files / "snapshot"), "--policy", str(files / file))
