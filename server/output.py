@@ -184,14 +184,16 @@ def scan_totals_line(report: Any) -> str:
     """The last line of a scan table: clusters, objects, policies, counts, and whether it is incomplete."""
     counts = report.summary()
     objects = sum(c.objects for c in report.clusters)
-    incomplete = any(c.failures or c.error for c in report.clusters)
+    reasons = [
+        *(["see NOT SCANNED"] if any(c.failures or c.error for c in report.clusters) else []),
+        *(["some policies did not load (policy problem above)"] if report.policy_issues else []),
+    ]
     return (
         f"{len(report.clusters)} cluster(s), {objects} object(s), {len(report.policies)} policies: "
         + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "error", "skip"))
         + (" (cancelled)" if report.cancelled else "")
         + (" (deadline reached)" if getattr(report, "deadline_reached", False) else "")
-        + (" -- INCOMPLETE: see NOT SCANNED" if incomplete else "")
-        + (" -- INCOMPLETE: some policies did not load (policy problem above)" if report.policy_issues else "")
+        + (f" -- INCOMPLETE: {'; '.join(reasons)}" if reasons else "")
     )
 
 
