@@ -38,6 +38,9 @@ SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium"
                    "info": "dim"}
 #: Width of the summary bar, in cells.
 BAR_WIDTH = 40
+#: Findings the terminal view lists (rich lays a row out in about a millisecond; nobody reads 10,000 rows on a
+#: screen): the rest are counted in a note that says how to list them all.
+MAX_TERMINAL_FINDINGS = 1000
 #: The widest word a message column makes room for (longer ones, such as a long path, are folded).
 MAX_WORD = 60
 COUNTED = ("pass", "fail", "warn", "error", "skip")
@@ -212,6 +215,12 @@ def _scan_findings(report: Any, keep: FindingFilter, width: int) -> list[Any]:
     note = hidden_note(total, len(found), keep)
     if not found:
         return [Text(note, style="dim")] if note else []
+    listed = len(found)
+    if listed > MAX_TERMINAL_FINDINGS:
+        found = found[:MAX_TERMINAL_FINDINGS]
+        more = (f"({listed - len(found)} more finding(s) not shown: a terminal lists the {len(found)} most severe; "
+                "--summary, --severity or --fail-only narrow the list, and a pipe or --output-file gets every one)")
+        note = f"{more}\n{note}" if note else more
     several = len(report.clusters) > 1
     headers = ["SEVERITY", "POLICY", *(["CONTEXT"] if several else []), "RESOURCE", "RESULT", "MESSAGE"]
     rows: list[tuple[Text, ...]] = []
@@ -227,7 +236,7 @@ def _scan_findings(report: Any, keep: FindingFilter, width: int) -> list[Any]:
                      _cell(r.message)))
         previous = group
     table = _table(*headers, rows=rows, sections=sections, width=width)
-    items: list[Any] = [Text(f"Findings ({len(found)}), grouped by policy", style="bold underline"), table]
+    items: list[Any] = [Text(f"Findings ({listed}), grouped by policy", style="bold underline"), table]
     if note:
         items.append(Text(note, style="dim"))
     return items

@@ -196,3 +196,28 @@ spec:
     assert len(written) == 2, written
     names = {yaml.safe_load(p.read_text())["metadata"]["name"] for p in written}
     assert names == {"a_b", "a/b"}
+
+
+def test_terminal_view_lists_a_bounded_number_of_findings_and_says_how_many_are_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from pykyverno.engine.results import ResourceRef, RuleResult
+    from pykyverno.server.output import FindingFilter
+    from pykyverno.server.scan.model import ClusterScan, ScanReport
+    from pykyverno.server.terminal import views
+
+    results = [RuleResult(policy="p", policy_kind="ValidatingPolicy", result="fail", severity="high",
+                          resource=ResourceRef("v1", "Pod", "ns", f"pod-{i}"), message="m") for i in range(5)]
+    report = ScanReport(policies=["p"], clusters=[ClusterScan(context="alpha", results=results)])
+    sink = io.StringIO()
+    monkeypatch.setattr(views, "MAX_TERMINAL_FINDINGS", 3)
+    monkeypatch.setattr(views, "colour_wanted", lambda stream: True)
+    monkeypatch.setattr(views, "stdout_console", lambda: Console(file=sink, force_terminal=True, width=200))
+    assert views.print_scan(report, FindingFilter()) is None
+    text = ESCAPE.sub("", sink.getvalue())
+    assert "Findings (5), grouped by policy" in text and "pod-2" in text and "pod-3" not in text
+    assert "(2 more finding(s) not shown: a terminal lists the 3 most severe;" in text
