@@ -153,7 +153,8 @@ def print_apply(results: Sequence[RuleResult], counts: Mapping[str, int], polici
         print("\n" + ", ".join(f"{k}: {counts[k]}" for k in COUNTED))
         return
     console = stdout_console()
-    shown = [r for r in results if table or r.result in ("fail", "error", "warn")]
+    wanted = [r for r in results if table or r.result in ("fail", "error", "warn")]
+    shown = wanted[:MAX_TERMINAL_FINDINGS]
     rows = _table("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "MESSAGE", rows=[
         (_cell(i), _cell(r.policy, "bold"), _cell(r.rule), _cell(r.resource), _result(r.result), _cell(r.message))
         for i, r in enumerate(shown, 1)
@@ -161,6 +162,9 @@ def print_apply(results: Sequence[RuleResult], counts: Mapping[str, int], polici
     items: list[Any] = [Text(header, style="bold")]
     if shown:
         items.append(rows)
+    if len(wanted) > len(shown):
+        items.append(Text(f"({len(wanted) - len(shown)} more result(s) not shown: a terminal lists the first "
+                          f"{len(shown)}; a pipe, -o json or -p gets every one)", style="dim"))
     items.append(summary_bar(counts, console.width))
     if problems:
         items.append(Text(f"INCOMPLETE: {problems} input problem(s), listed on standard error", style="bold red"))
