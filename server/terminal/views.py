@@ -256,7 +256,11 @@ def print_test_table(rows: Sequence[Sequence[str]], plain: str) -> None:
         return
     cells = [
         (*(_cell(c) for c in row[:6]), _cell(row[6], "green" if row[6] == "Pass" else "bold red"), _cell(row[7]))
-        for row in rows[1:]
+        for row in rows[1 : MAX_TERMINAL_FINDINGS + 1]
     ]
     console = stdout_console()
     console.print(_table(*rows[0], rows=cells, width=console.width))
+    if len(rows) - 1 > len(cells):
+        console.print(Text(f"({len(rows) - 1 - len(cells)} more case(s) not shown: a terminal lists the first "
+                           f"{len(cells)}; --fail-only narrows the list, a pipe or -o json gets every one)",
+                           style="dim"))
