@@ -1,4 +1,5 @@
-"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve, report)."""
+"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve, report, and the writes:
+install, uninstall, exception)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,23 @@ from importlib.metadata import PackageNotFoundError, version
 from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
 from . import serve
-from .commands import apply_cmd, lint_cmd, policies_cmd, report_cmd, scan_cmd, test_cmd
+from .commands import (
+    apply_cmd,
+    exception_cmd,
+    install_cmd,
+    lint_cmd,
+    policies_cmd,
+    report_cmd,
+    scan_cmd,
+    test_cmd,
+    uninstall_cmd,
+)
 from .core.errors import InputError
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
-_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd)
+_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd, install_cmd, uninstall_cmd,
+             exception_cmd)
 
 
 def package_version() -> str:

@@ -19,7 +19,7 @@ from ..core.errors import InputError
 from ..core.names import UnknownNameError
 from ..core.namespaces import require_cluster_namespaces, require_snapshot_namespaces
 from ..core.policies import resolve_policies
-from ..exit_codes import EXIT_INCOMPLETE, EXIT_USAGE, results_exit_code
+from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, results_exit_code
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..output import SEVERITY_ORDER, FindingFilter, policy_reports, render_scan
@@ -39,6 +39,7 @@ from .inputs import (
     unsupported_rules,
 )
 from .report_cmd import sarif_text, write_output
+from .write_support import publish_scan_reports
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -81,6 +82,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--summary", action="store_true",
                    help="tables show the summary and the failing policies, not each finding (for large scans)")
     add_exit_flags(p)
+    p.add_argument("--publish-reports", action="store_true",
+                   help="write the results as PolicyReports in each scanned cluster (dry run unless --yes)")
+    p.add_argument("--yes", action="store_true", help="with --publish-reports: write the reports")
     p.set_defaults(run=run)
 
 
@@ -153,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
     if snapshot and (args.context or args.all_contexts):
         print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
         return EXIT_USAGE
+    if (args.yes and not args.publish_reports) or (args.publish_reports and snapshot):
+        print("error: --publish-reports writes to the scanned clusters (not with --snapshot/--demo); --yes goes "
+              "with it", file=sys.stderr)
+        return EXIT_USAGE
     if args.output == "sarif" and not snapshot:
         print("error: -o sarif locates findings in files: scan manifests with --snapshot (or use apply)",
               file=sys.stderr)
@@ -204,10 +212,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         with progress:
             report = scanner.scan(sources, request, progress=progress.callback, cancel=threading.Event())
+        report.policy_issues = problems
+        # Published PolicyReports carry the results as evaluated (--audit-warn is about this run's output and exit).
+        published = publish_scan_reports(registry, report, request, yes=args.yes) \
+            if args.publish_reports and registry is not None else EXIT_OK
     finally:
         if registry is not None:
             registry.close()
-    report.policy_issues = problems
     if args.output not in ("table", "markdown"):  # tables list them; other formats carry them as data, and stderr
         for problem in problems:                  # says so to whoever reads only the exit code and the log
             print(f"error: {problem}", file=sys.stderr)
@@ -215,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         _audit_as_warn(report)
     keep = FindingFilter(fail_only=args.fail_only, min_severity=args.severity or "", summary=args.summary)
     _print(report, args.output, args.output_file, policies, snapshot, keep)
-    incomplete = report.incomplete or bool(problems)
+    incomplete = report.incomplete or bool(problems) or published != EXIT_OK
     return results_exit_code(report.summary(), incomplete=incomplete, warn_exit_code=args.warn_exit_code,
                              warn_no_pass=args.warn_no_pass)
 

@@ -22,7 +22,9 @@ from typing import Any
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.policy_exception import PolicyException
+from pykyverno.engine.documents import Document
 from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.loader import EXCEPTION_GROUPS, load_documents
 from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 
@@ -260,6 +262,7 @@ class Scanner:
                     scan.failures.append(TypeFailure(source.name, gv, "", DEADLINE, limits.late(message)))
                 else:
                     scan.failures.append(TypeFailure(source.name, gv, "", failure.reason, message, failure.status))
+        exceptions = self.exceptions + self._source_exceptions(source, all_types, scan, limits)
         namespace_listing = self._namespaces(source, all_types, limits)
         namespaces = {
             str((o.get("metadata") or {}).get("name")): o
@@ -292,7 +295,7 @@ class Scanner:
                                 f"{len(listing.objects) - index} of {len(listing.objects)} listed object(s) not "
                                 "evaluated")))
                         break
-                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results)
+                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results, exceptions)
                     evaluated += 1
                     if progress is not None and evaluated % 500 == 0:
                         progress(float(evaluated), float(listed), f"{source.name}: evaluated {evaluated}/{listed}")
@@ -304,6 +307,25 @@ class Scanner:
             scan.failures.extend(failures)
             scan.results.extend(results)
         return scan
+
+    @staticmethod
+    def _source_exceptions(source: ScanSource, types: list[ResourceType], scan: ClusterScan,
+                           limits: _Limits) -> list[PolicyException]:
+        """The PolicyExceptions the source holds (Kyverno applies those of the cluster to its background scans too);
+        one that cannot be listed makes the scan incomplete, one that does not load is left out (it could only
+        hide fewer findings)."""
+        found: list[PolicyException] = []
+        for rtype in types:
+            if rtype.kind != "PolicyException" or rtype.group not in EXCEPTION_GROUPS:
+                continue
+            listing = _list_type(source, rtype, [None], limits)
+            scan.failures.extend(listing.failures)
+            documents = [Document(obj, f"{source.name}: {rtype.label}", i) for i, obj in enumerate(listing.objects)]
+            loaded = load_documents(documents)
+            for issue in loaded.issues:
+                log.warning("%s: PolicyException left out of the scan: %s", source.name, issue)
+            found += loaded.exceptions
+        return found
 
     def _namespaces(self, source: ScanSource, types: list[ResourceType], limits: _Limits) -> _Listing | None:
         """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
@@ -347,6 +369,7 @@ class Scanner:
         scan: ClusterScan,
         request: ScanRequest,
         results: list[RuleResult],
+        exceptions: list[PolicyException],
     ) -> None:
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "")
@@ -370,7 +393,7 @@ class Scanner:
         )
         evaluated = []
         for policy in policies:
-            result = policy.evaluate(ctx, self.exceptions)
+            result = policy.evaluate(ctx, exceptions)
             if result is not None:
                 results.append(result)
                 evaluated.append((policy, result))
