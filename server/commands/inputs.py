@@ -65,12 +65,16 @@ def manifests(paths: Sequence[str], problems: list[str], flag: str = "--resource
 
 
 def stdin_policies() -> PolicySet:
-    """The policies and exceptions of standard input (problems as the set's issues)."""
+    """The policies and exceptions of standard input; documents that cannot be read are the set's issues (each
+    naming ``<stdin>``, the document and the line), as they are for files."""
     loaded = PolicySet()
-    problems: list[str] = []
-    documents = stdin_documents(problems, positions=True)
-    if problems:
-        raise InputError("; ".join(problems))
+    errors: list[LoadError] = []
+    try:
+        documents = parse_documents(read_stdin(), STDIN_NAME, positions=True, errors=errors)
+    except LoadError as exc:
+        errors, documents = [exc], []
+    for error in errors:
+        loaded.issues.extend(error.diagnostics())
     load_documents(documents, loaded)
     return loaded
 
