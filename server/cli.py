@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
@@ -23,11 +24,20 @@ from .commands import (
     test_cmd,
     uninstall_cmd,
 )
+from .core.errors import InputError
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
 _COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd, install_cmd, uninstall_cmd,
              exception_cmd)
+
+
+def package_version() -> str:
+    """The installed version of pykyverno (``unknown`` when run from a source tree that is not installed)."""
+    try:
+        return version("pykyverno")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    parser.add_argument("--version", action="version", version=f"pykyverno {package_version()}")
     parser.add_argument(
         "--cel-cost-limit",
         type=int,
@@ -81,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with secret_scope(), masked_stdio():  # one request: what it reads from Secrets is masked in all it prints
             code: int = args.run(args)
+    except InputError as exc:  # a name that does not exist, input that cannot be used: the message says which
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

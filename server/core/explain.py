@@ -16,6 +16,7 @@ from pykyverno.engine.cel.frontend.analysis import WILDCARD, Pattern, Requiremen
 from pykyverno.engine.cel.providers import ResourceProvider
 from pykyverno.engine.common.annotation_keys import REMEDIATION
 from pykyverno.engine.common.kind import CompiledPolicy
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.policyset import PolicySet
@@ -174,16 +175,22 @@ class Explained:
     note: str = ""
 
 
+#: Explanations report what they could not evaluate (see :func:`first_result`).
+EXPLAIN_OPTIONS = EvaluationOptions(report_unanswered=True)
+
+
 def first_result(
     policies: Sequence[CompiledPolicy],
     exceptions: list[PolicyException],
     ctx: AdmissionContext,
     providers: Providers,
 ) -> tuple[RuleResult | None, CompiledPolicy | None]:
-    """The first result of the policy (or one of its autogen variants) on the request, and the variant that gave it."""
+    """The first result of the policy (or one of its autogen variants) on the request, and the variant that gave it.
+    A lookup the source cannot answer gives an ``error`` result even under ``failurePolicy: Ignore``: an
+    explanation never says "does not apply" about a policy it could not evaluate."""
     with using_providers(providers):
         for policy in policies:
-            result = policy.evaluate(ctx, exceptions)
+            result = policy.evaluate(ctx, exceptions, EXPLAIN_OPTIONS)
             if result is not None:
                 return result, policy
     return None, None
