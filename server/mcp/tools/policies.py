@@ -17,12 +17,12 @@ from pykyverno.engine.objects import object_key
 from pykyverno.engine.request import admission_request
 from pykyverno.engine.results import summarize
 
-from ...core.cluster_names import require_namespaces
 from ...core.evaluate import evaluate_policy_text
 from ...core.explain import Explained, explain, explain_policy_text, first_result
 from ...core.isolation import run_untrusted
 from ...core.manifests import yaml_objects
 from ...core.names import UnknownNameError
+from ...core.namespaces import require_cluster_namespaces
 from ...kube import APIResourceInfo, Discovery, KubeClient
 from ...kube.errors import KubeError, NotFound
 from ...policysets import PolicyEntry, PolicySetError, describe_document
@@ -166,7 +166,7 @@ def _fetch(client: KubeClient, target: Target) -> tuple[dict[str, Any], dict[str
     if rtype.namespaced and not namespace:
         raise ToolInputError(f"{rtype.kind} is namespaced: pass `namespace`")
     if rtype.namespaced and namespace:
-        require_namespaces(client, [namespace])
+        require_cluster_namespaces([client], [namespace])
     scope = namespace if rtype.namespaced else None
     try:
         fetched = client.get(rtype.group, rtype.version, rtype.resource, target.name, namespace=scope)

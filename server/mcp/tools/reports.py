@@ -14,8 +14,8 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
-from ...core.cluster_names import require_namespaces
 from ...core.names import UnknownNameError
+from ...core.namespaces import require_cluster_namespaces
 from ...kube import KubeClient
 from ...kube.errors import Forbidden
 from ...output import SEVERITY_ORDER
@@ -92,7 +92,7 @@ def read_reports(client: KubeClient, query: ReportQuery, choice: str = "") -> Po
     namespace, results, policy = query.namespace, set(query.results), query.policy
     read = f"{choice or f'context `{client.context}`'}; {_scope(query)}"
     if namespace:
-        require_namespaces(client, [namespace])
+        require_cluster_namespaces([client], [namespace])
     discovery = client.discover()
     served = [r for group, *kinds in REPORT_KINDS for kind in kinds if (r := discovery.by_kind(group, kind))]
     if not served:

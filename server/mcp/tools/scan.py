@@ -21,9 +21,9 @@ from pydantic import Field
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
-from ...core.cluster_names import require_namespaces
 from ...core.manifests import yaml_objects
-from ...core.names import UnknownNameError, require_known
+from ...core.names import require_known
+from ...core.namespaces import require_cluster_namespaces
 from ...kube.errors import KubeError
 from ...output import RESULT_ORDER, SEVERITY_ORDER
 from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
@@ -113,30 +113,21 @@ async def run_scan(
 def check_namespaces(state: AppState, contexts: list[str], namespaces: list[str]) -> list[str]:
     """Check that each of ``namespaces`` exists; notes for those missing from some contexts only.
 
-    A namespace missing from every context that could be asked is an :class:`UnknownNameError` (with the closest
-    names); a context that cannot be reached is left to the scan, which reports it.
+    A namespace missing from every context that answered is an :class:`UnknownNameError` (with the closest names);
+    a context that cannot be reached or may not read namespaces is left to the scan, which reports it.
     """
+    if not namespaces:
+        return []
     registry = state.require_registry()
-    missing: dict[str, list[str]] = {}
-    errors: dict[str, UnknownNameError] = {}
-    reachable: list[str] = []
+    clients = []
     for context in contexts:
-        client = registry.client(context)
         try:
-            for namespace in namespaces:
-                try:
-                    require_namespaces(client, [namespace])
-                except UnknownNameError as exc:
-                    missing.setdefault(namespace, []).append(context)
-                    errors.setdefault(namespace, exc)
+            clients.append(registry.client(context))
         except KubeError:
-            continue  # unreachable or refused: the scan reports this context
-        reachable.append(context)
-    for namespace, where in missing.items():
-        if len([c for c in where if c in reachable]) == len(reachable):
-            raise errors[namespace]
+            continue  # an unusable context: the scan reports it
+    absent = require_cluster_namespaces(clients, namespaces)
     return [f"namespace `{n}` does not exist in context(s) {', '.join(f'`{c}`' for c in where)}"
-            for n, where in missing.items()]
+            for n, where in absent.items()]
 
 
 # ----------------------------------------------------------------------------- paging
