@@ -8,7 +8,7 @@ first expression that is false (or fails under failurePolicy Fail) makes the rul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
@@ -16,12 +16,13 @@ from ..common.options import EvaluationOptions
 from ..common.params import ParamError, resolve_params
 from ..common.pipeline import Admitted, PolicyPipeline
 from ..common.validations import failure_result
-from ..common.wildcard import has_wildcard
+from ..common.wildcard import has_wildcard, wildcard_match
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG, guess_plural
 from ..results import RuleResult
-from .match import KindSelector, MatchSubject, rule_matches
-from .model import ClusterPolicy, Rule
+from .legacy import run_legacy_rule
+from .match import KindSelector, MatchSubject, rule_matches, wildcard_selector_matches
+from .model import ClusterPolicy, FailureActionOverride, Rule
 
 
 def _plural_of(kind: str) -> str:
@@ -42,6 +43,12 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
     rule: Rule
     validator: AdmissionValidator | None = None
     unsupported: str = ""
+    #: The rule document (autogen copies: as generated), evaluated by :mod:`.rules` unless it is ``validate.cel``.
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: ``failureActionOverrides`` of the rule, else ``validationFailureActionOverrides`` of the policy.
+    action_overrides: tuple[FailureActionOverride, ...] = ()
+    #: The policy's mutate rules (and autogen copies) in order, each run on the output of the previous one.
+    mutations: list[CompiledRule] = field(default_factory=list)
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys of the kinds the rule matches (``*`` for wildcards and unknowns)."""
@@ -65,10 +72,12 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
         """Results are named after the rule (``autogen-...`` for autogen copies)."""
         return self.rule.name
 
-    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult:
-        """``validate.cel``: parameters, then the Kubernetes validator; any other rule type is an error."""
-        if self.unsupported or self.validator is None:
-            return self.make_result(ctx, "error", f"unsupported rule type: {self.unsupported or 'unknown'}")
+    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
+        """``validate.cel``: parameters, then the Kubernetes validator; other rule types: :mod:`.rules`."""
+        if self.unsupported:
+            return self.make_result(ctx, "error", f"unsupported rule type: {self.unsupported}")
+        if self.validator is None:
+            return self._legacy(ctx, admitted, options)
         cel = self.rule.validation.cel if self.rule.validation else None
         params: list[dict[str, Any] | None] = [None]
         if cel is not None and cel.param_kind is not None and cel.param_ref is not None:
@@ -80,6 +89,33 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
                 return self.make_result(ctx, "error", "error in parameterized resource: no params found")
             params = list(found)
         return self._validate(ctx, self.validator, params, options)
+
+    def _legacy(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
+        run = run_legacy_rule(self, ctx, admitted.exceptions)
+        if run is None:
+            return None
+        status, message = run.outcome.status, run.outcome.message
+        actions = self.actions_for(ctx)
+        if status == "fail":
+            status = failure_result(actions, options.audit_warn)
+        return self.make_result(ctx, status, message, actions=actions, patched=run.patched,
+                                generated=list(run.generated))
+
+    def actions_for(self, ctx: AdmissionContext) -> tuple[str, ...]:
+        """The rule's action in the request's namespace (``failureActionOverrides`` first)."""
+        namespace = ctx.resource().namespace
+        labels = ((ctx.namespace_object or {}).get("metadata") or {}).get("labels") or {}
+        for override in self.action_overrides:
+            if override.namespaces and not any(wildcard_match(n, namespace) for n in override.namespaces):
+                continue
+            if override.namespace_selector is not None and not wildcard_selector_matches(
+                override.namespace_selector, labels
+            ):
+                continue
+            if not override.namespaces and override.namespace_selector is None:
+                continue
+            return ("Deny",) if override.action.lower() == "enforce" else ("Audit",)
+        return self.actions
 
     def _validate(
         self,

@@ -1,0 +1,73 @@
+"""Running a compiled kyverno.io/v1 rule on a request: which resource it sees, its exceptions and its handler.
+
+Mutate rules of a policy apply in order, each to the output of the previous one; validate and generate rules see
+the resource after every mutate rule of the policy (Kyverno's CLI mutates before it validates). The outputs are
+kept in the request's cache so that each mutation runs once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..common.policy_exception import PolicyException
+from ..request import AdmissionContext
+from .context import JsonContext
+from .exceptions import legacy_exception_keys
+from .generate_rule import generate_handler
+from .mutate_rule import mutate_handler
+from .rules import Handler, RuleRequest, RuleRun, run_rule
+
+if TYPE_CHECKING:
+    from .policy import CompiledRule
+
+
+def _handler(raw: Mapping[str, Any]) -> Handler | None:
+    if raw.get("mutate"):
+        return mutate_handler
+    if raw.get("generate"):
+        return generate_handler
+    return None
+
+
+def _request(compiled: CompiledRule) -> RuleRequest:
+    policy = compiled.policy
+    return RuleRequest(policy.metadata.name, policy.metadata.namespace if policy.namespaced else "", compiled.raw)
+
+
+def mutated_resource(compiled: CompiledRule, ctx: AdmissionContext, upto: CompiledRule | None = None
+                     ) -> dict[str, Any]:
+    """The resource after the policy's mutate rules that come before ``upto`` (all of them when None)."""
+    resource = ctx.subject
+    for mutation in compiled.mutations:
+        if mutation is upto:
+            break
+        key = ("cpol.mutated", id(mutation))
+        if key not in ctx.cache:
+            ctx.cache[key] = _run(mutation, ctx, resource, [])
+        run = ctx.cache[key]
+        if run is not None and run.patched is not None:
+            resource = run.patched
+    return resource
+
+
+def _run(compiled: CompiledRule, ctx: AdmissionContext, resource: Mapping[str, Any],
+         exceptions: list[PolicyException]) -> RuleRun | None:
+    if not compiled.applies_to(ctx):
+        return None
+    request = _request(compiled)
+
+    def check(json_ctx: JsonContext) -> list[str]:
+        return legacy_exception_keys(exceptions, compiled.policy, request.name, ctx, json_ctx)
+
+    return run_rule(request, ctx, resource, _handler(compiled.raw), check if exceptions else None)
+
+
+def run_legacy_rule(compiled: CompiledRule, ctx: AdmissionContext, exceptions: list[PolicyException]
+                    ) -> RuleRun | None:
+    """Run the rule on the request (match and exclude already passed)."""
+    if compiled.raw.get("mutate"):
+        resource = mutated_resource(compiled, ctx, upto=compiled)
+    else:
+        resource = mutated_resource(compiled, ctx)
+    return _run(compiled, ctx, resource, exceptions)
