@@ -85,7 +85,8 @@ class ImageRegistryProvider(Protocol):
 
 @dataclass(frozen=True)
 class ContextSources:
-    """Providers of the evaluation in progress; ``overridden`` names entries preset by values files (skipped)."""
+    """Providers of the evaluation in progress; ``overridden`` names entries preset by values files (skipped,
+    except ``variable`` entries, which the Kyverno CLI loads after the values)."""
 
     config_maps: ConfigMapProvider | None = None
     api_calls: ApiCallProvider | None = None
@@ -472,7 +473,7 @@ def load_context_entries(entries: Sequence[Mapping[str, Any]], ctx: JsonContext,
     """
     for entry in entries:
         name = entry.get("name")
-        if isinstance(name, str) and name in sources.overridden:
+        if isinstance(name, str) and name in sources.overridden and entry.get("variable") is None:
             continue
         load = _loader(entry, ctx, substitute, sources)
         if load is None:

@@ -30,9 +30,10 @@ def _handler(raw: Mapping[str, Any]) -> Handler | None:
     return None
 
 
-def _request(compiled: CompiledRule) -> RuleRequest:
+def _request(compiled: CompiledRule, ctx: AdmissionContext) -> RuleRequest:
     policy = compiled.policy
-    return RuleRequest(policy.metadata.name, policy.metadata.namespace if policy.namespaced else "", compiled.raw)
+    namespace = policy.metadata.namespace if policy.namespaced else ""
+    return RuleRequest(policy.metadata.name, namespace, compiled.raw, ctx.resource().name)
 
 
 def mutated_resource(compiled: CompiledRule, ctx: AdmissionContext, upto: CompiledRule | None = None
@@ -55,7 +56,7 @@ def _run(compiled: CompiledRule, ctx: AdmissionContext, resource: Mapping[str, A
          exceptions: list[PolicyException]) -> RuleRun | None:
     if not compiled.applies_to(ctx):
         return None
-    request = _request(compiled)
+    request = _request(compiled, ctx)
 
     def check(json_ctx: JsonContext) -> list[str]:
         return legacy_exception_keys(exceptions, compiled.policy, request.name, ctx, json_ctx)

@@ -87,7 +87,7 @@ def _foreach(request: RuleRequest, resource: Mapping[str, Any], entries: Any, ct
                 for key, value in foreach_values(request.policy, request.name, index).items():
                     ctx.replace(key, value)
                 try:
-                    load_rule_context(ctx, entry.get("context"), request.policy, request.name)
+                    load_rule_context(ctx, entry.get("context"), request.policy, request.name, request.resource_name)
                     if not _preconditions_hold(entry, ctx, (*pointer, position)):
                         continue
                 except JMESPathError:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..cel.providers import Providers, current_providers
 from ..request import AdmissionContext
-from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context
+from ..cel.offline import OfflineHttp, OfflineResources
+from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context, split_name
 from .values import current_values
 from .variables import substitute_all
 
@@ -51,14 +52,27 @@ def _substitute(value: Any, ctx: JsonContext) -> Any:
     return substitute_all(value, ctx, ("context",))
 
 
-def rule_sources(policy: str, rule: str) -> ContextSources:
-    """The sources of the evaluation in progress for ``rule`` of ``policy`` (its Values override entries)."""
+def _answers_api_calls(providers: Providers) -> bool:
+    """Whether apiCall entries are loaded: a cluster, or a Test with ``apiCallResponses`` (the Kyverno CLI does not
+    load them otherwise, and Values provide what they would)."""
+    http = providers.http
+    if http is None:
+        return False
+    return bool(http.responses) if isinstance(http, OfflineHttp) else True
+
+
+def rule_sources(policy: str, rule: str, resource: str = "") -> ContextSources:
+    """The sources of the evaluation in progress for ``rule`` of ``policy`` on the resource named ``resource``
+    (names set by its Values are not loaded from a source)."""
     providers = current_providers()
+    values = current_values()
+    named = {*values.for_rule(policy, rule), *values.for_resource(policy, resource)}
+    cluster = providers.resource is not None and not isinstance(providers.resource, OfflineResources)
     return ContextSources(
-        config_maps=_ConfigMaps(providers) if providers.resource is not None else None,
-        api_calls=_ApiCalls(providers) if providers.http is not None else None,
+        config_maps=_ConfigMaps(providers) if cluster else None,
+        api_calls=_ApiCalls(providers) if _answers_api_calls(providers) else None,
         global_context=providers.global_context,
-        overridden=frozenset(current_values().for_rule(policy, rule)),
+        overridden=frozenset(split_name(name)[0] for name in named),
         skip_unavailable=True,
     )
 
@@ -72,12 +86,10 @@ def rule_context(admission: AdmissionContext, policy: str, rule: str) -> JsonCon
     return ctx
 
 
-def load_rule_context(
-    ctx: JsonContext, entries: Any, policy: str, rule: str, sources: ContextSources | None = None
-) -> None:
+def load_rule_context(ctx: JsonContext, entries: Any, policy: str, rule: str, resource: str = "") -> None:
     """Register the rule's ``context`` entries, then apply the rule's Values."""
     if entries:
-        load_context_entries(list(entries), ctx, _substitute, sources or rule_sources(policy, rule))
+        load_context_entries(list(entries), ctx, _substitute, rule_sources(policy, rule, resource))
     for key, value in current_values().for_rule(policy, rule).items():
         ctx.set(key, value)
 

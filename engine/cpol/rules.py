@@ -28,6 +28,8 @@ class RuleRequest:
     policy: str
     policy_namespace: str
     rule: Mapping[str, Any]
+    #: The name of the resource under evaluation (Values are given per resource name).
+    resource_name: str = ""
 
     @property
     def name(self) -> str:
@@ -61,7 +63,8 @@ def _validate(request: RuleRequest, admission: AdmissionContext, ctx: JsonContex
     if admission.operation == "DELETE" and (is_pattern or validate.get("podSecurity") is not None) \
             and not _uses_old_object(request.rule):
         return None
-    outcome = validate_block(ValidateScope(request.policy, request.name, ctx, resource), validate)
+    scope = ValidateScope(request.policy, request.name, ctx, resource, admission.resource().name)
+    outcome = validate_block(scope, validate)
     return None if outcome is None else RuleRun(outcome)
 
 
@@ -81,7 +84,7 @@ def run_rule(
     if resource is not admission.subject and admission.operation != "DELETE":
         ctx.set("request.object", dict(resource))
     try:
-        load_rule_context(ctx, request.rule.get("context"), request.policy, request.name)
+        load_rule_context(ctx, request.rule.get("context"), request.policy, request.name, admission.resource().name)
     except ContextLoadError as exc:
         return RuleRun(RuleOutcome(ERROR, f"failed to load context: {exc}"))
     try:

@@ -29,6 +29,7 @@ class ValidateScope:
     rule: str
     ctx: JsonContext
     resource: Any
+    resource_name: str = ""
 
 
 def _substituter(ctx: JsonContext, pointer: tuple[str | int, ...]) -> Callable[[Any], Any]:
@@ -149,13 +150,13 @@ def _each_element(
             on_element = isinstance(element, Mapping) if element_scope is None else bool(element_scope)
             target = element if on_element else scope.resource
             try:
-                load_rule_context(ctx, entry.get("context"), scope.policy, scope.rule)
+                load_rule_context(ctx, entry.get("context"), scope.policy, scope.rule, scope.resource_name)
                 conditions = evaluate_conditions(entry.get("preconditions"), ctx, pointer=(*pointer, "preconditions"))
             except JMESPathError:
                 continue
             if not conditions.passed:
                 continue
-            inner = ValidateScope(scope.policy, scope.rule, ctx, target)
+            inner = ValidateScope(scope.policy, scope.rule, ctx, target, scope.resource_name)
             outcome = validate_block(inner, entry, pointer, depth + 1)
             if outcome is None or outcome.status == SKIP:
                 continue
