@@ -119,10 +119,17 @@ def _rule_selected(result_rule: str, rule: str) -> bool:
     return result_rule in (rule, f"autogen-{rule}"[:63], f"autogen-cronjob-{rule}"[:63])
 
 
+#: A ClusterPolicy applied to the resource but produced nothing for the row's rule: ``kyverno test`` shows the row
+#: as passed ("Excluded") whatever result it expects.
+EXCLUDED = "excluded"
+
+
 def _actual(results: list[RuleResult], rule: str) -> str:
     if rule and any(r.rule for r in results):
         # ClusterPolicy results carry rule names: only the named rule (or its autogen copies) counts.
         results = [r for r in results if _rule_selected(r.rule, rule)]
+        if not results:
+            return EXCLUDED
     elif rule:
         results = [r for r in results if r.rule == rule] or results
     if not results:
@@ -284,6 +291,7 @@ def _compare(
         results = evaluator.results(row.policy, obj, row.operation)
         details.extend(results)
         actuals.append(_actual(results, row.rule))
+    actuals = [row.result if a == EXCLUDED else a for a in actuals]
     actual = next((a for a in actuals if a != row.result), actuals[0])
     reason = "" if actual == row.result else _mismatch_reason(details)
     if row.patched_resources and actual == "pass":  # a mutated object unlike patchedResources is a fail
