@@ -7,7 +7,7 @@ kept in the request's cache so that each mutation runs once per request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..common.policy_exception import PolicyException
@@ -15,6 +15,7 @@ from ..request import AdmissionContext
 from .context import JsonContext
 from .exceptions import legacy_exception_keys
 from .generate_rule import generate_handler
+from .mutate_existing import mutate_targets
 from .mutate_rule import mutate_handler
 from .rules import Handler, RuleRequest, RuleRun, run_rule
 
@@ -72,3 +73,23 @@ def run_legacy_rule(compiled: CompiledRule, ctx: AdmissionContext, exceptions: l
     else:
         resource = mutated_resource(compiled, ctx)
     return _run(compiled, ctx, resource, exceptions)
+
+
+def run_target_rules(compiled: CompiledRule, ctx: AdmissionContext, candidates: Iterable[Mapping[str, Any]]
+                     ) -> list[tuple[Mapping[str, Any], RuleRun]]:
+    """A mutate-existing rule triggered by the request, on the given candidate targets: (target, run) pairs.
+    A failure before the targets (context, preconditions) is one run with an empty target."""
+    if not compiled.applies_to(ctx):
+        return []
+    pool = list(candidates)
+    found: list[tuple[Mapping[str, Any], RuleRun]] = []
+
+    def handler(request: RuleRequest, admission: AdmissionContext, json_ctx: JsonContext,
+                resource: Mapping[str, Any]) -> RuleRun | None:
+        found.extend(mutate_targets(request, json_ctx, pool))
+        return None
+
+    run = run_rule(_request(compiled, ctx), ctx, ctx.subject, handler)
+    if run is not None:
+        return [({}, run)]
+    return found

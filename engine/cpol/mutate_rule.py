@@ -111,12 +111,21 @@ def _preconditions_hold(entry: Mapping[str, Any], ctx: JsonContext, pointer: tup
 
 def mutate_handler(request: RuleRequest, admission: AdmissionContext, ctx: JsonContext,
                    resource: Mapping[str, Any]) -> RuleRun | None:
-    """Mutate ``resource`` with the rule; the patched resource travels in the run when it changed."""
+    """Mutate ``resource`` with the rule (a mutate-existing rule: its targets, see :mod:`.mutate_existing`)."""
     mutate = request.rule.get("mutate")
     if not isinstance(mutate, Mapping):
         return RuleRun(RuleOutcome(ERROR, "mutate must be a mapping"))
     if mutate.get("targets"):
-        return None  # mutate-existing rules patch their targets, not the trigger (see evaluate_targets)
+        from .mutate_existing import mutate_lookup_targets
+
+        return mutate_lookup_targets(request, ctx)
+    return mutate_resource(request, ctx, resource)
+
+
+def mutate_resource(request: RuleRequest, ctx: JsonContext, resource: Mapping[str, Any]) -> RuleRun:
+    """``resource`` patched by the rule's patch or foreach; the patched resource travels in the run."""
+    mutate = request.rule.get("mutate")
+    assert isinstance(mutate, Mapping)
     try:
         if mutate.get("foreach") is not None:
             patched = _foreach(request, resource, mutate["foreach"], ctx, ("mutate", "foreach"), 0)

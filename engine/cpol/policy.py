@@ -8,11 +8,13 @@ first expression that is false (or fails under failurePolicy Fail) makes the rul
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
 from ..common.options import EvaluationOptions
+from ..common.policy_exception import PolicyException
 from ..common.params import ParamError, resolve_params
 from ..common.pipeline import Admitted, PolicyPipeline
 from ..common.validations import failure_result
@@ -20,7 +22,7 @@ from ..common.wildcard import has_wildcard, wildcard_match
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG, guess_plural
 from ..results import RuleResult
-from .legacy import run_legacy_rule
+from .legacy import mutated_resource, run_legacy_rule, run_target_rules
 from .match import KindSelector, MatchSubject, rule_matches, wildcard_selector_matches
 from .model import ClusterPolicy, FailureActionOverride, Rule
 
@@ -98,8 +100,30 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
         actions = self.actions_for(ctx)
         if status == "fail":
             status = failure_result(actions, options.audit_warn)
-        return self.make_result(ctx, status, message, actions=actions, patched=run.patched,
+        patched = run.patched
+        if patched is not None:  # a mutation's result carries the resource after all of the policy's mutations
+            patched = mutated_resource(self, ctx)
+        return self.make_result(ctx, status, message, actions=actions, patched=patched,
                                 generated=list(run.generated))
+
+    def evaluate_targets(
+        self,
+        ctx: AdmissionContext,
+        candidates: Iterable[dict[str, Any]] = (),
+        exceptions: list[PolicyException] | None = None,
+        options: EvaluationOptions | None = None,
+    ) -> list[RuleResult]:
+        """Mutate-existing preview: the results on each of ``candidates`` the rule's targets select for the
+        triggering request ``ctx``."""
+        mutate = self.raw.get("mutate")
+        if not isinstance(mutate, dict) or not mutate.get("targets") or self.unsupported:
+            return []
+        results = []
+        for target, run in run_target_rules(self, ctx, candidates):
+            subject = dict(target) if target else None
+            results.append(self.make_result(None if subject else ctx, run.outcome.status, run.outcome.message,
+                                            subject=subject, patched=run.patched))
+        return results
 
     def actions_for(self, ctx: AdmissionContext) -> tuple[str, ...]:
         """The rule's action in the request's namespace (``failureActionOverrides`` first)."""

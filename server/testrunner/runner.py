@@ -168,6 +168,14 @@ def _serve_extra_resources(test: TestFile, inputs: EvaluationInputs, issues: lis
     ``spec.resources`` and the CRDs of ``spec.crds`` (paths relative to its file)."""
     add = getattr(inputs.providers.resource, "add", None)
     paths = test.paths("paramResources") + test.paths("clusterResources")
+    if test.paths("targetResources"):  # mutate-existing rules look their targets up (served once)
+        paths += test.paths("targetResources")
+        inputs.providers.extra["targets_served"] = True
+    # generate rows name the source their clone reads (``cloneSourceResource``): served like cluster resources
+    for row in test.rows:
+        source = {str(k).lower(): v for k, v in row.raw.items()}.get("clonesourceresource")
+        if source:
+            paths.append((test.folder / str(source)).resolve())
     if add is None or not paths:
         return
     for file in iter_files(paths):
@@ -280,11 +288,14 @@ def _compare(
 ) -> CaseOutcome:
     if row.policy in broken:
         return _outcome(test, row, ref, "error", f"policy failed to load: {broken[row.policy]}")
-    if row.policy not in loaded:
+    if row.policy.rsplit("/", 1)[-1] not in loaded:  # a row may name a Policy as namespace/name
         return _outcome(test, row, ref, "missing", f"policy {row.policy!r} not found in the test's policies")
     matches = _find_resources(resources, row.kind, ref)
     if not matches:
         return _outcome(test, row, ref, "missing", f"resource {row.kind}/{ref} not found in the test's resources")
+    if len(matches) > 1:  # rows select the engine's responses: objects the policy gave none are not compared
+        answered = [obj for obj in matches if evaluator.results(row.policy, obj, row.operation)]
+        matches = answered or matches
     actuals = []
     details: list[RuleResult] = []
     for obj in matches:
