@@ -44,7 +44,7 @@ def mutated_resource(compiled: CompiledRule, ctx: AdmissionContext, upto: Compil
     for mutation in compiled.mutations:
         if mutation is upto:
             break
-        key = ("cpol.mutated", id(mutation))
+        key = f"cpol.mutated.{id(mutation)}"
         if key not in ctx.cache:
             ctx.cache[key] = _run(mutation, ctx, resource, [])
         run = ctx.cache[key]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..jmespath import JMESPathError, NotFoundError
+from ..request import AdmissionContext
 from .context import JsonContext
 from .json6902 import json_equal
 from .mutation import apply_patch, mutated_message
@@ -20,7 +21,6 @@ from .outcome import ERROR, PASS, SKIP, RuleOutcome
 from .rulecontext import foreach_values, load_rule_context
 from .rules import RuleRequest, RuleRun
 from .variables import substitute_all
-from ..request import AdmissionContext
 
 
 class _MutationFailed(Exception):

@@ -14,9 +14,9 @@ from typing import Any
 
 from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
 from ..common.options import EvaluationOptions
-from ..common.policy_exception import PolicyException
 from ..common.params import ParamError, resolve_params
 from ..common.pipeline import Admitted, PolicyPipeline
+from ..common.policy_exception import PolicyException
 from ..common.validations import failure_result
 from ..common.wildcard import has_wildcard, wildcard_match
 from ..request import AdmissionContext

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..cel.offline import OfflineHttp, OfflineResources
 from ..cel.providers import Providers, current_providers
 from ..request import AdmissionContext
-from ..cel.offline import OfflineHttp, OfflineResources
 from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context, split_name
 from .values import current_values
 from .variables import substitute_all

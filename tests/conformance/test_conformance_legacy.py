@@ -16,8 +16,8 @@ FAMILY_FLOOR = 0.95
 FOLDER_FLOOR = 0.90
 #: Folders allowed under the folder floor, and why (their failures are listed one by one).
 FOLDER_EXCEPTIONS = {
-    "kyverno-cli/test-fail": "Kyverno's CI runs these Tests expecting 'kyverno test' to fail: each names a policy, rule or "
-    "resource that does not exist, so no engine can pass them",
+    "kyverno-cli/test-fail": "Kyverno's CI runs these Tests expecting 'kyverno test' to fail: each names a policy, "
+    "rule or resource that does not exist, so no engine can pass them",
 }
 
 
