@@ -85,8 +85,7 @@ class ImageRegistryProvider(Protocol):
 
 @dataclass(frozen=True)
 class ContextSources:
-    """Providers of the evaluation in progress; ``overridden`` names entries preset by values files (skipped,
-    except ``variable`` entries, which the Kyverno CLI loads after the values)."""
+    """Providers of the evaluation in progress; ``overridden`` names entries preset by values files (skipped)."""
 
     config_maps: ConfigMapProvider | None = None
     api_calls: ApiCallProvider | None = None
@@ -482,7 +481,7 @@ def load_context_entries(entries: Sequence[Mapping[str, Any]], ctx: JsonContext,
     """
     for entry in entries:
         name = entry.get("name")
-        if isinstance(name, str) and name in sources.overridden and entry.get("variable") is None:
+        if isinstance(name, str) and name in sources.overridden:
             continue
         load = _loader(entry, ctx, substitute, sources)
         if load is None:
