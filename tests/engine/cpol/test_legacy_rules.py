@@ -268,7 +268,7 @@ def test_mutate_existing_patches_the_targets_the_trigger_selects() -> None:
     trigger = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "a"}}
     secrets = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}}
                for name, ns in (("s-1", "a"), ("s-2", "b"), ("other", "a"))]
-    evaluate_targets = getattr(rule, "evaluate_targets")
+    evaluate_targets = rule.evaluate_targets
     results = evaluate_targets(admission_request(trigger), secrets, [])
     assert [(r.resource.name, r.result) for r in results] == [("s-1", "pass")]
     assert results[0].patched["metadata"]["labels"] == {"from": "cm"}
