@@ -9,6 +9,7 @@ from typing import Any
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.offline import OfflineResources
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.cpol.policy import CompiledRule
 from pykyverno.engine.cpol.values import values_of
 from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.loader import load_documents
@@ -265,13 +266,14 @@ spec:
 
 def test_mutate_existing_patches_the_targets_the_trigger_selects() -> None:
     [rule] = load(EXISTING).policies
+    assert isinstance(rule, CompiledRule)
     trigger = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "a"}}
     secrets = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}}
                for name, ns in (("s-1", "a"), ("s-2", "b"), ("other", "a"))]
-    evaluate_targets = rule.evaluate_targets
-    results = evaluate_targets(admission_request(trigger), secrets, [])
+    results = rule.evaluate_targets(admission_request(trigger), secrets, [])
     assert [(r.resource.name, r.result) for r in results] == [("s-1", "pass")]
-    assert results[0].patched["metadata"]["labels"] == {"from": "cm"}
+    patched = results[0].patched
+    assert patched is not None and patched["metadata"]["labels"] == {"from": "cm"}
 
 
 GENERATE = """
