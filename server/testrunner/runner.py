@@ -13,6 +13,7 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.cpol.chain import MutationChain, mutate_in_order
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.loader import load_policies
@@ -93,21 +94,38 @@ class _Evaluator:
         self.policies = policies
         self.inputs = inputs
         self._cache: dict[tuple[str, str, int], list[RuleResult]] = {}
+        self._chains: dict[tuple[str, int], MutationChain] = {}
 
     def context(self, obj: dict[str, Any], operation: str, policy: str) -> AdmissionContext:
         """The request for a row's resource (the Values' operation for the policy and resource wins)."""
         return self.inputs.request(obj, self.inputs.operation_for(policy, obj, operation))
 
+    def chain(self, obj: dict[str, Any], operation: str) -> MutationChain:
+        """The kyverno.io/v1 mutations of every policy of the Test on ``obj``, in order (``kyverno test`` mutates
+        with all policies before it validates)."""
+        key = (operation, id(obj))
+        if key not in self._chains:
+            with using_providers(self.inputs.providers):
+                self._chains[key] = mutate_in_order(
+                    self.policies.policies, obj,
+                    lambda current, name: self.context(current, operation, name.rsplit("/", 1)[-1]),
+                    self.policies.exceptions,
+                )
+        return self._chains[key]
+
     def results(self, policy_name: str, obj: dict[str, Any], operation: str) -> list[RuleResult]:
         key = (policy_name, operation, id(obj))
         if key not in self._cache:
             out = []
-            ctx = self.context(obj, operation, policy_name)
+            chain = self.chain(obj, operation)
             with using_providers(self.inputs.providers):
                 for compiled in self.policies.policies:
                     if compiled.name != policy_name and compiled.name.rsplit("/", 1)[-1] != policy_name:
                         continue
+                    ctx = self.context(chain.object_for(compiled.name), operation, policy_name)
                     result = compiled.evaluate(ctx, self.policies.exceptions, EvaluationOptions())
+                    if result is not None and result.patched is not None and compiled.name in chain.outputs:
+                        result = replace(result, patched=chain.outputs[compiled.name])  # with earlier policies
                     if result is not None:
                         out.append(result)
             self._cache[key] = out

@@ -9,8 +9,6 @@ LEGACY_KNOWN_FAILURES: dict[str, str] = {
     'kyverno-cli/test-fail/missing-policy > missing > validate-image-tag > Pod/test > pass': "Kyverno's CI expects this Test (test-fail folder) to fail: the row names a policy, rule or resource the Test does not have",
     'kyverno-cli/test-fail/missing-resource > disallow-latest-tag > validate-image-tag > Pod/missing > pass': "Kyverno's CI expects this Test (test-fail folder) to fail: the row names a policy, rule or resource the Test does not have",
     'kyverno-cli/test-fail/missing-rule > disallow-latest-tag > missing > Pod/test > pass': "Kyverno's CI expects this Test (test-fail folder) to fail: the row names a policy, rule or resource the Test does not have",
-    'kyverno-cli/test-mutate > example > object_from_lists > Pod/example > pass': "mutated Pod/example differs from patchedResources: metadata.labels: missing (expected {'color': 'orange'})",
-    'kyverno-cli/test-mutate > testing/add-ndots > add-ndots > Pod/same-name-but-diff-namespace > pass': "mutated Pod/same-name-but-diff-namespace differs from patchedResources: metadata.labels.color: missing (expected 'orange')",
     'kyverno-cli/test/context-foreach > block-images > block-images > Pod/bad-pod > fail': 'registry access: an imageRegistry context entry reads image metadata from docker.io, which the offline run cannot reach',
     'kyverno-cli/test/context-foreach > block-images > block-images > Pod/good-pod > pass': 'registry access: an imageRegistry context entry reads image metadata from docker.io, which the offline run cannot reach',
 }
