@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from pykyverno.engine.cel import using_providers
@@ -13,6 +14,7 @@ from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.cpol.chain import mutate_in_order
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.objects import object_key
+from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 
 from .inputs import EvaluationInputs
@@ -28,6 +30,12 @@ class ApplyOutcome:
     #: (original, mutated) pairs for resources a mutating policy changed.
     mutated: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _request(
+    inputs: EvaluationInputs, operation: str, old: dict[str, Any] | None, obj: dict[str, Any], _policy: str
+) -> AdmissionContext:
+    return inputs.request(obj, operation, old)
 
 
 def apply_resources(
@@ -55,8 +63,7 @@ def apply_resources(
                 if result.result == "pass" and result.patched is not None:
                     current = result.patched
             # kyverno.io/v1 mutate rules next, policy after policy; the other rules then see the final object
-            chain = mutate_in_order(candidates, current, lambda o, _name: inputs.request(o, operation, old),
-                                    exceptions)
+            chain = mutate_in_order(candidates, current, partial(_request, inputs, operation, old), exceptions)
             current = chain.final
             if current is not obj and current != obj:
                 outcome.mutated.append((obj, current))
