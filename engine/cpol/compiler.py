@@ -75,4 +75,5 @@ def compile_cluster_policy(policy: ClusterPolicy, kind: KindSpec) -> list[Compil
     mutations = [rule for rule in compiled if rule.raw.get("mutate") and not rule.unsupported]
     for rule in compiled:
         rule.mutations = mutations
+        rule.siblings = compiled
     return compiled

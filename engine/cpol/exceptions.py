@@ -46,11 +46,11 @@ def _matches(match: Mapping[str, Any] | None, subject: MatchSubject) -> bool:
     return not inline.is_empty() and filter_matches(inline, subject)
 
 
-def legacy_exception_keys(
+def legacy_exceptions(
     exceptions: Sequence[PolicyException], policy: ClusterPolicy, rule: str, ctx: AdmissionContext,
     json_ctx: JsonContext,
-) -> list[str]:
-    """``ns/name`` of every kyverno.io/v2 exception that skips ``rule`` of ``policy`` for the request."""
+) -> list[PolicyException]:
+    """Every kyverno.io/v2 exception that applies to ``rule`` of ``policy`` for the request."""
     key = policy.qualified_name
     subject = MatchSubject.of(ctx)
     found = []
@@ -66,5 +66,5 @@ def legacy_exception_keys(
                     continue
             except JMESPathError:
                 continue
-        found.append(exception.qualified_name)
+        found.append(exception)
     return found

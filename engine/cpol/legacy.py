@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..common.policy_exception import PolicyException
 from ..request import AdmissionContext
 from .context import JsonContext
-from .exceptions import legacy_exception_keys
+from .exceptions import legacy_exceptions
 from .generate_rule import generate_handler
 from .mutate_existing import mutate_targets
 from .mutate_rule import mutate_handler
@@ -59,15 +59,31 @@ def _run(compiled: CompiledRule, ctx: AdmissionContext, resource: Mapping[str, A
         return None
     request = _request(compiled, ctx)
 
-    def check(json_ctx: JsonContext) -> list[str]:
-        return legacy_exception_keys(exceptions, compiled.policy, request.name, ctx, json_ctx)
+    def check(json_ctx: JsonContext) -> list[PolicyException]:
+        return legacy_exceptions(exceptions, compiled.policy, request.name, ctx, json_ctx)
 
     return run_rule(request, ctx, resource, _handler(compiled.raw), check if exceptions else None)
+
+
+def _earlier_rule_applied(compiled: CompiledRule, ctx: AdmissionContext, exceptions: list[PolicyException]) -> bool:
+    """``applyRules: One``: whether a rule before this one already passed or failed on the request."""
+    for sibling in compiled.siblings:
+        if sibling is compiled:
+            return False
+        key = f"cpol.result.{id(sibling)}"
+        if key not in ctx.cache:
+            ctx.cache[key] = sibling.evaluate(ctx, exceptions)
+        result = ctx.cache[key]
+        if result is not None and result.result in ("pass", "fail", "warn"):
+            return True
+    return False
 
 
 def run_legacy_rule(compiled: CompiledRule, ctx: AdmissionContext, exceptions: list[PolicyException]
                     ) -> RuleRun | None:
     """Run the rule on the request (match and exclude already passed)."""
+    if compiled.policy.spec.apply_rules.lower() == "one" and _earlier_rule_applied(compiled, ctx, exceptions):
+        return None
     if compiled.raw.get("mutate"):
         resource = mutated_resource(compiled, ctx, upto=compiled)
     else:

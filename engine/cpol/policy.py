@@ -51,6 +51,8 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
     action_overrides: tuple[FailureActionOverride, ...] = ()
     #: The policy's mutate rules (and autogen copies) in order, each run on the output of the previous one.
     mutations: list[CompiledRule] = field(default_factory=list)
+    #: Every rule of the policy in order (``applyRules: One`` stops at the first one that applied).
+    siblings: list[CompiledRule] = field(default_factory=list)
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys of the kinds the rule matches (``*`` for wildcards and unknowns)."""
@@ -98,6 +100,9 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
             return None
         status, message = run.outcome.status, run.outcome.message
         actions = self.actions_for(ctx)
+        if status == "fail" and self._existing_violation(ctx, actions):
+            return self.make_result(ctx, "skip", "rule skipped: the resource already violated it before the update "
+                                    "(allowExistingViolations)", actions=actions)
         if status == "fail":
             status = failure_result(actions, options.audit_warn)
         patched = run.patched
@@ -124,6 +129,21 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
             results.append(self.make_result(None if subject else ctx, run.outcome.status, run.outcome.message,
                                             subject=subject, patched=run.patched))
         return results
+
+    def _existing_violation(self, ctx: AdmissionContext, actions: tuple[str, ...]) -> bool:
+        """Enforce on UPDATE with ``allowExistingViolations`` (default true): the old object fails the rule too."""
+        validate = self.raw.get("validate")
+        if "Deny" not in actions or ctx.operation != "UPDATE" or ctx.old_object is None:
+            return False
+        if ctx.old_object is ctx.object:  # no old version known (the CLI's UPDATE): Kyverno has no old resource
+            return False
+        if not isinstance(validate, dict) or validate.get("allowExistingViolations") is False:
+            return False
+        old = AdmissionContext(operation="CREATE", object=ctx.old_object, user_info=ctx.user_info, roles=ctx.roles,
+                               cluster_roles=ctx.cluster_roles, namespace_object=ctx.namespace_object,
+                               subresource=ctx.subresource, plural=ctx.plural)
+        run = run_legacy_rule(self, old, [])
+        return run is not None and run.outcome.status == "fail"
 
     def actions_for(self, ctx: AdmissionContext) -> tuple[str, ...]:
         """The rule's action in the request's namespace (``failureActionOverrides`` first)."""

@@ -12,11 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..common.policy_exception import PolicyException
 from ..jmespath import JMESPathError
 from ..request import AdmissionContext
 from .conditions import evaluate_conditions, precondition_skip_message
 from .context import ContextLoadError, JsonContext
 from .outcome import ERROR, SKIP, RuleOutcome
+from .pss import validate_pod_security
 from .rulecontext import load_rule_context, rule_context
 from .validate_rule import ValidateScope, validate_block
 
@@ -46,8 +48,8 @@ class RuleRun:
     generated: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
-#: Finds the kyverno.io/v2 PolicyExceptions that skip the rule: keys ``ns/name`` (empty when none applies).
-ExceptionCheck = Callable[[JsonContext], list[str]]
+#: Finds the kyverno.io/v2 PolicyExceptions that apply to the rule (empty when none does).
+ExceptionCheck = Callable[[JsonContext], list[PolicyException]]
 
 
 def _uses_old_object(rule: Mapping[str, Any]) -> bool:
@@ -93,10 +95,17 @@ def run_rule(
         return RuleRun(RuleOutcome(ERROR, f"failed to evaluate preconditions: {exc}"))
     if not conditions.passed:
         return RuleRun(RuleOutcome(SKIP, precondition_skip_message(conditions)))
-    if exceptions is not None:
-        keys = exceptions(ctx)
-        if keys:
-            return RuleRun(RuleOutcome(SKIP, "rule is skipped due to policy exceptions" + ", ".join(keys)))
+    matched = exceptions(ctx) if exceptions is not None else []
+    keys = [exception.qualified_name for exception in matched]
+    pod_security = request.rule.get("validate", {}).get("podSecurity") if handler is None else None
+    if matched and pod_security is not None and any(e.spec.pod_security for e in matched):
+        # podSecurity rules: the exceptions' controls exempt violations; the rule is skipped if none is left
+        excludes = [entry for e in matched for entry in e.spec.pod_security]
+        outcome = validate_pod_security(request.name, resource, pod_security, exception_excludes=excludes,
+                                        exception_keys=keys)
+        return RuleRun(outcome)
+    if matched:
+        return RuleRun(RuleOutcome(SKIP, "rule is skipped due to policy exceptions" + ", ".join(keys)))
     try:
         return (handler or _validate)(request, admission, ctx, resource)
     except ContextLoadError as exc:

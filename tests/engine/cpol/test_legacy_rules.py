@@ -375,3 +375,75 @@ def test_subresources_match_by_parent_kind_and_user_info_only_when_given() -> No
     assert run(policies, bob) == []
     alice = admission_request(scale, plural="deployments", subresource="scale", user_info={"username": "alice"})
     assert verdicts(run(policies, alice)) == [("replicas", "fail")]
+
+
+APPLY_ONE = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: first-wins}
+spec:
+  applyRules: One
+  validationFailureAction: Enforce
+  rules:
+  - name: small
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    preconditions:
+      all:
+      - {key: "{{ request.object.metadata.labels.size || '' }}", operator: Equals, value: small}
+    validate: {pattern: {metadata: {labels: {team: "?*"}}}}
+  - name: any
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate: {pattern: {metadata: {labels: {owner: "?*"}}}}
+"""
+
+
+def test_apply_rules_one_stops_after_the_first_rule_that_applied() -> None:
+    policies = load(APPLY_ONE)
+    assert verdicts(run(policies, admission_request(pod(size="small", team="a")))) == [("small", "pass")]
+    assert verdicts(run(policies, admission_request(pod(size="big")))) == [("small", "skip"), ("any", "fail")]
+
+
+def test_enforce_allows_existing_violations_on_update() -> None:
+    policies = load(APPLY_ONE)
+    old = pod(size="big")
+    new = pod(size="big", other="x")
+    [_, kept] = run(policies, admission_request(new, "UPDATE", old_object=old))
+    assert kept.result == "skip" and "allowExistingViolations" in kept.message
+    [_, new_violation] = run(policies, admission_request(new, "UPDATE", old_object=pod(size="big", owner="o")))
+    assert new_violation.result == "fail"
+
+
+PSS_EXCEPTION = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: psa}
+spec:
+  rules:
+  - name: baseline
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      podSecurity: {level: baseline, version: latest}
+---
+apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: allow-net-admin, namespace: ops}
+spec:
+  exceptions:
+  - {policyName: psa, ruleNames: [baseline]}
+  match:
+    any:
+    - resources: {kinds: [Pod], namespaces: [ops]}
+  podSecurity:
+  - {controlName: Capabilities, images: ["nginx*"]}
+"""
+
+
+def test_pod_security_exceptions_exempt_their_controls_only() -> None:
+    policies = load(PSS_EXCEPTION)
+    net_admin = pod(namespace="ops")
+    net_admin["spec"]["containers"][0]["securityContext"] = {"capabilities": {"add": ["NET_ADMIN"]}}
+    [exempt] = run(policies, admission_request(net_admin))
+    assert exempt.result == "skip" and "ops/allow-net-admin" in exempt.message
+    net_admin["spec"]["hostNetwork"] = True
+    [still] = run(policies, admission_request(net_admin))
+    assert still.result == "fail" and "host namespaces" in still.message
