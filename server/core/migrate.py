@@ -1,0 +1,446 @@
+"""``pykyverno migrate``: kyverno.io/v1 ClusterPolicy/Policy validate rules rewritten as ValidatingPolicies.
+
+Each validate rule becomes one ValidatingPolicy (named after the policy when it has a single rule, else
+``<policy>-<rule>``) keeping the policy's annotations, its failure action (``validationActions``), background
+setting, match/exclude (``matchConstraints`` plus readable ``matchConditions``), preconditions (more match
+conditions), ``variable`` context entries (``variables``) and pod-controller autogen. The rule's check becomes one
+validation: a pattern or anyPattern through :mod:`.migrate_pattern`, ``deny`` conditions negated, ``foreach`` as
+``all`` over the list, ``validate.cel`` as written. What has no faithful translation (mutate and generate rules,
+podSecurity, configMap/apiCall context, user-info matching, durations...) is listed per rule with the reason and
+nothing is emitted for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
+from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
+from pykyverno.engine.cpol.match import KindSelector
+from pykyverno.engine.resources import DEFAULT_CATALOG
+from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
+
+from .migrate_conditions import conditions_block
+from .migrate_jmespath import (
+    Scope,
+    Unconvertible,
+    cel_literal,
+    cel_string,
+    has_variables,
+    matches,
+    translate,
+    translate_value,
+)
+from .migrate_jmespath import wildcard_regex as regex_of
+from .migrate_pattern import node, translate_pattern
+
+KEPT_ANNOTATIONS = (
+    "policies.kyverno.io/title", "policies.kyverno.io/category", "policies.kyverno.io/severity",
+    "policies.kyverno.io/subject", "policies.kyverno.io/description", "policies.kyverno.io/minversion",
+    "kyverno.io/kubernetes-version",
+)
+MIGRATED_FROM = "pykyverno.io/migrated-from"
+_AUTOGEN_ANNOTATION = "pod-policies.kyverno.io/autogen-controllers"
+_NAME = re.compile(r"[^a-z0-9.-]+")
+_LAST_FIELD = re.compile(r"^(.+)\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+@dataclass
+class RuleConversion:
+    """One rule of a source policy: what it became (``converted_to``) or why it was not converted."""
+
+    policy: str
+    rule: str
+    rule_type: str
+    converted_to: str = ""
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"policy": self.policy, "rule": self.rule, "type": self.rule_type, "convertedTo": self.converted_to,
+                "reason": self.reason}
+
+
+@dataclass
+class Migration:
+    """The converted documents and the per-rule record."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[RuleConversion] = field(default_factory=list)
+
+    def name_map(self) -> dict[str, dict[str, str]]:
+        """(policy -> rule -> new policy name) for the converted rules."""
+        out: dict[str, dict[str, str]] = {}
+        for rule in self.rules:
+            if rule.converted_to:
+                out.setdefault(rule.policy, {})[rule.rule] = rule.converted_to
+        return out
+
+
+def is_legacy_policy(doc: Mapping[str, Any]) -> bool:
+    """Whether a document is a kyverno.io/v1 ClusterPolicy or Policy."""
+    return doc.get("kind") in CLUSTER_POLICY.kinds and doc.get("apiVersion") in CLUSTER_POLICY.api_versions
+
+
+def _rule_type(rule: Mapping[str, Any]) -> str:
+    for key in ("mutate", "generate", "verifyImages"):
+        if rule.get(key):
+            return key
+    validate = rule.get("validate") or {}
+    for key in ("pattern", "anyPattern", "deny", "foreach", "podSecurity", "cel", "manifests", "assert"):
+        if isinstance(validate, Mapping) and validate.get(key) is not None:
+            return f"validate.{key}"
+    return "unknown"
+
+
+def _policy_key(doc: Mapping[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    return f"{meta.get('namespace')}/{name}" if doc.get("kind") != "ClusterPolicy" and meta.get("namespace") else name
+
+
+# --- match ---------------------------------------------------------------------------------------------------------
+
+def _resource_rule(kind_text: str, operations: list[str]) -> tuple[str, str, str]:
+    selector = KindSelector.parse(kind_text)
+    if "*" in kind_text or "?" in kind_text:
+        raise Unconvertible(f"the wildcard kind {kind_text!r} is not translated")
+    for resource_type in DEFAULT_CATALOG.types():
+        if resource_type.kind != selector.kind:
+            continue
+        if selector.group not in ("*", resource_type.group) or selector.version not in ("*", resource_type.version):
+            continue
+        plural = resource_type.plural + (f"/{selector.subresource}" if selector.subresource else "")
+        return resource_type.group, resource_type.version, plural
+    raise Unconvertible(f"the kind {kind_text!r} is not in the built-in resource catalog")
+
+
+def _text_in(expression: str, values: list[str]) -> str:
+    if any("*" in v or "?" in v for v in values):
+        alternatives = "|".join(regex_of(v)[1:-1] for v in values)
+        return matches(expression, f"^({alternatives})$")
+    return f"{expression} in {cel_literal(values)}" if len(values) > 1 else f"{expression} == {cel_string(values[0])}"
+
+
+def _selector(selector: Mapping[str, Any], labels: str) -> list[str]:
+    out = []
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if "*" in str(key) or "?" in str(key):
+            raise Unconvertible(f"the wildcard label key {key!r} is not translated")
+        out.append(f"{labels}[?{cel_string(str(key))}].orValue('') == {cel_string(str(value))}"
+                   if not ("*" in str(value) or "?" in str(value)) else
+                   matches(f"{labels}[?{cel_string(str(key))}].orValue('')", regex_of(str(value))))
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = str(expr.get("key")), str(expr.get("operator")), list(expr.get("values") or [])
+        if op == "In":
+            out.append(f"{labels}[?{cel_string(key)}].orValue('') in {cel_literal(values)}")
+        elif op == "NotIn":
+            out.append(f"!({cel_string(key)} in {labels}) || !({labels}[{cel_string(key)}] in {cel_literal(values)})")
+        elif op == "Exists":
+            out.append(f"{cel_string(key)} in {labels}")
+        elif op == "DoesNotExist":
+            out.append(f"!({cel_string(key)} in {labels})")
+        else:
+            raise Unconvertible(f"selector operator {op!r}")
+    return out
+
+
+def _filter_conditions(item: Mapping[str, Any]) -> list[str]:
+    """The CEL conditions of one resource filter besides its kinds."""
+    if item.get("subjects") or item.get("roles") or item.get("clusterRoles"):
+        raise Unconvertible("matching on subjects, roles or clusterRoles is not translated")
+    desc = item.get("resources") or {}
+    out = []
+    names = list(desc.get("names") or []) + ([desc["name"]] if desc.get("name") else [])
+    if names:
+        out.append(_text_in("object.metadata.name", [str(n) for n in names]))
+    if desc.get("namespaces"):
+        out.append(_text_in("object.metadata.?namespace.orValue('')", [str(n) for n in desc["namespaces"]]))
+    for key, value in (desc.get("annotations") or {}).items():
+        out.append(_text_in(f"object.metadata.?annotations[?{cel_string(str(key))}].orValue('')", [str(value)]))
+    if desc.get("selector"):
+        out.extend(_selector(desc["selector"], "object.metadata.?labels.orValue({})"))
+    if desc.get("namespaceSelector"):
+        out.extend(_selector(desc["namespaceSelector"], "namespaceObject.metadata.?labels.orValue({})"))
+    return out
+
+
+def _kinds_condition(kinds: list[str]) -> str:
+    names = sorted({KindSelector.parse(k).kind for k in kinds})
+    return _text_in("object.kind", names)
+
+
+def _filters(block: Mapping[str, Any] | None) -> tuple[str, list[Mapping[str, Any]]]:
+    if not block:
+        return "any", []
+    if block.get("any"):
+        return "any", list(block["any"])
+    if block.get("all"):
+        return "all", list(block["all"])
+    inline = {"resources": block.get("resources") or {}, "subjects": block.get("subjects"),
+              "roles": block.get("roles"), "clusterRoles": block.get("clusterRoles")}
+    return "all", [inline]
+
+
+def _match(rule: Mapping[str, Any], operations: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``matchConstraints`` and extra match conditions of a rule's match/exclude."""
+    mode, filters = _filters(rule.get("match"))
+    if not filters:
+        raise Unconvertible("a rule without match is not translated")
+    resource_rules: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    per_filter: list[tuple[list[str], list[str]]] = []
+    for item in filters:
+        kinds = [str(k) for k in (item.get("resources") or {}).get("kinds") or []]
+        if not kinds:
+            raise Unconvertible("a match filter without kinds is not translated")
+        for kind in kinds:
+            key = _resource_rule(kind, operations)
+            if key not in seen:
+                seen.add(key)
+                resource_rules.append({"apiGroups": [key[0]], "apiVersions": [key[1]], "resources": [key[2]],
+                                       "operations": list(operations)})
+        per_filter.append((kinds, _filter_conditions(item)))
+    conditions: list[str] = []
+    if mode == "all" and len(per_filter) > 1:
+        raise Unconvertible("match.all with several filters is not translated")
+    if len(per_filter) == 1:
+        conditions.extend(per_filter[0][1])
+    elif any(extra for _, extra in per_filter):
+        alternatives = [" && ".join([_kinds_condition(kinds), *extra]) for kinds, extra in per_filter]
+        conditions.append(" || ".join(f"({a})" for a in alternatives))
+    ex_mode, excluded = _filters(rule.get("exclude"))
+    ex_terms = []
+    for item in excluded:
+        kinds = [str(k) for k in (item.get("resources") or {}).get("kinds") or []]
+        terms = ([_kinds_condition(kinds)] if kinds else []) + _filter_conditions(item)
+        if terms:
+            ex_terms.append(" && ".join(terms))
+    if ex_terms:
+        joined = (" || " if ex_mode == "any" else " && ").join(f"({t})" for t in ex_terms)
+        conditions.append(f"!({joined})")
+    return {"resourceRules": _merge_rules(resource_rules)}, conditions
+
+
+def _merge_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for rule in rules:
+        key = (rule["apiGroups"][0], rule["apiVersions"][0])
+        if key in merged:
+            merged[key]["resources"].extend(r for r in rule["resources"] if r not in merged[key]["resources"])
+        else:
+            merged[key] = {**rule, "resources": list(rule["resources"])}
+    return list(merged.values())
+
+
+# --- rule bodies ---------------------------------------------------------------------------------------------------
+
+def _variables(rule: Mapping[str, Any], scope: Scope) -> list[dict[str, str]]:
+    out = []
+    for entry in rule.get("context") or []:
+        name = str(entry.get("name") or "")
+        variable = entry.get("variable")
+        if variable is None:
+            kinds = [k for k in ("configMap", "apiCall", "globalReference", "imageRegistry") if entry.get(k)]
+            raise Unconvertible(f"the {kinds[0] if kinds else 'unknown'} context entry {name!r} is not translated")
+        if "." in name or variable.get("default") is not None:
+            raise Unconvertible(f"the context variable {name!r} (dotted name or default) is not translated")
+        if "value" in variable:
+            if variable.get("jmesPath"):
+                raise Unconvertible(f"the context variable {name!r} (value filtered by jmesPath) is not translated")
+            expression = translate_value(variable["value"], scope).text
+        else:
+            expression = translate(str(variable.get("jmesPath") or ""), scope).text
+        scope.variables.add(name)
+        out.append({"name": name, "expression": expression})
+    return out
+
+
+def _foreach_list(expression: str, scope: Scope) -> str:
+    text = expression.strip().removeprefix("{{").removesuffix("}}").strip()
+    translated = translate(text, scope)
+    last_field = _LAST_FIELD.match(translated.text)
+    if last_field and not translated.is_list:  # Kyverno skips a foreach whose list is missing
+        return f"{last_field.group(1)}.?{last_field.group(2)}.orValue([])"
+    return translated.text
+
+
+def _foreach(entries: Any, scope: Scope) -> str:
+    if not isinstance(entries, list) or not entries:
+        raise Unconvertible("foreach must be a non-empty list")
+    parts = []
+    for entry in entries:
+        if entry.get("context") or entry.get("foreach") is not None:
+            raise Unconvertible("foreach with context or a nested foreach is not translated")
+        items = _foreach_list(str(entry.get("list") or ""), scope)
+        inner_scope = Scope(scope.variables, "element", list(scope.loops))
+        body = _check(entry, inner_scope, base="element" if entry.get("elementScope") is not False else "object")
+        if entry.get("preconditions") is not None:
+            body = f"!({conditions_block(entry['preconditions'], inner_scope)}) || ({body})"
+        parts.append(f"{items}.all(element, {body})")
+    return " && ".join(parts)
+
+
+def _check(validate: Mapping[str, Any], scope: Scope, base: str = "object") -> str:
+    if validate.get("pattern") is not None:
+        return node(validate["pattern"], base, scope)
+    if validate.get("anyPattern") is not None:
+        patterns = validate["anyPattern"]
+        if not isinstance(patterns, list) or not patterns:
+            raise Unconvertible("anyPattern must be a non-empty list")
+        return " || ".join(f"({node(p, base, scope)})" for p in patterns)
+    if validate.get("deny") is not None:
+        return f"!({conditions_block((validate.get('deny') or {}).get('conditions'), scope)})"
+    if validate.get("foreach") is not None:
+        return _foreach(validate["foreach"], scope)
+    raise Unconvertible(f"validate.{next(iter(validate), 'empty')} is not translated")
+
+
+def _message(validate: Mapping[str, Any], scope: Scope) -> dict[str, str]:
+    message = validate.get("message")
+    if not isinstance(message, str) or not message:
+        return {}
+    if not has_variables(message):
+        return {"message": message}
+    try:
+        return {"messageExpression": translate_value(message, scope).text}
+    except Unconvertible:
+        return {"message": message}
+
+
+def _validation(rule: Mapping[str, Any], scope: Scope) -> tuple[list[dict[str, str]], list[str]]:
+    """(validations, extra match conditions) of a validate rule."""
+    validate = rule.get("validate") or {}
+    if validate.get("cel") is not None:
+        cel = validate["cel"]
+        if cel.get("paramKind") or cel.get("paramRef"):
+            raise Unconvertible("validate.cel with parameters is not translated")
+        validations = [dict(e) for e in cel.get("expressions") or []]
+        return validations, []
+    if validate.get("podSecurity") is not None:
+        raise Unconvertible("podSecurity profiles have no ValidatingPolicy counterpart")
+    guards: list[str] = []
+    if validate.get("pattern") is not None:
+        guards, expression = translate_pattern(validate["pattern"], "object", scope)
+    else:
+        expression = _check(validate, scope)
+    return [{"expression": expression, **_message(validate, scope)}], guards
+
+
+def _preconditions(rule: Mapping[str, Any], scope: Scope) -> list[str]:
+    block = rule.get("preconditions")
+    if block is None:
+        return []
+    if isinstance(block, Mapping) and block.get("any") is None:
+        return [conditions_block([c], scope) for c in block.get("all") or []]
+    if isinstance(block, list):
+        return [conditions_block([c], scope) for c in block]
+    return [conditions_block(block, scope)]
+
+
+def _operations(rule: Mapping[str, Any]) -> list[str]:
+    listed: list[str] = []
+    _, filters = _filters(rule.get("match"))
+    for item in filters:
+        listed.extend(str(o) for o in (item.get("resources") or {}).get("operations") or [])
+    if listed:
+        return sorted(set(listed), key=["CREATE", "UPDATE", "DELETE", "CONNECT"].index)
+    text = str(rule)
+    return ["CREATE", "UPDATE"] + [op for op in ("DELETE", "CONNECT") if op in text]
+
+
+def _autogen(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> dict[str, Any] | None:
+    annotations = (policy.get("metadata") or {}).get("annotations") or {}
+    rules = (policy.get("spec") or {}).get("rules") or []
+    requested = requested_controllers(annotations)
+    if not can_autogen(rules):
+        controllers: list[str] = []
+    elif requested is None:
+        return None
+    else:
+        controllers = [c for c in POD_CONTROLLERS if c in requested]
+    plurals = [DEFAULT_CATALOG_PLURALS.get(kind, kind.lower() + "s") for kind in controllers]
+    return {"podControllers": {"controllers": plurals}}
+
+
+DEFAULT_CATALOG_PLURALS = {t.kind: t.plural for t in DEFAULT_CATALOG.types() if t.kind in POD_CONTROLLERS}
+
+
+def _action(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> list[str]:
+    spec = policy.get("spec") or {}
+    validate = rule.get("validate") or {}
+    if validate.get("failureActionOverrides") or spec.get("validationFailureActionOverrides"):
+        raise Unconvertible("per-namespace failure action overrides have no ValidatingPolicy counterpart")
+    action = str(validate.get("failureAction") or spec.get("validationFailureAction") or "Audit")
+    return ["Deny"] if action.lower() == "enforce" else ["Audit"]
+
+
+def _new_name(policy_name: str, rule_name: str, single: bool) -> str:
+    if single:
+        return policy_name
+    return _NAME.sub("-", f"{policy_name}-{rule_name}".lower()).strip("-")[:253]
+
+
+def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """One validate rule as a ValidatingPolicy document; :class:`Unconvertible` says why it cannot be."""
+    rule_type = _rule_type(rule)
+    if not rule_type.startswith("validate."):
+        raise Unconvertible(f"{rule_type} rules are not converted (only validate rules are)")
+    scope = Scope()
+    variables = _variables(rule, scope)
+    operations = _operations(rule)
+    constraints, match_conditions = _match(rule, operations)
+    match_conditions = [*match_conditions, *_preconditions(rule, scope)]
+    validations, guards = _validation(rule, scope)
+    match_conditions.extend(guards)
+    cel_pre = ((rule.get("celPreconditions") or []))
+    meta = policy.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in KEPT_ANNOTATIONS}
+    annotations[MIGRATED_FROM] = f"{policy.get('kind')}/{_policy_key(policy)}/{rule.get('name')}"
+    metadata: dict[str, Any] = {"name": name, "annotations": annotations}
+    kind = VALIDATING_POLICY.kinds[0]
+    if policy.get("kind") != "ClusterPolicy" and meta.get("namespace"):
+        kind = VALIDATING_POLICY.kinds[1]
+        metadata["namespace"] = meta["namespace"]
+    spec: dict[str, Any] = {
+        "validationActions": _action(policy, rule),
+        "matchConstraints": constraints,
+    }
+    conditions = [{"name": f"condition-{i + 1}", "expression": text} for i, text in enumerate(match_conditions)]
+    conditions.extend(dict(c) for c in cel_pre)
+    if conditions:
+        spec["matchConditions"] = conditions
+    if variables:
+        spec["variables"] = variables
+    spec["validations"] = validations
+    if (policy.get("spec") or {}).get("background") is False:
+        spec["evaluation"] = {"background": {"enabled": False}}
+    autogen = _autogen(policy, rule)
+    if autogen is not None:
+        spec["autogen"] = autogen
+    return {"apiVersion": VALIDATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def migrate_documents(documents: list[Mapping[str, Any]]) -> Migration:
+    """Convert every ClusterPolicy/Policy among ``documents`` (other documents are left out)."""
+    migration = Migration()
+    for policy in documents:
+        if not is_legacy_policy(policy):
+            continue
+        rules = [r for r in (policy.get("spec") or {}).get("rules") or [] if isinstance(r, Mapping)]
+        policy_name = str((policy.get("metadata") or {}).get("name") or "")
+        for rule in rules:
+            record = RuleConversion(_policy_key(policy), str(rule.get("name") or ""), _rule_type(rule))
+            name = _new_name(policy_name, record.rule, len(rules) == 1)
+            try:
+                document = convert_rule(policy, rule, name)
+            except Unconvertible as exc:
+                record.reason = str(exc)
+            else:
+                record.converted_to = name
+                migration.documents.append(document)
+            migration.rules.append(record)
+    return migration

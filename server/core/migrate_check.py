@@ -1,0 +1,191 @@
+"""``pykyverno migrate --check``: do the converted policies behave like the originals?
+
+Given Test files, each Test that uses a converted policy runs twice: as written, and with the converted
+ValidatingPolicies in place of the ClusterPolicies (rows renamed through the migration's name map, Values entries
+copied to the new names). Every (resource, rule) pair of a converted rule is compared: the converted verdict with
+the original one (``differences``) and with the Test's expected result (``agree``). Given resources, both sets of
+policies are evaluated on them and the verdicts compared.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pykyverno.engine.documents import iter_files, read_documents
+from pykyverno.engine.errors import EngineError
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.documents import parse_documents
+from pykyverno.engine.objects import read_manifests
+from pykyverno.engine.request import admission_request
+
+from ..testrunner import CaseOutcome, discover, parse_test_file, run_test
+from ..testrunner.testfile import ExpectedRow, TestFile
+from .migrate import Migration, is_legacy_policy
+
+
+@dataclass
+class PairCheck:
+    """One (resource, rule) pair of a converted rule."""
+
+    source: str
+    policy: str
+    rule: str
+    resource: str
+    original: str
+    converted: str
+    expected: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        """The converted verdict is the expected one (or, without an expectation, the original one)."""
+        return self.converted == (self.expected or self.original)
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"source": self.source, "policy": self.policy, "rule": self.rule, "resource": self.resource,
+                "original": self.original, "converted": self.converted, "expected": self.expected}
+
+
+@dataclass
+class CheckResult:
+    """Every pair checked, and the inputs that could not be used."""
+
+    pairs: list[PairCheck] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def differences(self) -> list[PairCheck]:
+        """Pairs where the converted policy's verdict differs from the original's."""
+        return [p for p in self.pairs if p.original != p.converted]
+
+
+def _policy_documents(paths: list[Path], problems: list[str]) -> list[tuple[Path, list[dict[str, Any]]]]:
+    out = []
+    for path in iter_files(paths):
+        try:
+            out.append((path, [d.data for d in read_documents(path)]))
+        except EngineError as exc:
+            problems.append(str(exc))
+    return out
+
+
+def _renamed_values(values: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """A Values document whose per-policy entries are also given under the converted policies' names."""
+    renamed = copy.deepcopy(dict(values))
+    extra = []
+    for entry in renamed.get("policies") or []:
+        for rule, new_name in (names.get(str(entry.get("name") or "")) or {}).items():
+            copied = copy.deepcopy(entry)
+            copied["name"] = new_name
+            copied["rules"] = [r for r in copied.get("rules") or [] if r.get("name") == rule]
+            extra.append(copied)
+    renamed["policies"] = [*(renamed.get("policies") or []), *extra]
+    return renamed
+
+
+def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_files: set[Path]
+                    ) -> tuple[TestFile, list[tuple[ExpectedRow, ExpectedRow]]] | None:
+    names = migration.name_map()
+    short = {policy.rsplit("/", 1)[-1]: rules for policy, rules in names.items()}
+    pairs: list[tuple[ExpectedRow, ExpectedRow]] = []
+    rows = []
+    for row in test.rows:
+        new_name = (short.get(row.policy.rsplit("/", 1)[-1]) or {}).get(row.rule)
+        if not new_name:
+            continue
+        raw = {k: v for k, v in row.raw.items() if str(k).lower() not in ("rule", "patchedresources")}
+        raw["policy"] = new_name
+        rows.append(raw)
+    if not rows:
+        return None
+    converted_file = workdir / f"converted-{abs(hash(test.path))}-{test.document}.yaml"
+    converted_file.write_text(yaml.safe_dump_all(migration.documents, sort_keys=False))
+    data = copy.deepcopy(test.data)
+    data["policies"] = [str(p) for p in test.paths("policies") if p not in legacy_files] + [str(converted_file)]
+    data["results"] = rows
+    for key in list(data):
+        if str(key).lower() == "variables":
+            values_files = test.paths("variables")
+            if values_files:
+                renamed = _renamed_values(read_documents(values_files[0])[0].data, names)
+                values_file = workdir / f"values-{abs(hash(test.path))}-{test.document}.yaml"
+                values_file.write_text(yaml.safe_dump(renamed, sort_keys=False))
+                data[key] = str(values_file)
+        elif str(key).lower() == "values" and isinstance(data[key], Mapping):
+            data[key] = _renamed_values(data[key], names)
+    new_rows = tuple(ExpectedRow.parse(i, r) for i, r in enumerate(rows))
+    originals = [row for row in test.rows if (short.get(row.policy.rsplit("/", 1)[-1]) or {}).get(row.rule)]
+    pairs = list(zip(originals, new_rows, strict=True))
+    return TestFile(test.path, test.document, test.name, data, new_rows), pairs
+
+
+def _outcome_key(outcome: CaseOutcome) -> tuple[str, str, str]:
+    return outcome.policy, outcome.resource, outcome.kind
+
+
+def check_tests(paths: list[Path], migration_for: Any) -> CheckResult:
+    """Run every Test under ``paths`` as written and converted; ``migration_for(documents)`` converts a Test's
+    policy documents (a :class:`Migration`)."""
+    result = CheckResult()
+    with tempfile.TemporaryDirectory(prefix="pykyverno-migrate-") as tmp:
+        workdir = Path(tmp)
+        for path in discover(paths):
+            for test in parse_test_file(path):
+                files = _policy_documents(test.paths("policies"), result.problems)
+                legacy_files = {p for p, docs in files if any(is_legacy_policy(d) for d in docs)}
+                migration: Migration = migration_for([d for _, docs in files for d in docs])
+                built = _converted_test(test, migration, workdir, legacy_files)
+                if built is None:
+                    continue
+                converted_test, rows = built
+                original = run_test(test)
+                converted = run_test(converted_test)
+                by_original = {(o.policy, o.rule, o.resource, o.kind): o for o in original.outcomes}
+                by_converted = {_outcome_key(o): o for o in converted.outcomes}
+                for old_row, new_row in rows:
+                    for ref in old_row.resources or ("",):
+                        before = by_original.get((old_row.policy, old_row.rule, ref, old_row.kind))
+                        after = by_converted.get((new_row.policy, ref, new_row.kind))
+                        if before is None or after is None:
+                            continue
+                        result.pairs.append(PairCheck(str(path), old_row.policy, old_row.rule, ref, before.actual,
+                                                      after.actual, old_row.result))
+    return result
+
+
+def check_resources(original_documents: list[dict[str, Any]], migration: Migration, resource_paths: list[Path]
+                    ) -> CheckResult:
+    """Evaluate the original and converted policies on resources and compare every converted rule's verdict."""
+    result = CheckResult()
+    resources = read_manifests(resource_paths, result.problems)
+    original = load_documents(parse_documents(yaml.safe_dump_all(original_documents)))
+    converted = load_documents(parse_documents(yaml.safe_dump_all(migration.documents)))
+    result.problems.extend(str(i) for i in (*original.issues, *converted.issues))
+    sources = {r.converted_to: (r.policy, r.rule) for r in migration.rules if r.converted_to}
+    for obj in resources:
+        ctx = admission_request(obj)
+        before: dict[tuple[str, str], str] = {}
+        for compiled in original.policies:
+            outcome = compiled.evaluate(ctx, original.exceptions)
+            if outcome is not None:
+                rule = outcome.rule.removeprefix("autogen-cronjob-").removeprefix("autogen-")
+                before[(outcome.policy, rule)] = outcome.result
+        for compiled in converted.policies:
+            outcome = compiled.evaluate(ctx, converted.exceptions)
+            policy, rule = sources.get(compiled.name, (compiled.name, ""))
+            old = before.pop((policy, rule), "skip")
+            if outcome is not None or old != "skip":
+                ref = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+                result.pairs.append(PairCheck("", policy, rule, ref, old, outcome.result if outcome else "skip"))
+        for (policy, rule), old in before.items():
+            if any(r.policy == policy and r.rule == rule and r.converted_to for r in migration.rules):
+                ref = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+                result.pairs.append(PairCheck("", policy, rule, ref, old, "skip"))
+    return result
