@@ -20,7 +20,7 @@ from typing import Any
 from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
 from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
 from pykyverno.engine.cpol.match import KindSelector
-from pykyverno.engine.resources import DEFAULT_CATALOG
+from pykyverno.engine.resources import DEFAULT_CATALOG, guess_plural
 from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
 
 from .migrate_conditions import conditions_block
@@ -115,7 +115,9 @@ def _resource_rule(kind_text: str, operations: list[str]) -> tuple[str, str, str
             continue
         plural = resource_type.plural + (f"/{selector.subresource}" if selector.subresource else "")
         return resource_type.group, resource_type.version, plural
-    raise Unconvertible(f"the kind {kind_text!r} is not in the built-in resource catalog")
+    # a custom resource: its group and version as written (any when not), Kubernetes' conventional plural
+    plural = guess_plural(selector.kind) + (f"/{selector.subresource}" if selector.subresource else "")
+    return selector.group, selector.version, plural
 
 
 def _text_in(expression: str, values: list[str]) -> str:
@@ -276,15 +278,16 @@ def _foreach(entries: Any, scope: Scope) -> str:
         if entry.get("context") or entry.get("foreach") is not None:
             raise Unconvertible("foreach with context or a nested foreach is not translated")
         items = _foreach_list(str(entry.get("list") or ""), scope)
-        inner_scope = Scope(scope.variables, "element", list(scope.loops))
-        body = _check(entry, inner_scope, base="element" if entry.get("elementScope") is not False else "object")
+        inner_scope = Scope(scope.variables, "element", list(scope.loops), scope.object_name)
+        body = _check(entry, inner_scope, base="element" if entry.get("elementScope") is not False else "")
         if entry.get("preconditions") is not None:
             body = f"!({conditions_block(entry['preconditions'], inner_scope)}) || ({body})"
         parts.append(f"{items}.all(element, {body})")
     return " && ".join(parts)
 
 
-def _check(validate: Mapping[str, Any], scope: Scope, base: str = "object") -> str:
+def _check(validate: Mapping[str, Any], scope: Scope, base: str = "") -> str:
+    base = base or scope.object_name
     if validate.get("pattern") is not None:
         return node(validate["pattern"], base, scope)
     if validate.get("anyPattern") is not None:
@@ -324,7 +327,7 @@ def _validation(rule: Mapping[str, Any], scope: Scope) -> tuple[list[dict[str, s
         raise Unconvertible("podSecurity profiles have no ValidatingPolicy counterpart")
     guards: list[str] = []
     if validate.get("pattern") is not None:
-        guards, expression = translate_pattern(validate["pattern"], "object", scope)
+        guards, expression = translate_pattern(validate["pattern"], scope.object_name, scope)
     else:
         expression = _check(validate, scope)
     return [{"expression": expression, **_message(validate, scope)}], guards
@@ -389,9 +392,9 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     rule_type = _rule_type(rule)
     if not rule_type.startswith("validate."):
         raise Unconvertible(f"{rule_type} rules are not converted (only validate rules are)")
-    scope = Scope()
-    variables = _variables(rule, scope)
     operations = _operations(rule)
+    scope = Scope(object_name="oldObject" if operations == ["DELETE"] else "object")
+    variables = _variables(rule, scope)
     constraints, match_conditions = _match(rule, operations)
     match_conditions = [*match_conditions, *_preconditions(rule, scope)]
     validations, guards = _validation(rule, scope)

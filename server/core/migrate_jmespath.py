@@ -25,7 +25,6 @@ from jmespath import exceptions as jp_exceptions
 from jmespath import parser as jp_parser
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_VARIABLE = re.compile(r"\{\{-?\s*(.*?)\s*\}\}")
 _CEL_RESERVED = {"in", "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
                  "package", "namespace", "return", "var", "void", "while", "true", "false", "null"}
 
@@ -41,6 +40,9 @@ class Scope:
     variables: set[str] = field(default_factory=set)
     element: str = ""
     loops: list[str] = field(default_factory=list)
+    #: What ``request.object`` reads: ``object``, or ``oldObject`` for a rule that only sees DELETE requests
+    #: (Kyverno reads the old object there).
+    object_name: str = "object"
 
     def loop_variable(self) -> str:
         """A fresh comprehension variable (``c``, ``c2``...)."""
@@ -85,7 +87,7 @@ def has_field(base: str, name: str) -> str:
     """``has(base.name)``, or ``'name' in base`` for names that are not identifiers."""
     if _IDENTIFIER.match(name) and name not in _CEL_RESERVED:
         return f"has({base}.{name})"
-    return f"{cel_string(name)} in {base}"
+    return f"({cel_string(name)} in {base})"
 
 
 def _literal_char(ch: str) -> str:
@@ -128,6 +130,8 @@ class Translation:
 class _Translator:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        #: Raw-string placeholders standing for inner ``{{ }}`` variables, and their CEL text.
+        self.markers: dict[str, str] = {}
 
     def node(self, node: Mapping[str, Any], current: str | None = None, optional: bool = False) -> Translation:
         kind = node["type"]
@@ -152,7 +156,7 @@ class _Translator:
         if current is None:
             return Translation(self._root(name))
         if current == "request":
-            mapped = {"object": "object", "oldObject": "oldObject", "operation": "request.operation",
+            mapped = {"object": self.scope.object_name, "oldObject": "oldObject", "operation": "request.operation",
                       "namespace": "request.namespace", "userInfo": "request.userInfo"}
             if name not in mapped:
                 raise Unconvertible(f"request.{name} has no counterpart in a ValidatingPolicy")
@@ -191,7 +195,15 @@ class _Translator:
         return Translation(cel_literal(value), isinstance(value, list))
 
     def _raw_string(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
-        return Translation(cel_string(str(node["value"])))
+        text = str(node["value"])
+        if text in self.markers:
+            return Translation(self.markers[text])
+        for marker, replacement in self.markers.items():
+            if marker in text:
+                before, _, after = text.partition(marker)
+                return Translation(" + ".join(p for p in (cel_string(before) if before else "", replacement,
+                                                          cel_string(after) if after else "") if p))
+        return Translation(cel_string(text))
 
     # --- lists -------------------------------------------------------------------------------------------------
     def _with_loop(self, body: Mapping[str, Any]) -> tuple[str, Translation]:
@@ -212,15 +224,14 @@ class _Translator:
 
     def _flatten(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         [inner] = node["children"]
-        if inner["type"] == "subexpression" and inner["children"][1]["type"] == "multi_select_list":
-            base = self.node(inner["children"][0], current)
+        if inner["type"] == "subexpression" and inner["children"][-1]["type"] == "multi_select_list":
+            prefix = {"type": "subexpression", "children": inner["children"][:-1]}
+            base = self.node(prefix if len(inner["children"]) > 2 else inner["children"][0], current)
             parts = [self.node(child, base.text, optional=True).text + ".orValue([])"
-                     for child in inner["children"][1]["children"]]
+                     for child in inner["children"][-1]["children"]]
             return Translation("(" + " + ".join(parts) + ")", True)
         base = self.node(inner, current, optional)
-        if not base.is_list:
-            raise Unconvertible("flattening something that is not a projection is not translated")
-        return base
+        return Translation(base.text, True)  # a list of values flattens to itself
 
     def _filter_projection(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right, condition = node["children"]
@@ -250,22 +261,27 @@ class _Translator:
 
     def _or_expression(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right = node["children"]
-        if right["type"] not in ("literal", "raw_string") or left["type"] not in ("subexpression", "field"):
+        if right["type"] not in ("literal", "raw_string") or left["type"] not in ("subexpression", "field", "flatten"):
             raise Unconvertible("only 'path || literal' defaults are translated")
         default = self.node(right, current)
-        path = self.node(left, current, optional=True).text
-        if "?" not in path:
-            raise Unconvertible("a default on a root variable is not translated")
-        return Translation(f"{path}.orValue({default.text})", default.is_list)
+        path = self.node(left, current, optional=True)
+        if "?" in path.text:
+            return Translation(f"{path.text}.orValue({default.text})", default.is_list or path.is_list)
+        if isinstance(right.get("value"), str):  # an empty string value falls back to the default
+            return Translation(f"({path.text} != '' ? {path.text} : {default.text})")
+        raise Unconvertible("a default on a root variable is not translated")
 
     def _pipe(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right = node["children"]
         base = self.node(left, current, optional)
-        if right["type"] == "index_expression" or right["type"] == "index":
-            index = right["value"] if right["type"] == "index" else None
-            if index is not None:
-                return Translation(f"{base.text}[{int(index)}]")
-        raise Unconvertible("pipes are not translated")
+        if right["type"] == "index":
+            return Translation(f"{base.text}[{int(right['value'])}]")
+        return self.node(right, base.text, optional)
+
+    def _index(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
+        if current is None:
+            raise Unconvertible("an index without a value has no CEL translation")
+        return Translation(f"{current}[{int(node['value'])}]")
 
     def _function_expression(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         name = str(node["value"])
@@ -276,7 +292,10 @@ class _Translator:
         if name in _FUNCTIONS_METHOD and len(args) == 2:
             return Translation(f"{texts[0]}.{_FUNCTIONS_METHOD[name]}({texts[1]})")
         if name == "contains" and len(args) == 2:
-            return Translation(f"({texts[1]} in {texts[0]})" if args[0].is_list else f"{texts[0]}.contains({texts[1]})")
+            if args[0].is_list:
+                return Translation(f"({texts[1]} in {texts[0]})")
+            return Translation(f"(type({texts[0]}) == list ? {texts[1]} in {texts[0]} : "
+                               f"string({texts[0]}).contains({texts[1]}))")
         if name == "to_string" and len(args) == 1:
             return Translation(f"string({texts[0]})")
         if name == "to_upper" and len(args) == 1:
@@ -294,9 +313,42 @@ class _Translator:
         raise Unconvertible(f"JMESPath function {name}() is not translated")
 
 
+def variables_in(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, inner text) of each outermost ``{{ }}`` of a string (inner variables stay in the text)."""
+    found = []
+    depth, start, i = 0, -1, 0
+    while i < len(text) - 1:
+        pair = text[i:i + 2]
+        if pair == "{{":
+            if depth == 0:
+                start = i
+            depth += 1
+            i += 2
+        elif pair == "}}" and depth:
+            depth -= 1
+            i += 2
+            if depth == 0:
+                found.append((start, i, text[start + 2:i - 2].strip().removeprefix("-").strip()))
+        else:
+            i += 1
+    return found
+
+
 def translate(expression: str, scope: Scope) -> Translation:
-    """One JMESPath expression (without braces) as CEL."""
-    return _Translator(scope).node(parse(expression.strip()))
+    """One JMESPath expression (without braces) as CEL; ``'{{ inner }}'`` literals inside it (Kyverno substitutes
+    them first) become the inner expression's text."""
+    inner = variables_in(expression)
+    if not inner:
+        return _Translator(scope).node(parse(expression.strip()))
+    markers: dict[str, str] = {}
+    text = expression
+    for index, (start, end, body) in reversed(list(enumerate(inner))):
+        marker = f"__pykyverno_inner_{index}__"
+        markers[marker] = f"string({translate(body, scope).text})"
+        text = text[:start] + marker + text[end:]
+    translator = _Translator(scope)
+    translator.markers = markers
+    return translator.node(parse(text.strip()))
 
 
 def translate_value(value: Any, scope: Scope) -> Translation:
@@ -305,18 +357,18 @@ def translate_value(value: Any, scope: Scope) -> Translation:
         if isinstance(value, list):
             return Translation(cel_literal(value), True)
         return Translation(cel_literal(value))
-    matches = list(_VARIABLE.finditer(value))
-    if not matches:
+    found = variables_in(value)
+    if not found:
         return Translation(cel_string(value))
-    if len(matches) == 1 and matches[0].group(0) == value.strip():
-        return translate(matches[0].group(1), scope)
+    if len(found) == 1 and found[0][0] == 0 and found[0][1] == len(value.rstrip()) and not value[:1].isspace():
+        return translate(found[0][2], scope)
     parts: list[str] = []
     last = 0
-    for match in matches:
-        if match.start() > last:
-            parts.append(cel_string(value[last:match.start()]))
-        parts.append(f"string({translate(match.group(1), scope).text})")
-        last = match.end()
+    for start, end, body in found:
+        if start > last:
+            parts.append(cel_string(value[last:start]))
+        parts.append(f"string({translate(body, scope).text})")
+        last = end
     if last < len(value):
         parts.append(cel_string(value[last:]))
     return Translation(" + ".join(parts))

@@ -84,6 +84,15 @@ def scalar(pattern: Any, value: str) -> str:
     if pattern is None:
         raise Unconvertible("a null pattern leaf is not translated")
     text = str(pattern)
+    if any(op in text for op in (">", "<")) or _RANGE.match(text.strip().lstrip("!")):
+        # ordering patterns also apply to every item of a list value (supplementalGroups, ports...)
+        loop = "v"
+        return f"(type({value}) == list ? {value}.all({loop}, {_scalar_text(text, loop)}) : " \
+               f"{_scalar_text(text, value)})"
+    return _scalar_text(text, value)
+
+
+def _scalar_text(text: str, value: str) -> str:
     alternatives = []
     for part in text.split("|"):
         terms = [_term(t, value) for t in part.split("&")]
@@ -103,6 +112,8 @@ def _child(base: str, key: str, pattern: Any, scope: Scope) -> str:
     inner = node(pattern, path, scope)
     if _accepts_missing(pattern):
         return f"(!{has_field(base, key)} || {inner})"
+    if isinstance(pattern, (Mapping, list)):  # a null value fails a map or list pattern
+        return f"{has_field(base, key)} && {path} != null && {inner}"
     return f"{has_field(base, key)} && {inner}"
 
 
