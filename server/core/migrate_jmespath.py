@@ -132,6 +132,8 @@ class _Translator:
         self.scope = scope
         #: Raw-string placeholders standing for inner ``{{ }}`` variables, and their CEL text.
         self.markers: dict[str, str] = {}
+        #: Whether ``@`` (after a pipe) is a list.
+        self.current_is_list = False
 
     def node(self, node: Mapping[str, Any], current: str | None = None, optional: bool = False) -> Translation:
         kind = node["type"]
@@ -185,13 +187,15 @@ class _Translator:
     def _current(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         if current is None:
             raise Unconvertible("@ outside a projection has no CEL translation")
-        return Translation(current)
+        return Translation(current, self.current_is_list)
 
     def _identity(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         return self._current(node, current, optional)
 
     def _literal(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         value = node["value"]
+        if isinstance(value, str) and self.markers:
+            return self._raw_string(node, current, optional)
         return Translation(cel_literal(value), isinstance(value, list))
 
     def _raw_string(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
@@ -220,6 +224,11 @@ class _Translator:
         if right["type"] == "identity":
             return Translation(base.text, True)
         variable, body = self._with_loop(right)
+        fields = _field_path(right)
+        if fields:  # a projection leaves out the items that lack the field
+            presence = " && ".join(has_field(".".join([variable, *fields[:i]]) if i else variable, name)
+                                   for i, name in enumerate(fields))
+            return Translation(f"{base.text}.filter({variable}, {presence}).map({variable}, {body.text})", True)
         return Translation(f"{base.text}.map({variable}, {body.text})", True)
 
     def _flatten(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
@@ -231,12 +240,18 @@ class _Translator:
                      for child in inner["children"][-1]["children"]]
             return Translation("(" + " + ".join(parts) + ")", True)
         base = self.node(inner, current, optional)
+        if inner["type"] in ("projection", "filter_projection", "flatten"):
+            return Translation(f"{base.text}.flatten()", True)
         return Translation(base.text, True)  # a list of values flattens to itself
 
     def _filter_projection(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right, condition = node["children"]
         base = self.node(left, current, optional)
         variable, test = self._with_loop(condition)
+        fields = _field_path(condition)
+        if fields:  # a bare field is a truthiness test: present
+            test = Translation(" && ".join(has_field(".".join([variable, *fields[:i]]) if i else variable, name)
+                                           for i, name in enumerate(fields)))
         filtered = f"{base.text}.filter({variable}, {test.text})"
         if right["type"] == "identity":
             return Translation(filtered, True)
@@ -276,7 +291,11 @@ class _Translator:
         base = self.node(left, current, optional)
         if right["type"] == "index":
             return Translation(f"{base.text}[{int(right['value'])}]")
-        return self.node(right, base.text, optional)
+        self.current_is_list = base.is_list
+        try:
+            return self.node(right, base.text, optional)
+        finally:
+            self.current_is_list = False
 
     def _index(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         if current is None:
@@ -332,6 +351,15 @@ def variables_in(text: str) -> list[tuple[int, int, str]]:
         else:
             i += 1
     return found
+
+
+def _field_path(node: Mapping[str, Any]) -> list[str]:
+    """The field names of a plain ``a.b.c`` path node (empty for anything else)."""
+    if node["type"] == "field":
+        return [str(node["value"])]
+    if node["type"] == "subexpression" and all(c["type"] == "field" for c in node["children"]):
+        return [str(c["value"]) for c in node["children"]]
+    return []
 
 
 def translate(expression: str, scope: Scope) -> Translation:
