@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
 
 from . import serve
-from .commands import apply_cmd, lint_cmd, policies_cmd, report_cmd, scan_cmd, test_cmd
+from .commands import apply_cmd, lint_cmd, migrate_cmd, policies_cmd, report_cmd, scan_cmd, test_cmd
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
-_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd)
+_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd, migrate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

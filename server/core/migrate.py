@@ -13,7 +13,7 @@ nothing is emitted for it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,7 +399,7 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     match_conditions = [*match_conditions, *_preconditions(rule, scope)]
     validations, guards = _validation(rule, scope)
     match_conditions.extend(guards)
-    cel_pre = ((rule.get("celPreconditions") or []))
+    cel_pre = (rule.get("celPreconditions") or [])
     meta = policy.get("metadata") or {}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in KEPT_ANNOTATIONS}
     annotations[MIGRATED_FROM] = f"{policy.get('kind')}/{_policy_key(policy)}/{rule.get('name')}"
@@ -427,7 +427,7 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     return {"apiVersion": VALIDATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
 
 
-def migrate_documents(documents: list[Mapping[str, Any]]) -> Migration:
+def migrate_documents(documents: Sequence[Mapping[str, Any]]) -> Migration:
     """Convert every ClusterPolicy/Policy among ``documents`` (other documents are left out)."""
     migration = Migration()
     for policy in documents:

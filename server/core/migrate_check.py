@@ -18,16 +18,15 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.documents import iter_files, read_documents
+from pykyverno.engine.documents import iter_files, parse_documents, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.loader import load_documents
-from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.objects import read_manifests
 from pykyverno.engine.request import admission_request
 
 from ..testrunner import CaseOutcome, discover, parse_test_file, run_test
 from ..testrunner.testfile import ExpectedRow, TestFile
-from .migrate import Migration, is_legacy_policy
+from .migrate import Migration, is_legacy_policy, migrate_documents
 
 
 @dataclass
@@ -189,3 +188,71 @@ def check_resources(original_documents: list[dict[str, Any]], migration: Migrati
                 ref = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
                 result.pairs.append(PairCheck("", policy, rule, ref, old, "skip"))
     return result
+
+
+@dataclass
+class MigrationReport:
+    """A migration of some policy files, and its check when one was asked for."""
+
+    migration: Migration
+    check: CheckResult | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """``rules`` seen, ``converted``, ``pairs`` checked for converted rules and pairs that ``agree``."""
+        pairs = self.check.pairs if self.check else []
+        return {"rules": len(self.migration.rules),
+                "converted": sum(1 for r in self.migration.rules if r.converted_to),
+                "pairs": len(pairs), "agree": sum(1 for p in pairs if p.agrees)}
+
+    @property
+    def clean(self) -> bool:
+        """Every rule converted, and every checked pair agreeing."""
+        summary = self.summary()
+        return summary["rules"] == summary["converted"] and summary["pairs"] == summary["agree"]
+
+    def to_dict(self, with_documents: bool = True) -> dict[str, Any]:
+        """The JSON answer of ``pykyverno migrate -o json`` and of the MCP tool."""
+        out: dict[str, Any] = {"summary": self.summary(), "rules": [r.to_dict() for r in self.migration.rules],
+                               "map": self.migration.name_map()}
+        if self.check is not None:
+            out["differences"] = [p.to_dict() for p in self.check.differences]
+            out["disagreements"] = [p.to_dict() for p in self.check.pairs if not p.agrees]
+        if with_documents:
+            out["documents"] = self.migration.documents
+        out["problems"] = [*self.problems, *(self.check.problems if self.check else [])]
+        return out
+
+
+def is_test_path(path: Path) -> bool:
+    """Whether ``path`` is a Test file or a folder holding Test files."""
+    if path.is_file():
+        return path.name == "kyverno-test.yaml"
+    return path.is_dir() and any(path.rglob("kyverno-test.yaml"))
+
+
+def migrate_sources(sources: list[tuple[str, list[dict[str, Any]]]], check_paths: list[Path] | None = None
+                    ) -> MigrationReport:
+    """Convert the policies of ``sources`` ((origin, documents) pairs) and check them on ``check_paths`` (Test
+    files or folders: the Tests' own policies are converted and compared; other paths: resources)."""
+    documents = [d for _, docs in sources for d in docs]
+    report = MigrationReport(migrate_documents(documents))
+    if not check_paths:
+        return report
+    tests = [p for p in check_paths if is_test_path(p)]
+    resources = [p for p in check_paths if p not in tests]
+    report.check = CheckResult()
+    if tests:
+        found = check_tests(tests, migrate_documents)
+        report.check.pairs.extend(found.pairs)
+        report.check.problems.extend(found.problems)
+    if resources:
+        found = check_resources(documents, report.migration, resources)
+        report.check.pairs.extend(found.pairs)
+        report.check.problems.extend(found.problems)
+    return report
+
+
+def read_policy_files(paths: list[Path]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(file, documents) of every policy file under ``paths``; :class:`EngineError` names an unreadable file."""
+    return [(str(path), [d.data for d in read_documents(path)]) for path in iter_files(paths)]
