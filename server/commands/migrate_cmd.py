@@ -93,7 +93,7 @@ def _table(report: MigrationReport, written: list[str], to_stdout: bool) -> str:
         differences = report.check.differences
         lines.append(f"{prefix}verdicts that differ between original and converted: {len(differences)}")
         lines.extend(f"{prefix}  {_pair_line(p)}" for p in differences)
-        others = [p for p in report.check.pairs if not p.agrees and p.original == p.converted]
+        others = [p for p in report.check.pairs if not p.agrees and p.same]
         lines.extend(f"{prefix}  {_pair_line(p)} (the original differs from Kyverno too)" for p in others)
     lines.extend(f"{prefix}problem: {p}" for p in report.to_dict(False)["problems"])
     lines.append(f"{prefix}{_summary_line(report)}")

@@ -270,7 +270,8 @@ def _foreach_list(expression: str, scope: Scope) -> str:
     return translated.text
 
 
-def _foreach(entries: Any, scope: Scope) -> str:
+def _foreach(entries: Any, scope: Scope, lists: list[str]) -> str:
+    """``all`` over each entry's list; ``lists`` collects the lists (Kyverno reports nothing when all are empty)."""
     if not isinstance(entries, list) or not entries:
         raise Unconvertible("foreach must be a non-empty list")
     parts = []
@@ -278,6 +279,7 @@ def _foreach(entries: Any, scope: Scope) -> str:
         if entry.get("context") or entry.get("foreach") is not None:
             raise Unconvertible("foreach with context or a nested foreach is not translated")
         items = _foreach_list(str(entry.get("list") or ""), scope)
+        lists.append(items)
         inner_scope = Scope(scope.variables, "element", list(scope.loops), scope.object_name)
         body = _check(entry, inner_scope, base="element" if entry.get("elementScope") is not False else "")
         if entry.get("preconditions") is not None:
@@ -298,7 +300,7 @@ def _check(validate: Mapping[str, Any], scope: Scope, base: str = "") -> str:
     if validate.get("deny") is not None:
         return f"!({conditions_block((validate.get('deny') or {}).get('conditions'), scope)})"
     if validate.get("foreach") is not None:
-        return _foreach(validate["foreach"], scope)
+        return _foreach(validate["foreach"], scope, [])
     raise Unconvertible(f"validate.{next(iter(validate), 'empty')} is not translated")
 
 
@@ -328,6 +330,10 @@ def _validation(rule: Mapping[str, Any], scope: Scope) -> tuple[list[dict[str, s
     guards: list[str] = []
     if validate.get("pattern") is not None:
         guards, expression = translate_pattern(validate["pattern"], scope.object_name, scope)
+    elif validate.get("foreach") is not None:
+        lists: list[str] = []
+        expression = _foreach(validate["foreach"], scope, lists)
+        guards = [" || ".join(f"size({items}) > 0" for items in lists)]
     else:
         expression = _check(validate, scope)
     return [{"expression": expression, **_message(validate, scope)}], guards

@@ -25,6 +25,7 @@ from pykyverno.engine.objects import read_manifests
 from pykyverno.engine.request import admission_request
 
 from ..testrunner import CaseOutcome, discover, parse_test_file, run_test
+from ..testrunner.runner import EXCLUDED
 from ..testrunner.testfile import ExpectedRow, TestFile
 from .migrate import Migration, is_legacy_policy, migrate_documents
 
@@ -42,8 +43,15 @@ class PairCheck:
     expected: str = ""
 
     @property
+    def same(self) -> bool:
+        """Both policies give the same verdict (a rule Kyverno excluded and a policy that did not match agree)."""
+        return self.converted == self.original or (self.original == EXCLUDED and self.converted == "skip")
+
+    @property
     def agrees(self) -> bool:
         """The converted verdict is the expected one (or, without an expectation, the original one)."""
+        if self.original == EXCLUDED and self.converted == "skip":
+            return True
         return self.converted == (self.expected or self.original)
 
     def to_dict(self) -> dict[str, str]:
@@ -62,7 +70,7 @@ class CheckResult:
     @property
     def differences(self) -> list[PairCheck]:
         """Pairs where the converted policy's verdict differs from the original's."""
-        return [p for p in self.pairs if p.original != p.converted]
+        return [p for p in self.pairs if not p.same]
 
 
 def _policy_documents(paths: list[Path], problems: list[str]) -> list[tuple[Path, list[dict[str, Any]]]]:
@@ -162,8 +170,17 @@ def check_tests(paths: list[Path], migration_for: Any) -> CheckResult:
 def check_resources(original_documents: list[dict[str, Any]], migration: Migration, resource_paths: list[Path]
                     ) -> CheckResult:
     """Evaluate the original and converted policies on resources and compare every converted rule's verdict."""
+    problems: list[str] = []
+    resources = read_manifests(resource_paths, problems)
+    result = check_objects(original_documents, migration, resources)
+    result.problems[:0] = problems
+    return result
+
+
+def check_objects(original_documents: list[dict[str, Any]], migration: Migration, resources: list[dict[str, Any]]
+                  ) -> CheckResult:
+    """:func:`check_resources` on objects already read."""
     result = CheckResult()
-    resources = read_manifests(resource_paths, result.problems)
     original = load_documents(parse_documents(yaml.safe_dump_all(original_documents)))
     converted = load_documents(parse_documents(yaml.safe_dump_all(migration.documents)))
     result.problems.extend(str(i) for i in (*original.issues, *converted.issues))
@@ -176,13 +193,19 @@ def check_resources(original_documents: list[dict[str, Any]], migration: Migrati
             if outcome is not None:
                 rule = outcome.rule.removeprefix("autogen-cronjob-").removeprefix("autogen-")
                 before[(outcome.policy, rule)] = outcome.result
-        for compiled in converted.policies:
+        after: dict[str, str] = {}
+        for compiled in converted.policies:  # a policy and its autogen variants share a name: one verdict
             outcome = compiled.evaluate(ctx, converted.exceptions)
-            policy, rule = sources.get(compiled.name, (compiled.name, ""))
+            if outcome is not None:
+                after[compiled.name] = outcome.result
+            else:
+                after.setdefault(compiled.name, "skip")
+        for name, verdict in after.items():
+            policy, rule = sources.get(name, (name, ""))
             old = before.pop((policy, rule), "skip")
-            if outcome is not None or old != "skip":
+            if verdict != "skip" or old != "skip":
                 ref = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-                result.pairs.append(PairCheck("", policy, rule, ref, old, outcome.result if outcome else "skip"))
+                result.pairs.append(PairCheck("", policy, rule, ref, old, verdict))
         for (policy, rule), old in before.items():
             if any(r.policy == policy and r.rule == rule and r.converted_to for r in migration.rules):
                 ref = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
