@@ -187,8 +187,8 @@ def _filters(block: Mapping[str, Any] | None) -> tuple[str, list[Mapping[str, An
     return "all", [inline]
 
 
-def _match(rule: Mapping[str, Any], operations: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """``matchConstraints`` and extra match conditions of a rule's match/exclude."""
+def _match(rule: Mapping[str, Any], operations: list[str]) -> tuple[dict[str, Any], list[str], str]:
+    """``matchConstraints``, extra match conditions of the rule's match, and the condition of its exclude."""
     mode, filters = _filters(rule.get("match"))
     if not filters:
         raise Unconvertible("a rule without match is not translated")
@@ -222,9 +222,12 @@ def _match(rule: Mapping[str, Any], operations: list[str]) -> tuple[dict[str, An
         if terms:
             ex_terms.append(" && ".join(terms))
     if ex_terms:
-        joined = (" || " if ex_mode == "any" else " && ").join(f"({t})" for t in ex_terms)
-        conditions.append(f"!({joined})")
-    return {"resourceRules": _merge_rules(resource_rules)}, conditions
+        joined = (" || " if ex_mode == "any" else " && ").join(f"({t})" if len(ex_terms) > 1 else t
+                                                                   for t in ex_terms)
+        exclusion = f"!({joined})"
+    else:
+        exclusion = ""
+    return {"resourceRules": _merge_rules(resource_rules)}, conditions, exclusion
 
 
 def _merge_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -401,10 +404,13 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     operations = _operations(rule)
     scope = Scope(object_name="oldObject" if operations == ["DELETE"] else "object")
     variables = _variables(rule, scope)
-    constraints, match_conditions = _match(rule, operations)
-    match_conditions = [*match_conditions, *_preconditions(rule, scope)]
+    constraints, matching, exclusion = _match(rule, operations)
+    named = [(f"match-{i + 1}", text) for i, text in enumerate(matching)]
+    if exclusion:
+        named.append(("exclude", exclusion))
+    named.extend((f"precondition-{i + 1}", text) for i, text in enumerate(_preconditions(rule, scope)))
     validations, guards = _validation(rule, scope)
-    match_conditions.extend(guards)
+    named.extend((f"applies-{i + 1}", text) for i, text in enumerate(guards))
     cel_pre = (rule.get("celPreconditions") or [])
     meta = policy.get("metadata") or {}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in KEPT_ANNOTATIONS}
@@ -418,7 +424,7 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
         "validationActions": _action(policy, rule),
         "matchConstraints": constraints,
     }
-    conditions = [{"name": f"condition-{i + 1}", "expression": text} for i, text in enumerate(match_conditions)]
+    conditions = [{"name": name, "expression": text} for name, text in named]
     conditions.extend(dict(c) for c in cel_pre)
     if conditions:
         spec["matchConditions"] = conditions

@@ -104,8 +104,35 @@ def _accepts_missing(pattern: Any) -> bool:
     return not isinstance(pattern, (Mapping, list)) and value_matches(None, pattern)
 
 
+def _chain(key: str, pattern: Any) -> tuple[list[str], Any] | None:
+    """``a: {b: {c: leaf}}`` as (``[a, b, c]``, leaf) when every level has one plain key and the leaf is a scalar
+    that rejects both a missing value and ``""`` (so ``.orValue('')`` keeps Kyverno's verdict)."""
+    keys = [key]
+    while isinstance(pattern, Mapping) and len(pattern) == 1:
+        [(inner, pattern)] = pattern.items()
+        if parse_anchor(str(inner)) is not None or "*" in str(inner) or "?" in str(inner):
+            return None
+        keys.append(str(inner))
+    if not isinstance(pattern, str) or pattern == "*" or any(op in pattern for op in "<>|&"):
+        return None  # only text patterns (compared as strings, so '' is a safe stand-in for a missing value)
+    if _RANGE.match(pattern.lstrip("!")) or _NUMBER.match(pattern) or _QUANTITY.match(pattern):
+        return None
+    if value_matches(None, pattern) or value_matches("", pattern):
+        return None
+    return keys, pattern
+
+
 def _child(base: str, key: str, pattern: Any, scope: Scope) -> str:
     """A plain key of a map pattern: the key's value must match (a missing key counts as null)."""
+    chain = _chain(key, pattern)
+    if chain is not None:
+        keys, leaf = chain
+        optional = base
+        for index, name in enumerate(keys):
+            # ``object.spec`` / ``object.metadata`` stay plain: autogen rewrites them to the pod template
+            plain = index == 0 and base in ("object", "oldObject") and name in ("spec", "metadata")
+            optional = select(optional, name, optional=not plain)
+        return scalar(leaf, f"{optional}.orValue('')")
     path = select(base, key)
     if pattern == "*":
         return f"{has_field(base, key)} && {path} != null"
