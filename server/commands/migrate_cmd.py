@@ -19,6 +19,7 @@ import yaml
 
 from pykyverno.engine.errors import EngineError
 
+from ..core.migrate import dump_policies
 from ..core.migrate_check import MigrationReport, PairCheck, migrate_sources, read_policy_files
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from ..redaction import mask_data, mask_text
@@ -71,7 +72,7 @@ def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]
         if not converted:
             continue
         target = folder / f"{Path(origin).stem}.yaml"
-        target.write_text(yaml.safe_dump_all(converted, sort_keys=False, width=120))
+        target.write_text(dump_policies(converted))
         written.append(str(target))
     mapping = folder / MAP_FILE
     mapping.write_text(json.dumps(report.migration.name_map(), indent=2) + "\n")
@@ -83,7 +84,7 @@ def _table(report: MigrationReport, written: list[str], to_stdout: bool) -> str:
     lines: list[str] = []
     if to_stdout:
         lines.extend(f"# {line}" for line in _rule_lines(report))
-        lines.append(yaml.safe_dump_all(report.migration.documents, sort_keys=False, width=120).rstrip()
+        lines.append(dump_policies(report.migration.documents).rstrip()
                      if report.migration.documents else "# nothing converted")
     else:
         lines.extend(_rule_lines(report))

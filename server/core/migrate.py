@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
 from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
 from pykyverno.engine.cpol.match import KindSelector
@@ -459,3 +461,20 @@ def migrate_documents(documents: Sequence[Mapping[str, Any]]) -> Migration:
                 migration.documents.append(document)
             migration.rules.append(record)
     return migration
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML for people: CEL with single quotes in double-quoted scalars, long expressions folded."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "'" in value and '"' not in value and "\\" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
+def dump_policies(documents: Sequence[Mapping[str, Any]]) -> str:
+    """The converted policies as multi-document YAML."""
+    return yaml.dump_all([dict(d) for d in documents], Dumper=_Dumper, sort_keys=False, width=120)

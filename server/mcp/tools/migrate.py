@@ -12,7 +12,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from ...core.manifests import yaml_documents, yaml_objects
-from ...core.migrate import migrate_documents
+from ...core.migrate import dump_policies, migrate_documents
 from ...core.migrate_check import MigrationReport, check_objects
 from ..errors import ToolInputError, tool_errors
 from ..models import Out
@@ -63,7 +63,7 @@ def migration_answer(policy_yaml: str, resources_yaml: str) -> MigrationResult:
     return MigrationResult(
         summary=report.summary(),
         rules=[MigratedRule(**r.to_dict()) for r in migration.rules],
-        converted_yaml=yaml.safe_dump_all(migration.documents, sort_keys=False, width=120),
+        converted_yaml=dump_policies(migration.documents),
         differences=[VerdictPair(**{k: v for k, v in p.to_dict().items() if k in VerdictPair.model_fields})
                      for p in pairs],
     )
