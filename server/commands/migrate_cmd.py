@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pykyverno.engine.errors import EngineError
 
 from ..core.migrate import dump_policies

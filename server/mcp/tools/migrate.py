@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-import yaml
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
