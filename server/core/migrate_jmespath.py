@@ -163,6 +163,8 @@ class _Translator:
             if name not in mapped:
                 raise Unconvertible(f"request.{name} has no counterpart in a ValidatingPolicy")
             return Translation(mapped[name])
+        if current in ("object", "oldObject") and name in ("spec", "metadata"):
+            optional = False  # kept plain: autogen rewrites object.spec / object.metadata to the pod template
         return Translation(select(current, name, optional))
 
     def _subexpression(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
@@ -218,9 +220,16 @@ class _Translator:
         finally:
             self.scope.loops.pop()
 
+    def _list_base(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
+        """The list a projection or filter works on (an optional path gets ``orValue([])``)."""
+        base = self.node(node, current, optional)
+        if optional and "?" in base.text and not base.text.endswith(")"):
+            return Translation(f"{base.text}.orValue([])", True)
+        return base
+
     def _projection(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right = node["children"]
-        base = self.node(left, current, optional)
+        base = self._list_base(left, current, optional)
         if right["type"] == "identity":
             return Translation(base.text, True)
         variable, body = self._with_loop(right)
@@ -246,7 +255,7 @@ class _Translator:
 
     def _filter_projection(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right, condition = node["children"]
-        base = self.node(left, current, optional)
+        base = self._list_base(left, current, optional)
         variable, test = self._with_loop(condition)
         fields = _field_path(condition)
         if fields:  # a bare field is a truthiness test: present
@@ -276,10 +285,16 @@ class _Translator:
 
     def _or_expression(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right = node["children"]
-        if right["type"] not in ("literal", "raw_string") or left["type"] not in ("subexpression", "field", "flatten"):
+        if right["type"] not in ("literal", "raw_string") or left["type"] not in (
+                "subexpression", "field", "flatten", "projection", "filter_projection"):
             raise Unconvertible("only 'path || literal' defaults are translated")
         default = self.node(right, current)
         path = self.node(left, current, optional=True)
+        if path.is_list and not path.text.endswith(("])", "]")) and "?" not in path.text.rsplit(")", 1)[-1]:
+            # a list: an empty one falls back to the default ([] and '' both stand for "nothing")
+            if right.get("value") in ([], ""):
+                return path
+            return Translation(f"(size({path.text}) > 0 ? {path.text} : {default.text})", True)
         if "?" in path.text:
             return Translation(f"{path.text}.orValue({default.text})", default.is_list or path.is_list)
         if isinstance(right.get("value"), str):  # an empty string value falls back to the default
