@@ -35,6 +35,7 @@ from .migrate_jmespath import (
     matches,
     translate,
     translate_value,
+    variable_name,
 )
 from .migrate_jmespath import wildcard_regex as regex_of
 from .migrate_pattern import node, translate_pattern
@@ -250,6 +251,14 @@ def _variables(rule: Mapping[str, Any], scope: Scope) -> list[dict[str, str]]:
     for entry in rule.get("context") or []:
         name = str(entry.get("name") or "")
         variable = entry.get("variable")
+        if entry.get("configMap") is not None:
+            config_map = entry["configMap"] or {}
+            namespace = translate_value(config_map.get("namespace") or "default", scope).text
+            map_name = translate_value(config_map.get("name") or "", scope).text
+            scope.variables.add(name)
+            out.append({"name": variable_name(name),
+                        "expression": f"resource.Get('v1', 'configmaps', {namespace}, {map_name})"})
+            continue
         if variable is None:
             kinds = [k for k in ("configMap", "apiCall", "globalReference", "imageRegistry") if entry.get(k)]
             raise Unconvertible(f"the {kinds[0] if kinds else 'unknown'} context entry {name!r} is not translated")
@@ -262,7 +271,7 @@ def _variables(rule: Mapping[str, Any], scope: Scope) -> list[dict[str, str]]:
         else:
             expression = translate(str(variable.get("jmesPath") or ""), scope).text
         scope.variables.add(name)
-        out.append({"name": name, "expression": expression})
+        out.append({"name": variable_name(name), "expression": expression})
     return out
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from pykyverno.engine.documents import iter_files, parse_documents, read_documents
+from pykyverno.engine.cpol.context import split_name
+from pykyverno.engine.cpol.values import CliValues
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import read_manifests
@@ -127,10 +129,72 @@ def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_
                 data[key] = str(values_file)
         elif str(key).lower() == "values" and isinstance(data[key], Mapping):
             data[key] = _renamed_values(data[key], names)
+    mocks = _config_map_mocks(test, legacy_files, names)
+    if mocks:
+        context_files = test.paths("context")
+        existing = read_documents(context_files[0])[0].data if context_files else {}
+        context = {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Context",
+                   "spec": {**(existing.get("spec") or {}),
+                            "resources": [*((existing.get("spec") or {}).get("resources") or []), *mocks]}}
+        context_file = workdir / f"context-{abs(hash(test.path))}-{test.document}.yaml"
+        context_file.write_text(yaml.safe_dump(context, sort_keys=False))
+        for key in [k for k in data if str(k).lower() == "context"]:
+            del data[key]
+        data["context"] = str(context_file)
     new_rows = tuple(ExpectedRow.parse(i, r) for i, r in enumerate(rows))
     originals = [row for row in test.rows if (short.get(row.policy.rsplit("/", 1)[-1]) or {}).get(row.rule)]
     pairs = list(zip(originals, new_rows, strict=True))
     return TestFile(test.path, test.document, test.name, data, new_rows), pairs
+
+
+def _nested(values: Mapping[str, Any], entry: str) -> dict[str, Any]:
+    """The object a Values file gives a context entry (``dictionary.data.env: x`` -> ``{data: {env: x}}``)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        parts = split_name(str(key))
+        if parts[0] != entry:
+            continue
+        if len(parts) == 1:
+            if isinstance(value, Mapping):
+                out.update(copy.deepcopy(dict(value)))
+            continue
+        target = out
+        for part in parts[1:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return out
+
+
+def _config_map_mocks(test: TestFile, legacy_files: set[Path], names: Mapping[str, Mapping[str, str]]
+                      ) -> list[dict[str, Any]]:
+    """The ConfigMaps a converted policy reads with ``resource.Get``, built from the Values that stood in for the
+    original's ``configMap`` context entries (the converted test's mocks of the same data)."""
+    values = CliValues()
+    for path in test.paths("variables"):
+        values.add_document(read_documents(path)[0].data)
+    inline = test.value("values")
+    if isinstance(inline, Mapping):
+        values.add_document(inline)
+    mocks = []
+    for path in legacy_files:
+        for policy in (d.data for d in read_documents(path)):
+            if not is_legacy_policy(policy):
+                continue
+            policy_name = str((policy.get("metadata") or {}).get("name") or "")
+            for rule in (policy.get("spec") or {}).get("rules") or []:
+                if str(rule.get("name")) not in (names.get(policy_name) or {}):
+                    continue
+                rule_values = values.for_rule(policy_name, str(rule.get("name")))
+                for entry in rule.get("context") or []:
+                    config_map = entry.get("configMap")
+                    given = _nested(rule_values, str(entry.get("name"))) if config_map else {}
+                    if not given or "{{" in str(config_map):
+                        continue
+                    mocks.append({"apiVersion": "v1", "kind": "ConfigMap",
+                                  "metadata": {"name": config_map.get("name"),
+                                               "namespace": config_map.get("namespace") or "default"},
+                                  "data": given.get("data") or {}})
+    return mocks
 
 
 def _outcome_key(outcome: CaseOutcome) -> tuple[str, str, str]:

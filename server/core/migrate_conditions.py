@@ -41,7 +41,11 @@ def _membership(key: Translation, value: Any, scope: Scope, operator: str) -> st
         def contains(item: str) -> str:
             return matches(f"string({item})", regex)
     else:
-        target = translate_value(values if values is not None else value, scope).text
+        translated = translate_value(values if values is not None else value, scope)
+        target = translated.text
+        if values is None and not translated.is_list:  # Kyverno reads a string as a JSON array or a one-item list
+            target = (f"(type({target}) == string ? ({target}.startsWith('[') ? json.unmarshal({target}) : "
+                      f"[{target}]) : {target})")
 
         def contains(item: str) -> str:
             return f"{item} in {target}"

@@ -50,6 +50,11 @@ class Scope:
         return name
 
 
+def variable_name(name: str) -> str:
+    """A context entry name as a CEL variable name (``roles-dictionary`` -> ``roles_dictionary``)."""
+    return re.sub(r"\W", "_", name)
+
+
 def cel_string(text: str) -> str:
     """A CEL string literal (single-quoted when the text has no single quote)."""
     if "'" not in text and "\\" not in text and "\n" not in text:
@@ -148,7 +153,7 @@ class _Translator:
         if name == "element" and self.scope.element:
             return self.scope.element
         if name in self.scope.variables:
-            return f"variables.{name}"
+            return f"variables.{variable_name(name)}"
         if name == "request":
             return "request"
         raise Unconvertible(f"variable {name!r} has no counterpart in a ValidatingPolicy")

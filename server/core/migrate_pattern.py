@@ -31,6 +31,8 @@ from .migrate_jmespath import (
     has_field,
     matches,
     select,
+    translate,
+    variables_in,
     wildcard_regex,
 )
 
@@ -75,8 +77,14 @@ def _term(term: str, value: str) -> str:
     return f"{value} == {cel_string(term)}"
 
 
-def scalar(pattern: Any, value: str) -> str:
+def scalar(pattern: Any, value: str, scope: Scope | None = None) -> str:
     """A scalar pattern leaf applied to the CEL expression ``value``."""
+    if isinstance(pattern, str) and "{{" in pattern:
+        found = variables_in(pattern)
+        if scope is None or len(found) != 1 or (found[0][0], found[0][1]) != (0, len(pattern)):
+            raise Unconvertible(f"the pattern {pattern!r} mixes variables and text")
+        # the variable's value compared as text (a value that is itself a wildcard pattern is not expanded)
+        return f"string({value}) == string({translate(found[0][2], scope).text})"
     if isinstance(pattern, bool):
         return f"{value} == {cel_literal(pattern)}"
     if isinstance(pattern, (int, float)):
@@ -132,7 +140,7 @@ def _child(base: str, key: str, pattern: Any, scope: Scope) -> str:
             # ``object.spec`` / ``object.metadata`` stay plain: autogen rewrites them to the pod template
             plain = index == 0 and base in ("object", "oldObject") and name in ("spec", "metadata")
             optional = select(optional, name, optional=not plain)
-        return scalar(leaf, f"{optional}.orValue('')")
+        return scalar(leaf, f"{optional}.orValue('')", scope)
     path = select(base, key)
     if pattern == "*":
         return f"{has_field(base, key)} && {path} != null"
@@ -201,7 +209,7 @@ def node(pattern: Any, base: str, scope: Scope) -> str:
         return _map(pattern, base, scope)
     if isinstance(pattern, list):
         return _list(pattern, base, scope)
-    return scalar(pattern, base)
+    return scalar(pattern, base, scope)
 
 
 def root_guards(pattern: Any) -> list[str]:
