@@ -34,6 +34,8 @@ from .migrate_jmespath import (
     has_variables,
     matches,
     translate,
+    translate_on,
+    translate_optional,
     translate_value,
     variable_name,
 )
@@ -153,12 +155,29 @@ def _selector(selector: Mapping[str, Any], labels: str) -> list[str]:
     return out
 
 
-def _filter_conditions(item: Mapping[str, Any]) -> list[str]:
+def _subject(subject: Mapping[str, Any]) -> str:
+    kind, name = str(subject.get("kind") or ""), str(subject.get("name") or "")
+    if kind == "ServiceAccount":
+        account = f"system:serviceaccount:{subject.get('namespace') or ''}:{name}"
+        return _text_in("request.userInfo.username", [account])
+    if kind == "User":
+        return _text_in("request.userInfo.username", [name])
+    if kind == "Group":
+        return f"request.userInfo.?groups.orValue([]).exists(g, {_text_in('g', [name])})"
+    raise Unconvertible(f"the subject kind {kind!r} is not translated")
+
+
+def _filter_conditions(item: Mapping[str, Any], excluding: bool = False) -> list[str]:
     """The CEL conditions of one resource filter besides its kinds."""
-    if item.get("subjects") or item.get("roles") or item.get("clusterRoles"):
-        raise Unconvertible("matching on subjects, roles or clusterRoles is not translated")
+    if item.get("roles") or item.get("clusterRoles"):
+        raise Unconvertible("matching on roles or clusterRoles is not translated (a ValidatingPolicy sees no roles)")
     desc = item.get("resources") or {}
     out = []
+    if item.get("subjects"):
+        subjects = " || ".join(_subject(s) for s in item["subjects"])
+        # as Kyverno, a request without user information (a background scan, the CLI) is matched on resources only
+        out.append(f"request.userInfo.username != '' && ({subjects})" if excluding
+                   else f"(request.userInfo.username == '' || {subjects})")
     names = list(desc.get("names") or []) + ([desc["name"]] if desc.get("name") else [])
     if names:
         out.append(_text_in("object.metadata.name", [str(n) for n in names]))
@@ -221,7 +240,7 @@ def _match(rule: Mapping[str, Any], operations: list[str]) -> tuple[dict[str, An
     ex_terms = []
     for item in excluded:
         kinds = [str(k) for k in (item.get("resources") or {}).get("kinds") or []]
-        terms = ([_kinds_condition(kinds)] if kinds else []) + _filter_conditions(item)
+        terms = ([_kinds_condition(kinds)] if kinds else []) + _filter_conditions(item, excluding=True)
         if terms:
             ex_terms.append(" && ".join(terms))
     if ex_terms:
@@ -262,17 +281,45 @@ def _variables(rule: Mapping[str, Any], scope: Scope) -> list[dict[str, str]]:
         if variable is None:
             kinds = [k for k in ("configMap", "apiCall", "globalReference", "imageRegistry") if entry.get(k)]
             raise Unconvertible(f"the {kinds[0] if kinds else 'unknown'} context entry {name!r} is not translated")
-        if "." in name or variable.get("default") is not None:
-            raise Unconvertible(f"the context variable {name!r} (dotted name or default) is not translated")
-        if "value" in variable:
-            if variable.get("jmesPath"):
-                raise Unconvertible(f"the context variable {name!r} (value filtered by jmesPath) is not translated")
-            expression = translate_value(variable["value"], scope).text
-        else:
-            expression = translate(str(variable.get("jmesPath") or ""), scope).text
+        if "." in name:
+            raise Unconvertible(f"the context variable {name!r} (dotted name) is not translated")
         scope.variables.add(name)
-        out.append({"name": variable_name(name), "expression": expression})
+        out.append({"name": variable_name(name), "expression": _variable_expression(name, variable, scope)})
     return out
+
+
+def _variable_expression(name: str, variable: Mapping[str, Any], scope: Scope) -> str:
+    if variable.get("default") is not None:
+        if "value" in variable or not variable.get("jmesPath"):
+            raise Unconvertible(f"the context variable {name!r} (value with a default) is not translated")
+        path = translate_optional(str(variable["jmesPath"]), scope)
+        if "?" not in path:
+            raise Unconvertible(f"the context variable {name!r} (default on a root variable) is not translated")
+        return f"{path}.orValue({translate_value(variable['default'], scope).text})"
+    if "value" in variable:
+        value = translate_value(variable["value"], scope)
+        if variable.get("jmesPath"):
+            return translate_on(str(variable["jmesPath"]), scope, value.text).text
+        return value.text
+    return translate(str(variable.get("jmesPath") or ""), scope).text
+
+
+def _bound(entries: Any, scope: Scope, body: Any) -> str:
+    """A foreach body with the entry's ``variable`` context entries bound (``cel.bind``) around it."""
+    names = []
+    for entry in entries or []:
+        name = str(entry.get("name") or "")
+        variable = entry.get("variable")
+        if variable is None or "." in name or variable.get("default") is not None:
+            raise Unconvertible(f"the foreach context entry {name!r} is not translated (only plain variables are)")
+        expression = _variable_expression(name, variable, scope)
+        identifier = variable_name(name)
+        scope.locals[name] = identifier
+        names.append((identifier, expression))
+    text: str = body()
+    for identifier, expression in reversed(names):
+        text = f"cel.bind({identifier}, {expression}, {text})"
+    return text
 
 
 def _foreach_list(expression: str, scope: Scope) -> str:
@@ -284,21 +331,28 @@ def _foreach_list(expression: str, scope: Scope) -> str:
     return translated.text
 
 
-def _foreach(entries: Any, scope: Scope, lists: list[str]) -> str:
-    """``all`` over each entry's list; ``lists`` collects the lists (Kyverno reports nothing when all are empty)."""
+def _foreach(entries: Any, scope: Scope, lists: list[str], depth: int = 0) -> str:
+    """``all`` over each entry's list; ``lists`` collects the lists (Kyverno reports nothing when all are empty).
+    A nested foreach iterates with ``element<depth>`` (``element0`` is the outermost, as in Kyverno)."""
     if not isinstance(entries, list) or not entries:
         raise Unconvertible("foreach must be a non-empty list")
     parts = []
+    variable = "element" if depth == 0 else f"element{depth}"
     for entry in entries:
-        if entry.get("context") or entry.get("foreach") is not None:
-            raise Unconvertible("foreach with context or a nested foreach is not translated")
         items = _foreach_list(str(entry.get("list") or ""), scope)
         lists.append(items)
-        inner_scope = Scope(scope.variables, "element", list(scope.loops), scope.object_name)
-        body = _check(entry, inner_scope, base="element" if entry.get("elementScope") is not False else "")
-        if entry.get("preconditions") is not None:
-            body = f"!({conditions_block(entry['preconditions'], inner_scope)}) || ({body})"
-        parts.append(f"{items}.all(element, {body})")
+        inner = Scope(scope.variables, variable, list(scope.loops), scope.object_name, dict(scope.locals))
+
+        def body(entry: Mapping[str, Any] = entry, inner: Scope = inner) -> str:
+            if entry.get("foreach") is not None:
+                text = _foreach(entry["foreach"], inner, [], depth + 1)
+            else:
+                text = _check(entry, inner, base=variable if entry.get("elementScope") is not False else "")
+            if entry.get("preconditions") is not None:
+                text = f"!({conditions_block(entry['preconditions'], inner)}) || ({text})"
+            return text
+
+        parts.append(f"{items}.all({variable}, {_bound(entry.get('context'), inner, body)})")
     return " && ".join(parts)
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from pykyverno.engine.documents import iter_files, parse_documents, read_documents
 from pykyverno.engine.cpol.context import split_name
 from pykyverno.engine.cpol.values import CliValues
+from pykyverno.engine.documents import iter_files, parse_documents, read_documents
 from pykyverno.engine.errors import EngineError
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import read_manifests

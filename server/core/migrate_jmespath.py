@@ -43,6 +43,8 @@ class Scope:
     #: What ``request.object`` reads: ``object``, or ``oldObject`` for a rule that only sees DELETE requests
     #: (Kyverno reads the old object there).
     object_name: str = "object"
+    #: Names bound inside a foreach (its context variables, ``cel.bind``) -> their CEL identifiers.
+    locals: dict[str, str] = field(default_factory=dict)
 
     def loop_variable(self) -> str:
         """A fresh comprehension variable (``c``, ``c2``...)."""
@@ -150,8 +152,13 @@ class _Translator:
 
     # --- paths -------------------------------------------------------------------------------------------------
     def _root(self, name: str) -> str:
+        if name in self.scope.locals:
+            return self.scope.locals[name]
         if name == "element" and self.scope.element:
             return self.scope.element
+        depth = re.fullmatch(r"element(\d+)", name)
+        if depth and self.scope.element:  # the foreach of that depth (0: the outermost)
+            return "element" if depth.group(1) == "0" else name
         if name in self.scope.variables:
             return f"variables.{variable_name(name)}"
         if name == "request":
@@ -349,6 +356,12 @@ class _Translator:
             return Translation(f"{texts[0]}.split({texts[1]})", True)
         if name == "join" and len(args) == 2:
             return Translation(f"{texts[1]}.join({texts[0]})")
+        if name == "pattern_match" and len(args) == 2 and node["children"][0]["type"] == "literal":
+            return Translation(matches(f"string({texts[1]})", wildcard_regex(str(node["children"][0]["value"]))))
+        if name == "parse_json" and len(args) == 1:
+            return Translation(f"json.unmarshal({texts[0]})")
+        if name == "parse_yaml" and len(args) == 1:
+            return Translation(f"yaml.parse({texts[0]})")
         raise Unconvertible(f"JMESPath function {name}() is not translated")
 
 
@@ -397,6 +410,17 @@ def translate(expression: str, scope: Scope) -> Translation:
     translator = _Translator(scope)
     translator.markers = markers
     return translator.node(parse(text.strip()))
+
+
+def translate_optional(expression: str, scope: Scope) -> str:
+    """A JMESPath path as an optional CEL chain (``object.spec.?a.?b``) for a default to follow."""
+    return _Translator(scope).node(parse(expression.strip()), None, optional=True).text
+
+
+def translate_on(expression: str, scope: Scope, current: str) -> Translation:
+    """A JMESPath expression applied to the CEL value ``current`` (a context variable's ``jmesPath`` on its
+    ``value``)."""
+    return _Translator(scope).node(parse(expression.strip()), current)
 
 
 def translate_value(value: Any, scope: Scope) -> Translation:
