@@ -163,6 +163,9 @@ class _Translator:
             return f"variables.{variable_name(name)}"
         if name == "request":
             return "request"
+        if name == "serviceAccountName":  # the name in a system:serviceaccount:<namespace>:<name> username
+            return ("(request.userInfo.username.startsWith('system:serviceaccount:') ? "
+                    "request.userInfo.username.split(':')[3] : '')")
         raise Unconvertible(f"variable {name!r} has no counterpart in a ValidatingPolicy")
 
     def _field(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
@@ -279,6 +282,11 @@ class _Translator:
         variable, body = self._with_loop(right)
         return Translation(f"{filtered}.map({variable}, {body.text})", True)
 
+    def _multi_select_dict(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
+        pairs = [f"{cel_string(str(c['value']))}: {self.node(c['children'][0], current).text}"
+                 for c in node["children"]]
+        return Translation("{" + ", ".join(pairs) + "}")
+
     def _multi_select_list(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         return Translation("[" + ", ".join(self.node(c, current).text for c in node["children"]) + "]", True)
 
@@ -297,9 +305,14 @@ class _Translator:
 
     def _or_expression(self, node: Mapping[str, Any], current: str | None, optional: bool) -> Translation:
         left, right = node["children"]
-        if right["type"] not in ("literal", "raw_string") or left["type"] not in (
-                "subexpression", "field", "flatten", "projection", "filter_projection"):
-            raise Unconvertible("only 'path || literal' defaults are translated")
+        if left["type"] not in ("subexpression", "field", "flatten", "projection", "filter_projection"):
+            raise Unconvertible("only 'path || default' is translated")
+        if right["type"] not in ("literal", "raw_string"):  # another value: used when the first is absent or ''
+            first = self.node(left, current, optional=True).text
+            if "?" not in first:
+                raise Unconvertible("a default on a root variable is not translated")
+            other = self.node(right, current).text
+            return Translation(f"({first}.orValue('') != '' ? {first}.orValue('') : {other})")
         default = self.node(right, current)
         path = self.node(left, current, optional=True)
         if path.is_list and not path.text.endswith(("])", "]")) and "?" not in path.text.rsplit(")", 1)[-1]:
@@ -358,6 +371,10 @@ class _Translator:
             return Translation(f"{texts[1]}.join({texts[0]})")
         if name == "pattern_match" and len(args) == 2 and node["children"][0]["type"] == "literal":
             return Translation(matches(f"string({texts[1]})", wildcard_regex(str(node["children"][0]["value"]))))
+        if name == "items" and len(args) == 3 and not args[0].is_list:
+            return Translation(f"{texts[0]}.map(k, {{{texts[1]}: k, {texts[2]}: {texts[0]}[k]}})", True)
+        if name == "base64_decode" and len(args) == 1:
+            return Translation(f"string(base64.decode({texts[0]}))")
         if name == "parse_json" and len(args) == 1:
             return Translation(f"json.unmarshal({texts[0]})")
         if name == "parse_yaml" and len(args) == 1:
