@@ -372,7 +372,8 @@ class _Translator:
         if name == "pattern_match" and len(args) == 2 and node["children"][0]["type"] == "literal":
             return Translation(matches(f"string({texts[1]})", wildcard_regex(str(node["children"][0]["value"]))))
         if name == "items" and len(args) == 3 and not args[0].is_list:
-            return Translation(f"{texts[0]}.map(k, {{{texts[1]}: k, {texts[2]}: {texts[0]}[k]}})", True)
+            return Translation(f"{texts[0]}.map(k, k).sort().map(k, {{{texts[1]}: k, {texts[2]}: {texts[0]}[k]}})",
+                               True)
         if name == "base64_decode" and len(args) == 1:
             return Translation(f"string(base64.decode({texts[0]}))")
         if name == "parse_json" and len(args) == 1:
