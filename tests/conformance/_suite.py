@@ -70,9 +70,14 @@ def _case_id(root: Path, o: CaseOutcome) -> str:
     return f"{rel} > {o.policy}{rule} > {resource} > {o.expected}"
 
 
+#: Suites run in this session (the summary prints only those).
+RAN: set[Path] = set()
+
+
 @cache
 def run_suite(root: Path) -> tuple[Case, ...]:
     """Run every test of the suite once per session."""
+    RAN.add(root)
     cases = []
     for file in discover([root]):
         for test in parse_test_file(file):
