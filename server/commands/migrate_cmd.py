@@ -42,6 +42,9 @@ def _rule_lines(report: MigrationReport) -> list[str]:
         where = f"{rule.policy}/{rule.rule} ({rule.rule_type})"
         outcome = f"-> {rule.converted_to}" if rule.converted_to else f"NOT CONVERTED: {rule.reason}"
         lines.append(f"{where} {outcome}")
+    for exception in report.migration.exceptions:
+        outcome = f"-> {exception.converted_to}" if exception.converted_to else f"NOT CONVERTED: {exception.reason}"
+        lines.append(f"PolicyException {exception.policy} {outcome}")
     return lines
 
 

@@ -75,6 +75,8 @@ class Migration:
 
     documents: list[dict[str, Any]] = field(default_factory=list)
     rules: list[RuleConversion] = field(default_factory=list)
+    #: The kyverno.io/v2 PolicyExceptions: converted (to the same name) or why not.
+    exceptions: list[RuleConversion] = field(default_factory=list)
 
     def name_map(self) -> dict[str, dict[str, str]]:
         """(policy -> rule -> new policy name) for the converted rules."""
@@ -504,8 +506,78 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     return {"apiVersion": VALIDATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
 
 
+EXCEPTION_KIND = "PolicyException"
+LEGACY_EXCEPTION_VERSIONS = ("kyverno.io/v2", "kyverno.io/v2beta1")
+
+
+def _exception_conditions(exception: Mapping[str, Any]) -> list[dict[str, str]]:
+    spec = exception.get("spec") or {}
+    if spec.get("podSecurity"):
+        raise Unconvertible("podSecurity exemptions have no counterpart for ValidatingPolicies")
+    mode, filters = _filters(spec.get("match"))
+    terms = []
+    for item in filters:
+        kinds = [str(k) for k in (item.get("resources") or {}).get("kinds") or []]
+        parts = ([_kinds_condition(kinds)] if kinds else []) + _filter_conditions(item)
+        terms.append(" && ".join(parts) if parts else "true")
+    if not terms:
+        raise Unconvertible("an exception without match is not translated")
+    joined = (" || " if mode == "any" else " && ").join(f"({t})" if len(terms) > 1 else t for t in terms)
+    conditions = [{"name": "match", "expression": joined}]
+    if spec.get("conditions") is not None:
+        conditions.append({"name": "conditions", "expression": conditions_block(spec["conditions"], Scope())})
+    return conditions
+
+
+def convert_exception(exception: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """A kyverno.io/v2 PolicyException as a policies.kyverno.io PolicyException for the converted policies its
+    ``exceptions`` name (rules through the migration map, wildcards included)."""
+    refs = []
+    for entry in (exception.get("spec") or {}).get("exceptions") or []:
+        rules = names.get(str(entry.get("policyName") or "")) or {}
+        patterns = [str(r) for r in entry.get("ruleNames") or []]
+        for rule, new_name in rules.items():
+            if any(_matches_rule(p, rule) for p in patterns):
+                refs.append({"name": new_name, "kind": VALIDATING_POLICY.kinds[0]})
+    if not refs:
+        raise Unconvertible("none of the rules it names was converted")
+    meta = exception.get("metadata") or {}
+    metadata = {k: meta[k] for k in ("name", "namespace") if meta.get(k)}
+    return {"apiVersion": VALIDATING_POLICY.api_versions[-1], "kind": EXCEPTION_KIND, "metadata": metadata,
+            "spec": {"policyRefs": refs, "matchConditions": _exception_conditions(exception)}}
+
+
+def _matches_rule(pattern: str, rule: str) -> bool:
+    return re.fullmatch(regex_of(pattern), rule) is not None or re.fullmatch(
+        regex_of(pattern), f"autogen-{rule}") is not None
+
+
+def is_legacy_exception(doc: Mapping[str, Any]) -> bool:
+    """Whether a document is a kyverno.io/v2 (or v2beta1) PolicyException."""
+    return doc.get("kind") == EXCEPTION_KIND and doc.get("apiVersion") in LEGACY_EXCEPTION_VERSIONS
+
+
 def migrate_documents(documents: Sequence[Mapping[str, Any]]) -> Migration:
-    """Convert every ClusterPolicy/Policy among ``documents`` (other documents are left out)."""
+    """Convert every ClusterPolicy/Policy among ``documents``, then the kyverno.io/v2 PolicyExceptions for them
+    (other documents are left out)."""
+    migration = _migrate_policies(documents)
+    names = migration.name_map()
+    for exception in documents:
+        if not is_legacy_exception(exception):
+            continue
+        meta = exception.get("metadata") or {}
+        key = f"{meta.get('namespace')}/{meta.get('name')}" if meta.get("namespace") else str(meta.get("name"))
+        record = RuleConversion(key, "", EXCEPTION_KIND)
+        try:
+            migration.documents.append(convert_exception(exception, names))
+            record.converted_to = str(meta.get("name") or "")
+        except Unconvertible as exc:
+            record.reason = str(exc)
+        migration.exceptions.append(record)
+    return migration
+
+
+def _migrate_policies(documents: Sequence[Mapping[str, Any]]) -> Migration:
     migration = Migration()
     for policy in documents:
         if not is_legacy_policy(policy):

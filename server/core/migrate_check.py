@@ -29,7 +29,7 @@ from pykyverno.engine.request import admission_request
 from ..testrunner import CaseOutcome, discover, parse_test_file, run_test
 from ..testrunner.runner import EXCLUDED
 from ..testrunner.testfile import ExpectedRow, TestFile
-from .migrate import Migration, is_legacy_policy, migrate_documents
+from .migrate import Migration, is_legacy_exception, is_legacy_policy, migrate_documents
 
 
 @dataclass
@@ -103,10 +103,19 @@ def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_
                     ) -> tuple[TestFile, list[tuple[ExpectedRow, ExpectedRow]]] | None:
     names = migration.name_map()
     short = {policy.rsplit("/", 1)[-1]: rules for policy, rules in names.items()}
+
+    def converted_name(row: ExpectedRow) -> str | None:
+        rules = short.get(row.policy.rsplit("/", 1)[-1]) or {}
+        rule = row.rule
+        for prefix in ("autogen-cronjob-", "autogen-"):  # a row may name an autogen rule
+            if rule not in rules and rule.startswith(prefix):
+                rule = rule.removeprefix(prefix)
+        return rules.get(rule)
+
     pairs: list[tuple[ExpectedRow, ExpectedRow]] = []
     rows = []
     for row in test.rows:
-        new_name = (short.get(row.policy.rsplit("/", 1)[-1]) or {}).get(row.rule)
+        new_name = converted_name(row)
         if not new_name:
             continue
         raw = {k: v for k, v in row.raw.items() if str(k).lower() not in ("rule", "patchedresources")}
@@ -118,6 +127,9 @@ def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_
     converted_file.write_text(yaml.safe_dump_all(migration.documents, sort_keys=False))
     data = copy.deepcopy(test.data)
     data["policies"] = [str(p) for p in test.paths("policies") if p not in legacy_files] + [str(converted_file)]
+    for key in [k for k in data if str(k).lower() == "exceptions"]:  # the converted ones travel with the policies
+        data[key] = [str(p) for p in test.paths("exceptions")
+                     if not any(is_legacy_exception(d.data) for d in read_documents(p))]
     data["results"] = rows
     for key in list(data):
         if str(key).lower() == "variables":
@@ -142,7 +154,7 @@ def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_
             del data[key]
         data["context"] = str(context_file)
     new_rows = tuple(ExpectedRow.parse(i, r) for i, r in enumerate(rows))
-    originals = [row for row in test.rows if (short.get(row.policy.rsplit("/", 1)[-1]) or {}).get(row.rule)]
+    originals = [row for row in test.rows if converted_name(row)]
     pairs = list(zip(originals, new_rows, strict=True))
     return TestFile(test.path, test.document, test.name, data, new_rows), pairs
 
@@ -211,7 +223,8 @@ def check_tests(paths: list[Path], migration_for: Any) -> CheckResult:
             for test in parse_test_file(path):
                 files = _policy_documents(test.paths("policies"), result.problems)
                 legacy_files = {p for p, docs in files if any(is_legacy_policy(d) for d in docs)}
-                migration: Migration = migration_for([d for _, docs in files for d in docs])
+                exception_files = _policy_documents(test.paths("exceptions"), result.problems)
+                migration: Migration = migration_for([d for _, docs in (*files, *exception_files) for d in docs])
                 built = _converted_test(test, migration, workdir, legacy_files)
                 if built is None:
                     continue
@@ -301,6 +314,7 @@ class MigrationReport:
     def to_dict(self, with_documents: bool = True) -> dict[str, Any]:
         """The JSON answer of ``pykyverno migrate -o json`` and of the MCP tool."""
         out: dict[str, Any] = {"summary": self.summary(), "rules": [r.to_dict() for r in self.migration.rules],
+                               "exceptions": [r.to_dict() for r in self.migration.exceptions],
                                "map": self.migration.name_map()}
         if self.check is not None:
             out["differences"] = [p.to_dict() for p in self.check.differences]

@@ -171,3 +171,31 @@ def test_cli_prints_yaml_with_the_rules_as_comments(tmp_path: Path, capsys: pyte
     documents = [d for d in yaml.safe_load_all(printed) if d]
     assert len(documents) == 4
     assert main(["migrate", str(tmp_path / "missing.yaml")]) == 2
+
+
+EXCEPTION = """
+apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: legacy-images, namespace: kyverno}
+spec:
+  exceptions:
+  - {policyName: pod-rules, ruleNames: [pinned-*, autogen-pinned-*]}
+  match:
+    any:
+    - resources: {kinds: [Pod], namespaces: [legacy]}
+"""
+
+
+def test_v2_exceptions_become_cel_exceptions_for_the_converted_policies() -> None:
+    documents = [*yaml.safe_load_all(POLICY), yaml.safe_load(EXCEPTION)]
+    migration = migrate_documents(documents)
+    [record] = migration.exceptions
+    assert record.converted_to == "legacy-images"
+    exception = migration.documents[-1]
+    assert exception["spec"]["policyRefs"] == [{"name": "pod-rules-pinned-images", "kind": "ValidatingPolicy"}]
+    pods = [pod("old", namespace="legacy", image="nginx:latest"), pod("new", image="nginx:latest")]
+    result = check_objects(documents, migration, pods)
+    assert result.differences == []
+    verdicts = {(p.rule, p.resource): p.converted for p in result.pairs}
+    assert verdicts[("pinned-images", "Pod/new")] == "fail"
+    assert verdicts.get(("pinned-images", "Pod/old"), "skip") == "skip"
