@@ -23,6 +23,7 @@ from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
 from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
 from pykyverno.engine.cpol.match import KindSelector
 from pykyverno.engine.resources import DEFAULT_CATALOG, guess_plural
+from pykyverno.engine.mpol import SPEC as MUTATING_POLICY
 from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
 
 from .migrate_conditions import conditions_block
@@ -40,6 +41,7 @@ from .migrate_jmespath import (
     variable_name,
 )
 from .migrate_jmespath import wildcard_regex as regex_of
+from .migrate_mutate import mutations
 from .migrate_pattern import node, translate_pattern
 
 KEPT_ANNOTATIONS = (
@@ -466,8 +468,10 @@ def _new_name(policy_name: str, rule_name: str, single: bool) -> str:
 def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
     """One validate rule as a ValidatingPolicy document; :class:`Unconvertible` says why it cannot be."""
     rule_type = _rule_type(rule)
+    if rule_type == "mutate":
+        return _mutating_policy(policy, rule, name)
     if not rule_type.startswith("validate."):
-        raise Unconvertible(f"{rule_type} rules are not converted (only validate rules are)")
+        raise Unconvertible(f"{rule_type} rules are not converted (only validate and mutate rules are)")
     operations = _operations(rule)
     scope = Scope(object_name="oldObject" if operations == ["DELETE"] else "object")
     variables = _variables(rule, scope)
@@ -555,6 +559,40 @@ def _matches_rule(pattern: str, rule: str) -> bool:
 def is_legacy_exception(doc: Mapping[str, Any]) -> bool:
     """Whether a document is a kyverno.io/v2 (or v2beta1) PolicyException."""
     return doc.get("kind") == EXCEPTION_KIND and doc.get("apiVersion") in LEGACY_EXCEPTION_VERSIONS
+
+
+def _metadata(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
+    meta = policy.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in KEPT_ANNOTATIONS}
+    annotations[MIGRATED_FROM] = f"{policy.get('kind')}/{_policy_key(policy)}/{rule.get('name')}"
+    metadata: dict[str, Any] = {"name": name, "annotations": annotations}
+    if policy.get("kind") != "ClusterPolicy" and meta.get("namespace"):
+        metadata["namespace"] = meta["namespace"]
+    return metadata
+
+
+def _mutating_policy(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A mutate rule as a MutatingPolicy (match, preconditions, variables, one mutation)."""
+    operations = _operations(rule)
+    scope = Scope()
+    variables = _variables(rule, scope)
+    constraints, matching, exclusion = _match(rule, operations)
+    named = [(f"match-{i + 1}", text) for i, text in enumerate(matching)]
+    if exclusion:
+        named.append(("exclude", exclusion))
+    named.extend((f"precondition-{i + 1}", text) for i, text in enumerate(_preconditions(rule, scope)))
+    spec: dict[str, Any] = {"matchConstraints": constraints}
+    if named:
+        spec["matchConditions"] = [{"name": n, "expression": text} for n, text in named]
+    if variables:
+        spec["variables"] = variables
+    spec["mutations"] = mutations(rule.get("mutate") or {}, scope)
+    autogen = _autogen(policy, rule)
+    if autogen is not None:
+        spec["autogen"] = autogen
+    metadata = _metadata(policy, rule, name)
+    kind = MUTATING_POLICY.kinds[1] if "namespace" in metadata else MUTATING_POLICY.kinds[0]
+    return {"apiVersion": MUTATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
 
 
 def migrate_documents(documents: Sequence[Mapping[str, Any]]) -> Migration:

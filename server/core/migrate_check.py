@@ -118,7 +118,7 @@ def _converted_test(test: TestFile, migration: Migration, workdir: Path, legacy_
         new_name = converted_name(row)
         if not new_name:
             continue
-        raw = {k: v for k, v in row.raw.items() if str(k).lower() not in ("rule", "patchedresources")}
+        raw = {k: v for k, v in row.raw.items() if str(k).lower() != "rule"}
         raw["policy"] = new_name
         rows.append(raw)
     if not rows:

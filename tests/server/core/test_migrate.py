@@ -199,3 +199,50 @@ def test_v2_exceptions_become_cel_exceptions_for_the_converted_policies() -> Non
     verdicts = {(p.rule, p.resource): p.converted for p in result.pairs}
     assert verdicts[("pinned-images", "Pod/new")] == "fail"
     assert verdicts.get(("pinned-images", "Pod/old"), "skip") == "skip"
+
+
+MUTATE = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: defaults}
+spec:
+  rules:
+  - name: labels
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    mutate:
+      patchStrategicMerge:
+        metadata:
+          labels:
+            owner: "{{ request.object.metadata.namespace }}"
+            app.kubernetes.io/managed-by: platform
+  - name: annotate
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    mutate:
+      patchesJson6902: |-
+        - op: replace
+          path: /data
+          value: {checked: "yes"}
+  - name: conditional
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    mutate:
+      patchStrategicMerge:
+        metadata:
+          labels:
+            +(team): none
+"""
+
+
+def test_mutate_rules_become_mutating_policies_with_the_same_result() -> None:
+    documents = list(yaml.safe_load_all(MUTATE))
+    migration = migrate_documents(documents)
+    assert [(r.rule, bool(r.converted_to)) for r in migration.rules] == [
+        ("labels", True), ("annotate", True), ("conditional", False)]
+    assert "anchor or directive" in migration.rules[2].reason
+    labels, annotate = migration.documents
+    assert labels["kind"] == "MutatingPolicy"
+    assert labels["spec"]["mutations"][0]["patchType"] == "ApplyConfiguration"
+    assert annotate["spec"]["mutations"][0]["patchType"] == "JSONPatch"
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team-a"},
+                  "data": {"k": "v"}}
+    result = check_objects(documents, migration, [config_map])
+    assert result.differences == [] and {p.converted for p in result.pairs} == {"pass"}
