@@ -22,8 +22,8 @@ import yaml
 from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
 from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
 from pykyverno.engine.cpol.match import KindSelector
-from pykyverno.engine.resources import DEFAULT_CATALOG, guess_plural
 from pykyverno.engine.mpol import SPEC as MUTATING_POLICY
+from pykyverno.engine.resources import DEFAULT_CATALOG, guess_plural
 from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
 
 from .migrate_conditions import conditions_block
