@@ -8,23 +8,39 @@ kept in the request's cache so that each mutation runs once per request.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..common.policy_exception import PolicyException
 from ..request import AdmissionContext
+from ..results import RuleResult
 from .context import JsonContext
 from .exceptions import legacy_exceptions
 from .generate_rule import generate_handler
-from .mutate_existing import mutate_targets
+from .model import ClusterPolicy
+from .mutate_existing import mutate_existing_handler, mutate_targets
 from .mutate_rule import mutate_handler
 from .rules import Handler, RuleRequest, RuleRun, run_rule
 
-if TYPE_CHECKING:
-    from .policy import CompiledRule
+
+
+class CompiledRule(Protocol):
+    """What this module needs of a compiled rule (:class:`.policy.CompiledRule`)."""
+
+    raw: dict[str, Any]
+    policy: ClusterPolicy
+    mutations: list[Any]
+    siblings: list[Any]
+
+    def applies_to(self, ctx: AdmissionContext) -> bool: ...
+
+    def evaluate(self, ctx: AdmissionContext, exceptions: list[PolicyException] | None = None) -> RuleResult | None: ...
 
 
 def _handler(raw: Mapping[str, Any]) -> Handler | None:
-    if raw.get("mutate"):
+    mutate = raw.get("mutate")
+    if isinstance(mutate, Mapping) and mutate.get("targets"):
+        return mutate_existing_handler
+    if mutate:
         return mutate_handler
     if raw.get("generate"):
         return generate_handler

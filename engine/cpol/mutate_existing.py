@@ -16,6 +16,7 @@ from ..cel.providers import current_providers
 from ..common.labels import selector_matches
 from ..common.wildcard import wildcard_match
 from ..jmespath import JMESPathError
+from ..request import AdmissionContext
 from ..resources import plural_for
 from .conditions import evaluate_conditions
 from .context import JsonContext
@@ -116,3 +117,9 @@ def mutate_lookup_targets(request: RuleRequest, ctx: JsonContext) -> RuleRun | N
             if run.outcome.status == status:
                 return run
     return runs[0]
+
+
+def mutate_existing_handler(request: RuleRequest, admission: AdmissionContext, ctx: JsonContext,
+                            resource: Mapping[str, Any]) -> RuleRun | None:
+    """The handler of a mutate-existing rule evaluated on its trigger (:func:`mutate_lookup_targets`)."""
+    return mutate_lookup_targets(request, ctx)

@@ -111,14 +111,10 @@ def _preconditions_hold(entry: Mapping[str, Any], ctx: JsonContext, pointer: tup
 
 def mutate_handler(request: RuleRequest, admission: AdmissionContext, ctx: JsonContext,
                    resource: Mapping[str, Any]) -> RuleRun | None:
-    """Mutate ``resource`` with the rule (a mutate-existing rule: its targets, see :mod:`.mutate_existing`)."""
+    """Mutate ``resource`` with the rule (mutate-existing rules have their own handler, :mod:`.mutate_existing`)."""
     mutate = request.rule.get("mutate")
     if not isinstance(mutate, Mapping):
         return RuleRun(RuleOutcome(ERROR, "mutate must be a mapping"))
-    if mutate.get("targets"):
-        from .mutate_existing import mutate_lookup_targets
-
-        return mutate_lookup_targets(request, ctx)
     return mutate_resource(request, ctx, resource)
 
 

@@ -108,7 +108,7 @@ def _rule_type(rule: Mapping[str, Any]) -> str:
 def _policy_key(doc: Mapping[str, Any]) -> str:
     meta = doc.get("metadata") or {}
     name = str(meta.get("name") or "")
-    return f"{meta.get('namespace')}/{name}" if doc.get("kind") != "ClusterPolicy" and meta.get("namespace") else name
+    return f"{meta.get('namespace')}/{name}" if doc.get("kind") != CLUSTER_POLICY.kinds[0] and meta.get("namespace") else name
 
 
 # --- match ---------------------------------------------------------------------------------------------------------
@@ -488,7 +488,7 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     annotations[MIGRATED_FROM] = f"{policy.get('kind')}/{_policy_key(policy)}/{rule.get('name')}"
     metadata: dict[str, Any] = {"name": name, "annotations": annotations}
     kind = VALIDATING_POLICY.kinds[0]
-    if policy.get("kind") != "ClusterPolicy" and meta.get("namespace"):
+    if policy.get("kind") != CLUSTER_POLICY.kinds[0] and meta.get("namespace"):
         kind = VALIDATING_POLICY.kinds[1]
         metadata["namespace"] = meta["namespace"]
     spec: dict[str, Any] = {
@@ -566,7 +566,7 @@ def _metadata(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> 
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in KEPT_ANNOTATIONS}
     annotations[MIGRATED_FROM] = f"{policy.get('kind')}/{_policy_key(policy)}/{rule.get('name')}"
     metadata: dict[str, Any] = {"name": name, "annotations": annotations}
-    if policy.get("kind") != "ClusterPolicy" and meta.get("namespace"):
+    if policy.get("kind") != CLUSTER_POLICY.kinds[0] and meta.get("namespace"):
         metadata["namespace"] = meta["namespace"]
     return metadata
 
