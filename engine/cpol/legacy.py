@@ -22,7 +22,6 @@ from .mutate_rule import mutate_handler
 from .rules import Handler, RuleRequest, RuleRun, run_rule
 
 
-
 class CompiledRule(Protocol):
     """What this module needs of a compiled rule (:class:`.policy.CompiledRule`)."""
 
