@@ -108,7 +108,8 @@ def _rule_type(rule: Mapping[str, Any]) -> str:
 def _policy_key(doc: Mapping[str, Any]) -> str:
     meta = doc.get("metadata") or {}
     name = str(meta.get("name") or "")
-    return f"{meta.get('namespace')}/{name}" if doc.get("kind") != CLUSTER_POLICY.kinds[0] and meta.get("namespace") else name
+    namespaced = doc.get("kind") != CLUSTER_POLICY.kinds[0] and meta.get("namespace")
+    return f"{meta.get('namespace')}/{name}" if namespaced else name
 
 
 # --- match ---------------------------------------------------------------------------------------------------------
