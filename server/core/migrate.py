@@ -22,6 +22,7 @@ import yaml
 from pykyverno.engine.cpol import SPEC as CLUSTER_POLICY
 from pykyverno.engine.cpol.autogen import POD_CONTROLLERS, can_autogen, requested_controllers
 from pykyverno.engine.cpol.match import KindSelector
+from pykyverno.engine.gpol import SPEC as GENERATING_POLICY
 from pykyverno.engine.mpol import SPEC as MUTATING_POLICY
 from pykyverno.engine.resources import DEFAULT_CATALOG, guess_plural
 from pykyverno.engine.vpol import SPEC as VALIDATING_POLICY
@@ -41,7 +42,7 @@ from .migrate_jmespath import (
     variable_name,
 )
 from .migrate_jmespath import wildcard_regex as regex_of
-from .migrate_mutate import mutations
+from .migrate_mutate import generation, mutations
 from .migrate_pattern import node, translate_pattern
 
 KEPT_ANNOTATIONS = (
@@ -471,8 +472,10 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     rule_type = _rule_type(rule)
     if rule_type == "mutate":
         return _mutating_policy(policy, rule, name)
+    if rule_type == "generate":
+        return _generating_policy(policy, rule, name)
     if not rule_type.startswith("validate."):
-        raise Unconvertible(f"{rule_type} rules are not converted (only validate and mutate rules are)")
+        raise Unconvertible(f"{rule_type} rules are not converted")
     operations = _operations(rule)
     scope = Scope(object_name="oldObject" if operations == ["DELETE"] else "object")
     variables = _variables(rule, scope)
@@ -594,6 +597,29 @@ def _mutating_policy(policy: Mapping[str, Any], rule: Mapping[str, Any], name: s
     metadata = _metadata(policy, rule, name)
     kind = MUTATING_POLICY.kinds[1] if "namespace" in metadata else MUTATING_POLICY.kinds[0]
     return {"apiVersion": MUTATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def _generating_policy(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A generate rule with ``data`` as a GeneratingPolicy (match, preconditions, variables, one generation)."""
+    scope = Scope()
+    variables = _variables(rule, scope)
+    constraints, matching, exclusion = _match(rule, _operations(rule))
+    named = [(f"match-{i + 1}", text) for i, text in enumerate(matching)]
+    if exclusion:
+        named.append(("exclude", exclusion))
+    named.extend((f"precondition-{i + 1}", text) for i, text in enumerate(_preconditions(rule, scope)))
+    generate, synchronize = generation(rule.get("generate") or {}, scope)
+    spec: dict[str, Any] = {"matchConstraints": constraints}
+    if named:
+        spec["matchConditions"] = [{"name": n, "expression": text} for n, text in named]
+    if variables:
+        spec["variables"] = variables
+    spec["generate"] = generate
+    if synchronize:
+        spec["evaluation"] = {"synchronize": {"enabled": True}}
+    metadata = _metadata(policy, rule, name)
+    kind = GENERATING_POLICY.kinds[1] if "namespace" in metadata else GENERATING_POLICY.kinds[0]
+    return {"apiVersion": GENERATING_POLICY.api_versions[-1], "kind": kind, "metadata": metadata, "spec": spec}
 
 
 def migrate_documents(documents: Sequence[Mapping[str, Any]]) -> Migration:

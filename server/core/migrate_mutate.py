@@ -92,3 +92,35 @@ def mutations(mutate: Mapping[str, Any], scope: Scope) -> list[dict[str, Any]]:
     if mutate.get("patchesJson6902") is not None:
         return [json_patch(mutate["patchesJson6902"], scope)]
     raise Unconvertible("a mutate rule needs patchStrategicMerge or patchesJson6902")
+
+
+def _dyn(value: Any, scope: Scope, indent: int) -> str:
+    """A JSON value as a CEL literal whose members are ``dyn`` (heterogeneous maps and lists)."""
+    pad = "  " * (indent + 1)
+    end = "  " * indent
+    if isinstance(value, Mapping):
+        if any("{{" in str(k) for k in value):
+            raise Unconvertible("a variable in a generated key is not translated")
+        entries = [f"{pad}{cel_string(str(k))}: {_dyn(v, scope, indent + 1)}" for k, v in value.items()]
+        return "dyn({\n" + ",\n".join(entries) + f"\n{end}}})" if entries else "dyn({})"
+    if isinstance(value, list):
+        items = [f"{pad}{_dyn(v, scope, indent + 1)}" for v in value]
+        return "dyn([\n" + ",\n".join(items) + f"\n{end}])" if items else "dyn([])"
+    return f"dyn({translate_value(value, scope).text})"
+
+
+def generation(generate: Mapping[str, Any], scope: Scope) -> tuple[list[dict[str, Any]], bool]:
+    """A ``generate`` rule with ``data`` as GeneratingPolicy ``generate`` entries, and its ``synchronize``."""
+    if generate.get("data") is None:
+        kind = "clone" if generate.get("clone") is not None else "cloneList" if generate.get("cloneList") else "foreach"
+        raise Unconvertible(f"generate rules with {kind} are not translated (only data)")
+    data = generate["data"]
+    if not isinstance(data, Mapping):
+        raise Unconvertible("generate.data must be a mapping")
+    metadata = dict(data.get("metadata") or {})
+    metadata["name"] = generate.get("name") or ""
+    obj = {**data, "apiVersion": generate.get("apiVersion") or "v1", "kind": generate.get("kind") or "",
+           "metadata": metadata}
+    namespace = translate_value(generate.get("namespace") or "", scope).text
+    expression = f"generator.Apply({namespace}, [\n  {_dyn(obj, scope, 1)}\n])"
+    return [{"expression": expression}], bool(generate.get("synchronize"))

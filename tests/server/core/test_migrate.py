@@ -246,3 +246,36 @@ def test_mutate_rules_become_mutating_policies_with_the_same_result() -> None:
                   "data": {"k": "v"}}
     result = check_objects(documents, migration, [config_map])
     assert result.differences == [] and {p.converted for p in result.pairs} == {"pass"}
+
+
+GENERATE = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: netpol}
+spec:
+  rules:
+  - name: default-deny
+    match: {any: [{resources: {kinds: [Namespace]}}]}
+    generate:
+      apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      name: default-deny
+      namespace: "{{ request.object.metadata.name }}"
+      synchronize: true
+      data: {spec: {podSelector: {}, policyTypes: [Ingress]}}
+  - name: copy
+    match: {any: [{resources: {kinds: [Namespace]}}]}
+    generate: {apiVersion: v1, kind: Secret, name: s, namespace: x, clone: {namespace: default, name: s}}
+"""
+
+
+def test_generate_rules_with_data_become_generating_policies() -> None:
+    documents = list(yaml.safe_load_all(GENERATE))
+    migration = migrate_documents(documents)
+    assert [(r.rule, bool(r.converted_to)) for r in migration.rules] == [("default-deny", True), ("copy", False)]
+    [generating] = migration.documents
+    assert generating["kind"] == "GeneratingPolicy"
+    assert generating["spec"]["evaluation"] == {"synchronize": {"enabled": True}}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+    result = check_objects(documents, migration, [namespace])
+    assert result.differences == [] and [p.converted for p in result.pairs] == ["pass"]
