@@ -1,4 +1,4 @@
-"""``pykyverno migrate``: rewrite kyverno.io/v1 ClusterPolicies/Policies as ValidatingPolicies and prove it.
+"""``pykyverno migrate``: rewrite kyverno.io/v1 ClusterPolicies/Policies as CEL policies and prove it.
 
 Without ``--output-dir`` the converted policies are printed as YAML, preceded by comment lines saying what each
 rule became (or why it was not converted). With it, each source file gets a ``<name>.yaml`` of its converted
@@ -27,7 +27,7 @@ MAP_FILE = "migration-map.json"
 
 def add_parser(sub: Any) -> None:
     """Register the ``migrate`` subcommand."""
-    p = sub.add_parser("migrate", help="convert kyverno.io/v1 ClusterPolicies to ValidatingPolicies, and check them")
+    p = sub.add_parser("migrate", help="convert kyverno.io/v1 ClusterPolicies to CEL policies, and check them")
     p.add_argument("paths", nargs="+", metavar="POLICY_PATH", help="ClusterPolicy/Policy files or folders")
     p.add_argument("--output-dir", metavar="DIR", help="write the converted policies and migration-map.json here")
     p.add_argument("--check", nargs="+", default=[], metavar="TEST_OR_RESOURCE_PATH",

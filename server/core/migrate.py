@@ -1,13 +1,14 @@
-"""``pykyverno migrate``: kyverno.io/v1 ClusterPolicy/Policy validate rules rewritten as ValidatingPolicies.
+"""``pykyverno migrate``: kyverno.io/v1 ClusterPolicy/Policy rules rewritten as CEL policies.
 
 Each validate rule becomes one ValidatingPolicy (named after the policy when it has a single rule, else
 ``<policy>-<rule>``) keeping the policy's annotations, its failure action (``validationActions``), background
 setting, match/exclude (``matchConstraints`` plus readable ``matchConditions``), preconditions (more match
 conditions), ``variable`` context entries (``variables``) and pod-controller autogen. The rule's check becomes one
 validation: a pattern or anyPattern through :mod:`.migrate_pattern`, ``deny`` conditions negated, ``foreach`` as
-``all`` over the list, ``validate.cel`` as written. What has no faithful translation (mutate and generate rules,
-podSecurity, configMap/apiCall context, user-info matching, durations...) is listed per rule with the reason and
-nothing is emitted for it.
+``all`` over the list, ``validate.cel`` as written. Mutate rules become MutatingPolicies and generate rules with
+``data`` GeneratingPolicies (:mod:`.migrate_mutate`); kyverno.io/v2 PolicyExceptions become CEL PolicyExceptions.
+What has no faithful translation (podSecurity, apiCall context, roles, anchors in patches, durations...) is listed
+per rule with the reason and nothing is emitted for it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Toolset ``migrate``: ``migrate_policy``, kyverno.io/v1 ClusterPolicies rewritten as ValidatingPolicies (read-only:
+"""Toolset ``migrate``: ``migrate_policy``, kyverno.io/v1 ClusterPolicies rewritten as CEL policies (read-only:
 the converted YAML and, given manifests, where the original and converted verdicts differ; nothing is written)."""
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ async def migrate_policy(
     ctx: Context, policy_yaml: YamlText, resources_yaml: OptionalYaml = ""
 ) -> Annotated[CallToolResult, MigrationResult]:
     """Convert kyverno.io/v1 ClusterPolicy/Policy YAML (patterns, anchors, deny conditions, foreach, preconditions,
-    JMESPath variables) into ValidatingPolicy CEL, one policy per validate rule, keeping names, annotations, match
-    and autogen. Rules that cannot be converted faithfully are listed with the reason. Given resources_yaml, both
-    the original and the converted policies are evaluated on those manifests and every (resource, rule) whose
-    verdict differs is listed. Read-only: returns the converted YAML, writes nothing."""
+    JMESPath variables) into CEL policies, one per rule: ValidatingPolicy for validate rules, MutatingPolicy for
+    mutate, GeneratingPolicy for generate (and kyverno.io/v2 PolicyExceptions into CEL ones), keeping names,
+    annotations, match and autogen. Rules that cannot be converted faithfully are listed with the reason. Given
+    resources_yaml, both the original and the converted policies are evaluated on those manifests and every
+    (resource, rule) whose verdict differs is listed. Read-only: returns the converted YAML, writes nothing."""
     answer = await anyio.to_thread.run_sync(migration_answer, policy_yaml, resources_yaml)
     return respond(answer, _markdown(answer))
 

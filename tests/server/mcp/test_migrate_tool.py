@@ -25,7 +25,7 @@ spec:
       pattern: {metadata: {labels: {team: "?*"}}}
   - name: add-owner
     match: {any: [{resources: {kinds: [Pod]}}]}
-    mutate: {patchStrategicMerge: {metadata: {labels: {owner: me}}}}
+    mutate: {patchStrategicMerge: {metadata: {labels: {+(owner): me}}}}
 """
 
 PODS = """
@@ -55,7 +55,7 @@ async def test_migrate_policy_converts_and_checks_on_manifests(client: Client) -
     assert converted["spec"]["validationActions"] == ["Deny"]
     not_converted = [r for r in answer["rules"] if not r["convertedTo"]]
     assert [(r["rule"], r["reason"]) for r in not_converted] == [
-        ("add-owner", "mutate rules are not converted (only validate rules are)")]
+        ("add-owner", "the strategic merge key '+(owner)' (anchor or directive) is not translated")]
     assert answer["differences"] == []
 
 
