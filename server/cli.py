@@ -18,6 +18,7 @@ from .commands import (
     exception_cmd,
     install_cmd,
     lint_cmd,
+    migrate_cmd,
     policies_cmd,
     report_cmd,
     scan_cmd,
@@ -29,7 +30,7 @@ from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
 _COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd, install_cmd, uninstall_cmd,
-             exception_cmd)
+             exception_cmd, migrate_cmd)
 
 
 def package_version() -> str:

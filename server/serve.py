@@ -50,7 +50,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--toolsets", metavar="NAMES", default=os.environ.get("PYKYVERNO_TOOLSETS", ""),
                    help="comma-separated toolsets to serve (else $PYKYVERNO_TOOLSETS; default: contexts,scan,explain): "
                         "contexts, scan, explain, manifests (scan_manifests, evaluate_policy, lint_policy), reports "
-                        "(get_policy_reports), or all")
+                        "(get_policy_reports), migrate (migrate_policy), or all")
     p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
                    help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
     sandbox.add_arguments(p)

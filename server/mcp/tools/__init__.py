@@ -16,7 +16,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from . import contexts, policies, reports, scan
+from . import contexts, migrate, policies, reports, scan
 from .common import ToolSpec, add_tools
 
 #: Every toolset, with what it is for (shown by ``pykyverno serve --help``).
@@ -26,11 +26,13 @@ TOOLSETS: dict[str, str] = {
     "explain": "explain_violation, list_policy_sets, describe_policy",
     "manifests": "scan_manifests, evaluate_policy, lint_policy (offline: manifests and policy authoring)",
     "reports": "get_policy_reports (PolicyReports Kyverno wrote in a cluster)",
+    "migrate": "migrate_policy (kyverno.io/v1 policies rewritten as CEL policies)",
 }
 #: The toolsets served when none are chosen: the workflow list contexts -> switch -> scan -> explain.
 DEFAULT_TOOLSETS: tuple[str, ...] = ("contexts", "scan", "explain")
 
-ALL_TOOLS: tuple[ToolSpec, ...] = (*contexts.TOOLS, *scan.TOOLS, *policies.TOOLS, *reports.TOOLS)
+ALL_TOOLS: tuple[ToolSpec, ...] = (*contexts.TOOLS, *scan.TOOLS, *policies.TOOLS, *reports.TOOLS,
+                                   *migrate.TOOLS)
 
 
 def check_toolsets(names: Iterable[str]) -> tuple[str, ...]:
