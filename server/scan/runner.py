@@ -28,6 +28,7 @@ from pykyverno.engine.results import RuleResult
 
 from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
 from ..redaction import in_current_context
+from .gc_tuning import freeze_loaded, scan_gc
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
 from .sources import ResourceType, ScanSource
 
@@ -210,11 +211,12 @@ class Scanner:
             tick(f"{name}: {result.objects} objects, {len(result.results)} results")
             return result
 
-        if len(sources) == 1:
-            report.clusters = [one(sources[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
-                report.clusters = list(pool.map(in_current_context(one), sources))
+        with scan_gc():
+            if len(sources) == 1:
+                report.clusters = [one(sources[0])]
+            else:
+                with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
+                    report.clusters = list(pool.map(in_current_context(one), sources))
         report.cancelled = limits.cancelled
         report.deadline_reached = limits.reached.is_set()
         return report
@@ -229,7 +231,8 @@ class Scanner:
         """Scan one cluster or snapshot (``request.timeout`` is counted from now)."""
         seconds = request.timeout if request.timeout and request.timeout > 0 else None
         limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
-        return self._scan_source(source, request, progress, limits)
+        with scan_gc():
+            return self._scan_source(source, request, progress, limits)
 
     def relevant_group(self, group: str) -> bool:
         """Whether some policy can match a type of API group ``group`` (in any version)."""
@@ -283,6 +286,7 @@ class Scanner:
             for order, listing in arriving:
                 scan.list_seconds = time.perf_counter() - started
                 listed += len(listing.objects)
+                freeze_loaded()
                 eval_started = time.perf_counter()
                 failures, results = list(listing.failures), list[RuleResult]()
                 for index, obj in enumerate(listing.objects):
