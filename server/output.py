@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pykyverno.engine.results import RuleResult, summarize
@@ -40,27 +40,29 @@ def results_table(results: Sequence[RuleResult]) -> str:
     return text_table(("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "MESSAGE"), rows)
 
 
-def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
-    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources."""
+def policy_report_parts(results: Iterable[RuleResult]) -> Iterator[tuple[dict[str, Any], list[RuleResult]]]:
+    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources, each without its
+    ``results`` and with the results that go there."""
     by_namespace: dict[str, list[RuleResult]] = defaultdict(list)
     for r in results:
         by_namespace[r.resource.namespace].append(r)
-    reports = []
     for namespace in sorted(by_namespace):
         items = by_namespace[namespace]
         metadata: dict[str, Any] = {"name": f"pykyverno-{namespace}" if namespace else "pykyverno-cluster"}
         if namespace:
             metadata["namespace"] = namespace
-        reports.append(
-            {
-                "apiVersion": REPORT_API_VERSION,
-                "kind": "PolicyReport" if namespace else "ClusterPolicyReport",
-                "metadata": metadata,
-                "summary": summarize(items),
-                "results": [r.to_report() for r in items],
-            }
-        )
-    return reports
+        report = {
+            "apiVersion": REPORT_API_VERSION,
+            "kind": "PolicyReport" if namespace else "ClusterPolicyReport",
+            "metadata": metadata,
+            "summary": summarize(items),
+        }
+        yield report, items
+
+
+def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
+    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources."""
+    return [{**report, "results": [r.to_report() for r in items]} for report, items in policy_report_parts(results)]
 
 
 def _severity_cell(counts: dict[str, int]) -> str:

@@ -196,8 +196,13 @@ class ScanReport:
         that was cancelled or ran out of time."""
         return self.cancelled or self.deadline_reached or any(c.error or c.failures for c in self.clusters)
 
-    def to_dict(self, include_results: bool = True) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, include_results: bool = True, *, results_elsewhere: bool = False) -> dict[str, Any]:
+        """JSON-ready form; with ``results_elsewhere``, every cluster's ``results`` is an empty list that a streaming
+        writer fills in (see :mod:`pykyverno.server.output_stream`), and the rest is as with ``include_results``."""
+        clusters = [c.to_dict(include_results and not results_elsewhere) for c in self.clusters]
+        if results_elsewhere:
+            for cluster in clusters:
+                cluster["results"] = []
         return {
             "incomplete": self.incomplete,
             "summary": self.summary(),
@@ -205,6 +210,6 @@ class ScanReport:
             "policyIssues": self.policy_issues,
             "cancelled": self.cancelled,
             "deadlineReached": self.deadline_reached,
-            "clusters": [c.to_dict(include_results) for c in self.clusters],
-            "posture": posture_document(self, include_explanations=include_results),
+            "clusters": clusters,
+            "posture": posture_document(self, include_explanations=include_results or results_elsewhere),
         }
