@@ -22,9 +22,10 @@ from typing import Any, TextIO
 import orjson
 import yaml
 
-from pykyverno.engine.results import RuleResult
+from pykyverno.engine.results import ResourceRef, RuleResult
 
 from .redaction import mask_data
+from .scan.result_store import ResultStore
 
 #: Results turned into dicts, masked and encoded together.
 CHUNK = 1000
@@ -65,11 +66,37 @@ def yaml_text(value: Any, column: int = 0) -> str:
     return str(yaml.dump(value, Dumper=_YamlDumper, sort_keys=False, width=80 - column))
 
 
+class _MaskedReports:
+    """Masked PolicyReport results of a :class:`ResultStore`, where a compact pass is its template's masked report
+    with its resource's masked reference (masking is per string, per key and per number, so masking the parts gives
+    what masking the whole would); the template's part is masked once, a resource's once per run of its results."""
+
+    def __init__(self) -> None:
+        self.templates: dict[int, dict[str, Any]] = {}
+        self.last_ref: tuple[ResourceRef | None, list[dict[str, str]]] = (None, [])
+
+    def report(self, number: int, template: RuleResult, ref: ResourceRef) -> dict[str, Any]:
+        head = self.templates.get(number)
+        if head is None:
+            head = self.templates[number] = mask_data(template.to_report())
+        if self.last_ref[0] is not ref:
+            self.last_ref = (ref, mask_data([ref.to_dict()]))
+        return {**head, "resources": self.last_ref[1]}
+
+
 def _chunks(results: Iterable[RuleResult]) -> Iterator[list[dict[str, Any]]]:
+    """Masked PolicyReport results of ``results``, a chunk at a time."""
+    if isinstance(results, ResultStore):
+        reports = _MaskedReports()
+        items = results.compact_items()
+        while chunk := list(islice(items, CHUNK)):
+            plain = [r for r in chunk if isinstance(r, RuleResult)]
+            masked = iter(mask_data([r.to_report() for r in plain])) if plain else iter(())
+            yield [next(masked) if isinstance(r, RuleResult) else reports.report(*r) for r in chunk]
+        return
     items = iter(results)
     while chunk := list(islice(items, CHUNK)):
-        masked: list[dict[str, Any]] = mask_data([r.to_report() for r in chunk])
-        yield masked
+        yield mask_data([r.to_report() for r in chunk])
 
 
 def _indented(text: str, spaces: int) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator, MutableSequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
 from ..report.posture import PostureCollector, now_iso, posture_document
+from .result_store import CountKey, ResultStore
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "")
 
@@ -59,7 +61,8 @@ class ClusterScan:
 
     context: str
     server: str = ""
-    results: list[RuleResult] = field(default_factory=list)
+    #: Passing results are kept compact (see :class:`ResultStore`).
+    results: MutableSequence[RuleResult] = field(default_factory=ResultStore)
     failures: list[TypeFailure] = field(default_factory=list)
     #: Objects evaluated per resource type (``group/version/resource``).
     scanned: Counter[str] = field(default_factory=Counter)
@@ -80,13 +83,24 @@ class ClusterScan:
 
     def _counted(self) -> Counter[tuple[str, str, str, str, str]]:
         """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
-        counts = Counter((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
+        counts = Counter(self._count_keys())
         counts.update(self.omitted)
         return counts
 
+    def outcomes(self) -> Iterator[str]:
+        """The ``result`` of every kept result (without rebuilding compact ones)."""
+        if isinstance(self.results, ResultStore):
+            return self.results.outcomes()
+        return (r.result for r in self.results)
+
+    def _count_keys(self) -> Iterator[CountKey]:
+        if isinstance(self.results, ResultStore):
+            return self.results.count_keys()
+        return ((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
+
     def summary(self) -> dict[str, int]:
         """Counts per result."""
-        counts = Counter(r.result for r in self.results)
+        counts = Counter(self.outcomes())
         for (_, _, result, _, _), n in self.omitted.items():
             counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
@@ -183,12 +197,13 @@ class ScanReport:
     @property
     def has_failures(self) -> bool:
         """Whether any policy failed."""
-        return any(r.result == "fail" for r in self.results)
+        return any(result == "fail" for c in self.clusters for result in c.outcomes())
 
     @property
     def has_errors(self) -> bool:
         """Whether any cluster, type or evaluation could not be completed."""
-        return any(c.error or c.failures for c in self.clusters) or any(r.result == "error" for r in self.results)
+        return any(c.error or c.failures for c in self.clusters) or any(
+            result == "error" for c in self.clusters for result in c.outcomes())
 
     @property
     def incomplete(self) -> bool:

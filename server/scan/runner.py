@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, MutableSequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
 from ..redaction import in_current_context
 from .gc_tuning import freeze_loaded, scan_gc
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
+from .result_store import ResultStore
 from .sources import ResourceType, ScanSource
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ class Scanner:
         provider = SourceResources(source, all_types, limits.deadline)
         # Each type is evaluated as soon as its listing arrives, so that what was listed before a deadline is also
         # evaluated; failures and results are put back in type order at the end, so that output is stable.
-        outcomes: list[tuple[int, list[TypeFailure], list[RuleResult]]] = []
+        outcomes: list[tuple[int, list[TypeFailure], ResultStore]] = []
         listed = evaluated = 0
         arriving = self._listings(source, to_list, namespace_listing, request, limits)
         with using_providers(Providers(resource=provider)), closing(arriving):
@@ -288,7 +289,7 @@ class Scanner:
                 listed += len(listing.objects)
                 freeze_loaded()
                 eval_started = time.perf_counter()
-                failures, results = list(listing.failures), list[RuleResult]()
+                failures, results = list(listing.failures), ResultStore()
                 for index, obj in enumerate(listing.objects):
                     if limits.stopped:
                         if limits.expired:
@@ -350,7 +351,7 @@ class Scanner:
         namespaces: dict[str, dict[str, Any]],
         scan: ClusterScan,
         request: ScanRequest,
-        results: list[RuleResult],
+        results: MutableSequence[RuleResult],
     ) -> None:
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "")
