@@ -94,9 +94,9 @@ def _chunks(results: Iterable[RuleResult]) -> Iterator[list[dict[str, Any]]]:
             masked = iter(mask_data([r.to_report() for r in plain])) if plain else iter(())
             yield [next(masked) if isinstance(r, RuleResult) else reports.report(*r) for r in chunk]
         return
-    items = iter(results)
-    while chunk := list(islice(items, CHUNK)):
-        yield mask_data([r.to_report() for r in chunk])
+    plain_results = iter(results)
+    while whole := list(islice(plain_results, CHUNK)):
+        yield mask_data([r.to_report() for r in whole])
 
 
 def _indented(text: str, spaces: int) -> str:
