@@ -32,10 +32,16 @@ CHUNK = 1000
 
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 
-try:  # libyaml's emitter when PyYAML was built with it; the same output, several times faster
-    _YamlDumper: Any = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _YamlDumper = yaml.SafeDumper
+# libyaml's emitter when PyYAML was built with it (the same YAML, several times faster).
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _YamlDumper(_BaseDumper):  # type: ignore[misc]
+    """Safe YAML without anchors and aliases: the parts of one stream are dumped apart, so anchor names would repeat
+    (and a value shared by several results is written out in each)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
