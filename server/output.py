@@ -100,7 +100,7 @@ def finding_rows(report: Any, limit: int | None = None) -> list[tuple[str, ...]]
     """Failing, warning and erroring results, most severe first."""
     rows = []
     for cluster in report.clusters:
-        for r in cluster.results:
+        for r in cluster.findings():
             if r.result in ("fail", "warn", "error"):
                 rows.append(
                     (
@@ -134,7 +134,7 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None) -> st
     title = "## Compliance summary" if fmt == "markdown" else "COMPLIANCE SUMMARY"
     parts.append(f"{title}\n\n{table(SUMMARY_HEADER, scan_summary_rows(report))}")
     findings = finding_rows(report, limit)
-    total = sum(1 for r in report.results if r.result in ("fail", "warn", "error"))
+    total = sum(1 for c in report.clusters for _ in c.findings())
     if findings:
         heading = "## Findings" if fmt == "markdown" else "FINDINGS"
         more = f"\n\n({total - len(findings)} more not shown)" if total > len(findings) else ""

@@ -98,6 +98,11 @@ class ClusterScan:
             return self.results.count_keys()
         return ((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
 
+    def findings(self) -> Iterator[RuleResult]:
+        """The failing, warning and erroring results, in order (compact passes are not rebuilt to be skipped)."""
+        items = self.results.compact_items() if isinstance(self.results, ResultStore) else iter(self.results)
+        return (r for r in items if isinstance(r, RuleResult) and r.result in ("fail", "warn", "error"))
+
     def summary(self) -> dict[str, int]:
         """Counts per result."""
         counts = Counter(self.outcomes())
