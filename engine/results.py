@@ -73,6 +73,9 @@ class RuleResult:
     #: Objects the policy would produce (mutated resource, generated resources) for preview kinds.
     patched: dict[str, Any] | None = None
     generated: list[dict[str, Any]] = field(default_factory=list)
+    #: Lookups (``resource.*``, ``globalContext``, ``http``, image data) the source could not answer during the
+    #: evaluation that gave this result: the result is not the whole answer (a scan is then incomplete).
+    unanswered: tuple[str, ...] = ()
 
     def to_report(self) -> dict[str, Any]:
         """The wgpolicyk8s.io/v1alpha2 PolicyReportResult."""

@@ -24,3 +24,14 @@ def add_context_filters(parser: Any) -> None:
     parser.add_argument("--context-deny", action="append", default=[], metavar="PATTERN",
                         help="these contexts may never be used (fnmatch pattern, repeatable; wins over "
                         "--context-allow)")
+
+
+def add_exit_flags(parser: Any) -> None:
+    """``--audit-warn``, ``--warn-exit-code`` and ``--warn-no-pass``, as ``kyverno apply`` has them (``apply``,
+    ``scan``); see :func:`pykyverno.server.exit_codes.results_exit_code`."""
+    parser.add_argument("--audit-warn", action="store_true",
+                        help="report failures of Audit-only policies as warn (they no longer make the exit code 1)")
+    parser.add_argument("--warn-exit-code", type=int, default=0, metavar="N",
+                        help="exit with N when there are warnings but no failure or error (default 0)")
+    parser.add_argument("--warn-no-pass", action="store_true",
+                        help="also exit with the --warn-exit-code when no result passed")

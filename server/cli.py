@@ -1,4 +1,5 @@
-"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve, report)."""
+"""``pykyverno``: the command-line entry point (test, apply, scan, policies, lint, serve, report, and the writes:
+install, uninstall, exception)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
+from .core.errors import InputError
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
@@ -22,6 +25,9 @@ _COMMAND_MODULES = {
     "serve": "pykyverno.server.serve",
     "lint": "pykyverno.server.commands.lint_cmd",
     "report": "pykyverno.server.commands.report_cmd",
+    "install": "pykyverno.server.commands.install_cmd",
+    "uninstall": "pykyverno.server.commands.uninstall_cmd",
+    "exception": "pykyverno.server.commands.exception_cmd",
 }
 #: Options before the subcommand that take a value.
 _GLOBAL_VALUE_OPTIONS = ("--cel-cost-limit",)
@@ -40,6 +46,14 @@ def _named_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def package_version() -> str:
+    """The installed version of pykyverno (``unknown`` when run from a source tree that is not installed)."""
+    try:
+        return version("pykyverno")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser with every subcommand (or with ``command`` only)."""
     parser = argparse.ArgumentParser(
@@ -47,6 +61,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    parser.add_argument("--version", action="version", version=f"pykyverno {package_version()}")
     parser.add_argument(
         "--cel-cost-limit",
         type=int,
@@ -94,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with secret_scope(), masked_stdio():  # one request: what it reads from Secrets is masked in all it prints
             code: int = args.run(args)
+    except InputError as exc:  # a name that does not exist, input that cannot be used: the message says which
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pykyverno.engine.results import RuleResult, summarize
@@ -12,6 +13,42 @@ REPORT_API_VERSION = "wgpolicyk8s.io/v1alpha2"
 #: Findings are listed most severe first, then by result.
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "": 5}
 RESULT_ORDER = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
+#: Results a findings table lists.
+FINDING_RESULTS = ("fail", "warn", "error")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (whitespace runs as one space), never shortened: a table never cuts a value."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    """Which findings a scan table lists (``--fail-only``, ``--severity``, ``--summary``); the counts always
+    include every result, and ``error`` results are never hidden (they say something could not be evaluated)."""
+
+    fail_only: bool = False
+    #: The least severity listed (``""``: every one).
+    min_severity: str = ""
+    #: Only the summary and the failing policies, no finding per resource.
+    summary: bool = False
+
+    def keeps(self, result: RuleResult) -> bool:
+        """Whether ``result`` is a finding this filter lists."""
+        if result.result not in FINDING_RESULTS:
+            return False
+        if result.result == "error":
+            return True
+        if self.fail_only and result.result != "fail":
+            return False
+        rank = SEVERITY_ORDER.get(result.severity, SEVERITY_ORDER[""])
+        return not self.min_severity or rank <= SEVERITY_ORDER[self.min_severity]
+
+    def describe(self) -> str:
+        """The flags in force, for the note that says what was left out."""
+        flags = ["--fail-only"] if self.fail_only else []
+        flags += [f"--severity {self.min_severity}"] if self.min_severity else []
+        return " and ".join(flags)
 
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -35,7 +72,8 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def results_table(results: Sequence[RuleResult]) -> str:
     """Kyverno's apply table: ID, POLICY, RULE, RESOURCE, RESULT, MESSAGE."""
     rows = [
-        (str(i), r.policy, r.rule, str(r.resource), r.result.upper(), r.message[:160]) for i, r in enumerate(results, 1)
+        (str(i), r.policy, r.rule, str(r.resource), r.result.upper(), one_line(r.message))
+        for i, r in enumerate(results, 1)
     ]
     return text_table(("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "MESSAGE"), rows)
 
@@ -63,6 +101,13 @@ def policy_report_parts(results: Iterable[RuleResult]) -> Iterator[tuple[dict[st
 def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
     """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources."""
     return [{**report, "results": [r.to_report() for r in items]} for report, items in policy_report_parts(results)]
+
+
+def _finding_results(cluster: Any) -> Iterable[RuleResult]:
+    """A scanned cluster's failing, warning and erroring results (read without rebuilding the passes a scan keeps
+    compact, when it has :meth:`~pykyverno.server.scan.ClusterScan.findings`)."""
+    found = getattr(cluster, "findings", None)
+    return found() if found is not None else (r for r in cluster.results if r.result in FINDING_RESULTS)
 
 
 def _severity_cell(counts: dict[str, int]) -> str:
@@ -94,64 +139,106 @@ def scan_summary_rows(report: Any) -> list[tuple[str, ...]]:
 SUMMARY_HEADER = ("CONTEXT", "NAMESPACE", "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FAILING BY SEVERITY")
 FINDING_HEADER = ("CONTEXT", "POLICY", "RESOURCE", "SEVERITY", "RESULT", "MESSAGE")
 FAILURE_HEADER = ("CONTEXT", "RESOURCE TYPE", "NAMESPACE", "REASON", "MESSAGE")
+FAILING_HEADER = ("POLICY", "SEVERITY", "FAIL", "ERROR")
 
 
-def finding_rows(report: Any, limit: int | None = None) -> list[tuple[str, ...]]:
-    """Failing, warning and erroring results, most severe first."""
-    rows = []
+def findings(report: Any, keep: FindingFilter | None = None) -> list[tuple[str, RuleResult]]:
+    """(context, result) of the failing, warning and erroring results ``keep`` lists, most severe first, then by
+    policy (so that a policy's findings stay together), context and resource."""
+    keep = keep or FindingFilter()
+    found = [(cluster.context, r) for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
+    found.sort(key=lambda item: (SEVERITY_ORDER.get(item[1].severity, 5), item[1].policy, item[0],
+                                 str(item[1].resource)))
+    return found
+
+
+def finding_rows(report: Any, limit: int | None = None, keep: FindingFilter | None = None) -> list[tuple[str, ...]]:
+    """Failing, warning and erroring results, most severe first (messages whole, on one line)."""
+    rows: list[tuple[str, ...]] = [
+        (context, r.policy, str(r.resource), r.severity or "-", r.result, one_line(r.message))
+        for context, r in findings(report, keep)
+    ]
+    return rows[:limit] if limit is not None else rows
+
+
+def failing_policies(report: Any) -> list[tuple[str, str, int, int]]:
+    """(policy, severity, failing results, erroring results) of every policy with a fail or error, worst first."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for cluster in report.clusters:
-        for r in cluster.findings():
-            if r.result in ("fail", "warn", "error"):
-                rows.append(
-                    (
-                        SEVERITY_ORDER.get(r.severity, 5),
-                        cluster.context,
-                        r.policy,
-                        str(r.resource),
-                        r.severity or "-",
-                        r.result,
-                        " ".join(r.message.split())[:200],
-                    )
-                )
-    rows.sort(key=lambda row: (row[0], row[1], row[2], row[3]))
-    trimmed: list[tuple[str, ...]] = [tuple(str(cell) for cell in row[1:]) for row in rows]
-    return trimmed[:limit] if limit is not None else trimmed
+        for r in _finding_results(cluster):
+            if r.result in ("fail", "error"):
+                counts[(r.policy, r.severity)][0 if r.result == "fail" else 1] += 1
+    rows = [(policy, severity, fail, error) for (policy, severity), (fail, error) in counts.items()]
+    rows.sort(key=lambda row: (SEVERITY_ORDER.get(row[1], 5), -row[2], row[0]))
+    return rows
 
 
 def failure_rows(report: Any) -> list[tuple[str, ...]]:
     """Resource types that could not be listed."""
     return [
-        (f.context, f.resource, f.namespace or "(all)", f.reason, " ".join(f.message.split())[:160])
+        (f.context, f.resource, f.namespace or "(all)", f.reason, one_line(f.message))
         for c in report.clusters
         for f in c.failures
     ]
 
 
-def render_scan(report: Any, fmt: str = "table", limit: int | None = None) -> str:
+def hidden_note(total: int, shown: int, keep: FindingFilter) -> str:
+    """What a filtered findings table left out, and how to see it (empty when nothing was left out)."""
+    if total <= shown:
+        return ""
+    return f"({total - shown} finding(s) not listed because of {keep.describe()}; the counts include them)"
+
+
+def scan_totals_line(report: Any) -> str:
+    """The last line of a scan table: clusters, objects, policies, counts, and whether it is incomplete."""
+    counts = report.summary()
+    objects = sum(c.objects for c in report.clusters)
+    reasons = [
+        *(["see NOT SCANNED"] if any(c.failures or c.error for c in report.clusters) else []),
+        *(["some policies did not load (policy problem above)"] if report.policy_issues else []),
+    ]
+    return (
+        f"{len(report.clusters)} cluster(s), {objects} object(s), {len(report.policies)} policies: "
+        + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "error", "skip"))
+        + (" (cancelled)" if report.cancelled else "")
+        + (" (deadline reached)" if getattr(report, "deadline_reached", False) else "")
+        + (f" -- INCOMPLETE: {'; '.join(reasons)}" if reasons else "")
+    )
+
+
+def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep: FindingFilter | None = None) -> str:
     """The scan report as a text or markdown table (summary, findings, listing failures)."""
+    keep = keep or FindingFilter()
     table = markdown_table if fmt == "markdown" else text_table
     parts = []
     title = "## Compliance summary" if fmt == "markdown" else "COMPLIANCE SUMMARY"
     parts.append(f"{title}\n\n{table(SUMMARY_HEADER, scan_summary_rows(report))}")
-    findings = finding_rows(report, limit)
-    total = sum(1 for c in report.clusters for _ in c.findings())
-    if findings:
-        heading = "## Findings" if fmt == "markdown" else "FINDINGS"
-        more = f"\n\n({total - len(findings)} more not shown)" if total > len(findings) else ""
-        parts.append(f"{heading}\n\n{table(FINDING_HEADER, findings)}{more}")
+    if keep.summary:
+        failing = failing_policies(report)
+        if failing:
+            heading = "## Failing policies" if fmt == "markdown" else "FAILING POLICIES"
+            summary_rows = [(policy, severity or "-", str(fail), str(error))
+                            for policy, severity, fail, error in failing]
+            note = "(--summary: run without it to list each finding)"
+            parts.append(f"{heading}\n\n{table(FAILING_HEADER, summary_rows)}\n\n{note}")
+    else:
+        rows = finding_rows(report, limit, keep)
+        listed = len(finding_rows(report, None, keep))
+        total = sum(1 for c in report.clusters for _ in _finding_results(c))
+        notes = [n for n in (
+            f"({listed - len(rows)} more not shown)" if listed > len(rows) else "",
+            hidden_note(total, listed, keep),
+        ) if n]
+        if rows:
+            heading = "## Findings" if fmt == "markdown" else "FINDINGS"
+            parts.append(f"{heading}\n\n{table(FINDING_HEADER, rows)}" + "".join(f"\n\n{n}" for n in notes))
+        elif notes:
+            parts.append("\n\n".join(notes))
     failures = failure_rows(report)
     if failures:
         heading = "## Not scanned" if fmt == "markdown" else "NOT SCANNED"
         parts.append(f"{heading}\n\n{table(FAILURE_HEADER, failures)}")
     for issue in report.policy_issues:
         parts.append(f"policy problem: {issue}")
-    counts = report.summary()
-    objects = sum(c.objects for c in report.clusters)
-    parts.append(
-        f"{len(report.clusters)} cluster(s), {objects} object(s), {len(report.policies)} policies: "
-        + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "error", "skip"))
-        + (" (cancelled)" if report.cancelled else "")
-        + (" (deadline reached)" if getattr(report, "deadline_reached", False) else "")
-        + (" -- INCOMPLETE: see NOT SCANNED" if failures or any(c.error for c in report.clusters) else "")
-    )
+    parts.append(scan_totals_line(report))
     return "\n\n".join(parts)

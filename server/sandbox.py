@@ -16,6 +16,11 @@ A killed worker is replaced, and a small pool of warm workers keeps ordinary cal
 function raises come back as themselves (when they can be pickled), so callers handle them as if the call had been
 local.
 
+A worker has none of the parent's state (cluster clients, caches, the request's secret ledger). A call may pass
+``host`` handlers: functions of the parent that the worker calls by name with :func:`call_host` (the parent answers
+them while it waits, e.g. ``resource.Get`` lookups through its own client and redaction). Their time counts
+against the call's time limit.
+
 Limits come from :class:`Limits`, built from the environment (``PYKYVERNO_EVAL_TIMEOUT``, ``PYKYVERNO_EVAL_MEMORY``,
 ``PYKYVERNO_EVAL_WORKERS``) or from command-line flags (:func:`add_arguments`, :func:`limits_from_args`).
 """
@@ -134,14 +139,29 @@ def _positive_float(text: str, name: str) -> float:
     return value
 
 
+def _flag_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``convert`` for argparse: its ValueError message becomes the flag's error message."""
+
+    def checked(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+
+    return checked
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--eval-timeout``, ``--eval-memory`` and ``--eval-workers`` (defaults from the environment)."""
-    parser.add_argument("--eval-timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--eval-timeout", type=_flag_type(float), default=None, metavar="SECONDS",
                         help=f"wall-clock limit of one isolated evaluation (default 30; env {ENV_TIMEOUT})")
-    parser.add_argument("--eval-memory", type=parse_size, default=None, metavar="SIZE",
+    parser.add_argument("--eval-memory", type=_flag_type(parse_size), default=None, metavar="SIZE",
                         help="memory one isolated evaluation may add, e.g. 512Mi or 2Gi"
                         f" (default 1Gi; env {ENV_MEMORY})")
-    parser.add_argument("--eval-workers", type=int, default=None, metavar="N",
+    parser.add_argument("--eval-workers", type=_flag_type(int), default=None, metavar="N",
                         help=f"isolated evaluations that may run at once (default 2; env {ENV_WORKERS})")
 
 
@@ -214,6 +234,35 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+#: In a worker, during a call: the pipe to the parent, for :func:`call_host`.
+_host_conn: Connection | None = None
+
+
+def call_host(name: str, *args: Any) -> Any:
+    """From a function running in a worker: call the parent's ``host`` handler ``name`` (see :meth:`Sandbox.run`)
+    with ``args``; return its result or raise what it raised (a :class:`RemoteError` when that cannot travel)."""
+    conn = _host_conn
+    if conn is None:
+        raise RuntimeError(f"call_host({name!r}) outside an isolated call")
+    conn.send_bytes(pickle.dumps(("call", (name, args)), protocol=pickle.HIGHEST_PROTOCOL))
+    kind, value = pickle.loads(conn.recv_bytes())
+    if kind == "ok":
+        return value
+    if kind == "raise":
+        raise pickle.loads(value)
+    raise RemoteError(*value)
+
+
+def _exception_reply(exc: BaseException) -> bytes:
+    """``exc`` pickled as a ``raise`` reply, or as an ``error`` reply (type name, message) when it cannot be rebuilt."""
+    try:
+        pickled = pickle.dumps(exc)
+        pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt (required __init__ arguments)
+        return pickle.dumps(("raise", pickled))
+    except Exception:
+        return pickle.dumps(("error", (type(exc).__name__, str(exc))))
+
+
 def _worker_main(conn: Connection, memory: int, result_bytes: int) -> None:
     """Serve calls on ``conn`` until it closes. Runs in the worker process."""
     _die_with_parent()
@@ -228,11 +277,13 @@ def _worker_main(conn: Connection, memory: int, result_bytes: int) -> None:
             request = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        conn.send_bytes(_serve(request, result_bytes))
+        conn.send_bytes(_serve(request, result_bytes, conn))
 
 
-def _serve(request: bytes, result_bytes: int) -> bytes:
+def _serve(request: bytes, result_bytes: int, conn: Connection | None = None) -> bytes:
     """Run one pickled ``(func, args, kwargs)`` request; return the pickled reply."""
+    global _host_conn
+    _host_conn = conn
     try:
         func, args, kwargs = pickle.loads(request)
         result = func(*args, **kwargs)
@@ -240,18 +291,28 @@ def _serve(request: bytes, result_bytes: int) -> bytes:
     except MemoryError:
         return pickle.dumps(("memory", None))
     except BaseException as exc:  # everything the function raises goes back to the caller
-        try:
-            pickled = pickle.dumps(exc)
-            pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt (required __init__ arguments)
-            reply = pickle.dumps(("raise", pickled))
-        except Exception:
-            reply = pickle.dumps(("error", (type(exc).__name__, str(exc))))
+        reply = _exception_reply(exc)
+    finally:
+        _host_conn = None
     if len(reply) > result_bytes:
         return pickle.dumps(("too_large", len(reply)))
     return reply
 
 
 # -- the parent side ------------------------------------------------------------------------------------------------
+
+
+def _async_caller_cancelled() -> bool:
+    """Whether this thread runs for an async task (``anyio.to_thread.run_sync``) that has been cancelled: an MCP
+    tool call the client cancelled stops its worker at once instead of at the time limit."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:  # not an AnyIO worker thread
+        return False
+    except BaseException:  # the backend's cancellation exception
+        return True
+    return False
+
 
 
 class _Worker:
@@ -423,9 +484,11 @@ class Sandbox:
 
     # -- calls
 
-    def run(self, func: Callable[..., T], *args: Any, cancel: threading.Event | None = None, **kwargs: Any) -> T:
+    def run(self, func: Callable[..., T], *args: Any, cancel: threading.Event | None = None,
+            host: Mapping[str, Callable[..., Any]] | None = None, **kwargs: Any) -> T:
         """Call ``func(*args, **kwargs)`` in a worker; return its result or raise what it raised.
 
+        ``host`` handlers answer the worker's :func:`call_host` calls, in this thread, while the call runs.
         Raises a :class:`SandboxError` subclass when the call breaks a limit, crashes its worker, or is cancelled
         through ``cancel``.
         """
@@ -443,14 +506,16 @@ class Sandbox:
             except (OSError, EOFError):
                 raise WorkerCrashed(f"the evaluation worker died before the call ({worker.exit_description()})") \
                     from None
-            kind, value = pickle.loads(self._wait(worker, deadline, cancel))
+            kind, value = self._wait(worker, deadline, cancel, host or {})
             healthy = kind != "memory"  # a worker that ran out of memory may be in a bad state: replace it
         finally:
             self._release(worker, healthy)
         result: T = self._unpack(kind, value)
         return result
 
-    def _wait(self, worker: _Worker, deadline: float, cancel: threading.Event | None) -> bytes:
+    def _wait(self, worker: _Worker, deadline: float, cancel: threading.Event | None,
+              host: Mapping[str, Callable[..., Any]]) -> tuple[str, Any]:
+        """The worker's final reply (kind, value), answering its host calls meanwhile."""
         peak_vm = 0
         while True:
             remaining = deadline - time.monotonic()
@@ -459,17 +524,32 @@ class Sandbox:
                 raise EvaluationTimeout(self._timeout_message("running"))
             try:
                 if worker.conn.poll(min(remaining, _POLL_INTERVAL)):
-                    return worker.conn.recv_bytes()
+                    kind, value = pickle.loads(worker.conn.recv_bytes())
+                    if kind != "call":
+                        return kind, value
+                    worker.conn.send_bytes(self._answer_host(host, *value))
+                    continue
             except (EOFError, OSError):
                 worker.kill()
                 raise self._death(worker, peak_vm) from None
-            if cancel is not None and cancel.is_set():
+            if (cancel is not None and cancel.is_set()) or _async_caller_cancelled():
                 worker.kill()
                 raise EvaluationCancelled("the evaluation was cancelled")
             if worker.rss_growth() > self.limits.memory:
                 worker.kill()
                 raise EvaluationMemoryError(self._memory_message())
             peak_vm = max(peak_vm, _status_kib(worker.process.pid, "VmSize") * 1024)
+
+    @staticmethod
+    def _answer_host(host: Mapping[str, Callable[..., Any]], name: str, args: tuple[Any, ...]) -> bytes:
+        """The pickled reply to a worker's :func:`call_host`."""
+        handler = host.get(name)
+        if handler is None:
+            return pickle.dumps(("error", ("LookupError", f"no host handler {name!r} for this call")))
+        try:
+            return pickle.dumps(("ok", handler(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            return _exception_reply(exc)
 
     def _death(self, worker: _Worker, peak_vm: int) -> SandboxError:
         """The error for a worker that died without answering."""
@@ -512,12 +592,13 @@ class Sandbox:
             f" (raise it with --eval-memory or {ENV_MEMORY})"
         )
 
-    async def run_async(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run_async(self, func: Callable[..., T], *args: Any,
+                        host: Mapping[str, Callable[..., Any]] | None = None, **kwargs: Any) -> T:
         """:meth:`run` from async code, in a thread; cancelling the caller kills the worker."""
         cancel = threading.Event()
 
         def call() -> T:
-            return self.run(func, *args, cancel=cancel, **kwargs)
+            return self.run(func, *args, cancel=cancel, host=host, **kwargs)
 
         try:
             return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
@@ -552,6 +633,12 @@ def default_sandbox() -> Sandbox:
         return _default
 
 
+def prewarm_later() -> None:
+    """Start the shared sandbox's forkserver and warm workers in the background (a server calls this at start, so
+    that the first isolated call does not wait for them)."""
+    threading.Thread(target=lambda: default_sandbox().prewarm(), name="pykyverno-sandbox-prewarm", daemon=True).start()
+
+
 def _sandbox_for(limits: Limits | None) -> Sandbox:
     sandbox = default_sandbox()
     if limits is None or limits == sandbox.limits:
@@ -563,19 +650,21 @@ def _sandbox_for(limits: Limits | None) -> Sandbox:
         return other
 
 
-def run_isolated(func: Callable[..., T], *args: Any, limits: Limits | None = None, **kwargs: Any) -> T:
+def run_isolated(func: Callable[..., T], *args: Any, limits: Limits | None = None,
+                 host: Mapping[str, Callable[..., Any]] | None = None, **kwargs: Any) -> T:
     """Run ``func(*args, **kwargs)`` in a worker process under ``limits`` (default: the shared sandbox's).
 
     ``func`` must be a top-level function and its arguments picklable (policy YAML as text, options as plain
-    values). Returns the result, re-raises the function's own exceptions, and raises :class:`SandboxError`
-    subclasses for a breached limit or a crashed worker.
+    values); ``host`` handlers answer its :func:`call_host` calls. Returns the result, re-raises the function's own
+    exceptions, and raises :class:`SandboxError` subclasses for a breached limit or a crashed worker.
     """
-    return _sandbox_for(limits).run(func, *args, **kwargs)
+    return _sandbox_for(limits).run(func, *args, host=host, **kwargs)
 
 
-async def run_isolated_async(func: Callable[..., T], *args: Any, limits: Limits | None = None, **kwargs: Any) -> T:
+async def run_isolated_async(func: Callable[..., T], *args: Any, limits: Limits | None = None,
+                             host: Mapping[str, Callable[..., Any]] | None = None, **kwargs: Any) -> T:
     """:func:`run_isolated` for async callers (MCP tools): runs in a thread, and cancellation kills the worker."""
-    return await _sandbox_for(limits).run_async(func, *args, **kwargs)
+    return await _sandbox_for(limits).run_async(func, *args, host=host, **kwargs)
 
 
 @atexit.register

@@ -1,15 +1,17 @@
 """``pykyverno serve``: run the MCP server over stdio (default) or streamable HTTP. It lives beside the CLI commands,
 not among them, because it is the one command that starts ``server/mcp`` (imported only when it runs).
 
-Every tool is read-only, so there is no flag to enable writes.
+Every tool is read-only unless ``--allow-writes`` (or ``PYKYVERNO_ALLOW_WRITES=true``) lists the write tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+from . import sandbox
 from .arguments import add_context_filters, seconds_arg
 from .exit_codes import EXIT_OK, EXIT_USAGE
 
@@ -37,6 +39,9 @@ def add_parser(sub: Any) -> None:
                    help="open HTTP connections served at once; more are answered 503 (default 100)")
     p.add_argument("--kubeconfig", metavar="F", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
     add_context_filters(p)
+    p.add_argument("--allow-writes", action="store_true",
+                   help="list the write tools (install_policy_set, create_policy_exception, publish_reports...; each "
+                   "a dry run first, executed only with its confirmation token); also $PYKYVERNO_ALLOW_WRITES=true")
     p.add_argument("--policy", action="append", default=[], metavar="PATH",
                    help="policy file or folder to load besides the bundled sets (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request cluster timeout in seconds (default 10)")
@@ -44,6 +49,7 @@ def add_parser(sub: Any) -> None:
                    help="deadline of one scan tool call (default 300; 0: none); the rest is reported as not scanned")
     p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
                    help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
+    sandbox.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -52,6 +58,17 @@ def run(args: argparse.Namespace) -> int:
     from .mcp import ServerSettings, build_server
     from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
 
+    try:  # agent-supplied policies are evaluated in worker processes under these limits
+        sandbox.configure(sandbox.limits_from_args(args))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        allow_writes = args.allow_writes or env_flag("PYKYVERNO_ALLOW_WRITES")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sandbox.prewarm_later()
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,
         context_allow=tuple(args.context_allow),
@@ -60,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         scan_timeout=args.scan_timeout or None,
         scan_cache_bytes=int(args.scan_cache_mb * 1024 * 1024),
+        allow_writes=allow_writes,
     )
     try:
         server = build_server(settings)
@@ -84,3 +102,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def env_flag(name: str) -> bool:
+    """A boolean environment variable: true/1/yes/on or false/0/no/off/unset (anything else is a ValueError)."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name}={value!r}: expected true or false")

@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from .decl import Library
 from .errors import CelCompileError, CelCostError, CelError, CelEvalError
 from .frontend.cost import CostModel
-from .providers import Providers, current_providers, lookup_limit, set_lookup_limit, using_providers
+from .providers import (
+    LookupUnavailable,
+    Providers,
+    current_providers,
+    lookup_limit,
+    set_lookup_limit,
+    using_providers,
+)
 from .runtime import Activation, CelEnvironment, Program, environment
 
 _cost_model = CostModel()
@@ -58,6 +65,7 @@ __all__ = [
     "CelError",
     "CelEvalError",
     "CelProfile",
+    "LookupUnavailable",
     "Program",
     "Providers",
     "cost_limit",

@@ -25,7 +25,7 @@ from ..errors import LoadError
 from ..reader import load_json
 from ..resources import ResourceCatalog, guess_plural, split_api_version
 from .libs.kyverno_image import ImageReferenceError, parse_reference
-from .providers import Providers
+from .providers import LookupUnavailable, Providers
 
 #: Evaluates a global-context projection path against the entry's data.
 PathEvaluator = Callable[[str, Any], Any]
@@ -175,7 +175,7 @@ class OfflineImageData:
         """The metadata of ``image``; ``LookupError`` when the Context does not describe it."""
         found = self._exact.get(image) or self._normalized.get(_normalized_image(image) or "\0")
         if found is None:
-            raise LookupError(f"image {image} is not described in the Context spec.images")
+            raise LookupUnavailable(f"image {image} is not described in the Context spec.images")
         return copy.deepcopy(found)
 
 
@@ -223,7 +223,7 @@ class OfflineHttp:
                 continue
             if (response.url and response.url == url) or (response.url_path and response.url_path == path):
                 return _decoded_body(response.body)
-        raise LookupError(f"no apiCallResponses entry for {method.upper()} {url}")
+        raise LookupUnavailable(f"no apiCallResponses entry for {method.upper()} {url}")
 
 
 def _decoded_body(body: Any) -> Any:
@@ -300,7 +300,7 @@ class OfflineGlobalContext:
         """The entry's value, or one projection; ``LookupError`` for unknown entries or projections."""
         found = self._entries.get(entry)
         if found is None:
-            raise LookupError(f"global context entry {entry!r} not found")
+            raise LookupUnavailable(f"global context entry {entry!r} not found")
         value = self._value(found)
         projections = {str(p.get("name")): str(p.get("path") or "") for p in found.get("projections") or ()}
         if projection:

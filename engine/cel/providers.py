@@ -72,6 +72,12 @@ class GeneratorSink(Protocol):
         ...
 
 
+class LookupUnavailable(LookupError):
+    """The source cannot answer a lookup (it does not hold that type, it refused, it ran out of time, or there is
+    no source), as opposed to answering that the object does not exist. Evaluations record these (see
+    :func:`unanswered_count`) so that a scan never reports an object clean on a lookup it could not make."""
+
+
 class LookupLimitExceeded(Exception):
     """One evaluation asked for more distinct lookups than allowed."""
 
@@ -123,6 +129,8 @@ class _Evaluations(threading.local):
         self.serial = 0
         self.keys_serial = 0
         self.keys: set[Hashable] = set()
+        #: Reasons of the lookups no source could answer, since :func:`begin_unanswered`.
+        self.unanswered: list[str] = []
 
 
 _evaluations = _Evaluations()
@@ -147,11 +155,35 @@ def begin_evaluation() -> None:
     _evaluations.serial += 1
 
 
+def note_unanswered(reason: str) -> str:
+    """Record that a lookup could not be answered (no provider, or :class:`LookupUnavailable`); return ``reason``."""
+    unanswered = _evaluations.unanswered
+    if len(unanswered) < 100:  # the first reasons say enough
+        unanswered.append(reason)
+    return reason
+
+
+def begin_unanswered() -> list[str]:
+    """Start recording the lookups this thread cannot answer; pass the returned value to :func:`end_unanswered`."""
+    outer = _evaluations.unanswered
+    _evaluations.unanswered = []
+    return outer
+
+
+def end_unanswered(outer: list[str]) -> list[str]:
+    """Stop recording: the distinct reasons recorded since :func:`begin_unanswered` (also kept for ``outer``)."""
+    recorded = _evaluations.unanswered
+    _evaluations.unanswered = outer
+    if recorded:
+        outer.extend(recorded[: max(0, 100 - len(outer))])
+    return list(dict.fromkeys(recorded))
+
+
 def cached_lookup(key: Hashable, load: Callable[[], Any]) -> Any:
     """Answer a lookup through the providers' cache, counting it against the evaluation's budget.
 
     :raises LookupLimitExceeded: when this is a new distinct lookup beyond :func:`lookup_limit`.
-    :raises LookupError: from ``load`` (cached).
+    :raises LookupError: from ``load`` (cached); a :class:`LookupUnavailable` is recorded as unanswered.
     """
     state = _evaluations
     if state.serial:
@@ -164,7 +196,11 @@ def cached_lookup(key: Hashable, load: Callable[[], Any]) -> Any:
                     "globalContext.Get), the limit (PYKYVERNO_MAX_LOOKUPS); look up fewer objects, e.g. one "
                     "resource.List instead of a resource.Get per item")
             state.keys.add(key)
-    return current_providers().lookups.get(key, load)
+    try:
+        return current_providers().lookups.get(key, load)
+    except LookupUnavailable as exc:
+        note_unanswered(str(exc.args[0]) if exc.args else str(exc))
+        raise
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Compiling a policy's expressions once (collecting every error with its field path) and evaluating them.
 
-Variables are evaluated in declaration order; a variable whose evaluation fails does not stop the policy: only the
-expressions that reference it (directly or through other variables) fail, with the variable's error.
+Variables are lazy, as in Kyverno and Kubernetes admission policies: a variable is evaluated when an expression first
+reads it, once per object, and a variable whose evaluation would fail fails only the evaluations that read it. An
+expression that reads variables is compiled with them bound inline (``cel.bind``, see ``cel/frontend/inline.py``),
+which cel-cpp evaluates on first read; the expression as written is the fallback (a variable read dynamically, or
+naming the variable that failed), and :class:`Scope` evaluates its variables lazily too.
 """
 
 from __future__ import annotations
@@ -21,12 +24,20 @@ from ..errors import PolicyCompileError
 from .model import NamedExpression
 
 _VARIABLE_REF = re.compile(r"\bvariables\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+_VARIABLES_NAME = re.compile(r"\bvariables\b")
 
 
 @lru_cache(maxsize=8192)
 def referenced_variables(source: str) -> frozenset[str]:
     """Names of ``variables.x`` / ``variables['x']`` read by an expression."""
     return frozenset(a or b for a, b in _VARIABLE_REF.findall(source))
+
+
+@lru_cache(maxsize=8192)
+def reads_variables_dynamically(source: str) -> bool:
+    """True if an expression uses ``variables`` other than as ``variables.x`` / ``variables['x']`` (e.g.
+    ``variables[name]``): it may read any variable."""
+    return len(_VARIABLES_NAME.findall(source)) > len(_VARIABLE_REF.findall(source))
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,8 @@ class Compiler:
     errors: list[Diagnostic] = field(default_factory=list)
     #: The policy's variables, once compiled: expressions that read them are costed together with them.
     budget: PolicyBudget | None = None
+    #: The policy's variables, once compiled: :meth:`compile_expression` binds the ones an expression reads.
+    variables: CompiledVariables | None = None
 
     def compile(self, source: str, path: str) -> Program | None:
         """Compile, or record the error (with ``path``) and return ``None``."""
@@ -73,6 +86,12 @@ class Compiler:
         if self.errors:
             raise PolicyCompileError(policy, self.errors)
 
+    def compile_expression(self, source: str, path: str) -> Program | BoundProgram | None:
+        """Compile an expression that may read the policy's variables (bound inline once they are compiled)."""
+        if self.variables is None:
+            return self.compile(source, path)
+        return self.compile_bound(source, path, self.variables)
+
     def compile_bound(self, source: str, path: str, variables: CompiledVariables) -> Program | BoundProgram | None:
         """Compile an expression of a policy with ``variables``, binding the ones it reads inline when possible."""
         program = self.compile(source, path)
@@ -81,17 +100,20 @@ class Compiler:
         needed = variables.closure(source)
         if not needed:
             return program
+        return BoundProgram(program, self.inline(source, path, variables, needed))
+
+    def inline(self, source: str, path: str, variables: CompiledVariables, needed: set[str]) -> Program | None:
+        """``source`` compiled with the ``needed`` variables bound inline, or None when that cannot be done."""
         ordered = [name for name in variables.order if name in needed]
         if len(ordered) != len(needed) or any(name in variables.broken for name in ordered):
-            return program
+            return None
         inlined_source = inline_variables(source, ordered, variables.sources)
-        inlined = None
-        if inlined_source is not None:
-            try:
-                inlined = self.env.compile(inlined_source, path)
-            except CelError:
-                inlined = None  # e.g. deeper than the runtime allows once bound: evaluate as written
-        return BoundProgram(program, inlined)
+        if inlined_source is None:
+            return None
+        try:
+            return self.env.compile(inlined_source, path)
+        except CelError:
+            return None  # e.g. deeper than the runtime allows once bound: evaluate as written
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,9 @@ class CompiledVariables:
     order: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()
+    #: Variables that read other variables, compiled with those bound inline: a variable that reads one holding
+    #: an optional (which has no plain form) is still computed when an expression reads it as written.
+    inlined: Mapping[str, Program] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, compiler: Compiler, variables: Sequence[NamedExpression], prefix: str) -> CompiledVariables:
@@ -131,13 +156,23 @@ class CompiledVariables:
             if program is not None:
                 programs.append((var.name, program))
         compiler.budget = budget
-        return cls(
+        inlined: dict[str, Program] = {}
+        compiled = cls(
             tuple(programs),
             depends,
             tuple(v.name for v in variables),
             {v.name: v.expression for v in variables},
             frozenset(broken),
+            inlined,
         )
+        for i, var in enumerate(variables):
+            needed = depends.get(var.name, frozenset())
+            if var.name not in broken and needed and var.name not in needed:
+                program = compiler.inline(var.expression, f"{prefix}[{i}].expression", compiled, set(needed))
+                if program is not None:
+                    inlined[var.name] = program
+        compiler.variables = compiled
+        return compiled
 
     def closure(self, source: str) -> set[str]:
         """Variables an expression needs, transitively."""
@@ -149,7 +184,8 @@ class CompiledVariables:
 
 
 class Scope:
-    """The evaluation state of one policy on one object: base data, variable values and their errors."""
+    """The evaluation state of one policy on one object: base data, and the variables read so far (each evaluated
+    at most once, when first needed) with their values or errors."""
 
     def __init__(
         self,
@@ -163,66 +199,103 @@ class Scope:
         self.variables = variables
         self.values: dict[str, Any] = {}
         self.failures: dict[str, CelEvalError] = {}
+        self._programs = dict(variables.programs)
+        self._pending: set[str] = set()
         self._activation: Activation | None = None
+        self._activation_names: frozenset[str] = frozenset()
         self._base_activation = base
-        self._evaluated = False
-
-    def _evaluate_variables(self) -> None:
-        if self._evaluated:
-            return
-        self._evaluated = True
-        for name, program in self.variables.programs:
-            needed = self.variables.depends.get(name, frozenset())
-            broken = next((n for n in needed if n in self.failures), None)
-            if broken is not None:
-                self.failures[name] = self.failures[broken]
-                continue
-            activation = self.env.activation({**self.data, VARIABLES: dict(self.values)}) if needed else self._base()
-            try:
-                self.values[name] = program.evaluate(activation)
-            except CelEvalError as exc:
-                self.failures[name] = exc
 
     def _base(self) -> Activation:
         if self._base_activation is None:
             self._base_activation = self.env.activation({**self.data, VARIABLES: {}})
         return self._base_activation
 
-    def activation(self) -> Activation:
-        """The activation with every variable that could be computed."""
-        self._evaluate_variables()
-        if self._activation is None:
+    def _variable(self, name: str) -> None:
+        """Evaluate variable ``name`` unless done already (an unknown or cyclic name stays unset)."""
+        if name in self.values or name in self.failures or name in self._pending:
+            return
+        program = self._programs.get(name)
+        if program is None:
+            return
+        inlined = self.variables.inlined.get(name)
+        if inlined is not None:
+            try:
+                self.values[name] = inlined.evaluate(self._base())
+                return
+            except CelEvalError:
+                pass  # evaluate as written, so that the error names the variable that failed
+        self._pending.add(name)
+        try:
+            reads = self._reads(program.source)
+            try:
+                self.values[name] = program.evaluate(self._activation_with(reads))
+            except CelEvalError as exc:
+                failed = self._failed_variable(exc, reads)
+                self.failures[name] = failed[1] if failed is not None else exc
+        finally:
+            self._pending.discard(name)
+
+    def _reads(self, source: str) -> frozenset[str]:
+        """The variables ``source`` may read (all of them when it reads ``variables`` dynamically)."""
+        if reads_variables_dynamically(source):
+            return frozenset(self.variables.order)
+        return referenced_variables(source)
+
+    def _activation_with(self, names: frozenset[str]) -> Activation:
+        """An activation holding the values of ``names`` that evaluate (a failed one is absent: reading it gives
+        ``no such key``, which :meth:`_failed_variable` attributes to the variable)."""
+        if not names:
+            return self._base()
+        for name in names:
+            self._variable(name)
+        available = frozenset(n for n in names if n in self.values)
+        if self._activation is None or not available <= self._activation_names:
+            self._activation_names = frozenset(self.values)
             self._activation = self.env.activation({**self.data, VARIABLES: dict(self.values)})
         return self._activation
 
-    def evaluate(self, program: Program | BoundProgram) -> Any:
-        """Evaluate ``program``; raise the error of a variable it needs if that variable failed."""
-        if isinstance(program, BoundProgram):
-            if program.inlined is not None:
-                try:
-                    return program.inlined.evaluate(self._base())
-                except CelEvalError:
-                    pass  # evaluate as written, so that the message names the variable that failed
-            program = program.program
-        if self.variables.programs:
-            needed = self.variables.closure(program.source)
-            if needed:
-                self._evaluate_variables()
-                for name in needed:
-                    if name in self.failures:
-                        failure = self.failures[name]
-                        raise CelEvalError(
-                            f"variable {name!r} failed: {failure.message}", expression=program.source, path=program.path
-                        )
-                return program.evaluate(self.activation())
-        return program.evaluate(self._activation or self._base_cached())
+    def _failed_variable(self, error: CelEvalError, reads: frozenset[str]) -> tuple[str, CelEvalError] | None:
+        """The variable among ``reads`` whose absence (it failed) caused ``error``, and its failure, if any."""
+        for name in reads:
+            failure = self.failures.get(name)
+            if failure is not None and error.message == f"no such key: {name}":
+                return name, failure
+        return None
 
-    def _base_cached(self) -> Activation:
-        if self._activation is None:
-            if self.variables.programs:
-                return self.activation()
-            return self._base()
-        return self._activation
+    def evaluate(self, program: Program | BoundProgram) -> Any:
+        """Evaluate ``program``; a variable it reads that failed makes it fail with that variable's error."""
+        if isinstance(program, BoundProgram):
+            if program.inlined is None:
+                return self._evaluate_as_written(program.program)
+            try:
+                return program.inlined.evaluate(self._base())
+            except CelEvalError as exc:
+                # Evaluate as written, so that the message names the variable that failed; an error there that
+                # the bound form did not have (a variable holding an optional has no plain form) is not the answer.
+                try:
+                    self._evaluate_as_written(program.program)
+                except CelEvalError as written:
+                    if _NO_PLAIN_FORM not in written.message:
+                        raise written from None
+                raise exc from None
+        return self._evaluate_as_written(program)
+
+    def _evaluate_as_written(self, program: Program) -> Any:
+        reads = self._reads(program.source) if self.variables.programs else frozenset()
+        try:
+            return program.evaluate(self._activation_with(reads))
+        except CelEvalError as exc:
+            failed = self._failed_variable(exc, reads)
+            if failed is None:
+                raise
+            name, failure = failed
+            raise CelEvalError(
+                f"variable {name!r} failed: {failure.message}", expression=program.source, path=program.path
+            ) from None
+
+
+#: Part of the message of a value that cannot leave the CEL runtime (see ``cel/runtime.py``).
+_NO_PLAIN_FORM = "which has no plain form"
 
 
 Conditions = tuple[tuple[str, Program | BoundProgram], ...]
@@ -239,9 +312,10 @@ def compile_conditions(
     compiled: list[tuple[str, Program | BoundProgram]] = []
     for i, cond in enumerate(conditions):
         path = f"{prefix}[{i}].expression"
-        program = compiler.compile(cond.expression, path) if variables is None else compiler.compile_bound(
-            cond.expression, path, variables
-        )
+        if variables is None:
+            program = compiler.compile_expression(cond.expression, path)
+        else:
+            program = compiler.compile_bound(cond.expression, path, variables)
         if program is not None:
             compiled.append((cond.name, program))
     return tuple(compiled)

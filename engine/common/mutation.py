@@ -15,7 +15,7 @@ from ..cel import CelEnvironment, CelEvalError, Program
 from ..cel.names import OBJECT
 from ..errors import EvaluationError, PolicyValidationError
 from .autogen import POD_TEMPLATES
-from .expressions import CompiledVariables, Compiler, Scope
+from .expressions import BoundProgram, CompiledVariables, Compiler, Scope
 from .jsonpatch import JsonPatchError, apply_patch
 from .merge import MergeError, apply_configuration
 from .model import Model
@@ -65,7 +65,7 @@ class CompiledMutation:
 
     index: int
     patch_type: str
-    program: Program
+    program: Program | BoundProgram
 
 
 def mutation_checks(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -83,7 +83,7 @@ def compile_mutations(compiler: Compiler, mutations: Sequence[Mutation], prefix:
     """Compile ``mutations[]`` (paths ``{prefix}[i].applyConfiguration.expression`` / ``.jsonPatch.expression``)."""
     compiled = []
     for i, mutation in enumerate(mutations):
-        program = compiler.compile(mutation.expression, f"{prefix}[{i}].{mutation.field}.expression")
+        program = compiler.compile_expression(mutation.expression, f"{prefix}[{i}].{mutation.field}.expression")
         if program is not None:
             compiled.append(CompiledMutation(i, mutation.patch_type, program))
     return tuple(compiled)

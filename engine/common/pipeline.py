@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict, T
 
 from ..cel import CelEnvironment
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST
+from ..cel.providers import begin_unanswered, end_unanswered
 from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
 from .annotation_keys import CATEGORY, SCORED, SEVERITY
@@ -221,10 +222,31 @@ class PolicyPipeline(Generic[PolicyT]):
         if not self.handles(ctx) or not self.applies_to(ctx):
             return None
         context = self.evaluating()
-        if context is None:
-            return self._admit_and_run(ctx, exceptions, options)
-        with context:
-            return self._admit_and_run(ctx, exceptions, options)
+        outer = begin_unanswered()
+        try:
+            if context is None:
+                result = self._admit_and_run(ctx, exceptions, options)
+            else:
+                with context:
+                    result = self._admit_and_run(ctx, exceptions, options)
+        finally:
+            unanswered = end_unanswered(outer)
+        if unanswered:
+            return self._unanswered(ctx, result, tuple(unanswered), options)
+        return result
+
+    def _unanswered(
+        self, ctx: AdmissionContext, result: RuleResult | None, reasons: tuple[str, ...], options: EvaluationOptions
+    ) -> RuleResult | None:
+        """A result reached while some lookup could not be answered carries the reasons; no result at all (an
+        error absorbed by ``failurePolicy: Ignore``) becomes an ``error`` when ``options.report_unanswered``."""
+        if result is None:
+            if not options.report_unanswered:
+                return None
+            message = f"a lookup the source cannot answer: {'; '.join(reasons)}"
+            result = self.make_result(ctx, "error", message)
+        result.unanswered = reasons
+        return result
 
     def _admit_and_run(
         self, ctx: AdmissionContext, exceptions: list[PolicyException] | None, options: EvaluationOptions

@@ -36,7 +36,9 @@ class CompiledValidation:
 def _compile(
     compiler: Compiler, source: str, path: str, variables: CompiledVariables | None
 ) -> Program | BoundProgram | None:
-    return compiler.compile(source, path) if variables is None else compiler.compile_bound(source, path, variables)
+    if variables is None:
+        return compiler.compile_expression(source, path)
+    return compiler.compile_bound(source, path, variables)
 
 
 def compile_validations(

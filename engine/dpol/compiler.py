@@ -13,8 +13,8 @@ from .policy import CompiledDeletingPolicy
 def compile_deleting_policy(policy: DeletingPolicy, kind: KindSpec) -> CompiledDeletingPolicy:
     """Compile a policy; raise :class:`PolicyCompileError` listing every bad expression with its path."""
     compiler = Compiler(environment_for(kind.cel))
-    conditions = compile_conditions(compiler, policy.spec.conditions, "spec.conditions")
     variables = CompiledVariables.compile(compiler, policy.spec.variables, "spec.variables")
+    conditions = compile_conditions(compiler, policy.spec.conditions, "spec.conditions")
     compiler.check(policy.qualified_name)
     constraints = policy.spec.match_constraints
     return CompiledDeletingPolicy(

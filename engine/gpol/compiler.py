@@ -24,7 +24,7 @@ def compile_generating_policy(policy: GeneratingPolicy, kind: KindSpec) -> Compi
             )
             generations.append(CompiledGeneration(i, template=template))
             continue
-        program = compiler.compile(generation.expression, f"spec.generate[{i}].expression")
+        program = compiler.compile_expression(generation.expression, f"spec.generate[{i}].expression")
         if program is not None:
             generations.append(CompiledGeneration(i, program=program))
     compiler.check(policy.qualified_name)

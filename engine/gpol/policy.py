@@ -16,6 +16,7 @@ from typing import Any
 
 from ..cel import CelEvalError, Program, current_providers, using_providers
 from ..cel.offline import RecordingGenerator
+from ..common.expressions import BoundProgram
 from ..common.options import EvaluationOptions
 from ..common.pipeline import Admitted, PolicyPipeline
 from ..request import AdmissionContext, split_api_version
@@ -39,7 +40,7 @@ class CompiledGeneration:
     """One ``generate[]`` entry: an expression program or a template."""
 
     index: int
-    program: Program | None = None
+    program: Program | BoundProgram | None = None
     template: CompiledTemplate | None = None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import Program
-from ..common.expressions import Compiler
+from ..common.expressions import BoundProgram, Compiler
 from ..documents import parse_documents
 from ..errors import EvaluationError, LoadError
 
@@ -29,7 +29,7 @@ class CompiledTemplate:
     """A template and the compiled programs of its placeholders (in order of appearance)."""
 
     text: str
-    programs: tuple[Program, ...]
+    programs: tuple[Program | BoundProgram, ...]
 
     @classmethod
     def compile(cls, compiler: Compiler, text: str, interpolate: str, path: str) -> CompiledTemplate:
@@ -38,12 +38,12 @@ class CompiledTemplate:
             return cls(text, ())
         programs = []
         for i, match in enumerate(PLACEHOLDER.finditer(text)):
-            program = compiler.compile(match.group(1).strip(), f"{path}.value(( #{i} ))")
+            program = compiler.compile_expression(match.group(1).strip(), f"{path}.value(( #{i} ))")
             if program is not None:
                 programs.append(program)
         return cls(text, tuple(programs))
 
-    def render(self, evaluate: Callable[[Program], Any]) -> list[dict[str, Any]]:
+    def render(self, evaluate: Callable[[Program | BoundProgram], Any]) -> list[dict[str, Any]]:
         """Evaluate the placeholders with ``evaluate`` and parse the resulting YAML into objects."""
         values = iter(self.programs)
         if self.programs:

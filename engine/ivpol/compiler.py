@@ -25,7 +25,7 @@ def compile_image_validating_policy(
         validations = compile_validations(compiler, spec.validations, "spec.validations")
         extractors = []
         for i, extractor in enumerate(spec.images):
-            program = compiler.compile(extractor.expression, f"spec.images[{i}].expression")
+            program = compiler.compile_expression(extractor.expression, f"spec.images[{i}].expression")
             if program is not None:
                 extractors.append((extractor.name, program))
         references = []

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from ..cel.decl import CelFunctionError, Library, function, overload
-from ..cel.providers import current_providers
+from ..cel.providers import LookupUnavailable, current_providers, note_unanswered
 
 REGISTRY_NEEDED = "image signature verification needs registry access, which is not available offline"
 
@@ -36,7 +36,7 @@ def _needs_registry(name: str) -> Any:
     calls = _calls.get()
     if calls is not None:
         calls.append(name)
-    raise CelFunctionError(f"{name}: {REGISTRY_NEEDED}")
+    raise CelFunctionError(note_unanswered(f"{name}: {REGISTRY_NEEDED}"))
 
 
 def verify_image_signatures(image: Any, attestors: Any) -> Any:
@@ -60,11 +60,14 @@ def get_image_data(image: Any) -> Any:
         raise CelFunctionError("getImageData: image must be a string")
     provider = current_providers().image_data
     if provider is None:
-        raise CelFunctionError("getImageData: no image data provider is configured (supply a Context spec.images)")
+        raise CelFunctionError(
+            note_unanswered("getImageData: no image data provider is configured (supply a Context spec.images)")
+        )
     try:
         return provider.get_metadata(image)
     except LookupError as exc:
-        raise CelFunctionError(f"failed to get image data for {image}: {exc.args[0] if exc.args else exc}") from None
+        reason = f"failed to get image data for {image}: {exc.args[0] if exc.args else exc}"
+        raise CelFunctionError(note_unanswered(reason) if isinstance(exc, LookupUnavailable) else reason) from None
 
 
 LIBRARY = Library(

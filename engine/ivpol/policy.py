@@ -13,7 +13,7 @@ from typing import Any
 
 from ..cel import CelEnvironment, CelEvalError, Program
 from ..cel.names import ATTESTATIONS, ATTESTORS, IMAGES, REF
-from ..common.expressions import Scope
+from ..common.expressions import BoundProgram, Scope
 from ..common.options import EvaluationOptions
 from ..common.pipeline import Admitted
 from ..common.validations import ValidatingPipeline
@@ -29,7 +29,7 @@ class CompiledImageValidatingPolicy(ValidatingPipeline[ImageValidatingPolicy]):
     """An ImageValidatingPolicy (or autogen variant) ready to evaluate."""
 
     match_env: CelEnvironment
-    extractors: tuple[tuple[str, Program], ...] = ()
+    extractors: tuple[tuple[str, Program | BoundProgram], ...] = ()
     reference_globs: tuple[str, ...] = ()
     reference_programs: tuple[Program, ...] = ()
 

@@ -21,7 +21,8 @@ def compile_mutating_policy(policy: MutatingPolicy, kind: KindSpec) -> list[Comp
         targets = spec.target_match_constraints
         target_expression = None
         if targets is not None and targets.expression.strip():
-            target_expression = compiler.compile(targets.expression, "spec.targetMatchConstraints.expression")
+            target_path = "spec.targetMatchConstraints.expression"
+            target_expression = compiler.compile_expression(targets.expression, target_path)
         compiled = CompiledMutatingPolicy(
             **parts,
             policy=policy,

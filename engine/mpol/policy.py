@@ -18,7 +18,7 @@ from typing import Any
 
 from ..cel import CelEvalError, Program
 from ..cel.names import OBJECT, OLD_OBJECT
-from ..common.expressions import Conditions, Scope, evaluate_conditions
+from ..common.expressions import BoundProgram, Conditions, Scope, evaluate_conditions
 from ..common.match import matches, without_operations
 from ..common.model import MatchResources
 from ..common.mutation import CompiledMutation, MutationError, mutate
@@ -36,7 +36,7 @@ class CompiledMutatingPolicy(PolicyPipeline[MutatingPolicy]):
 
     mutations: tuple[CompiledMutation, ...] = ()
     target_constraints: TargetMatchConstraints | None = None
-    target_expression: Program | None = None
+    target_expression: Program | BoundProgram | None = None
     target_conditions: Conditions = ()
 
     @property

@@ -16,16 +16,20 @@ from pykyverno.engine.errors import EngineError
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_policies
 from pykyverno.engine.objects import object_key, read_manifests
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.results import summarize
 
+from ..arguments import add_exit_flags
 from ..core.evaluate import apply_resources
 from ..core.inputs import read_inputs
 from ..core.policies import resolve_policies
-from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
-from ..output import policy_reports, results_table
+from ..exit_codes import EXIT_USAGE, results_exit_code
+from ..output import policy_reports
 from ..paths import safe_file_name
 from ..policysets import PolicySetError
 from ..redaction import mask_data, remember_sensitive
+from ..terminal import print_apply
+from .inputs import check_policy_sets, load_errors, manifests, split_stdin, stdin_policies, unsupported_rules
 from .report_cmd import sarif_text
 
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
@@ -34,12 +38,15 @@ OPERATIONS = ("CREATE", "UPDATE", "DELETE")
 def add_parser(sub: Any) -> None:
     """Register the ``apply`` subcommand."""
     p = sub.add_parser("apply", help="apply policies to resource manifests and report results")
-    p.add_argument("policies", nargs="*", metavar="POLICY_PATH", help="policy files or folders")
+    p.add_argument(
+        "policies", nargs="*", metavar="POLICY_PATH", help="policy files or folders ('-' for standard input)"
+    )
     p.add_argument(
         "--policy-set", action="append", default=[], metavar="NAME", help="a bundled policy set (repeatable)"
     )
     p.add_argument(
-        "-r", "--resource", action="extend", nargs="+", default=[], metavar="PATH", help="resource files or folders"
+        "-r", "--resource", action="extend", nargs="+", default=[], metavar="PATH",
+        help="resource files or folders ('-' for standard input)"
     )
     p.add_argument(
         "-e", "--exception", action="extend", nargs="+", default=[], metavar="PATH", help="PolicyException files"
@@ -55,7 +62,7 @@ def add_parser(sub: Any) -> None:
         metavar="PATH",
         help="old versions of the resources (UPDATE); with DELETE the --resource files are the old objects",
     )
-    p.add_argument("--audit-warn", action="store_true", help="report failures of Audit policies as warn")
+    add_exit_flags(p)
     p.add_argument("-t", "--table", action="store_true", help="print a results table")
     p.add_argument("-p", "--policy-report", action="store_true", help="print PolicyReport documents")
     p.add_argument(
@@ -75,11 +82,21 @@ def _file_name(obj: dict[str, Any]) -> str:
     return safe_file_name([kind.lower(), namespace, name or "unnamed"], ".yaml")
 
 
-def _write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:
+def write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:
+    """Write each object to its own YAML file under ``directory`` (masked); two objects whose names map to the same
+    file (``a/b`` and ``a_b``, or the same object mutated and generated) get numbered names instead of one
+    overwriting the other."""
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
+    used: set[str] = set()
     for obj in objects:
-        path = directory / _file_name(obj)
+        name = _file_name(obj)
+        stem, number = name.removesuffix(".yaml"), 1
+        while name.lower() in used:  # lower: case-insensitive file systems would merge them too
+            number += 1
+            name = f"{stem}-{number}.yaml"
+        used.add(name.lower())
+        path = directory / name
         path.write_text(yaml.safe_dump(mask_data(obj), sort_keys=False))
         written.append(path)
     return written
@@ -94,21 +111,34 @@ def unified_diff(original: dict[str, Any], mutated: dict[str, Any]) -> str:
     return "".join(difflib.unified_diff(before, after, f"{label} (original)", f"{label} (mutated)"))
 
 
+def _load(args: argparse.Namespace) -> tuple[PolicySet, list[str]]:
+    """The policies and exceptions of the run, and the problems that left some out (each names its file)."""
+    check_policy_sets(args.policy_set)
+    paths, with_stdin = split_stdin(args.policies, "POLICY_PATH")
+    policies = resolve_policies(args.policy_set, paths, defaults=False)
+    if with_stdin:
+        policies.extend(stdin_policies())
+    exceptions = load_policies(args.exception)  # a PolicyException whose CEL does not compile is a problem
+    policies.exceptions.extend(exceptions.exceptions)
+    policies.issues.extend(exceptions.issues)
+    return policies, [*load_errors(policies), *unsupported_rules(policies)]
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno apply``."""
-    problems: list[str] = []
     if not args.policies and not args.policy_set:
         print("error: give policy files or folders, or --policy-set NAME", file=sys.stderr)
         return EXIT_USAGE
+    if not args.resource:
+        print("error: no resources to apply the policies to: give resource files or folders with -r/--resource "
+              "('-' for standard input)", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        policies = resolve_policies(args.policy_set, args.policies, defaults=False)
+        policies, problems = _load(args)
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    exceptions = load_policies(args.exception)  # a PolicyException whose CEL does not compile is a problem
-    policies.exceptions.extend(exceptions.exceptions)
-    problems.extend(str(issue) for issue in [*policies.issues, *exceptions.issues])
-    resources = read_manifests(args.resource, problems)
+    resources = manifests(args.resource, problems)
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:
@@ -122,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    problems.extend(inputs.issues)
     index = PolicyIndex(policies.policies)
     outcome = apply_resources(
         index,
@@ -135,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     results = outcome.results
     produced = [mutated for _, mutated in outcome.mutated] + outcome.generated
     if args.output_dir:
-        for path in _write_objects(Path(args.output_dir), produced):
+        for path in write_objects(Path(args.output_dir), produced):
             print(f"wrote {path}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -156,18 +187,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.policy_report:
         print(yaml.safe_dump_all(mask_data(policy_reports(results)), sort_keys=False), end="")
     else:
-        print(f"Applying {len(policies.names())} policy(ies) to {len(resources)} resource(s)...")
-        if args.table:
-            print(results_table(results))
-        else:
-            for r in results:
-                if r.result in ("fail", "error", "warn"):
-                    print(f"policy {r.policy} -> resource {r.resource}: {r.result.upper()}: {r.message}")
-        print(
-            f"\npass: {counts['pass']}, fail: {counts['fail']}, warn: {counts['warn']}, "
-            f"error: {counts['error']}, skip: {counts['skip']}"
-        )
-    denied = any(r.result == "fail" and "Deny" in r.actions for r in results)
-    if denied:
-        return EXIT_FAILURES
-    return EXIT_INCOMPLETE if problems and not results else EXIT_OK
+        print_apply(results, counts, len(policies.names()), len(resources), table=args.table,
+                    problems=len(problems))
+    return results_exit_code(counts, incomplete=bool(problems), warn_exit_code=args.warn_exit_code,
+                             warn_no_pass=args.warn_no_pass)

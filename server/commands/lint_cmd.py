@@ -15,12 +15,13 @@ from pykyverno.engine.documents import iter_files
 from ..core.lint import LintReport, lint
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from ..redaction import mask_data
+from .inputs import STDIN_NAME, read_stdin, split_stdin
 
 
 def add_parser(sub: Any) -> None:
     """Register the ``lint`` subcommand."""
     p = sub.add_parser("lint", help="check policy files: schema and CEL errors with positions, costs, advice")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders ('-' for standard input)")
     p.add_argument("-o", "--output-format", default="text", choices=["text", "json"])
     p.set_defaults(run=run)
 
@@ -59,7 +60,10 @@ def _json(report: LintReport) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno lint``; exit 1 when any file has an error, 2 when a file cannot be read."""
     reports = []
-    for path in iter_files(args.paths):
+    paths, with_stdin = split_stdin(args.paths, "PATH")
+    if with_stdin:
+        reports.append((STDIN_NAME, lint(read_stdin(), STDIN_NAME)))
+    for path in iter_files(paths):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -13,11 +13,14 @@ import yaml
 from pykyverno.engine.reader import load_yaml_all
 from pykyverno.engine.registry import REGISTRY
 
+from ..core.names import require_known
 from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..output import text_table
 from ..policysets import PolicyDescription, PolicySetError, available_sets, describe_policy, get_set, resolve_set
+from ..policysets.catalog import policy_locations
 from ..policysets.describe import describe_document
 from ..redaction import mask_data
+from .inputs import check_policy_sets
 
 
 def add_parser(sub: Any) -> None:
@@ -130,6 +133,7 @@ def _show(name: str, fmt: str | None) -> str:
             lines.append(f"Includes: {', '.join(info.includes)}")
         lines.append(f"Policies ({len(data['policyNames'])}): {', '.join(data['policyNames'])}")
         return "\n".join(lines)
+    require_known("policy or policy set", name, [*sets, *policy_locations()])
     policy = describe_policy(name)
     return _dump(policy.to_dict(), fmt) if fmt else render_policy(policy)
 
@@ -142,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if action == "list":
+            if args.set:
+                check_policy_sets([args.set])
             text = _list_policies(args.set, args.output) if args.set else _list_sets(args.output)
         else:
             text = _show(args.name, args.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 from pathlib import Path
@@ -10,18 +11,34 @@ from typing import Any
 
 from pykyverno.engine.policyset import PolicySet
 
-from ..arguments import add_context_filters, seconds_arg
+from ..arguments import add_context_filters, add_exit_flags, seconds_arg
+from ..core.errors import InputError
+from ..core.names import UnknownNameError
+from ..core.namespaces import require_cluster_namespaces, require_snapshot_namespaces
 from ..core.policies import resolve_policies
-from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, results_exit_code
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
-from ..output import policy_report_parts, render_scan
+from ..output import SEVERITY_ORDER, FindingFilter, policy_report_parts, render_scan
 from ..output_stream import output_target, write_scan_json, write_scan_yaml, write_yaml_documents
 from ..policysets import PolicySetError, default_sets
 from ..redaction import mask_data
 from ..report.html import render_html
-from ..scan import Scanner, ScanReport, ScanRequest, source_factories
+from ..scan import Scanner, ScanReport, ScanRequest, ScanSource, SnapshotSource, SourceFactory, source_factories
+from ..scan.result_store import ResultStore
+from ..terminal import ScanProgress, print_scan
+from .inputs import (
+    STDIN,
+    STDIN_NAME,
+    check_policy_sets,
+    load_errors,
+    split_stdin,
+    stdin_documents,
+    stdin_policies,
+    unsupported_rules,
+)
 from .report_cmd import sarif_text, write_output
+from .write_support import publish_scan_reports
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -38,8 +55,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-A", "--all-namespaces", action="store_true", help="scan every namespace (the default)")
     p.add_argument("--exclude-namespace", action="append", default=[], help="namespace to leave out (repeatable)")
     p.add_argument("--policy-set", action="append", default=[], help="bundled policy set (repeatable)")
-    p.add_argument("--policy", action="append", default=[], help="policy file or folder (repeatable)")
-    p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml) offline")
+    p.add_argument("--policy", action="append", default=[],
+                   help="policy file or folder (repeatable; '-' for standard input)")
+    p.add_argument("--snapshot", help="scan manifests (a file or folder, e.g. kubectl get -A -o yaml, or '-' for "
+                   "standard input) offline")
     p.add_argument("--demo", action="store_true", help="scan the bundled demo snapshot")
     p.add_argument(
         "-o",
@@ -53,18 +72,82 @@ def add_parser(sub: Any) -> None:
                    help=f"the whole scan's deadline (default {DEFAULT_SCAN_TIMEOUT:g}; 0: none); what is not scanned "
                         "by then is listed as not scanned and the exit code is 3")
     add_context_filters(p)
-    p.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
+    p.add_argument("--progress", action="store_true",
+                   help="print progress lines on stderr when it is not a terminal (a terminal always gets a bar)")
+    p.add_argument("--fail-only", action="store_true",
+                   help="list only failing findings in tables (errors are always listed; counts include everything)")
+    p.add_argument("--severity", choices=[s for s in SEVERITY_ORDER if s], metavar="LEVEL",
+                   help="list only findings of this severity or worse in tables (critical, high, medium, low, info)")
+    p.add_argument("--summary", action="store_true",
+                   help="tables show the summary and the failing policies, not each finding (for large scans)")
+    add_exit_flags(p)
+    p.add_argument("--publish-reports", action="store_true",
+                   help="write the results as PolicyReports in each scanned cluster (dry run unless --yes)")
+    p.add_argument("--yes", action="store_true", help="with --publish-reports: write the reports")
     p.set_defaults(run=run)
 
 
-def _progress_printer(enabled: bool) -> Any:
-    if not enabled:
-        return None
+def _snapshot_source(path: str) -> SnapshotSource:
+    """The snapshot to scan (``-``: standard input); :class:`InputError` when the path does not exist."""
+    if path == STDIN:
+        problems: list[str] = []
+        objects = [doc.data for doc in stdin_documents(problems)]
+        source = SnapshotSource(STDIN_NAME, objects)
+        source.problems.extend(problems)
+        return source
+    if not Path(path).exists():
+        raise InputError(f"snapshot {path} does not exist")
+    return SnapshotSource(path)
 
-    def show(done: float, total: float, message: str) -> None:
-        print(f"\r[{done:.0f}/{total:.0f}] {message}\x1b[K", end="", file=sys.stderr, flush=True)
 
-    return show
+def _fixed(source: ScanSource) -> SourceFactory:
+    """A factory of an already opened source."""
+    return source.name, lambda: source
+
+
+def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snapshot: SnapshotSource | None) -> None:
+    """Contexts and namespaces that do not exist are errors naming them (with close matches), before any scan."""
+    if snapshot is not None:
+        objects = [o for items in snapshot.objects.values() for o in items]
+        require_snapshot_namespaces(args.namespace, objects, where=snapshot.name)
+        return
+    if registry is None:
+        return
+    existing = registry.kubeconfig.names()
+    for name in args.context:
+        if name not in existing:
+            raise UnknownNameError("context", name, registry.available(), where="the kubeconfig")
+    if not args.namespace:
+        return
+    clients = []
+    for name in args.context or (registry.available() if args.all_contexts else [registry.resolve(None)]):
+        try:
+            clients.append(registry.client(name))
+        except KubeError:
+            continue  # the scan reports the context as not scanned, with the reason
+    partial = require_cluster_namespaces(clients, args.namespace)
+    for namespace, contexts in partial.items():
+        print(f"note: namespace {namespace!r} does not exist in {', '.join(map(repr, contexts))}", file=sys.stderr)
+
+
+def _audit_as_warn(report: ScanReport) -> None:
+    """``--audit-warn``: failures of policies without the Deny action become warnings, as in ``kyverno apply``."""
+    for cluster in report.clusters:
+        cluster.results = ResultStore(
+            dataclasses.replace(r, result="warn") if r.result == "fail" and "Deny" not in r.actions else r
+            for r in cluster.results
+        )
+
+
+def _load_policies(args: argparse.Namespace) -> tuple[PolicySet, list[str]]:
+    check_policy_sets(args.policy_set)
+    paths, with_stdin = split_stdin(args.policy, "--policy")
+    if with_stdin and args.snapshot == STDIN:
+        raise InputError("--policy - and --snapshot - cannot both read standard input")
+    policies = resolve_policies(args.policy_set, paths)
+    if with_stdin:
+        policies.extend(stdin_policies())
+    return policies, [*load_errors(policies), *unsupported_rules(policies)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,15 +156,24 @@ def run(args: argparse.Namespace) -> int:
     if snapshot and (args.context or args.all_contexts):
         print("error: --snapshot/--demo cannot be combined with --context/--all-contexts", file=sys.stderr)
         return EXIT_USAGE
+    if (args.yes and not args.publish_reports) or (args.publish_reports and snapshot):
+        print("error: --publish-reports writes to the scanned clusters (not with --snapshot/--demo); --yes goes "
+              "with it", file=sys.stderr)
+        return EXIT_USAGE
     if args.output == "sarif" and not snapshot:
         print("error: -o sarif locates findings in files: scan manifests with --snapshot (or use apply)",
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        policies = resolve_policies(args.policy_set, args.policy)
+        policies, problems = _load_policies(args)
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if not policies.policies:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("error: no policy to scan with: every policy given failed to load", file=sys.stderr)
+        return EXIT_INCOMPLETE
     request = ScanRequest(
         contexts=tuple(args.context),
         all_contexts=args.all_contexts,
@@ -94,39 +186,52 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.scan_timeout if args.scan_timeout > 0 else None,
     )
     registry = None
-    if not snapshot:
-        try:
+    source = _snapshot_source(snapshot) if snapshot else None
+    try:
+        if source is None:
             settings = ClientSettings(
                 timeout=args.timeout,
                 allow=frozenset(args.context_allow) if args.context_allow else None,
                 deny=frozenset(args.context_deny),
             )
             registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=settings)
-        except KubeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    try:
-        sources = source_factories(request, registry)
+        _check_names(args, registry, source)
+        sources = [_fixed(source)] if source is not None else source_factories(request, registry)
     except (KubeError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    scanner = Scanner(policies.policies, policies.exceptions)
-    show = _progress_printer(args.progress or sys.stderr.isatty())
-    try:
-        report = scanner.scan(sources, request, progress=show, cancel=threading.Event())
-    finally:
-        if show is not None:
-            print("", file=sys.stderr)
         if registry is not None:
             registry.close()
-    report.policy_issues = [str(i) for i in policies.issues]
-    _print(report, args.output, args.output_file, policies, snapshot)
-    if report.has_errors:
-        return EXIT_INCOMPLETE
-    return EXIT_FAILURES if report.has_failures else EXIT_OK
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError:
+        if registry is not None:
+            registry.close()
+        raise
+    scanner = Scanner(policies.policies, policies.exceptions)
+    progress = ScanProgress(terminal=sys.stderr.isatty(), plain=args.progress)
+    try:
+        with progress:
+            report = scanner.scan(sources, request, progress=progress.callback, cancel=threading.Event())
+        report.policy_issues = problems
+        # Published PolicyReports carry the results as evaluated (--audit-warn is about this run's output and exit).
+        published = publish_scan_reports(registry, report, request, yes=args.yes) \
+            if args.publish_reports and registry is not None else EXIT_OK
+    finally:
+        if registry is not None:
+            registry.close()
+    if args.output not in ("table", "markdown"):  # tables list them; other formats carry them as data, and stderr
+        for problem in problems:                  # says so to whoever reads only the exit code and the log
+            print(f"error: {problem}", file=sys.stderr)
+    if args.audit_warn:
+        _audit_as_warn(report)
+    keep = FindingFilter(fail_only=args.fail_only, min_severity=args.severity or "", summary=args.summary)
+    _print(report, args.output, args.output_file, policies, snapshot, keep)
+    incomplete = report.incomplete or bool(problems) or published != EXIT_OK
+    return results_exit_code(report.summary(), incomplete=incomplete, warn_exit_code=args.warn_exit_code,
+                             warn_no_pass=args.warn_no_pass)
 
 
-def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str) -> None:
+def _print(report: ScanReport, fmt: str, output_file: str | None, policies: PolicySet, snapshot: str,
+           keep: FindingFilter) -> None:
     # Structured outputs are masked as data, before they are serialised (escaping and folding hide patterns from a
     # text mask); tables as text. Standard output is masked as text once more by the CLI.
     if fmt in ("json", "yaml", "policyreport"):  # streamed: the results are masked and encoded a chunk at a time
@@ -143,7 +248,12 @@ def _print(report: ScanReport, fmt: str, output_file: str | None, policies: Poli
     elif fmt == "sarif":
         problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]
         text = sarif_text(report.results, [snapshot], policies.sources, problems, normalize=False)
+    elif fmt == "table" and not output_file:
+        plain = print_scan(report, keep)
+        if plain is not None:
+            write_output(plain, None, masked=False)
+        return
     else:
-        write_output(render_scan(report, fmt), output_file, masked=False)
+        write_output(render_scan(report, fmt, keep=keep), output_file, masked=False)
         return
     write_output(text, output_file, masked=True)

@@ -14,7 +14,9 @@ from xml.sax.saxutils import quoteattr
 from pykyverno.engine.errors import EngineError
 
 from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
+from ..output import one_line
 from ..redaction import mask_data, mask_text
+from ..terminal import print_test_table
 from ..testrunner import CaseOutcome, TestRun, discover, parse_test_file, run_test
 from ..testrunner.testfile import DEFAULT_FILE_NAME
 
@@ -87,8 +89,9 @@ def rates_by_folder(outcomes: list[CaseOutcome], root: Path | None = None) -> di
     return table
 
 
-def _table(outcomes: list[CaseOutcome]) -> str:
-    rows = [("ID", "POLICY", "RULE", "RESOURCE", "EXPECTED", "ACTUAL", "RESULT", "REASON")]
+def _rows(outcomes: list[CaseOutcome]) -> list[tuple[str, ...]]:
+    """The header and one row per case (reasons whole: a table never cuts a value)."""
+    rows: list[tuple[str, ...]] = [("ID", "POLICY", "RULE", "RESOURCE", "EXPECTED", "ACTUAL", "RESULT", "REASON")]
     for i, o in enumerate(outcomes, 1):
         rows.append(
             (
@@ -99,9 +102,14 @@ def _table(outcomes: list[CaseOutcome]) -> str:
                 o.expected,
                 o.actual,
                 "Pass" if o.passed else "Fail",
-                o.reason[:120],
+                one_line(o.reason),
             )
         )
+    return rows
+
+
+def _table(outcomes: list[CaseOutcome]) -> str:
+    rows = _rows(outcomes)
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     lines = []
     for row in rows:
@@ -145,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     counts = summary(outcomes)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
+    issues = [f"{r.test.path}: {issue}" for r in runs for issue in r.issues]
+    for issue in issues:  # a document that was not read: the cases that need it cannot be trusted
+        print(f"error: {issue}", file=sys.stderr)
     if args.output_format == "json":
         payload = {
             "summary": counts,
@@ -155,11 +166,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.output_format == "junit":
         print(_junit(runs))
     else:
-        for r in runs:
-            for issue in r.issues:
-                print(f"warning: {r.test.path}: {issue}", file=sys.stderr)
         if shown:
-            print(_table(shown))
+            print_test_table(_rows(shown), _table(shown))
         if args.per_folder:
             root = Path(args.paths[0]) if len(args.paths) == 1 and Path(args.paths[0]).is_dir() else None
             print()
@@ -167,6 +175,6 @@ def run(args: argparse.Namespace) -> int:
                 total = c["passed"] + c["failed"]
                 print(f"{folder:48} {kind:28} {c['passed']:5}/{total:<5} {100.0 * c['passed'] / total:6.1f}%")
         print(f"\nTest summary: {counts['passed']} passed, {counts['failed']} failed (of {counts['total']} cases)")
-    if problems:
+    if problems or issues:
         return EXIT_INCOMPLETE
     return EXIT_OK if counts["failed"] == 0 else EXIT_FAILURES

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import object_key
 from pykyverno.engine.results import RuleResult
 
-from .inputs import EvaluationInputs
+from .errors import InputError
+from .inputs import EvaluationInputs, read_inputs
+from .manifests import yaml_documents
 
 ObjectKey = tuple[str, str, str]
 
@@ -62,3 +66,34 @@ def apply_resources(
                     outcome.results.append(result)
                     outcome.generated.extend(result.generated)
     return outcome
+
+
+@dataclass
+class PolicyTextEvaluation:
+    """What :func:`evaluate_policy_text` found: the policies' names, loading issues, and every result."""
+
+    policies: list[str]
+    issues: list[str]
+    results: list[RuleResult]
+
+
+def evaluate_policy_text(
+    policy_yaml: str,
+    exceptions_yaml: str | None,
+    resources: list[dict[str, Any]],
+    old_objects: Mapping[ObjectKey, dict[str, Any]],
+    operation: str,
+) -> PolicyTextEvaluation:
+    """Load policies (and PolicyExceptions) from YAML text and evaluate them on ``resources`` (an agent's draft:
+    the MCP tool runs this isolated, see :mod:`.isolation`). :class:`InputError` when no policy loads."""
+    loaded = load_documents(yaml_documents(policy_yaml, "policy_yaml"))
+    if exceptions_yaml:
+        load_documents(yaml_documents(exceptions_yaml, "exceptions_yaml"), loaded)
+    issues = [str(i) for i in loaded.issues]
+    if not loaded.policies:
+        raise InputError("no policy could be loaded from policy_yaml: " + ("; ".join(issues) or "no document")
+                         + ". Call lint_policy for error positions.")
+    inputs = read_inputs(resources=resources, base_path=Path.cwd())
+    results = apply_resources(PolicyIndex(loaded.policies), resources, inputs, loaded.exceptions, operation,
+                              old_objects).results
+    return PolicyTextEvaluation(loaded.names(), issues, results)

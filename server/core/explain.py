@@ -13,10 +13,18 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.cel.frontend.analysis import WILDCARD, Pattern, Requirement, Segment, analyze
+from pykyverno.engine.cel.providers import ResourceProvider
+from pykyverno.engine.common.annotation_keys import REMEDIATION
 from pykyverno.engine.common.kind import CompiledPolicy
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
-from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.loader import load_documents
+from pykyverno.engine.policyset import PolicySet
+from pykyverno.engine.request import AdmissionContext, admission_request
 from pykyverno.engine.results import RuleResult
+
+from .errors import InputError
+from .manifests import yaml_documents
 
 MAX_FIELDS = 40
 MAX_VALUE_CHARS = 300
@@ -167,16 +175,22 @@ class Explained:
     note: str = ""
 
 
+#: Explanations report what they could not evaluate (see :func:`first_result`).
+EXPLAIN_OPTIONS = EvaluationOptions(report_unanswered=True)
+
+
 def first_result(
     policies: Sequence[CompiledPolicy],
     exceptions: list[PolicyException],
     ctx: AdmissionContext,
     providers: Providers,
 ) -> tuple[RuleResult | None, CompiledPolicy | None]:
-    """The first result of the policy (or one of its autogen variants) on the request, and the variant that gave it."""
+    """The first result of the policy (or one of its autogen variants) on the request, and the variant that gave it.
+    A lookup the source cannot answer gives an ``error`` result even under ``failurePolicy: Ignore``: an
+    explanation never says "does not apply" about a policy it could not evaluate."""
     with using_providers(providers):
         for policy in policies:
-            result = policy.evaluate(ctx, exceptions)
+            result = policy.evaluate(ctx, exceptions, EXPLAIN_OPTIONS)
             if result is not None:
                 return result, policy
     return None, None
@@ -200,3 +214,51 @@ def explain(result: RuleResult | None, policy: CompiledPolicy | None, obj: dict[
     if policy.autogen:
         out.note = f"Evaluated through autogen for pod controllers ({policy.autogen}): paths are in the template."
     return out
+
+
+def policies_from_text(text: str, selector: str | None) -> tuple[list[CompiledPolicy], PolicySet, dict[str, Any]]:
+    """The policy named ``selector`` (or the only one) of ``policy_yaml`` text, with what was loaded and its source
+    document; :class:`InputError` when it does not load or cannot be chosen."""
+    loaded = load_documents(yaml_documents(text, "policy_yaml"))
+    names = loaded.names()
+    if not names:
+        problems = "; ".join(str(i) for i in loaded.issues) or "no policy document found"
+        raise InputError(f"policy_yaml does not load: {problems}. Call lint_policy for positions and fixes.")
+    name = selector or names[0]
+    if selector is None and len(names) > 1:
+        raise InputError(f"policy_yaml holds several policies ({', '.join(names)}); pass `policy` to choose one")
+    compiled = [p for p in loaded.policies if p.name == name]
+    if not compiled:
+        raise InputError(f"policy_yaml has no policy named {name!r}; it has {', '.join(names)}")
+    return compiled, loaded, loaded.sources.get(name, {})
+
+
+@dataclass
+class PolicyTextExplanation:
+    """:func:`explain_policy_text`'s answer: the explanation and what the answer says about the policy."""
+
+    explained: Explained
+    policy_name: str
+    policy_kind: str
+    document: dict[str, Any]
+    remediation: str
+
+
+def explain_policy_text(
+    policy_yaml: str,
+    selector: str | None,
+    obj: dict[str, Any],
+    namespace_object: dict[str, Any] | None,
+    operation: str = "CREATE",
+    resources: ResourceProvider | None = None,
+) -> PolicyTextExplanation:
+    """Explain the result of a policy given as YAML text (an agent's: the MCP tool runs this isolated, see
+    :mod:`.isolation`) on ``obj`` under ``operation``, with ``resources`` answering ``resource.*`` lookups."""
+    compiled, loaded, document = policies_from_text(policy_yaml, selector)
+    annotations = (document.get("metadata") or {}).get("annotations") or {}
+    request = admission_request(obj, operation, namespace_object=namespace_object)
+    result, variant = first_result(compiled, loaded.exceptions, request, Providers(resource=resources))
+    explained = explain(result, variant, obj)
+    explained.policy = None  # compiled programs stay in the worker; the answer needs the result only
+    return PolicyTextExplanation(explained, compiled[0].name, str(document.get("kind") or ""), document,
+                                 " ".join(str(annotations.get(REMEDIATION) or "").split()))

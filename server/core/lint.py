@@ -206,7 +206,7 @@ def lint(text: str, source: str = "policy.yaml") -> LintReport:
         return report
     loaded = load_documents(documents)
     report.policies = loaded.names()
-    found = list(loaded.issues)
+    found = list(loaded.issues) + _unsupported(loaded.policies, documents)
     lines = text.splitlines()
     for doc in documents:
         located_cel = any(d.document == doc.index and d.expression for d in loaded.issues)
@@ -221,6 +221,30 @@ def lint(text: str, source: str = "policy.yaml") -> LintReport:
     costly = [c for c in report.costs if c.level != "low"]
     report.costs = costly + [c for c in report.costs if c.level == "low"][: max(0, MAX_LOW_COSTS - len(costly))]
     return report
+
+
+def _unsupported(policies: list[Any], documents: list[Document]) -> list[Diagnostic]:
+    """An error for every rule that loads but that the engine cannot evaluate (a kind's compiled rule with an
+    ``unsupported`` reason), placed at the rule: such a policy would give an ``error`` result for every resource."""
+    found = []
+    for policy in policies:
+        reason = str(getattr(policy, "unsupported", "") or "")
+        if not reason or policy.autogen:
+            continue
+        short_name = policy.name.rsplit("/", 1)[-1]
+        doc = next((d for d in documents if d.data.get("kind") == policy.kind
+                    and (d.data.get("metadata") or {}).get("name") == short_name), None)
+        if doc is None:
+            continue
+        rule = str(getattr(policy, "rule_name", "") or "")
+        rules = (doc.data.get("spec") or {}).get("rules")
+        index = next((i for i, r in enumerate(rules) if isinstance(r, dict) and r.get("name") == rule), None) \
+            if isinstance(rules, list) else None
+        message = (f"rule {rule!r}: {reason} is not supported by pykyverno; every resource the rule matches would "
+                   "get an error result")
+        found.append(Diagnostic(message, "error", path=f"spec.rules[{index}]" if index is not None else "spec")
+                     .located(doc))
+    return found
 
 
 def _ordered(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -22,19 +22,21 @@ Design notes
 from __future__ import annotations
 
 import fnmatch
-import json
 import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import urllib3
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
+
+from pykyverno.engine.errors import LoadError
+from pykyverno.engine.reader import DEFAULT_LIMITS, load_json
 
 from ..redaction import redact_body, remember_process
 from .contexts import ContextInfo, Kubeconfig
@@ -59,6 +61,21 @@ from .errors import (
 from .names import check_group, check_namespace, check_object_name, check_resource, check_version
 
 _MAX_SERVER_MESSAGE = 300
+
+
+#: API answers are in memory already when they are read, so their size is not bounded here (a list is paged); their
+#: nesting and integers are, as for every text the project reads.
+_ANSWER_LIMITS = replace(DEFAULT_LIMITS, max_bytes=1 << 62)
+
+
+def decode_answer(data: bytes) -> Any:
+    """The JSON value of an API server's answer, read as Go's ``json.Unmarshal`` reads it (the
+    last of duplicate keys wins) through the bounded reader; :class:`ValueError` for anything else (invalid UTF-8 or
+    JSON, nesting that would exhaust the recursion of the code that walks it, integers too long to convert)."""
+    try:
+        return load_json(data.decode("utf-8"), "API answer", limits=_ANSWER_LIMITS, unique_keys=False)
+    except (UnicodeDecodeError, LoadError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -292,7 +309,7 @@ class KubeClient:
     def _api_error(self, status: int, data: bytes, headers: Mapping[str, str], what: str) -> ApiError:
         reason, message = "", ""
         try:
-            body = json.loads(data or b"{}")
+            body = decode_answer(data or b"{}")
             if isinstance(body, dict) and body.get("kind") == "Status":
                 reason = str(body.get("reason") or "")
                 message = str(body.get("message") or "")
@@ -357,7 +374,7 @@ class KubeClient:
             status = int(resp.status)
             if 200 <= status < 300:
                 try:
-                    body = json.loads(data)
+                    body = decode_answer(data)
                 except ValueError:
                     raise ServerError(f"context {self.context!r}: cannot {what}: the API server sent invalid JSON",
                                       context=self.context, resource=what, status=status,

@@ -11,7 +11,6 @@ rather than silently dropped, and server-side apply uses one field manager (``py
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from .client import APIResourceInfo, KubeClient, _path
+from .client import APIResourceInfo, KubeClient, _path, decode_answer
 from .errors import ApiError, ServerError
 
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -56,7 +55,7 @@ def _warnings(headers: Mapping[str, str]) -> list[str]:
 
 def _conflicts(data: bytes) -> list[tuple[str, str]]:
     try:
-        body = json.loads(data or b"{}")
+        body = decode_answer(data or b"{}")
     except ValueError:
         return []
     out = []
@@ -108,7 +107,7 @@ class WriteClient:
         if not 200 <= status < 300:
             raise client._api_error(status, data, resp_headers, what)
         try:
-            answer = json.loads(data or b"{}")
+            answer = decode_answer(data or b"{}")
         except ValueError:
             raise ServerError(f"context {client.context!r}: cannot {what}: the API server sent invalid JSON",
                               context=client.context, resource=what, status=status,

@@ -16,7 +16,7 @@ from ..policysets import PolicyCatalog
 from ..redaction import install_log_masking
 from . import prompts, resources
 from .state import AppState, ServerSettings, build_state
-from .tools import register_tools
+from .tools import register_tools, writes
 
 log = logging.getLogger("pykyverno.mcp")
 
@@ -26,6 +26,11 @@ pykyverno checks Kubernetes resources against Kyverno CEL policies (bundled best
 or your own). Typical flow: list_contexts -> (switch_context) -> scan_namespace or scan_cluster -> explain_violation
 for a finding -> fix. To author a policy: lint_policy, then evaluate_policy against sample manifests. All tools are
 read-only; no tool writes to a cluster. Secret values are redacted everywhere."""
+#: With --allow-writes the server says what the write tools do and how their confirmation works instead.
+WRITE_INSTRUCTIONS = INSTRUCTIONS.split(" All tools are")[0] + """ Writes are enabled: check_kyverno, then
+install_policy_set (Audit first), draft_policy_exception / create_policy_exception, publish_reports. Each write tool
+answers a dry-run plan and a `confirm` value first; show the plan to the user and call again with confirm=<value> only
+when they agree. Secret values are redacted everywhere."""
 
 def make_lifespan(settings: ServerSettings, catalog: PolicyCatalog) -> Callable[[MCPServer[AppState]], Any]:
     """The lifespan: builds :class:`AppState` at startup and closes the cluster clients at shutdown."""
@@ -56,12 +61,14 @@ def build_server(settings: ServerSettings | None = None) -> MCPServer[AppState]:
     server: MCPServer[AppState] = MCPServer(
         SERVER_NAME,
         title="pykyverno policy governance",
-        instructions=INSTRUCTIONS,
+        instructions=WRITE_INSTRUCTIONS if settings.allow_writes else INSTRUCTIONS,
         version=_version(),
         lifespan=make_lifespan(settings, catalog),
         log_level="WARNING",
     )
     register_tools(server)
+    if settings.allow_writes:
+        writes.register(server)  # the write tools exist only when writes are enabled
     resources.register(server, catalog)
     prompts.register(server)
     return server

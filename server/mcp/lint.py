@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pykyverno.engine.diagnostics import Diagnostic
 
+from ..core.isolation import run_untrusted
 from ..core.lint import lint
 from .models import CostEstimate, LintDiagnostic, LintResult
 
@@ -25,8 +26,8 @@ def suggestion(d: Diagnostic) -> str:
 
 
 def lint_answer(text: str) -> LintResult:
-    """Lint ``policy_yaml``."""
-    report = lint(text, "policy_yaml")
+    """Lint ``policy_yaml`` (an agent's: compiled isolated, see :mod:`~pykyverno.server.core.isolation`)."""
+    report = run_untrusted(lint, text, "policy_yaml")
     return LintResult(
         valid=report.valid,
         policies=report.policies,

@@ -315,7 +315,8 @@ class PolicyReportsResult(Out):
     """Answer of get_policy_reports."""
 
     context: str
-    available: bool = Field(description="false when the cluster serves no wgpolicyk8s.io PolicyReports")
+    available: bool = Field(description="false when the cluster serves no PolicyReports (wgpolicyk8s.io or "
+                            "openreports.io)")
     api_version: str = ""
     reports: int = 0
     summary: dict[str, int] = Field(default_factory=dict)

@@ -17,6 +17,7 @@ from ..core.errors import InputError
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
 from ..policysets import PolicyCatalog
+from ..writes import WriteFlow
 from .scan_cache import DEFAULT_MAX_BYTES, ScanCache
 
 _SELECTED = "pykyverno.selected_context"
@@ -40,6 +41,8 @@ class ServerSettings:
     scan_cache_bytes: int = DEFAULT_MAX_BYTES
     #: Seconds one scan tool call may take (discovery, listing and evaluation); None: no limit.
     scan_timeout: float | None = 300.0
+    #: The write tools are listed (``--allow-writes`` / ``PYKYVERNO_ALLOW_WRITES``); off: none exists.
+    allow_writes: bool = False
 
     def client_settings(self) -> ClientSettings:
         """The cluster client settings (timeouts, context allow/deny lists)."""
@@ -62,6 +65,8 @@ class AppState:
     registry_error: str = ""
     #: Session state of single-client transports where the protocol keeps no connection (stdio, in-memory).
     local_session: dict[str, Any] = field(default_factory=dict)
+    #: The dry-run / confirm flow of the write tools and its pending confirmation tokens (None: writes are off).
+    writes: WriteFlow | None = None
 
     def require_registry(self) -> ClientRegistry:
         """The registry, or an :class:`InputError` saying how to configure cluster access."""
@@ -88,7 +93,7 @@ def build_state(settings: ServerSettings, catalog: PolicyCatalog | None = None) 
     except KubeError as exc:
         error = exc.message
     scans = ScanCache(settings.scan_cache_size, settings.scan_cache_ttl, settings.scan_cache_bytes)
-    return AppState(registry, catalog, settings, scans, error)
+    return AppState(registry, catalog, settings, scans, error, writes=WriteFlow() if settings.allow_writes else None)
 
 
 def state_of(ctx: Context) -> AppState:

@@ -1,9 +1,7 @@
 """Where each resource of a set of manifest files is written: file and line of its document, for SARIF.
 
 Lines come from ``Document.line`` (the engine's document reader records where each document starts) and, for the
-items of a ``kind: List`` document, ``Document.position(("items", i))``. Until the reader offers them
-(interfaces.md #1), :func:`_composed_lines` reads the start lines from the YAML node tree instead; it is the only
-place to delete when it does.
+items of a ``kind: List`` document, ``Document.position(("items", i))``.
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from pykyverno.engine.documents import Document, iter_files, read_documents
 from pykyverno.engine.errors import EngineError
@@ -30,43 +26,17 @@ class Location:
     line: int
 
 
-def _composed_lines(file: Path) -> dict[int, tuple[int, list[int]]]:
-    """Document index to (start line, start lines of its ``items``), read from the YAML node tree."""
-    try:
-        nodes = list(yaml.compose_all(file.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    if file.suffix == ".json" and len(nodes) == 1 and isinstance(nodes[0], yaml.SequenceNode):
-        nodes = list(nodes[0].value)  # a JSON array: one document per element
-    out: dict[int, tuple[int, list[int]]] = {}
-    for index, node in enumerate(nodes):
-        items: list[int] = []
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == "items" and isinstance(value, yaml.SequenceNode):
-                    items = [item.start_mark.line + 1 for item in value.value]
-        out[index] = (node.start_mark.line + 1, items)
-    return out
-
-
-def _entries(doc: Document, composed: dict[int, tuple[int, list[int]]]) -> Iterable[tuple[dict[str, Any], int]]:
+def _entries(doc: Document) -> Iterable[tuple[dict[str, Any], int]]:
     """Each resource of a document with its line (a List's items each with their own)."""
-    line = getattr(doc, "line", None)
-    position = getattr(doc, "position", None)
-    start, item_lines = composed.get(doc.index, (1, []))
     kind = doc.data.get("kind")
     items = doc.data.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            found = position(("items", index)) if callable(position) else None
-            if found:
-                yield item, found[0]
-            else:
-                yield item, item_lines[index] if index < len(item_lines) else start
+            if isinstance(item, dict):
+                found = doc.position(("items", index))
+                yield item, found[0] if found else max(doc.line, 1)
     else:
-        yield doc.data, line if isinstance(line, int) and line > 0 else start
+        yield doc.data, max(doc.line, 1)
 
 
 def locate(paths: Iterable[str | Path], normalize: bool = True) -> dict[Key, Location]:
@@ -79,10 +49,8 @@ def locate(paths: Iterable[str | Path], normalize: bool = True) -> dict[Key, Loc
             documents = read_documents(file)
         except EngineError:
             continue
-        composed = {} if all(isinstance(getattr(d, "line", None), int) for d in documents) else \
-            _composed_lines(file)
         for doc in documents:
-            for obj, line in _entries(doc, composed):
+            for obj, line in _entries(doc):
                 key = object_key(normalize_manifest(obj) if normalize else obj)
                 found.setdefault(key, Location(file, line))
     return found

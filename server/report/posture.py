@@ -225,8 +225,8 @@ class PostureCollector:
             why = "it runs as the namespace's default service account, with no identity of its own"
         else:
             return None
-        return Risk("sa-token", "medium", f"the API token is mounted, but {why} (set automountServiceAccountToken: "
-                                          "false)")
+        return Risk("sa-token", "medium", f"the API token is mounted, but {why} (set automountServiceAccountToken "
+                                          "to false)")
 
     def to_dict(self, results: Sequence[RuleResult], include_explanations: bool = True,
                 computed: dict[str, Any] | None = None) -> dict[str, Any]:

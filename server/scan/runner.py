@@ -13,16 +13,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, MutableSequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykyverno.engine.cel import Providers, using_providers
+from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
 from pykyverno.engine.common.kind import CompiledPolicy
+from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
+from pykyverno.engine.documents import Document
 from pykyverno.engine.index import PolicyIndex
+from pykyverno.engine.loader import EXCEPTION_GROUPS, load_documents
 from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 
@@ -31,7 +35,7 @@ from ..redaction import in_current_context
 from .gc_tuning import freeze_loaded, scan_gc
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
 from .result_store import ResultStore
-from .sources import ResourceType, ScanSource
+from .sources import ResourceType, ScanSource, SnapshotSource
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,26 @@ def scannable(policies: Iterable[CompiledPolicy]) -> list[CompiledPolicy]:
     return [p for p in policies if p.spec.scanned and p.background]
 
 
+#: Scans report an evaluation that a lookup the source could not answer left without a result (issue 13).
+SCAN_OPTIONS = EvaluationOptions(report_unanswered=True)
+#: The ``reason`` of the failure a scan lists for lookups its source could not answer.
+LOOKUP_UNAVAILABLE = "LookupUnavailable"
+
+
+def _unanswered_lookups(scan: ClusterScan) -> list[TypeFailure]:
+    """One failure per (policy, reason) of the lookups the source could not answer: the results of those objects
+    are errors or rest on less than the policy asked for, so the scan is incomplete."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for result in scan.results:
+        for reason in result.unanswered:
+            counts[(result.policy, reason)] += 1
+    return [
+        TypeFailure(scan.context, "lookups", "", LOOKUP_UNAVAILABLE,
+                    f"policy {policy}: {reason} ({count} object(s) not fully evaluated)")
+        for (policy, reason), count in sorted(counts.items())
+    ]
+
+
 class SourceResources:
     """``resource.Get`` / ``resource.List`` answered from the cluster being scanned; ``Post`` is never sent."""
 
@@ -89,8 +113,10 @@ class SourceResources:
         self.posted: list[dict[str, Any]] = []
 
     def get(self, api_version: str, resource: str, namespace: str, name: str) -> dict[str, Any]:
-        """One object from the source."""
+        """One object from the source (a type the source does not serve cannot be answered)."""
         group, version = split_api_version(api_version)
+        if (group, version, resource) not in self.types:
+            raise LookupUnavailable(self._not_served(api_version, resource))
         return self.source.get(group, version, resource, namespace, name, deadline=self.deadline)
 
     def list(
@@ -100,13 +126,21 @@ class SourceResources:
         group, version = split_api_version(api_version)
         rtype = self.types.get((group, version, resource))
         if rtype is None:
-            raise LookupError(f"the server does not serve {api_version} {resource}")
-        items = [
-            o
-            for o in self.source.list(rtype, namespace or None, deadline=self.deadline)
-            if not labels or all(((o.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in labels.items())
-        ]
+            raise LookupUnavailable(self._not_served(api_version, resource))
+        try:
+            items = [
+                o
+                for o in self.source.list(rtype, namespace or None, deadline=self.deadline)
+                if not labels
+                or all(((o.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in labels.items())
+            ]
+        except KubeError as exc:  # forbidden, unreachable, out of time: the source did not answer
+            raise LookupUnavailable(f"{api_version} {resource} could not be listed: {exc}") from None
         return {"apiVersion": api_version, "kind": f"{rtype.kind}List", "items": items}
+
+    def _not_served(self, api_version: str, resource: str) -> str:
+        what = "the snapshot holds no" if isinstance(self.source, SnapshotSource) else "the server does not serve"
+        return f"{what} {api_version} {resource}"
 
     def post(self, api_version: str, resource: str, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Record the object a policy would create; scans never write."""
@@ -264,6 +298,7 @@ class Scanner:
                     scan.failures.append(TypeFailure(source.name, gv, "", DEADLINE, limits.late(message)))
                 else:
                     scan.failures.append(TypeFailure(source.name, gv, "", failure.reason, message, failure.status))
+        exceptions = self.exceptions + self._source_exceptions(source, all_types, scan, limits)
         namespace_listing = self._namespaces(source, all_types, limits)
         namespaces = {
             str((o.get("metadata") or {}).get("name")): o
@@ -297,7 +332,7 @@ class Scanner:
                                 f"{len(listing.objects) - index} of {len(listing.objects)} listed object(s) not "
                                 "evaluated")))
                         break
-                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results)
+                    self._evaluate(obj, listing.rtype, namespaces, scan, request, results, exceptions)
                     evaluated += 1
                     if progress is not None and evaluated % 500 == 0:
                         progress(float(evaluated), float(listed), f"{source.name}: evaluated {evaluated}/{listed}")
@@ -308,7 +343,27 @@ class Scanner:
         for _, failures, results in sorted(outcomes, key=lambda outcome: outcome[0]):
             scan.failures.extend(failures)
             scan.results.extend(results)
+        scan.failures.extend(_unanswered_lookups(scan))
         return scan
+
+    @staticmethod
+    def _source_exceptions(source: ScanSource, types: list[ResourceType], scan: ClusterScan,
+                           limits: _Limits) -> list[PolicyException]:
+        """The PolicyExceptions the source holds (Kyverno applies those of the cluster to its background scans too);
+        one that cannot be listed makes the scan incomplete, one that does not load is left out (it could only
+        hide fewer findings)."""
+        found: list[PolicyException] = []
+        for rtype in types:
+            if rtype.kind != "PolicyException" or rtype.group not in EXCEPTION_GROUPS:
+                continue
+            listing = _list_type(source, rtype, [None], limits)
+            scan.failures.extend(listing.failures)
+            documents = [Document(obj, f"{source.name}: {rtype.label}", i) for i, obj in enumerate(listing.objects)]
+            loaded = load_documents(documents)
+            for issue in loaded.issues:
+                log.warning("%s: PolicyException left out of the scan: %s", source.name, issue)
+            found += loaded.exceptions
+        return found
 
     def _namespaces(self, source: ScanSource, types: list[ResourceType], limits: _Limits) -> _Listing | None:
         """Every Namespace of the source (for ``namespaceObject``), or the failure to list them."""
@@ -352,6 +407,7 @@ class Scanner:
         scan: ClusterScan,
         request: ScanRequest,
         results: MutableSequence[RuleResult],
+        exceptions: list[PolicyException],
     ) -> None:
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "")
@@ -375,7 +431,7 @@ class Scanner:
         )
         evaluated = []
         for policy in policies:
-            result = policy.evaluate(ctx, self.exceptions)
+            result = policy.evaluate(ctx, exceptions, SCAN_OPTIONS)
             if result is not None:
                 results.append(result)
                 evaluated.append((policy, result))

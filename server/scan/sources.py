@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pykyverno.engine.cel import LookupUnavailable
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.request import split_api_version
 from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_for
 
 from ..kube import Discovery, KubeClient
-from ..kube.errors import ClusterError, KubeError
+from ..kube.errors import ClusterError, KubeError, NotFound
 from ..redaction import redact
 
 
@@ -98,11 +99,13 @@ class ClusterSource:
             deadline: float | None = None) -> dict[str, Any]:
         """One object (redacted by the client)."""
         if deadline is not None and time.monotonic() >= deadline:
-            raise LookupError(f"{resource} {name!r} was not read: the scan deadline has passed")
+            raise LookupUnavailable(f"{resource} {name!r} was not read: the scan deadline has passed")
         try:
             return self.client.get(group, version, resource, name, namespace=namespace or None)
-        except KubeError as exc:
+        except NotFound as exc:
             raise LookupError(str(exc)) from None
+        except KubeError as exc:  # forbidden, unreachable, timed out: the cluster did not answer
+            raise LookupUnavailable(str(exc)) from None
 
 
 class SnapshotSource:

@@ -156,11 +156,13 @@ def test_inputs(test: TestFile, resources: list[dict[str, Any]]) -> EvaluationIn
 
 
 def _serve_extra_resources(test: TestFile, inputs: EvaluationInputs, issues: list[str]) -> None:
-    """Serve the Test's ``paramResources`` and ``clusterResources`` to ``resource.*`` calls and admission-policy
-    parameter lookups (added to the offline resource provider). A ``ClusterResource`` document contributes its
-    ``spec.resources`` and the CRDs of ``spec.crds`` (paths relative to its file)."""
+    """Serve the Test's ``paramResources``, ``clusterResources`` and the rows' ``cloneSourceResource`` files to
+    ``resource.*`` calls and admission-policy parameter lookups (added to the offline resource provider). A
+    ``ClusterResource`` document contributes its ``spec.resources`` and the CRDs of ``spec.crds`` (paths relative
+    to its file)."""
     add = getattr(inputs.providers.resource, "add", None)
-    paths = test.paths("paramResources") + test.paths("clusterResources")
+    clone_sources = [(test.folder / row.clone_source).resolve() for row in test.rows if row.clone_source]
+    paths = test.paths("paramResources") + test.paths("clusterResources") + clone_sources
     if add is None or not paths:
         return
     for file in iter_files(paths):
@@ -189,8 +191,8 @@ def run_test(test: TestFile) -> TestRun:
     _load_exceptions(test.paths("exceptions"), policies, run.issues)
     resources = read_manifests(test.paths("resources"), run.issues)
     remember_sensitive(resources)  # evaluated as written; their secret values are masked in what is printed
-    payload_keys = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
-    payloads = read_manifests([p for key in payload_keys for p in test.paths(key)], run.issues)
+    run.issues.extend(test.unsupported_fields())
+    payloads = _read_payloads(test, run.issues)
     try:
         inputs = test_inputs(test, resources)
         run.issues.extend(inputs.issues)
@@ -207,10 +209,13 @@ def run_test(test: TestFile) -> TestRun:
     kinds = {p.name.rsplit("/", 1)[-1]: p.kind for p in policies.policies}
     for row in test.rows:
         refs = list(row.resources)
-        if not refs and payloads:
-            for payload in payloads:
-                run.outcomes.append(_compare_payload(test, row, evaluator, payload, kinds.get(row.policy, "")))
-            continue
+        if payloads:
+            chosen = _chosen_payloads(payloads, refs)
+            if chosen is not None:
+                for label, payload in chosen:
+                    outcome = _compare_payload(test, row, evaluator, label, payload, kinds.get(row.policy, ""))
+                    run.outcomes.append(outcome)
+                continue
         if not refs:
             refs = [""]
         for ref in refs:
@@ -240,8 +245,49 @@ def _outcome(test: TestFile, row: ExpectedRow, ref: str, actual: str, reason: st
     )
 
 
+#: Test fields listing payloads (``jsonPayload`` is the deprecated spelling of ``jsonPayloads``).
+PAYLOAD_KEYS = ("jsonPayloads", "jsonPayload", "httpPayloads", "envoyPayloads")
+
+
+def _read_payloads(test: TestFile, issues: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Every payload of the Test with its label: the file as the Test lists it (``file[i]`` for the i-th of several
+    documents in one file). Payloads are data, not Kubernetes objects: they are read as written."""
+    payloads: list[tuple[str, dict[str, Any]]] = []
+    for key in PAYLOAD_KEYS:
+        listed = test.value(key)
+        for item in listed if isinstance(listed, list) else [listed] if listed else []:
+            documents = read_manifests([(test.folder / str(item)).resolve()], issues, normalize=False)
+            for i, document in enumerate(documents):
+                name = str(item).removeprefix("./")
+                payloads.append((name if len(documents) == 1 else f"{name}[{i}]", document))
+    return payloads
+
+
+def _payload_names(label: str, payload: dict[str, Any]) -> set[str]:
+    """The names a row's ``resources`` may give a payload: its file as listed, the file's name with and without its
+    extension, and the payload's ``metadata.name`` (with its namespace) when it has one."""
+    path = Path(label.split("[", 1)[0])
+    names = {label, f"./{label}", path.name, path.stem}
+    metadata = payload.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("name"):
+        name, namespace = str(metadata["name"]), str(metadata.get("namespace") or "")
+        names |= {name, f"{namespace}/{name}" if namespace else name}
+    return names
+
+
+def _chosen_payloads(
+    payloads: list[tuple[str, dict[str, Any]]], refs: list[str]
+) -> list[tuple[str, dict[str, Any]]] | None:
+    """The payloads a row covers: all of them when it names no resources, else the ones it names; ``None`` when
+    it names something that is not a payload (the row is about the Test's resources)."""
+    if not refs:
+        return payloads
+    chosen = [(label, payload) for label, payload in payloads if _payload_names(label, payload) & set(refs)]
+    return chosen or None
+
+
 def _compare_payload(
-    test: TestFile, row: ExpectedRow, evaluator: _Evaluator, payload: dict[str, Any], kind: str
+    test: TestFile, row: ExpectedRow, evaluator: _Evaluator, label: str, payload: dict[str, Any], kind: str
 ) -> CaseOutcome:
     ctx = admission_request(payload)
     results = []
@@ -253,7 +299,7 @@ def _compare_payload(
                     results.append(result)
     actual = _actual(results, row.rule)
     reason = "" if actual == row.result else _mismatch_reason(results)
-    return _outcome(test, row, "<payload>", actual, reason, kind)
+    return _outcome(test, row, label, actual, reason, kind)
 
 
 def _mismatch_reason(results: list[RuleResult]) -> str:

@@ -17,6 +17,21 @@ from pykyverno.engine.registry import REGISTRY
 
 DEFAULT_FILE_NAME = "kyverno-test.yaml"
 
+#: Top-level fields of ``cli.kyverno.io/v1alpha1`` Test that the runner reads (lower-cased; ``jsonPayload`` and a
+#: top-level ``name`` are the deprecated spellings).
+TEST_FIELDS = frozenset({
+    "apiversion", "kind", "metadata", "name", "policies", "resources", "jsonpayloads", "jsonpayload", "httppayloads",
+    "envoypayloads", "targetresources", "paramresources", "clusterresources", "variables", "values", "userinfo",
+    "exceptions", "context", "apicallresponses", "globalcontextentries", "results",
+})
+#: Fields of a ``results[]`` row that the runner reads, besides the ``is<Kind>`` flags (``status``, ``resource`` and
+#: ``namespace`` are the deprecated spellings of ``result`` and ``resources``; a missing resource always fails the
+#: case, which is what ``failOnMissingResources`` asks for).
+ROW_FIELDS = frozenset({
+    "policy", "rule", "kind", "result", "resources", "resourcespecs", "operation", "patchedresources",
+    "patchedresource", "generatedresource", "generatedresources", "clonesourceresource", "failonmissingresources",
+    "status", "resource", "namespace",
+})
 
 
 def kind_flag(row: dict[str, Any]) -> str:
@@ -42,6 +57,7 @@ class ExpectedRow:
     policy_kind_flag: str
     patched_resources: str = ""
     generated_resources: tuple[str, ...] = ()
+    clone_source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -50,6 +66,9 @@ class ExpectedRow:
         low = _lower_keys(data)
         flag = kind_flag(low)
         resources: list[str] = [str(r) for r in low.get("resources") or []]
+        if low.get("resource") and not resources:  # deprecated: one resource, its namespace apart
+            namespace = str(low.get("namespace") or "")
+            resources.append(f"{namespace}/{low['resource']}" if namespace else str(low["resource"]))
         for spec in low.get("resourcespecs") or []:
             spec_low = _lower_keys(spec)
             name = str(spec_low.get("name", ""))
@@ -64,11 +83,12 @@ class ExpectedRow:
             rule=str(low.get("rule", "") or ""),
             kind=str(low.get("kind", "") or ""),
             resources=tuple(resources),
-            result=str(low.get("result", "")),
+            result=str(low.get("result") or low.get("status") or ""),
             operation=str(low.get("operation", "") or "CREATE").upper(),
             policy_kind_flag=flag,
             patched_resources=str(low.get("patchedresources", "") or low.get("patchedresource", "") or ""),
             generated_resources=tuple(str(g) for g in generated),
+            clone_source=str(low.get("clonesourceresource") or ""),
             raw=data,
         )
 
@@ -99,6 +119,18 @@ class TestFile:
     def value(self, key: str) -> Any:
         """A top-level field, case-insensitively."""
         return _lower_keys(self.data).get(key.lower())
+
+    def unsupported_fields(self) -> list[str]:
+        """A warning for each field of the Test (top level and ``results[]`` rows) that the runner does not read."""
+        warnings = [
+            f"unsupported Test field {key!r} (ignored)" for key in self.data if str(key).lower() not in TEST_FIELDS
+        ]
+        flags = {f"is{name.lower()}" for name in REGISTRY.names()}
+        for row in self.rows:
+            for key in row.raw:
+                if str(key).lower() not in ROW_FIELDS and str(key).lower() not in flags:
+                    warnings.append(f"unsupported field {key!r} in results[{row.index}] (ignored)")
+        return warnings
 
     @property
     def label(self) -> str:

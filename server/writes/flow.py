@@ -218,12 +218,15 @@ class WriteFlow:
                                 "resolved.".strip())
         if not plan.has_writes:
             return WriteOutcome("unchanged", plan, message="Nothing to do: the cluster already matches."
-                                if status == "planned" or status == "token-unknown" else
+                                if status == "planned" else
                                 f"{message} Nothing to do: the cluster already matches.")
+        counts = ", ".join(f"{n} to {a}" for a, n in plan.counts().items() if a in ("create", "update", "delete"))
+        objects = [str(ref) for ref in plan.writing]
+        listed = ", ".join(objects[:10]) + (f" and {len(objects) - 10} more" if len(objects) > 10 else "")
+        summary = f"{request.tool} on context {plan.context!r}: {counts} ({listed})"
         pending: PendingWrite = self.tokens.issue(context=plan.context, tool=request.tool,
                                                   arguments=request.arguments, plan_digest=plan.digest,
-                                                  payload=changeset, subject=request.subject)
-        counts = ", ".join(f"{n} to {a}" for a, n in plan.counts().items() if a in ("create", "update", "delete"))
+                                                  payload=changeset, subject=request.subject, summary=summary)
         text = (f"Dry run only: nothing was written. {counts}. To execute exactly this plan, call {request.tool} "
                 f"again with the same arguments and confirm={pending.token!r} within "
                 f"{int(self.tokens.ttl)} seconds.")

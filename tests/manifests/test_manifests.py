@@ -33,6 +33,7 @@ from tests.manifests.kustomize import (
     render,
     split_image,
 )
+from tests.server.writes.catalog import tools_with_writes
 from tests.skills.servertools import server_catalog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -305,8 +306,10 @@ def test_agent_uses_real_tools_and_every_skill() -> None:
                                                                    remote["metadata"]["name"])
     tool_names = server["toolNames"]
     assert len(tool_names) == len(set(tool_names)) <= 50
-    assert set(tool_names) == set(server_catalog().tools)
-    assert set(server.get("requireApproval", [])) <= set(tool_names)
+    # every tool of a server with writes enabled (absent ones are ignored by a read-only server); every tool that
+    # writes needs the user's approval in Kagent
+    assert set(server_catalog().tools) <= set(tool_names) == set(tools_with_writes())
+    assert set(server["requireApproval"]) == {name for name, writes in tools_with_writes().items() if writes}
     skill_folders = sorted(p.name for p in (REPO / "skills").iterdir() if (p / "SKILL.md").is_file())
     refs = agent["spec"]["skills"]["gitRefs"]
     assert sorted(r["name"] for r in refs) == skill_folders

@@ -55,7 +55,9 @@ def test_show_set(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policies", "show", "nope"]) == 2
-    assert "unknown policy 'nope'" in capsys.readouterr().err
+    assert "policy or policy set 'nope' does not exist" in capsys.readouterr().err
     assert main(["policies", "list", "nope"]) == 2
     assert "available sets: ai-agent-safeguards, best-practices" in capsys.readouterr().err
+    assert main(["policies", "list", "best-practice"]) == 2
+    assert "did you mean 'best-practices'" in capsys.readouterr().err
     assert main(["policies"]) == 2

@@ -10,6 +10,7 @@ from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.request import AdmissionContext
+from pykyverno.server.sandbox import call_host
 from tests.engine.cel.kind_envs import environment_for
 
 
@@ -84,3 +85,17 @@ class NeedsTwoArguments(Exception):
 def fail_unrebuildable() -> None:
     """Raise an exception that cannot travel back as itself."""
     raise NeedsTwoArguments("p", ["bad", "worse"])
+
+
+def ask_host(name: str, *args: Any) -> Any:
+    """Call the parent's host handler ``name``; return its answer, or the type and message of what it raised."""
+    try:
+        return call_host(name, *args)
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
+
+
+def ask_host_then_burn(name: str) -> None:
+    """A host call, then CPU until the time limit."""
+    call_host(name)
+    evaluate_cel("lists.range(9999).all(x, !((-1 - x) in object.big))", {"object": {"big": list(range(60_000))}})

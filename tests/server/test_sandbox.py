@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import anyio
 import pytest
@@ -178,6 +179,19 @@ def test_cancelling_an_async_caller_kills_its_worker(pool: Sandbox) -> None:
     assert pool.run(probes.sleep_then, 0, "ok") == "ok"
 
 
+def test_cancelling_the_task_of_a_worker_thread_kills_its_worker(pool: Sandbox) -> None:
+    """The MCP tools call the sandbox from ``anyio.to_thread.run_sync`` threads: a cancelled tool call stops."""
+
+    async def cancelled_call() -> float:
+        started = time.monotonic()
+        with anyio.move_on_after(0.5), pytest.raises(EvaluationCancelled):
+            await anyio.to_thread.run_sync(lambda: pool.run(probes.sleep_then, 30, "late"))
+        return time.monotonic() - started
+
+    assert anyio.run(cancelled_call) < 1.5
+    assert pool.run(probes.sleep_then, 0, "ok") == "ok"
+
+
 def test_a_cancel_event_stops_a_blocking_call(pool: Sandbox) -> None:
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
@@ -193,6 +207,36 @@ def test_warm_calls_are_fast(pool: Sandbox) -> None:
         pool.run(probes.evaluate_cel, "object.a == 1", {"object": {"a": 1}})
     per_call = (time.perf_counter() - started) / calls
     assert per_call < 0.05, f"{per_call * 1000:.1f} ms per isolated call"
+
+
+def test_host_handlers_answer_the_workers_calls(pool: Sandbox) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def lookup(name: str, count: int) -> dict[str, object]:
+        seen.append((name, count))
+        return {"name": name, "items": list(range(count))}
+
+    def missing(name: str) -> None:
+        raise LookupError(f"{name} not found")
+
+    host: dict[str, Callable[..., Any]] = {"lookup": lookup, "missing": missing}
+    assert pool.run(probes.ask_host, "lookup", "pods", 3, host=host) == {"name": "pods", "items": [0, 1, 2]}
+    assert seen == [("pods", 3)], "the handler ran in the parent"
+    assert pool.run(probes.ask_host, "missing", "web", host=host) == ("LookupError", "web not found")
+    assert pool.run(probes.ask_host, "nosuch", host=host) == ("RemoteError",
+                                                              "LookupError: no host handler 'nosuch' for this call")
+    assert pool.run(probes.ask_host, "lookup", "pods", 1) == ("RemoteError",
+                                                              "LookupError: no host handler 'lookup' for this call")
+    with pytest.raises(RuntimeError, match="outside an isolated call"):
+        probes.ask_host_then_burn("lookup")
+
+
+def test_time_spent_in_host_calls_counts_against_the_limit(pool: Sandbox) -> None:
+    started = time.monotonic()
+    with pytest.raises(EvaluationTimeout):
+        pool.run(probes.ask_host_then_burn, "slow", host={"slow": lambda: time.sleep(2.0)})
+    assert time.monotonic() - started < 4.5
+    assert pool.run(probes.evaluate_cel, "1 + 2") == 3
 
 
 def test_run_isolated_uses_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,3 +274,17 @@ def test_limits_from_flags_and_environment() -> None:
         Limits.from_env({sandbox.ENV_TIMEOUT: "0"})
     with pytest.raises(SystemExit):
         parser.parse_args(["--eval-memory", "-1"])
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--eval-memory", "lots", "argument --eval-memory: not a size: 'lots' (use bytes or a suffix such as 512Mi"),
+    ("--eval-workers", "0", "argument --eval-workers: must be positive, got '0'"),
+    ("--eval-timeout", "-1", "argument --eval-timeout: must be positive, got '-1'"),
+])
+def test_bad_flags_are_usage_errors_naming_the_flag(capsys: pytest.CaptureFixture[str], flag: str, value: str,
+                                                    message: str) -> None:
+    parser = argparse.ArgumentParser()
+    sandbox.add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args([flag, value])
+    assert message in capsys.readouterr().err

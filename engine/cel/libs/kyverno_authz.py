@@ -54,8 +54,10 @@ def decode_jwt(token: str, key: str) -> dict[str, Any]:
         header = json.loads(_b64decode(parts[0]))
         claims = json.loads(_b64decode(parts[1]))
         signature = _b64decode(parts[2])
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the decoder follows
         raise CelFunctionError(f"jwt.Decode: malformed token: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise CelFunctionError("jwt.Decode: malformed token: its header and claims must be JSON objects")
     digest = _HASHES.get(str(header.get("alg", "")))
     valid = False
     if digest is not None:

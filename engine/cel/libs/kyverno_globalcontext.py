@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from ..providers import LookupLimitExceeded, cached_lookup, current_providers
+from ..providers import LookupLimitExceeded, cached_lookup, current_providers, note_unanswered
 from .kyverno_common import require_str
 
 
@@ -19,10 +19,10 @@ def get_entry(name: Any, projection: Any = "") -> Any:
     which = require_str(projection, "globalContext.Get", "projection")
     provider = current_providers().global_context
     if provider is None:
-        raise CelFunctionError(
+        raise CelFunctionError(note_unanswered(
             "globalContext.Get: no global context provider is configured"
             " (offline: supply globalContextEntries in the test)"
-        )
+        ))
     try:
         return cached_lookup(("globalContext.Get", entry, which), lambda: provider.get(entry, which))
     except LookupLimitExceeded as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Function, Library, function, overload
-from ..providers import HttpProvider, current_providers
+from ..providers import HttpProvider, LookupUnavailable, current_providers, note_unanswered
 from .kyverno_common import go_json_numbers, require_str, require_tagged, string_map, tagged
 
 CLIENT_TYPE = "kyverno.http.Client"
@@ -21,9 +21,9 @@ CLIENT_TYPE = "kyverno.http.Client"
 def _provider(call: str) -> HttpProvider:
     provider = current_providers().http
     if provider is None:
-        raise CelFunctionError(
+        raise CelFunctionError(note_unanswered(
             f"http.{call}: no http provider is configured (offline: supply apiCallResponses in the test)"
-        )
+        ))
     return provider
 
 
@@ -34,8 +34,8 @@ def _request(method: str, url: Any, body: Any = None, headers: Any = None) -> An
     try:
         response = _provider(call).request(method, target, body, header_map)
     except LookupError as exc:
-        reason = exc.args[0] if exc.args else exc
-        raise CelFunctionError(f"http.{call}: request to {target} failed: {reason}") from None
+        reason = f"http.{call}: request to {target} failed: {exc.args[0] if exc.args else exc}"
+        raise CelFunctionError(note_unanswered(reason) if isinstance(exc, LookupUnavailable) else reason) from None
     return go_json_numbers(response)
 
 

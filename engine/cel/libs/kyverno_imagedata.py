@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..decl import CelFunctionError, Library, function, overload
-from ..providers import current_providers
+from ..providers import LookupUnavailable, current_providers, note_unanswered
 from .kyverno_common import require_str
 
 
@@ -18,14 +18,14 @@ def get_metadata(reference: Any) -> Any:
     image = require_str(reference, "image.GetMetadata", "image reference")
     provider = current_providers().image_data
     if provider is None:
-        raise CelFunctionError(
+        raise CelFunctionError(note_unanswered(
             "image.GetMetadata: no image data provider is configured (offline: supply a Context with spec.images)"
-        )
+        ))
     try:
         return provider.get_metadata(image)
     except LookupError as exc:
-        reason = exc.args[0] if exc.args else exc
-        raise CelFunctionError(f"failed to get image data for {image}: {reason}") from None
+        reason = f"failed to get image data for {image}: {exc.args[0] if exc.args else exc}"
+        raise CelFunctionError(note_unanswered(reason) if isinstance(exc, LookupUnavailable) else reason) from None
 
 
 LIBRARY = Library(

@@ -21,7 +21,7 @@ from typing import Any
 
 from ...resources import split_api_version
 from ..decl import CelFunctionError, Function, Library, Overload, function, overload
-from ..providers import LookupLimitExceeded, ResourceProvider, cached_lookup, current_providers
+from ..providers import LookupLimitExceeded, ResourceProvider, cached_lookup, current_providers, note_unanswered
 from .kyverno_common import require_str, require_tagged, string_map, tagged
 
 GVR_TYPE = "kyverno.GVR"
@@ -30,9 +30,9 @@ GVR_TYPE = "kyverno.GVR"
 def _provider(call: str) -> ResourceProvider:
     provider = current_providers().resource
     if provider is None:
-        raise CelFunctionError(
+        raise CelFunctionError(note_unanswered(
             f"resource.{call}: no resource provider is configured (offline: supply a Context with spec.resources)"
-        )
+        ))
     return provider
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -12,20 +11,15 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from pykyverno.engine.cel import Providers
-from pykyverno.engine.common.annotation_keys import REMEDIATION
-from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.policy_exception import PolicyException
-from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import object_key
-from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import admission_request
 from pykyverno.engine.results import summarize
 
-from ...core.evaluate import apply_resources
-from ...core.explain import Explained, explain, first_result
-from ...core.inputs import read_inputs
-from ...core.manifests import yaml_documents, yaml_objects
+from ...core.evaluate import evaluate_policy_text
+from ...core.explain import Explained, explain, explain_policy_text, first_result
+from ...core.isolation import run_untrusted
+from ...core.manifests import yaml_objects
 from ...kube import APIResourceInfo, Discovery, KubeClient
 from ...kube.errors import KubeError
 from ...policysets import describe_document
@@ -103,21 +97,6 @@ async def describe_policy(
 
 
 # ----------------------------------------------------------------------------- explain
-def _policies_from_yaml(text: str, selector: str | None) -> tuple[list[CompiledPolicy], PolicySet, dict[str, Any]]:
-    loaded = load_documents(yaml_documents(text, "policy_yaml"))
-    names = loaded.names()
-    if not names:
-        problems = "; ".join(str(i) for i in loaded.issues) or "no policy document found"
-        raise ToolInputError(f"policy_yaml does not load: {problems}. Call lint_policy for positions and fixes.")
-    name = selector or names[0]
-    if selector is None and len(names) > 1:
-        raise ToolInputError(f"policy_yaml holds several policies ({', '.join(names)}); pass `policy` to choose one")
-    compiled = [p for p in loaded.policies if p.name == name]
-    if not compiled:
-        raise ToolInputError(f"policy_yaml has no policy named {name!r}; it has {', '.join(names)}")
-    return compiled, loaded, loaded.sources.get(name, {})
-
-
 def find_type(discovery: Discovery, kind: str, api_version: str | None) -> APIResourceInfo:
     """The resource type a user means by ``kind`` (kind, plural, singular or short name)."""
     wanted = kind.strip().lower()
@@ -236,22 +215,7 @@ def _context_name(ctx: Context, context: str | None, manifest_yaml: str | None) 
 def _explain(state: AppState, policy: str | None, policy_yaml: str | None, context: str | None, kind: str | None,
              name: str | None, namespace: str | None, api_version: str | None, manifest_yaml: str | None,
              context_name: str | None) -> CallToolResult:
-    exceptions: list[PolicyException]
-    if policy_yaml:
-        compiled, loaded, document = _policies_from_yaml(policy_yaml, policy)
-        exceptions = loaded.exceptions
-        annotations = (document.get("metadata") or {}).get("annotations") or {}
-        remediation = " ".join(str(annotations.get(REMEDIATION) or "").split())
-        policy_name = compiled[0].name
-    else:
-        assert policy is not None
-        entry = state.policies.policy(policy)
-        if not entry.compiled:
-            raise ToolInputError(f"policy {policy!r} does not load: {'; '.join(entry.problems) or 'not supported'}")
-        compiled, document, policy_name = list(entry.compiled), entry.document, entry.name
-        remediation = describe_document(document).remediation
-        exceptions = state.policies.load([entry.set_name]).exceptions
-    providers = Providers()
+    resources: SourceResources | None = None
     if manifest_yaml:
         obj = _manifest(manifest_yaml, name)
         ns = str((obj.get("metadata") or {}).get("namespace") or "")
@@ -260,35 +224,37 @@ def _explain(state: AppState, policy: str | None, policy_yaml: str | None, conte
     else:
         assert kind is not None and name is not None and context_name is not None
         client = state.require_registry().client(context_name)
-        obj, ns_obj, provider = _fetch(client, kind, api_version, namespace, name)
-        providers = Providers(resource=provider)
+        obj, ns_obj, resources = _fetch(client, kind, api_version, namespace, name)
+    if policy_yaml:  # the agent's policy: untrusted code, evaluated isolated
+        found = run_untrusted(explain_policy_text, policy_yaml, policy, obj, ns_obj, resources=resources)
+        answer = build_explanation(found.explained, obj, found.policy_name, found.policy_kind, found.document,
+                                   context_name, found.remediation)
+        return respond(answer, render.explanation(answer))
+    assert policy is not None
+    entry = state.policies.policy(policy)
+    if not entry.compiled:
+        raise ToolInputError(f"policy {policy!r} does not load: {'; '.join(entry.problems) or 'not supported'}")
+    exceptions: list[PolicyException] = state.policies.load([entry.set_name]).exceptions
     request = admission_request(obj, namespace_object=ns_obj)
-    result, variant = first_result(compiled, exceptions, request, providers)
-    answer = build_explanation(explain(result, variant, obj), obj, policy_name, str(document.get("kind") or ""),
-                               document, context_name, remediation)
+    result, variant = first_result(list(entry.compiled), exceptions, request, Providers(resource=resources))
+    answer = build_explanation(explain(result, variant, obj), obj, entry.name, str(entry.document.get("kind") or ""),
+                               entry.document, context_name, describe_document(entry.document).remediation)
     return respond(answer, render.explanation(answer))
 
 
 # ----------------------------------------------------------------------------- authoring
 def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | None, operation: str,
               exceptions_yaml: str | None) -> EvaluateResult:
-    loaded = load_documents(yaml_documents(policy_yaml, "policy_yaml"))
-    if exceptions_yaml:
-        load_documents(yaml_documents(exceptions_yaml, "exceptions_yaml"), loaded)
-    issues = [str(i) for i in loaded.issues]
-    if not loaded.policies:
-        raise ToolInputError("no policy could be loaded from policy_yaml: " + ("; ".join(issues) or "no document")
-                             + ". Call lint_policy for error positions.")
     resources = yaml_objects(resources_yaml, "resources_yaml")
     if not resources:
         raise ToolInputError("resources_yaml holds no document; pass the manifests to evaluate")
     old = {object_key(o): o for o in yaml_objects(old_resources_yaml or "", "old_resources_yaml")}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in answers
+    # the agent's policy: untrusted code, evaluated isolated
+    evaluation = run_untrusted(evaluate_policy_text, policy_yaml, exceptions_yaml, resources, old, operation)
+    results, issues = evaluation.results, evaluation.issues
     if operation == "UPDATE" and not old:
         issues.append("operation UPDATE without old_resources_yaml: each resource is its own old version")
-    inputs = read_inputs(resources=resources, base_path=Path.cwd())
-    results = apply_resources(PolicyIndex(loaded.policies), resources, inputs, loaded.exceptions, operation,
-                              old).results
     items = [EvaluatedResult(policy=r.policy, policy_kind=r.policy_kind, result=r.result,
                              resource=ResourceRef(api_version=r.resource.api_version, kind=r.resource.kind,
                                                   namespace=r.resource.namespace, name=r.resource.name),
@@ -299,7 +265,7 @@ def _evaluate(policy_yaml: str, resources_yaml: str, old_resources_yaml: str | N
     patched = [PatchedResource(policy=r.policy, resource=_ref(r.patched), object=redact(r.patched))
                for r in results if r.patched is not None]
     generated = [redact(g) for r in results for g in r.generated]
-    return EvaluateResult(policies=loaded.names(), summary=summarize(results), results=items, patched=patched,
+    return EvaluateResult(policies=evaluation.policies, summary=summarize(results), results=items, patched=patched,
                           generated=generated, issues=issues)
 
 

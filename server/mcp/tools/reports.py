@@ -1,4 +1,5 @@
-"""Toolset ``reports``: PolicyReports already in a cluster (written by Kyverno's background scans)."""
+"""Toolset ``reports``: PolicyReports already in a cluster (written by Kyverno's background scans or by
+``publish_reports``), from both report APIs: ``wgpolicyk8s.io`` and its successor ``openreports.io``."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ from .common import CLUSTER, add_tool, respond
 from .params import KubeContext, Limit, OptionalNamespace, ResultFilter
 
 GROUP = "wgpolicyk8s.io"
+#: (group, namespaced kind, cluster kind) of each report API read.
+REPORT_KINDS = ((GROUP, "PolicyReport", "ClusterPolicyReport"), ("openreports.io", "Report", "ClusterReport"))
 DEFAULT_RESULTS = ("fail", "warn", "error")
 MAX_MESSAGE = 500
 
 
 def _refs(result: dict[str, Any], report: dict[str, Any]) -> list[ResourceRef]:
-    raw = result.get("resources") or ([report["scope"]] if isinstance(report.get("scope"), dict) else [])
+    raw = result.get("resources") or result.get("subjects") or (
+        [report["scope"]] if isinstance(report.get("scope"), dict) else [])
     out = []
     for r in raw:
         if isinstance(r, dict):
@@ -46,23 +50,24 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
                  limit: int) -> PolicyReportsResult:
     """PolicyReports (and ClusterPolicyReports when no namespace is given) filtered and sorted by severity."""
     discovery = client.discover()
-    namespaced = discovery.by_kind(GROUP, "PolicyReport")
-    cluster = discovery.by_kind(GROUP, "ClusterPolicyReport")
-    if namespaced is None and cluster is None:
-        if (failure := discovery.failure_for(GROUP)) is not None:
-            raise failure  # unknown, not absent
+    served = [r for group, *kinds in REPORT_KINDS for kind in kinds if (r := discovery.by_kind(group, kind))]
+    if not served:
+        for group, *_ in REPORT_KINDS:
+            if (failure := discovery.failure_for(group)) is not None:
+                raise failure  # unknown, not absent
         return PolicyReportsResult(
             context=client.context, available=False,
-            note=f"Context {client.context!r} serves no {GROUP} PolicyReports: Kyverno (or another report producer) "
-                 "is not installed, or reports are disabled. Use scan_namespace or scan_cluster to check the "
-                 "cluster directly instead.")
+            note=f"Context {client.context!r} serves no PolicyReports ({GROUP} or openreports.io): Kyverno (or another "
+                 "report producer) is not installed, or reports are disabled. Use scan_namespace or scan_cluster to "
+                 "check the cluster directly instead.")
     reports: list[dict[str, Any]] = []
     notes: list[str] = []
-    for rtype, scope in ((namespaced, namespace), (cluster, None)):
-        if rtype is None or (rtype is cluster and namespace):
+    for rtype in served:
+        if namespace and not rtype.namespaced:
             continue
         try:
-            reports.extend(client.list(rtype.group, rtype.version, rtype.resource, namespace=scope))
+            reports.extend(client.list(rtype.group, rtype.version, rtype.resource,
+                                       namespace=namespace if rtype.namespaced else None))
         except Forbidden as exc:
             notes.append(f"{rtype.kind}: {exc.message}")
     summary: Counter[str] = Counter()
@@ -81,11 +86,11 @@ def read_reports(client: KubeClient, namespace: str | None, results: set[str], p
                 report=str(meta.get("name") or ""), namespace=str(meta.get("namespace") or ""),
                 policy=str(result.get("policy") or ""), rule=str(result.get("rule") or ""),
                 result=str(result.get("result")), severity=str(result.get("severity") or ""),
-                category=str(result.get("category") or ""), message=str(result.get("message") or "")[:MAX_MESSAGE],
+                category=str(result.get("category") or ""),
+                message=str(result.get("message") or result.get("description") or "")[:MAX_MESSAGE],
                 resources=_refs(result, report), timestamp=_timestamp(result)))
     items.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 5), r.namespace, r.policy, r.report))
-    served = namespaced or cluster
-    api_version = served.api_version if served is not None else ""
+    api_version = ", ".join(sorted({r.api_version for r in served}))
     return PolicyReportsResult(context=client.context, available=True, api_version=api_version, reports=len(reports),
                                summary={k: summary.get(k, 0) for k in ("pass", "fail", "warn", "error", "skip")},
                                results=items[:limit], total_results=len(items), truncated=len(items) > limit,
@@ -101,7 +106,8 @@ async def get_policy_reports(
     policy: Annotated[str | None, Field(description="only results of this policy", max_length=253)] = None,
     limit: Limit = None,
 ) -> Annotated[CallToolResult, PolicyReportsResult]:
-    """Read the PolicyReports (wgpolicyk8s.io) that Kyverno already wrote in a cluster: results of the policies
+    """Read the PolicyReports (wgpolicyk8s.io and openreports.io) already in a cluster, written by Kyverno or by
+    publish_reports: results of the policies
     installed there, by severity, with the resources concerned. Use it when the cluster runs Kyverno and the user
     asks about existing violations or the enforced policies; use scan_namespace to evaluate pykyverno's own policy
     sets instead. Without `namespace`, every namespace and the ClusterPolicyReports are read."""

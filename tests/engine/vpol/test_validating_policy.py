@@ -288,7 +288,8 @@ def test_estimated_cost_limit_is_opt_in(tmp_path: Any) -> None:
     resource.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n")
     default = cost_limit()
     try:
-        assert main(["apply", str(path), "-r", str(resource), "-o", "json"]) == 0
+        # loaded and evaluated (the pod fails a later check: an Audit failure exits 1, as in Kyverno's CLI)
+        assert main(["apply", str(path), "-r", str(resource), "-o", "json"]) == 1
         assert main(["--cel-cost-limit", "1000000", "apply", str(path), "-r", str(resource), "-o", "json"]) != 0
         [issue] = load_documents(parse_documents(text, "costly.yaml")).issues
         assert "spec.validations[0].expression" in str(issue) and "estimated expression cost" in str(issue)

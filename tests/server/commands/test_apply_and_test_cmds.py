@@ -46,7 +46,9 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_apply_json_and_exit_codes(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     folder, resources = files
-    assert main(["apply", str(folder / "audit.yaml"), "-r", str(resources), "-o", "json"]) == 0
+    # As the Kyverno CLI: a failure exits 1 whatever the policy's action (issue 13); --audit-warn makes Audit
+    # failures warnings, which exit 0 unless --warn-exit-code says otherwise.
+    assert main(["apply", str(folder / "audit.yaml"), "-r", str(resources), "-o", "json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["summary"] == {"pass": 1, "fail": 1, "warn": 0, "error": 0, "skip": 0}
     bad = next(r for r in out["results"] if r["result"] == "fail")
@@ -55,6 +57,10 @@ def test_apply_json_and_exit_codes(files: tuple[Path, Path], capsys: pytest.Capt
     good = next(r for r in out["results"] if r["result"] == "pass")
     assert good["resources"][0]["namespace"] == "default", "namespaced manifests default to 'default'"
     assert main(["apply", str(folder / "deny.yaml"), "-r", str(resources), "-o", "json"]) == 1
+    assert main(["apply", str(folder / "audit.yaml"), "-r", str(resources), "--audit-warn", "-o", "json"]) == 0
+    assert main(["apply", str(folder / "deny.yaml"), "-r", str(resources), "--audit-warn", "-o", "json"]) == 1
+    args = ["apply", str(folder / "audit.yaml"), "-r", str(resources), "--audit-warn", "--warn-exit-code", "4"]
+    assert main(args) == 4
     capsys.readouterr()
 
 
@@ -80,7 +86,7 @@ def test_apply_reports_bad_inputs_and_keeps_going(files: tuple[Path, Path], caps
                  "-o", "json"])
     captured = capsys.readouterr()
     out = json.loads(captured.out)
-    assert out["summary"]["fail"] == 1 and code == 0
+    assert out["summary"]["fail"] == 1 and code == 3, "results beside unreadable inputs are not a complete answer"
     assert any("broken.yaml" in e and "invalid YAML at line" in e for e in out["errors"])
     assert any("nope.yaml" in e and "cannot read file" in e for e in out["errors"])
     assert "Traceback" not in captured.err

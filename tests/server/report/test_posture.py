@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pykyverno.engine.results import ResourceRef, RuleResult
+from pykyverno.server.redaction import mask_text
 from pykyverno.server.report import rbac, workloads
 from pykyverno.server.report.posture import PostureCollector
 from pykyverno.server.report.score import WEIGHTS, combine, figures, score
@@ -138,6 +139,9 @@ def test_service_account_tokens_without_bindings() -> None:
     after = {e["name"]: e for e in collector.high_risk()["mounts"]}
     assert set(after) == {"default-sa", "unbound"}
     assert "grants service account idle anything" in after["unbound"]["risks"][0]["detail"]
+    # The advice survives output masking: a "...Token: value" shape would be read as a credential.
+    detail = after["unbound"]["risks"][0]["detail"]
+    assert mask_text(detail) == detail
     assert collector.high_risk()["examined"]["bindingsKnown"] is True
 
 

@@ -25,6 +25,8 @@ class Cluster:
 
     fake: FakeCluster
     registry: ClientRegistry
+    #: The kubeconfig with the contexts ``admin`` and ``bob`` (for the MCP server and the CLI).
+    kubeconfig: Path
 
     def client(self, context: str = "admin") -> KubeClient:
         return self.registry.client(context)
@@ -64,7 +66,7 @@ def cluster_with(fake_cluster: MakeCluster, tmp_path: Path) -> Iterator[MakeWrit
         })
         registry = ClientRegistry.from_kubeconfig(str(path), settings=FAST, in_cluster=False)
         registries.append(registry)
-        return Cluster(fc, registry)
+        return Cluster(fc, registry, path)
 
     yield make
     for registry in registries:

@@ -52,7 +52,7 @@ def test_the_first_call_is_a_dry_run_with_a_plan_and_a_token(cluster: Cluster, f
     assert "confirm=" in outcome.message and "Dry run only" in outcome.message
     assert "installing for a test" in outcome.render()
     data = outcome.to_dict()
-    assert data["confirmToken"] == outcome.token and data["plan"]["counts"] == {"create": 2}
+    assert data["confirm"] == outcome.token and data["plan"]["counts"] == {"create": 2}
 
 
 def test_the_same_call_with_the_token_executes_exactly_the_plan(cluster: Cluster, flow: WriteFlow) -> None:
