@@ -98,10 +98,16 @@ class ClusterScan:
             return self.results.count_keys()
         return ((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
 
+    def kept_whole(self) -> Iterator[RuleResult]:
+        """The results that are not plain passes (those :class:`ResultStore` keeps compact, which carry no message,
+        properties or unanswered lookups), in order, without rebuilding the compact ones."""
+        if not isinstance(self.results, ResultStore):
+            return iter(self.results)
+        return (r for r in self.results.compact_items() if isinstance(r, RuleResult))
+
     def findings(self) -> Iterator[RuleResult]:
-        """The failing, warning and erroring results, in order (compact passes are not rebuilt to be skipped)."""
-        items = self.results.compact_items() if isinstance(self.results, ResultStore) else iter(self.results)
-        return (r for r in items if isinstance(r, RuleResult) and r.result in ("fail", "warn", "error"))
+        """The failing, warning and erroring results, in order."""
+        return (r for r in self.kept_whole() if r.result in ("fail", "warn", "error"))
 
     def summary(self) -> dict[str, int]:
         """Counts per result."""

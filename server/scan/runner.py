@@ -93,7 +93,7 @@ def _unanswered_lookups(scan: ClusterScan) -> list[TypeFailure]:
     """One failure per (policy, reason) of the lookups the source could not answer: the results of those objects
     are errors or rest on less than the policy asked for, so the scan is incomplete."""
     counts: Counter[tuple[str, str]] = Counter()
-    for result in scan.results:
+    for result in scan.kept_whole():  # a pass kept compact has no unanswered lookups
         for reason in result.unanswered:
             counts[(result.policy, reason)] += 1
     return [

@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from pykyverno.engine.results import ResourceRef, RuleResult
-from pykyverno.server.scan.result_store import EMPTY_FIELDS, TEMPLATE_FIELDS, ResultStore
+from pykyverno.server.scan.result_store import EMPTY_FIELDS, TEMPLATE_FIELDS, UNKNOWN_FIELDS, ResultStore
 
 
 def _results() -> list[RuleResult]:
@@ -69,10 +69,12 @@ def test_list_operations() -> None:
 
 def test_every_result_field_is_known() -> None:
     assert {f.name for f in fields(RuleResult)} == {*TEMPLATE_FIELDS, *EMPTY_FIELDS, "resource"}
+    assert not UNKNOWN_FIELDS
 
 
 @pytest.mark.parametrize("field,value", [("message", "m"), ("expression", "x"), ("validation_index", 1),
-                                         ("patched", {}), ("generated", [{}])])
+                                         ("patched", {}), ("generated", [{}]),
+                                         ("unanswered", ("resource.Get: not found",))])
 def test_passes_with_details_are_kept_whole(field: str, value: object) -> None:
     result = RuleResult(policy="a", policy_kind="ValidatingPolicy", result="pass",
                         resource=ResourceRef("v1", "Pod", "n", "p"), **{field: value})  # type: ignore[arg-type]
