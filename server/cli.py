@@ -28,6 +28,7 @@ _COMMAND_MODULES = {
     "install": "pykyverno.server.commands.install_cmd",
     "uninstall": "pykyverno.server.commands.uninstall_cmd",
     "exception": "pykyverno.server.commands.exception_cmd",
+    "migrate": "pykyverno.server.commands.migrate_cmd",
 }
 #: Options before the subcommand that take a value.
 _GLOBAL_VALUE_OPTIONS = ("--cel-cost-limit",)

@@ -118,6 +118,8 @@ class Admitted:
 
     data: dict[str, Any]
     scope: Scope
+    #: The PolicyExceptions of the evaluation (kinds with exceptions of their own, such as ClusterPolicy, read them).
+    exceptions: list[PolicyException] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -209,7 +211,7 @@ class PolicyPipeline(Generic[PolicyT]):
             return None if self.failure_policy == "Ignore" else self.make_result(ctx, "error", conditions.error)
         if not conditions.matched:
             return None
-        return Admitted(data, scope)
+        return Admitted(data, scope, list(exceptions or ()))
 
     def evaluate(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -36,6 +37,11 @@ class PolicyExceptionSpec(Model):
     report_result: str = "skip"
     expires_at: str = ""
     properties: dict[str, str] = Field(default_factory=dict)
+    #: kyverno.io/v2 exceptions (for ClusterPolicy/Policy rules): policy and rule names, match, conditions.
+    exceptions: list[dict[str, Any]] = Field(default_factory=list)
+    match: dict[str, Any] | None = None
+    conditions: Any = None
+    pod_security: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _report_result(spec: PolicyExceptionSpec) -> None:

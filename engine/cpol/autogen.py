@@ -116,8 +116,44 @@ def _generate(rule: Mapping[str, Any], config: str, kinds: list[str]) -> dict[st
         _replace_pod_kinds(generated["exclude"], kinds, inline_only_if_set=True)
     validate = generated.get("validate")
     if isinstance(validate, dict) and isinstance(validate.get("cel"), dict):
-        generated = json.loads(_rewrite_cel(json.dumps(generated), config))
-    return generated
+        return dict(json.loads(_rewrite_cel(json.dumps(generated), config)))
+    _wrap_templates(generated, config)
+    return dict(json.loads(_rewrite_variables(json.dumps(generated), config)))
+
+
+def _wrapped(value: Any, config: str) -> dict[str, Any]:
+    """A Pod pattern or patch nested where the controller keeps its pod template."""
+    if config == "autogen-cronjob":
+        return {"spec": {"jobTemplate": {"spec": {"template": value}}}}
+    return {"spec": {"template": value}}
+
+
+def _wrap_templates(rule: dict[str, Any], config: str) -> None:
+    """Kyverno's autogen of patterns and strategic merge patches (deny, foreach, podSecurity are not wrapped)."""
+    validate = rule.get("validate")
+    if isinstance(validate, dict):
+        if validate.get("pattern") is not None:
+            validate["pattern"] = _wrapped(validate["pattern"], config)
+        if isinstance(validate.get("anyPattern"), list):
+            validate["anyPattern"] = [_wrapped(p, config) for p in validate["anyPattern"]]
+    mutate = rule.get("mutate")
+    if isinstance(mutate, dict):
+        if mutate.get("patchStrategicMerge") is not None:
+            mutate["patchStrategicMerge"] = _wrapped(mutate["patchStrategicMerge"], config)
+        for entry in mutate.get("foreach") or []:
+            if isinstance(entry, dict) and entry.get("patchStrategicMerge") is not None:
+                entry["patchStrategicMerge"] = _wrapped(entry["patchStrategicMerge"], config)
+
+
+def _rewrite_variables(text: str, config: str) -> str:
+    """``request.object.spec`` / ``.metadata`` (and ``oldObject``) moved to the pod template, as plain text."""
+    if config == "autogen-cronjob":
+        spec, meta = "spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.metadata"
+    else:
+        spec, meta = "spec.template.spec", "spec.template.metadata"
+    for obj in ("request.object", "request.oldObject"):
+        text = text.replace(f"{obj}.spec", f"{obj}.{spec}").replace(f"{obj}.metadata", f"{obj}.{meta}")
+    return text
 
 
 def autogen_rules(annotations: Mapping[str, str], raw_rules: Sequence[Mapping[str, Any]]) -> list[AutogenRule]:

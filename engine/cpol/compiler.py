@@ -10,7 +10,7 @@ from ..common.expressions import Compiler
 from ..common.kind import KindSpec
 from ..common.model import parse_model
 from .autogen import autogen_rules
-from .model import ClusterPolicy, Rule, rule_type, unsupported_feature
+from .model import UNSUPPORTED_TYPES, ClusterPolicy, Rule, rule_type, unsupported_feature
 from .policy import CompiledRule
 
 
@@ -22,9 +22,11 @@ def _compile_rule(
     feature = unsupported_feature(raw_rule)
     validator = None
     unsupported = ""
-    if rule_kind != "validate.cel" or feature or rule.validation is None or rule.validation.cel is None:
-        unsupported = feature if rule_kind == "validate.cel" and feature else rule_kind
-    else:
+    if rule_kind in UNSUPPORTED_TYPES:
+        unsupported = rule_kind
+    elif rule_kind == "validate.cel" and feature:
+        unsupported = feature
+    elif rule_kind == "validate.cel" and rule.validation is not None and rule.validation.cel is not None:
         cel = rule.validation.cel
         prefix = f"{path}.validate.cel"
         validator = AdmissionValidator.compile(
@@ -42,6 +44,8 @@ def _compile_rule(
             },
         )
     action = (rule.validation.failure_action if rule.validation else "") or policy.spec.validation_failure_action
+    overrides = (rule.validation.failure_action_overrides if rule.validation else None) or \
+        policy.spec.validation_failure_action_overrides
     return CompiledRule(
         spec=kind,
         policy=policy,
@@ -52,6 +56,8 @@ def _compile_rule(
         unsupported=unsupported,
         failure_policy=policy.spec.failure_policy,
         actions=("Deny",) if action.lower() == "enforce" else ("Audit",),
+        action_overrides=tuple(overrides),
+        raw=raw_rule,
         background=policy.spec.background,
         autogen=autogen,
     )
@@ -66,4 +72,8 @@ def compile_cluster_policy(policy: ClusterPolicy, kind: KindSpec) -> list[Compil
         path = f"autogen rule {generated.raw.get('name')!r}"
         compiled.append(_compile_rule(policy, kind, generated.raw, path, generated.config, compiler))
     compiler.check(policy.qualified_name)
+    mutations = [rule for rule in compiled if rule.raw.get("mutate") and not rule.unsupported]
+    for rule in compiled:
+        rule.mutations = mutations
+        rule.siblings = compiled
     return compiled

@@ -154,6 +154,7 @@ class JsonContext:
     data: dict[str, Any] = field(default_factory=dict)
     _deferred: list[_Deferred] = field(default_factory=list)
     _checkpoints: list[tuple[dict[str, Any], list[_Deferred]]] = field(default_factory=list)
+    _loading_limit: int | None = None
 
     def query(self, expression: str) -> Any:
         """Evaluate a JMESPath expression on the context (loading the deferred entries it mentions)."""
@@ -191,12 +192,20 @@ class JsonContext:
         self._deferred.append(_Deferred(name, load, pattern))
 
     def _load_deferred(self, text: str) -> None:
+        # While an entry loads, only the entries registered before it may load (a later entry of the same name
+        # reads this one's value, never the reverse).
         while self._deferred:
-            index = next((i for i, d in enumerate(self._deferred) if d.pattern.search(text)), None)
+            eligible = self._deferred[: self._loading_limit] if self._loading_limit is not None else self._deferred
+            index = next((i for i, d in enumerate(eligible) if d.pattern.search(text)), None)
             if index is None:
                 return
             entry = self._deferred.pop(index)
-            entry.load()
+            outer = self._loading_limit
+            self._loading_limit = index
+            try:
+                entry.load()
+            finally:
+                self._loading_limit = outer if outer is None else min(outer, len(self._deferred))
 
     def load_all_deferred(self) -> None:
         """Load every pending entry now (in order), as eager loading would."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..common.wildcard import wildcard_match
 from ..request import AdmissionContext
+from ..resources import DEFAULT_CATALOG
 from .model import MatchResources, ResourceDescription, ResourceFilter, Subject
 
 _VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
@@ -101,6 +102,8 @@ class MatchSubject:
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     cluster_roles: tuple[str, ...] = ()
+    #: Whether the request carries user information; without it ``match`` ignores subjects and roles.
+    has_user_info: bool = True
 
     @classmethod
     def of(cls, ctx: AdmissionContext) -> MatchSubject:
@@ -108,11 +111,16 @@ class MatchSubject:
         res = ctx.resource()
         ns = ctx.namespace_object or {}
         info = ctx.user_info or {}
+        group, version, kind = res.group, res.version, res.kind
+        if ctx.subresource:  # a subresource request is matched by its parent's kind (``Deployment/scale``)
+            parent = _kind_of_plural(ctx.plural)
+            if parent is not None:
+                group, version, kind = parent
         return cls(
             obj=ctx.subject,
-            group=res.group,
-            version=res.version,
-            kind=res.kind,
+            group=group,
+            version=version,
+            kind=kind,
             operation=ctx.operation,
             subresource=ctx.subresource,
             namespace_labels=dict((ns.get("metadata") or {}).get("labels") or {}),
@@ -120,6 +128,7 @@ class MatchSubject:
             groups=tuple(str(g) for g in info.get("groups") or ()),
             roles=ctx.roles or tuple(str(r) for r in info.get("roles") or ()),
             cluster_roles=ctx.cluster_roles or tuple(str(r) for r in info.get("clusterRoles") or ()),
+            has_user_info=bool(info or ctx.roles or ctx.cluster_roles),
         )
 
     @property
@@ -179,10 +188,19 @@ def _subjects_match(subjects: list[Subject], subject: MatchSubject) -> bool:
     return False
 
 
-def filter_matches(item: ResourceFilter, subject: MatchSubject) -> bool:
-    """Whether one filter (resource description and user information) selects the subject."""
+def _kind_of_plural(plural: str) -> tuple[str, str, str] | None:
+    for resource_type in DEFAULT_CATALOG.types():
+        if resource_type.plural == plural:
+            return resource_type.group, resource_type.version, resource_type.kind
+    return None
+
+
+def filter_matches(item: ResourceFilter, subject: MatchSubject, *, user_info: bool = True) -> bool:
+    """Whether one filter (resource description and, when ``user_info``, user information) selects the subject."""
     if not _description_matches(item.resources, subject):
         return False
+    if not user_info:
+        return True
     if item.roles and not set(item.roles) & set(subject.roles):
         return False
     if item.cluster_roles and not set(item.cluster_roles) & set(subject.cluster_roles):
@@ -192,15 +210,16 @@ def filter_matches(item: ResourceFilter, subject: MatchSubject) -> bool:
 
 def rule_matches(match: MatchResources, exclude: MatchResources | None, subject: MatchSubject) -> bool:
     """Kyverno's match-then-exclude decision for one rule."""
+    users = subject.has_user_info
     if match.any:
-        if not any(not f.is_empty() and filter_matches(f, subject) for f in match.any):
+        if not any(not f.is_empty() and filter_matches(f, subject, user_info=users) for f in match.any):
             return False
     elif match.all:
-        if not all(not f.is_empty() and filter_matches(f, subject) for f in match.all):
+        if not all(not f.is_empty() and filter_matches(f, subject, user_info=users) for f in match.all):
             return False
     else:
         inline = match.inline()
-        if inline.is_empty() or not filter_matches(inline, subject):
+        if inline.is_empty() or not filter_matches(inline, subject, user_info=users):
             return False
     return exclude is None or not excluded(exclude, subject)
 

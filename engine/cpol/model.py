@@ -99,12 +99,21 @@ class CelValidation(Model):
     audit_annotations: list[AuditAnnotation] = Field(default_factory=list)
 
 
+class FailureActionOverride(Model):
+    """``validationFailureActionOverrides[]`` / ``failureActionOverrides[]``: another action in some namespaces."""
+
+    action: str = ""
+    namespaces: list[str] = Field(default_factory=list)
+    namespace_selector: dict[str, Any] | None = None
+
+
 class Validate(Model):
-    """``validate`` (only ``cel`` is evaluated)."""
+    """``validate``: the ``cel`` block is typed; patterns, deny, foreach and podSecurity stay raw."""
 
     cel: CelValidation | None = None
     message: str = ""
     failure_action: str = ""
+    failure_action_overrides: list[FailureActionOverride] = Field(default_factory=list)
 
 
 class Rule(Model):
@@ -122,12 +131,16 @@ class ClusterPolicySpec(Model):
 
     rules: list[Rule] = Field(default_factory=list)
     validation_failure_action: str = "Audit"
+    validation_failure_action_overrides: list[FailureActionOverride] = Field(default_factory=list)
+    apply_rules: str = "All"
     background: bool = True
     failure_policy: Literal["Fail", "Ignore"] = "Fail"
 
 
 #: Rule-level features that are not evaluated, in the order they are reported.
 _RULE_TYPES = ("mutate", "generate", "verifyImages")
+#: Rule types pykyverno does not evaluate (reported as an ``error`` naming the type).
+UNSUPPORTED_TYPES = ("verifyImages", "validate.manifests", "validate.assert", "none", "validate")
 _VALIDATE_TYPES = ("pattern", "anyPattern", "deny", "foreach", "podSecurity", "manifests", "assert")
 
 
@@ -148,7 +161,7 @@ def rule_type(raw_rule: dict[str, Any]) -> str:
 
 
 def unsupported_feature(raw_rule: dict[str, Any]) -> str:
-    """A rule-level feature besides the rule type that pykyverno does not evaluate (``""`` when none)."""
+    """A ``validate.cel`` rule feature that pykyverno does not evaluate with CEL (``""`` when none)."""
     for key in ("preconditions", "context"):
         if raw_rule.get(key):
             return key

@@ -8,20 +8,23 @@ first expression that is false (or fails under failurePolicy Fail) makes the rul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
 from ..common.options import EvaluationOptions
 from ..common.params import ParamError, resolve_params
 from ..common.pipeline import Admitted, PolicyPipeline
+from ..common.policy_exception import PolicyException
 from ..common.validations import failure_result
-from ..common.wildcard import has_wildcard
+from ..common.wildcard import has_wildcard, wildcard_match
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG, guess_plural
 from ..results import RuleResult
-from .match import KindSelector, MatchSubject, rule_matches
-from .model import ClusterPolicy, Rule
+from .legacy import mutated_resource, run_legacy_rule, run_target_rules
+from .match import KindSelector, MatchSubject, rule_matches, wildcard_selector_matches
+from .model import ClusterPolicy, FailureActionOverride, Rule
 
 
 def _plural_of(kind: str) -> str:
@@ -42,6 +45,14 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
     rule: Rule
     validator: AdmissionValidator | None = None
     unsupported: str = ""
+    #: The rule document (autogen copies: as generated), evaluated by :mod:`.rules` unless it is ``validate.cel``.
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: ``failureActionOverrides`` of the rule, else ``validationFailureActionOverrides`` of the policy.
+    action_overrides: tuple[FailureActionOverride, ...] = ()
+    #: The policy's mutate rules (and autogen copies) in order, each run on the output of the previous one.
+    mutations: list[CompiledRule] = field(default_factory=list)
+    #: Every rule of the policy in order (``applyRules: One`` stops at the first one that applied).
+    siblings: list[CompiledRule] = field(default_factory=list)
 
     def index_keys(self) -> set[tuple[str, str, str]]:
         """(group, version, plural) keys of the kinds the rule matches (``*`` for wildcards and unknowns)."""
@@ -65,10 +76,12 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
         """Results are named after the rule (``autogen-...`` for autogen copies)."""
         return self.rule.name
 
-    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult:
-        """``validate.cel``: parameters, then the Kubernetes validator; any other rule type is an error."""
-        if self.unsupported or self.validator is None:
-            return self.make_result(ctx, "error", f"unsupported rule type: {self.unsupported or 'unknown'}")
+    def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
+        """``validate.cel``: parameters, then the Kubernetes validator; other rule types: :mod:`.rules`."""
+        if self.unsupported:
+            return self.make_result(ctx, "error", f"unsupported rule type: {self.unsupported}")
+        if self.validator is None:
+            return self._legacy(ctx, admitted, options)
         cel = self.rule.validation.cel if self.rule.validation else None
         params: list[dict[str, Any] | None] = [None]
         if cel is not None and cel.param_kind is not None and cel.param_ref is not None:
@@ -80,6 +93,73 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
                 return self.make_result(ctx, "error", "error in parameterized resource: no params found")
             params = list(found)
         return self._validate(ctx, self.validator, params, options)
+
+    def _legacy(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult | None:
+        run = run_legacy_rule(self, ctx, admitted.exceptions)
+        if run is None:
+            return None
+        status, message = run.outcome.status, run.outcome.message
+        actions = self.actions_for(ctx)
+        if status == "fail" and self._existing_violation(ctx, actions):
+            return self.make_result(ctx, "skip", "rule skipped: the resource already violated it before the update "
+                                    "(allowExistingViolations)", actions=actions)
+        if status == "fail":
+            status = failure_result(actions, options.audit_warn)
+        patched = run.patched
+        if patched is not None:  # a mutation's result carries the resource after all of the policy's mutations
+            patched = mutated_resource(self, ctx)
+        return self.make_result(ctx, status, message, actions=actions, patched=patched,
+                                generated=list(run.generated))
+
+    def evaluate_targets(
+        self,
+        ctx: AdmissionContext,
+        candidates: Iterable[dict[str, Any]] = (),
+        exceptions: list[PolicyException] | None = None,
+        options: EvaluationOptions | None = None,
+    ) -> list[RuleResult]:
+        """Mutate-existing preview: the results on each of ``candidates`` the rule's targets select for the
+        triggering request ``ctx``."""
+        mutate = self.raw.get("mutate")
+        if not isinstance(mutate, dict) or not mutate.get("targets") or self.unsupported:
+            return []
+        results = []
+        for target, run in run_target_rules(self, ctx, candidates):
+            subject = dict(target) if target else None
+            results.append(self.make_result(None if subject else ctx, run.outcome.status, run.outcome.message,
+                                            subject=subject, patched=run.patched))
+        return results
+
+    def _existing_violation(self, ctx: AdmissionContext, actions: tuple[str, ...]) -> bool:
+        """Enforce on UPDATE with ``allowExistingViolations`` (default true): the old object fails the rule too."""
+        validate = self.raw.get("validate")
+        if "Deny" not in actions or ctx.operation != "UPDATE" or ctx.old_object is None:
+            return False
+        if ctx.old_object is ctx.object:  # no old version known (the CLI's UPDATE): Kyverno has no old resource
+            return False
+        if not isinstance(validate, dict) or validate.get("allowExistingViolations") is False:
+            return False
+        old = AdmissionContext(operation="CREATE", object=ctx.old_object, user_info=ctx.user_info, roles=ctx.roles,
+                               cluster_roles=ctx.cluster_roles, namespace_object=ctx.namespace_object,
+                               subresource=ctx.subresource, plural=ctx.plural)
+        run = run_legacy_rule(self, old, [])
+        return run is not None and run.outcome.status == "fail"
+
+    def actions_for(self, ctx: AdmissionContext) -> tuple[str, ...]:
+        """The rule's action in the request's namespace (``failureActionOverrides`` first)."""
+        namespace = ctx.resource().namespace
+        labels = ((ctx.namespace_object or {}).get("metadata") or {}).get("labels") or {}
+        for override in self.action_overrides:
+            if override.namespaces and not any(wildcard_match(n, namespace) for n in override.namespaces):
+                continue
+            if override.namespace_selector is not None and not wildcard_selector_matches(
+                override.namespace_selector, labels
+            ):
+                continue
+            if not override.namespaces and override.namespace_selector is None:
+                continue
+            return ("Deny",) if override.action.lower() == "enforce" else ("Audit",)
+        return self.actions
 
     def _validate(
         self,

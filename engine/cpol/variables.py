@@ -44,6 +44,7 @@ __all__ = [
     "substitute_all",
     "substitute_references",
     "substitute_variables",
+    "substitute_variables_in",
 ]
 
 _VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
@@ -225,6 +226,17 @@ def substitute_all(document: Any, ctx: JsonContext, pointer: Sequence[str | int]
     skips its first two elements (and anything up to a ``foreach``), as Kyverno does for the rule it substitutes.
     """
     document = substitute_references(document)
+
+    def action(text: str, at: tuple[str | int, ...]) -> Any:
+        return substitute_variables(text, ctx, at, resolver)
+
+    return _walk(document, tuple(pointer), action)
+
+
+def substitute_variables_in(document: Any, ctx: JsonContext, pointer: Sequence[str | int] = (),
+                            resolver: Resolver = default_resolver) -> Any:
+    """Only the ``{{ }}`` variables of every string leaf and key (for documents whose ``$( )`` references are
+    resolved by their own code, such as validate patterns)."""
 
     def action(text: str, at: tuple[str | int, ...]) -> Any:
         return substitute_variables(text, ctx, at, resolver)

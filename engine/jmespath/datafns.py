@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -143,7 +144,10 @@ def label_match(selector: Any, labels: Any) -> bool:
 def x509_decode(pem: str) -> Any:
     """``x509_decode(pem)``: the certificate or certificate request as an object (RSA keys only)."""
     try:
-        decoded = kyverno_x509.decode(pem)
+        with warnings.catch_warnings():
+            # Go decodes certificates with a non-positive serial number (RFC 5280 forbids them); so do we, quietly
+            warnings.simplefilter("ignore", UserWarning)
+            decoded = kyverno_x509.decode(pem)
     except CelFunctionError as exc:
         message = str(exc).removeprefix("x509.decode: ")
         raise FunctionError(message or "invalid certificate") from None

@@ -4,16 +4,19 @@ first, in order, each on the previous result; then the other kinds on the mutate
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pykyverno.engine.cel import using_providers
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
+from pykyverno.engine.cpol.chain import mutate_in_order
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import object_key
+from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 
 from .errors import InputError
@@ -31,6 +34,12 @@ class ApplyOutcome:
     #: (original, mutated) pairs for resources a mutating policy changed.
     mutated: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _request(
+    inputs: EvaluationInputs, operation: str, old: dict[str, Any] | None, obj: dict[str, Any], _policy: str
+) -> AdmissionContext:
+    return inputs.request(obj, operation, old)
 
 
 def apply_resources(
@@ -57,12 +66,19 @@ def apply_resources(
                 outcome.results.append(result)
                 if result.result == "pass" and result.patched is not None:
                     current = result.patched
+            # kyverno.io/v1 mutate rules next, policy after policy; the other rules then see the final object
+            chain = mutate_in_order(candidates, current, partial(_request, inputs, operation, old), exceptions)
+            current = chain.final
             if current is not obj and current != obj:
                 outcome.mutated.append((obj, current))
             ctx = inputs.request(current, operation, old)
             for policy in (p for p in candidates if not p.spec.mutates):
-                result = policy.evaluate(ctx, exceptions, options)
+                seen = chain.object_for(policy.name)
+                result = policy.evaluate(ctx if seen is current else inputs.request(seen, operation, old),
+                                         exceptions, options)
                 if result is not None:
+                    if result.patched is not None and policy.name in chain.outputs:
+                        result = replace(result, patched=chain.outputs[policy.name])
                     outcome.results.append(result)
                     outcome.generated.extend(result.generated)
     return outcome

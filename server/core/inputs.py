@@ -9,6 +9,7 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers
 from pykyverno.engine.cel.offline import offline_providers
+from pykyverno.engine.cpol.values import values_of
 from pykyverno.engine.documents import expand_lists, read_documents
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.request import AdmissionContext, admission_request
@@ -84,6 +85,7 @@ def parse_values(data: dict[str, Any], inputs: EvaluationInputs) -> None:
         ns = inputs.namespaces.setdefault(name, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         ns.setdefault("metadata", {}).setdefault("labels", {}).update(selector.get("labels") or {})
     inputs.global_values.update(data.get("globalValues") or {})
+    values_of(inputs.providers).add_document(data)
     for entry in data.get("subresources") or []:
         parent = entry.get("parentResource") or {}
         sub = entry.get("subresource") or {}

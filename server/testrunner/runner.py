@@ -13,6 +13,7 @@ from typing import Any
 
 from pykyverno.engine.cel import Providers, using_providers
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.cpol.chain import MutationChain, mutate_in_order
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
 from pykyverno.engine.loader import load_policies
@@ -93,21 +94,38 @@ class _Evaluator:
         self.policies = policies
         self.inputs = inputs
         self._cache: dict[tuple[str, str, int], list[RuleResult]] = {}
+        self._chains: dict[tuple[str, int], MutationChain] = {}
 
     def context(self, obj: dict[str, Any], operation: str, policy: str) -> AdmissionContext:
         """The request for a row's resource (the Values' operation for the policy and resource wins)."""
         return self.inputs.request(obj, self.inputs.operation_for(policy, obj, operation))
 
+    def chain(self, obj: dict[str, Any], operation: str) -> MutationChain:
+        """The kyverno.io/v1 mutations of every policy of the Test on ``obj``, in order (``kyverno test`` mutates
+        with all policies before it validates)."""
+        key = (operation, id(obj))
+        if key not in self._chains:
+            with using_providers(self.inputs.providers):
+                self._chains[key] = mutate_in_order(
+                    self.policies.policies, obj,
+                    lambda current, name: self.context(current, operation, name.rsplit("/", 1)[-1]),
+                    self.policies.exceptions,
+                )
+        return self._chains[key]
+
     def results(self, policy_name: str, obj: dict[str, Any], operation: str) -> list[RuleResult]:
         key = (policy_name, operation, id(obj))
         if key not in self._cache:
             out = []
-            ctx = self.context(obj, operation, policy_name)
+            chain = self.chain(obj, operation)
             with using_providers(self.inputs.providers):
                 for compiled in self.policies.policies:
                     if compiled.name != policy_name and compiled.name.rsplit("/", 1)[-1] != policy_name:
                         continue
+                    ctx = self.context(chain.object_for(compiled.name), operation, policy_name)
                     result = compiled.evaluate(ctx, self.policies.exceptions, EvaluationOptions())
+                    if result is not None and result.patched is not None and compiled.name in chain.outputs:
+                        result = replace(result, patched=chain.outputs[compiled.name])  # with earlier policies
                     if result is not None:
                         out.append(result)
             self._cache[key] = out
@@ -119,10 +137,17 @@ def _rule_selected(result_rule: str, rule: str) -> bool:
     return result_rule in (rule, f"autogen-{rule}"[:63], f"autogen-cronjob-{rule}"[:63])
 
 
+#: A ClusterPolicy applied to the resource but produced nothing for the row's rule: ``kyverno test`` shows the row
+#: as passed ("Excluded") whatever result it expects.
+EXCLUDED = "excluded"
+
+
 def _actual(results: list[RuleResult], rule: str) -> str:
     if rule and any(r.rule for r in results):
         # ClusterPolicy results carry rule names: only the named rule (or its autogen copies) counts.
         results = [r for r in results if _rule_selected(r.rule, rule)]
+        if not results:
+            return EXCLUDED
     elif rule:
         results = [r for r in results if r.rule == rule] or results
     if not results:
@@ -163,6 +188,9 @@ def _serve_extra_resources(test: TestFile, inputs: EvaluationInputs, issues: lis
     add = getattr(inputs.providers.resource, "add", None)
     clone_sources = [(test.folder / row.clone_source).resolve() for row in test.rows if row.clone_source]
     paths = test.paths("paramResources") + test.paths("clusterResources") + clone_sources
+    if test.paths("targetResources"):  # mutate-existing rules look their targets up (served once)
+        paths += test.paths("targetResources")
+        inputs.providers.extra["targets_served"] = True
     if add is None or not paths:
         return
     for file in iter_files(paths):
@@ -319,17 +347,23 @@ def _compare(
 ) -> CaseOutcome:
     if row.policy in broken:
         return _outcome(test, row, ref, "error", f"policy failed to load: {broken[row.policy]}")
-    if row.policy not in loaded:
+    if row.policy.rsplit("/", 1)[-1] not in loaded:  # a row may name a Policy as namespace/name
         return _outcome(test, row, ref, "missing", f"policy {row.policy!r} not found in the test's policies")
     matches = _find_resources(resources, row.kind, ref)
     if not matches:
         return _outcome(test, row, ref, "missing", f"resource {row.kind}/{ref} not found in the test's resources")
+    if len(matches) > 1:  # rows select the engine's responses: objects the policy gave none are not compared
+        answered = [obj for obj in matches if evaluator.results(row.policy, obj, row.operation)]
+        matches = answered or matches
     actuals = []
     details: list[RuleResult] = []
     for obj in matches:
         results = evaluator.results(row.policy, obj, row.operation)
         details.extend(results)
         actuals.append(_actual(results, row.rule))
+    if all(a == EXCLUDED for a in actuals):  # kyverno test shows the row as passed, with reason "Excluded"
+        return replace(_outcome(test, row, ref, row.result, "", details[0].policy_kind), actual=EXCLUDED)
+    actuals = [row.result if a == EXCLUDED else a for a in actuals]
     actual = next((a for a in actuals if a != row.result), actuals[0])
     reason = "" if actual == row.result else _mismatch_reason(details)
     if row.patched_resources and actual == "pass":  # a mutated object unlike patchedResources is a fail

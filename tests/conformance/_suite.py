@@ -14,8 +14,11 @@ from pathlib import Path
 from pykyverno.server.testrunner import CaseOutcome, discover, parse_test_file, run_test
 
 ENV_VAR = "PYKYVERNO_CONFORMANCE"
+#: The kyverno.io/v1 (ClusterPolicy/Policy) suites, ``../shared/conformance-legacy`` by default.
+LEGACY_ENV_VAR = "PYKYVERNO_CONFORMANCE_LEGACY"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LOCATIONS = (REPO.parent / "shared" / "conformance", REPO.parent.parent / "shared" / "conformance")
+LEGACY_LOCATIONS = tuple(p.with_name("conformance-legacy") for p in DEFAULT_LOCATIONS)
 
 
 def find_shared() -> Path:
@@ -32,6 +35,15 @@ def find_suite() -> Path | None:
     if configured:
         return Path(configured)
     return next((p for p in DEFAULT_LOCATIONS if p.is_dir()), None)
+
+
+def find_legacy_suite() -> Path | None:
+    """The kyverno.io/v1 suite folder, or ``None`` when neither the variable nor ``../shared/conformance-legacy``
+    exists."""
+    configured = os.environ.get(LEGACY_ENV_VAR)
+    if configured:
+        return Path(configured)
+    return next((p for p in LEGACY_LOCATIONS if p.is_dir()), None)
 
 
 @dataclass(frozen=True)
@@ -58,9 +70,14 @@ def _case_id(root: Path, o: CaseOutcome) -> str:
     return f"{rel} > {o.policy}{rule} > {resource} > {o.expected}"
 
 
+#: Suites run in this session (the summary prints only those).
+RAN: set[Path] = set()
+
+
 @cache
 def run_suite(root: Path) -> tuple[Case, ...]:
     """Run every test of the suite once per session."""
+    RAN.add(root)
     cases = []
     for file in discover([root]):
         for test in parse_test_file(file):

@@ -35,8 +35,8 @@ def yaml_parameters() -> list[tuple[str, str]]:
 
 
 TOOL_NAMES = ["describe_policy", "evaluate_policy", "explain_violation", "get_policy_reports", "lint_policy",
-              "list_contexts", "list_policy_sets", "scan_cluster", "scan_manifests", "scan_namespace",
-              "switch_context"]
+              "list_contexts", "list_policy_sets", "migrate_policy", "scan_cluster", "scan_manifests",
+              "scan_namespace", "switch_context"]
 
 
 def test_the_fuzzed_tools_are_all_the_tools() -> None:

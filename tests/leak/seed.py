@@ -201,6 +201,23 @@ spec:
     messageExpression: "json.marshal(resource.Get('v1', 'secrets', 'shop', '.'))"
 """
 
+#: A kyverno.io/v1 policy whose message would print the objects it reads (``pykyverno migrate``, ``migrate_policy``).
+LEGACY_POLICY = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: legacy-leak}
+spec:
+  rules:
+  - name: print-everything
+    match: {any: [{resources: {kinds: [Secret, ConfigMap, Pod]}}]}
+    validate:
+      message: "{{ request.object }}"
+      deny:
+        conditions:
+          any:
+          - {key: "{{ request.object.metadata.name }}", operator: NotEquals, value: ""}
+"""
+
 MUTATING_POLICY = """
 apiVersion: policies.kyverno.io/v1
 kind: MutatingPolicy

@@ -36,7 +36,7 @@ from pykyverno.server.mcp import ServerSettings, build_server
 from pykyverno.server.redaction import MaskingWriter, mask_text, secret_scope
 from tests.fakeapi import FakeCluster
 
-from .seed import HOSTILE_POLICY, MUTATING_POLICY, Seeded, leaks, objects, seed
+from .seed import HOSTILE_POLICY, LEGACY_POLICY, MUTATING_POLICY, Seeded, leaks, objects, seed
 
 CONTEXTS = ("alpha", "url-creds", "basic", "exec")
 #: Flags that choose an output format without a ``choices`` list (checked to exist in the parser).
@@ -91,6 +91,7 @@ def mcp_cases(s: Seeded, policy_sets: list[str]) -> dict[str, list[dict[str, Any
                              "operation": "UPDATE"},
                             {"policy_yaml": HOSTILE_POLICY, "resources_yaml": dump, "exceptions_yaml": dump}],
         "lint_policy": [{"policy_yaml": HOSTILE_POLICY}, {"policy_yaml": dump}],
+        "migrate_policy": [{"policy_yaml": LEGACY_POLICY, "resources_yaml": dump}],
         "get_policy_reports": [{"context": c, "results": ["fail", "pass", "warn", "error", "skip"]} for c in CONTEXTS]
         + [{"namespace": "shop", "policy": "db-check"}],
         # the write tools (the servers run with --allow-writes): dry runs, their plans show live objects
@@ -187,6 +188,9 @@ def cli_cases(s: Seeded) -> list[list[str]]:
               [*apply, "--print-patched"], [*apply, "--diff"], [*apply, "--audit-warn", "-t"]]
     cases += [["test", str(suite), *fmt] for fmt in ([], ["-o", "table"], ["-o", "json"], ["-o", "junit"])]
     cases += [["lint", str(hostile), *fmt] for fmt in ([], ["-o", "text"], ["-o", "json"])]
+    legacy = s.folder / "legacy-leak.yaml"
+    legacy.write_text(LEGACY_POLICY)
+    cases += [["migrate", str(legacy), "--check", str(s.dump), *fmt] for fmt in ([], ["-o", "table"], ["-o", "json"])]
     cases += [["policies", "list", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
     cases += [["policies", "show", "ai-remote-mcp-endpoint", *fmt] for fmt in ([], ["-o", "json"], ["-o", "yaml"])]
     kube = ["--kubeconfig", str(s.kubeconfig), "--context", "alpha"]

@@ -12,12 +12,12 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from . import contexts, policies, reports, scan
+from . import contexts, migrate, policies, reports, scan
 
 
 def register_tools(server: MCPServer[Any]) -> None:
     """Register every toolset on ``server``."""
-    for module in (contexts, scan, policies, reports):
+    for module in (contexts, scan, policies, reports, migrate):
         module.register(server)
 
 

@@ -1,4 +1,4 @@
-"""ClusterPolicy / Policy ``validate.cel`` rules: match/exclude, autogen, failure actions, params, unsupported types."""
+"""ClusterPolicy / Policy ``validate.cel`` rules: match/exclude, autogen, failure actions, params; other rule types."""
 
 from __future__ import annotations
 
@@ -211,7 +211,7 @@ def test_match_all_namespaces_selector_and_exclusions() -> None:
     assert all(p.evaluate(ctx) is None for p in policies.policies)
 
 
-UNSUPPORTED = """
+LEGACY = """
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata: {name: legacy}
@@ -226,16 +226,21 @@ spec:
   - name: mutate
     match: {any: [{resources: {kinds: [ConfigMap]}}]}
     mutate: {patchStrategicMerge: {metadata: {labels: {a: b}}}}
+  - name: images
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    verifyImages: [{imageReferences: ["*"]}]
 """
 
 
-def test_unsupported_rule_types_report_errors() -> None:
-    results = evaluate(load(UNSUPPORTED), configmap("a"))
+def test_legacy_rule_types_are_evaluated_and_unsupported_ones_are_errors() -> None:
+    results = evaluate(load(LEGACY), configmap("a"))
     assert [(r.rule, r.result, r.message) for r in results] == [
-        ("pattern", "error", "unsupported rule type: validate.pattern"),
-        ("deny", "error", "unsupported rule type: validate.deny"),
-        ("mutate", "error", "unsupported rule type: mutate"),
+        ("pattern", "pass", "validation rule 'pattern' passed."),
+        ("deny", "pass", "validation rule 'deny' passed."),
+        ("mutate", "pass", "mutated ConfigMap/a in namespace team-a"),
+        ("images", "error", "unsupported rule type: verifyImages"),
     ]
+    assert results[2].patched is not None and results[2].patched["metadata"]["labels"]["a"] == "b"
 
 
 EVAL_ERROR = """

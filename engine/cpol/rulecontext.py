@@ -1,0 +1,103 @@
+"""The JSON context one ClusterPolicy rule is evaluated in, and the sources its ``context`` entries read.
+
+The context is Kyverno's CLI context of the request (:func:`.context.request_context`) plus the Values file's
+global and per-resource values; the rule's own context entries are registered lazily, then its Values (which also
+switch off entries of the same name). ``configMap`` entries read ConfigMaps from the evaluation's resource provider
+(the cluster in scans, the Test's resources otherwise) and ``apiCall`` entries its HTTP provider (the cluster, or
+the Test's ``apiCallResponses``); an evaluation without one leaves the entry undefined, as the Kyverno CLI does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..cel.offline import OfflineHttp, OfflineResources
+from ..cel.providers import Providers, current_providers
+from ..request import AdmissionContext
+from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context, split_name
+from .values import current_values
+from .variables import substitute_all
+
+
+@dataclass(frozen=True)
+class _ConfigMaps:
+    providers: Providers
+
+    def get(self, namespace: str, name: str) -> dict[str, Any]:
+        resource = self.providers.resource
+        if resource is None:
+            raise LookupError("no cluster to read ConfigMaps from")
+        found = resource.get("v1", "configmaps", namespace, name)
+        if not found:
+            raise LookupError(f"configmaps {name!r} not found")
+        return dict(found)
+
+
+@dataclass(frozen=True)
+class _ApiCalls:
+    providers: Providers
+
+    def call(self, request: ApiCallRequest) -> Any:
+        http = self.providers.http
+        if http is None:
+            raise LookupError("no API server to call")
+        url = request.service_url or request.url_path
+        headers = dict(request.headers)
+        return http.request(request.method.upper(), url, request.data, headers)
+
+
+def _substitute(value: Any, ctx: JsonContext) -> Any:
+    return substitute_all(value, ctx, ("context",))
+
+
+def _answers_api_calls(providers: Providers) -> bool:
+    """Whether apiCall entries are loaded: a cluster, or a Test with ``apiCallResponses`` (the Kyverno CLI does not
+    load them otherwise, and Values provide what they would)."""
+    http = providers.http
+    if http is None:
+        return False
+    return bool(http.responses) if isinstance(http, OfflineHttp) else True
+
+
+def rule_sources(policy: str, rule: str, resource: str = "") -> ContextSources:
+    """The sources of the evaluation in progress for ``rule`` of ``policy`` on the resource named ``resource``
+    (names set by its Values are not loaded from a source)."""
+    providers = current_providers()
+    values = current_values()
+    named = {*values.for_rule(policy, rule), *values.for_resource(policy, resource)}
+    cluster = providers.resource is not None and not isinstance(providers.resource, OfflineResources)
+    return ContextSources(
+        config_maps=_ConfigMaps(providers) if cluster else None,
+        api_calls=_ApiCalls(providers) if _answers_api_calls(providers) else None,
+        global_context=providers.global_context,
+        overridden=frozenset(split_name(name)[0] for name in named),
+        skip_unavailable=True,
+    )
+
+
+def rule_context(admission: AdmissionContext, policy: str, rule: str) -> JsonContext:
+    """The request's context with the Values of ``policy`` on this resource (rule entries not loaded yet)."""
+    ctx = request_context(admission)
+    name = admission.resource().name
+    for key, value in current_values().for_resource(policy, name).items():
+        ctx.set(key, value)
+    return ctx
+
+
+def load_rule_context(ctx: JsonContext, entries: Any, policy: str, rule: str, resource: str = "") -> None:
+    """Register the rule's ``context`` entries, then apply the rule's Values."""
+    if entries:
+        load_context_entries(list(entries), ctx, _substitute, rule_sources(policy, rule, resource))
+    for key, value in current_values().for_rule(policy, rule).items():
+        ctx.set(key, value)
+
+
+def foreach_values(policy: str, rule: str, index: int) -> Mapping[str, Any]:
+    """The ``foreachValues`` of the rule for the element at ``index`` (absent when the list is shorter)."""
+    out: dict[str, Any] = {}
+    for key, values in current_values().foreach_for(policy, rule).items():
+        if isinstance(values, list) and index < len(values):
+            out[key] = values[index]
+    return out
