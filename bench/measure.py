@@ -9,6 +9,7 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -32,17 +33,44 @@ class ChildRun:
     stderr: str
 
 
+#: Runs argv[2:] and writes its exit code, CPU seconds and peak RSS (bytes) to the file argv[1]. Linux keeps the
+#: larger of a process's own peak and that of the memory it replaced on exec, which for a child spawned straight
+#: from a large process (pytest, this benchmark holding its workload) is the parent's: a small launcher forks it
+#: instead, so the peak measured is the child's own (plus the launcher's ~10 MB at most).
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024], out)
+"""
+
+
 def run_child(cmd: Sequence[str], env: dict[str, str], stdout: Path | None = None, timeout: float = 600) -> ChildRun:
-    """Run ``cmd`` to completion with stdout to a file (or discarded) and stderr to a temporary file; the peak RSS
-    is that of this child (``wait4``'s rusage, not the maximum over all children of the benchmark)."""
-    with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
+    """Run ``cmd`` to completion with stdout to a file (or discarded) and stderr to a temporary file; CPU seconds
+    and peak RSS are those of this child alone (``wait4`` in a small launcher, see :data:`_LAUNCHER`)."""
+    with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as figures:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        usage = _reap(proc, timeout)
+        launcher = [sys.executable, "-c", _LAUNCHER, figures.name, *cmd]
+        proc = subprocess.Popen(launcher, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
         seconds = time.perf_counter() - started
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return ChildRun(proc.returncode, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stderr)
+        text = Path(figures.name).read_text()
+    code, cpu, peak = json.loads(text) if text else (proc.returncode or -9, 0.0, 0)
+    return ChildRun(code, seconds, cpu, peak, stderr)
 
 
 def _reap(proc: subprocess.Popen[bytes], timeout: float = 10) -> resource.struct_rusage:

@@ -285,3 +285,20 @@ def write_snapshot(pods: list[dict[str, Any]], path: Path, fmt: str = "json") ->
 
         path.write_text(yaml.safe_dump_all(pods, sort_keys=False))
     return path
+
+
+def generate_small_pods(count: int) -> list[dict[str, Any]]:
+    """``count`` minimal Pods (one container; every fifth privileged) spread over 40 namespaces: many objects and
+    results for little input, to see how memory grows with the results."""
+    pods = []
+    for i in range(count):
+        container: dict[str, Any] = {"name": "app", "image": f"registry.example/app:{i % 7}"}
+        if i % 5 == 0:
+            container["securityContext"] = {"privileged": True}
+        pods.append({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"pod-{i}", "namespace": f"team-{i % 40}", "uid": f"uid-{i}"},
+            "spec": {"containers": [container]},
+        })
+    return pods

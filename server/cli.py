@@ -4,33 +4,47 @@ install, uninstall, exception)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
-
-from . import serve
-from .commands import (
-    apply_cmd,
-    exception_cmd,
-    install_cmd,
-    lint_cmd,
-    migrate_cmd,
-    policies_cmd,
-    report_cmd,
-    scan_cmd,
-    test_cmd,
-    uninstall_cmd,
-)
 from .core.errors import InputError
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .redaction import install_log_masking, masked_stdio, secret_scope
 
-_COMMANDS = (test_cmd, apply_cmd, scan_cmd, policies_cmd, serve, lint_cmd, report_cmd, install_cmd, uninstall_cmd,
-             exception_cmd, migrate_cmd)
+#: Each subcommand's module: only the one a command line names is imported (a command does not pay for the
+#: imports of the others: the MCP SDK, the Kubernetes client...); help and unknown commands import them all.
+_COMMAND_MODULES = {
+    "test": "pykyverno.server.commands.test_cmd",
+    "apply": "pykyverno.server.commands.apply_cmd",
+    "scan": "pykyverno.server.commands.scan_cmd",
+    "policies": "pykyverno.server.commands.policies_cmd",
+    "serve": "pykyverno.server.serve",
+    "lint": "pykyverno.server.commands.lint_cmd",
+    "report": "pykyverno.server.commands.report_cmd",
+    "install": "pykyverno.server.commands.install_cmd",
+    "uninstall": "pykyverno.server.commands.uninstall_cmd",
+    "exception": "pykyverno.server.commands.exception_cmd",
+    "migrate": "pykyverno.server.commands.migrate_cmd",
+}
+#: Options before the subcommand that take a value.
+_GLOBAL_VALUE_OPTIONS = ("--cel-cost-limit",)
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, when it is a known one (``None`` for help, or anything else)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _GLOBAL_VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in _COMMAND_MODULES else None
+        elif token in ("-h", "--help"):
+            return None
+    return None
 
 
 def package_version() -> str:
@@ -41,8 +55,8 @@ def package_version() -> str:
         return "unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand (or with ``command`` only)."""
     parser = argparse.ArgumentParser(
         prog="pykyverno",
         description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
@@ -59,14 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
         "per expression is always refused; env PYKYVERNO_CEL_COST_LIMIT)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _COMMANDS:
-        module.add_parser(sub)
+    for name, module in _COMMAND_MODULES.items():
+        if command is None or name == command:
+            importlib.import_module(module).add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
-    parser = build_parser()
+    parser = build_parser(_named_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     install_log_masking()
     logging.basicConfig(
@@ -74,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from pykyverno.engine.cel import set_cost_limit, set_lookup_limit
+
     if args.cel_cost_limit is not None:
         try:
             set_cost_limit(args.cel_cost_limit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,27 +78,36 @@ def results_table(results: Sequence[RuleResult]) -> str:
     return text_table(("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "MESSAGE"), rows)
 
 
-def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
-    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources."""
+def policy_report_parts(results: Iterable[RuleResult]) -> Iterator[tuple[dict[str, Any], list[RuleResult]]]:
+    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources, each without its
+    ``results`` and with the results that go there."""
     by_namespace: dict[str, list[RuleResult]] = defaultdict(list)
     for r in results:
         by_namespace[r.resource.namespace].append(r)
-    reports = []
     for namespace in sorted(by_namespace):
         items = by_namespace[namespace]
         metadata: dict[str, Any] = {"name": f"pykyverno-{namespace}" if namespace else "pykyverno-cluster"}
         if namespace:
             metadata["namespace"] = namespace
-        reports.append(
-            {
-                "apiVersion": REPORT_API_VERSION,
-                "kind": "PolicyReport" if namespace else "ClusterPolicyReport",
-                "metadata": metadata,
-                "summary": summarize(items),
-                "results": [r.to_report() for r in items],
-            }
-        )
-    return reports
+        report = {
+            "apiVersion": REPORT_API_VERSION,
+            "kind": "PolicyReport" if namespace else "ClusterPolicyReport",
+            "metadata": metadata,
+            "summary": summarize(items),
+        }
+        yield report, items
+
+
+def policy_reports(results: Iterable[RuleResult]) -> list[dict[str, Any]]:
+    """One PolicyReport per namespace and one ClusterPolicyReport for cluster-scoped resources."""
+    return [{**report, "results": [r.to_report() for r in items]} for report, items in policy_report_parts(results)]
+
+
+def _finding_results(cluster: Any) -> Iterable[RuleResult]:
+    """A scanned cluster's failing, warning and erroring results (read without rebuilding the passes a scan keeps
+    compact, when it has :meth:`~pykyverno.server.scan.ClusterScan.findings`)."""
+    found = getattr(cluster, "findings", None)
+    return found() if found is not None else (r for r in cluster.results if r.result in FINDING_RESULTS)
 
 
 def _severity_cell(counts: dict[str, int]) -> str:
@@ -137,7 +146,7 @@ def findings(report: Any, keep: FindingFilter | None = None) -> list[tuple[str, 
     """(context, result) of the failing, warning and erroring results ``keep`` lists, most severe first, then by
     policy (so that a policy's findings stay together), context and resource."""
     keep = keep or FindingFilter()
-    found = [(cluster.context, r) for cluster in report.clusters for r in cluster.results if keep.keeps(r)]
+    found = [(cluster.context, r) for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
     found.sort(key=lambda item: (SEVERITY_ORDER.get(item[1].severity, 5), item[1].policy, item[0],
                                  str(item[1].resource)))
     return found
@@ -156,7 +165,7 @@ def failing_policies(report: Any) -> list[tuple[str, str, int, int]]:
     """(policy, severity, failing results, erroring results) of every policy with a fail or error, worst first."""
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for cluster in report.clusters:
-        for r in cluster.results:
+        for r in _finding_results(cluster):
             if r.result in ("fail", "error"):
                 counts[(r.policy, r.severity)][0 if r.result == "fail" else 1] += 1
     rows = [(policy, severity, fail, error) for (policy, severity), (fail, error) in counts.items()]
@@ -215,7 +224,7 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep:
     else:
         rows = finding_rows(report, limit, keep)
         listed = len(finding_rows(report, None, keep))
-        total = sum(1 for c in report.clusters for r in c.results if r.result in FINDING_RESULTS)
+        total = sum(1 for c in report.clusters for _ in _finding_results(c))
         notes = [n for n in (
             f"({listed - len(rows)} more not shown)" if listed > len(rows) else "",
             hidden_note(total, listed, keep),

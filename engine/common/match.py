@@ -59,14 +59,47 @@ def namespace_labels_for(ctx: AdmissionContext, res: Resource) -> dict[str, str]
     return dict((ns.get("metadata") or {}).get("labels") or {})
 
 
-def matches(constraints: MatchResources | None, ctx: AdmissionContext, res: Resource | None = None) -> bool:
-    """Whether ``matchConstraints`` select this request."""
+def resource_rules_match(constraints: MatchResources, res: Resource, operation: str, subresource: str = "") -> bool:
+    """Whether a (non-excluded) resource rule of ``constraints`` covers this resource and operation."""
+    if not any(rule_matches(rule, res, operation, subresource) for rule in constraints.resource_rules):
+        return False
+    return not any(rule_matches(rule, res, operation, subresource) for rule in constraints.exclude_resource_rules)
+
+
+def _type_level(constraints: MatchResources) -> bool:
+    """Whether the resource rules' verdict depends on the type and operation only: no rule names resources, and no
+    rule's scope asks whether the type is namespaced (which CRDs loaded later may answer differently)."""
+    return not any(r.resource_names or r.scope not in ("*", "")
+                   for r in (*constraints.resource_rules, *constraints.exclude_resource_rules))
+
+
+#: Per policy: resource-rule verdicts by (type, kind, operation, subresource), see :func:`matches`.
+RulesCache = dict[tuple[str, ...], bool]
+
+
+def matches(
+    constraints: MatchResources | None,
+    ctx: AdmissionContext,
+    res: Resource | None = None,
+    rules_cache: RulesCache | None = None,
+) -> bool:
+    """Whether ``matchConstraints`` select this request.
+
+    ``rules_cache`` (one per policy) keeps the resource rules' verdict per type and operation: a scan asks it for
+    every object of a type, and unless a rule names resources (``resourceNames``) the answer is the same for all.
+    """
     if constraints is None:
         return False
     res = res or ctx.resource()
-    if not any(rule_matches(rule, res, ctx.operation, ctx.subresource) for rule in constraints.resource_rules):
-        return False
-    if any(rule_matches(rule, res, ctx.operation, ctx.subresource) for rule in constraints.exclude_resource_rules):
+    if rules_cache is None or not _type_level(constraints):
+        covered = resource_rules_match(constraints, res, ctx.operation, ctx.subresource)
+    else:
+        key = (res.group, res.version, res.plural, res.api_version, res.kind, ctx.operation, ctx.subresource)
+        cached = rules_cache.get(key)
+        if cached is None:
+            cached = rules_cache[key] = resource_rules_match(constraints, res, ctx.operation, ctx.subresource)
+        covered = cached
+    if not covered:
         return False
     if constraints.namespace_selector is not None:
         labels = namespace_labels_for(ctx, res)

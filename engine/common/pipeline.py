@@ -28,7 +28,7 @@ from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
 from .annotation_keys import CATEGORY, SCORED, SEVERITY
 from .expressions import CompiledVariables, Compiler, Conditions, Scope, compile_conditions, evaluate_conditions
-from .match import index_keys, matches
+from .match import RulesCache, index_keys, matches
 from .model import MatchedSpec, MatchResources, NamedExpression, ObjectMeta
 from .options import EvaluationOptions
 from .policy_exception import PolicyException, matching_exceptions
@@ -142,6 +142,8 @@ class PolicyPipeline(Generic[PolicyT]):
     background: bool = True
     #: The autogen variant this object is (``defaults``, ``cronjobs``...), ``""`` for the policy as written.
     autogen: str = ""
+    #: Resource-rule verdicts per type (see :func:`~.match.matches`); a copy of the policy starts a new one.
+    _rules_cache: RulesCache = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -174,7 +176,7 @@ class PolicyPipeline(Generic[PolicyT]):
 
     def selects(self, ctx: AdmissionContext) -> bool:
         """The policy's matchConstraints select the request."""
-        return matches(self.match_constraints, ctx)
+        return matches(self.match_constraints, ctx, rules_cache=self._rules_cache)
 
     def evaluating(self) -> AbstractContextManager[Any] | None:
         """The context an evaluation runs in, when the kind needs one (to record what its expressions produce)."""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import threading
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from pykyverno.engine.policyset import PolicySet
 
@@ -22,11 +19,13 @@ from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, results_exit_code
 from ..kube import ClientRegistry, ClientSettings
 from ..kube.errors import KubeError
-from ..output import SEVERITY_ORDER, FindingFilter, policy_reports, render_scan
+from ..output import SEVERITY_ORDER, FindingFilter, policy_report_parts, render_scan
+from ..output_stream import output_target, write_scan_json, write_scan_yaml, write_yaml_documents
 from ..policysets import PolicySetError, default_sets
 from ..redaction import mask_data
 from ..report.html import render_html
 from ..scan import Scanner, ScanReport, ScanRequest, ScanSource, SnapshotSource, SourceFactory, source_factories
+from ..scan.result_store import ResultStore
 from ..terminal import ScanProgress, print_scan
 from .inputs import (
     STDIN,
@@ -134,10 +133,10 @@ def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snap
 def _audit_as_warn(report: ScanReport) -> None:
     """``--audit-warn``: failures of policies without the Deny action become warnings, as in ``kyverno apply``."""
     for cluster in report.clusters:
-        cluster.results = [
+        cluster.results = ResultStore(
             dataclasses.replace(r, result="warn") if r.result == "fail" and "Deny" not in r.actions else r
             for r in cluster.results
-        ]
+        )
 
 
 def _load_policies(args: argparse.Namespace) -> tuple[PolicySet, list[str]]:
@@ -235,16 +234,16 @@ def _print(report: ScanReport, fmt: str, output_file: str | None, policies: Poli
            keep: FindingFilter) -> None:
     # Structured outputs are masked as data, before they are serialised (escaping and folding hide patterns from a
     # text mask); tables as text. Standard output is masked as text once more by the CLI.
-    def data(value: Any) -> Any:
-        return mask_data(value)
-
-    if fmt == "json":
-        text = json.dumps(data(report.to_dict()), indent=2)
-    elif fmt == "yaml":
-        text = yaml.safe_dump(data(report.to_dict()), sort_keys=False)
-    elif fmt == "policyreport":
-        text = yaml.safe_dump_all(data(policy_reports(report.results)), sort_keys=False)
-    elif fmt == "html":
+    if fmt in ("json", "yaml", "policyreport"):  # streamed: the results are masked and encoded a chunk at a time
+        with output_target(output_file) as out:
+            if fmt == "json":
+                write_scan_json(report, out)
+            elif fmt == "yaml":
+                write_scan_yaml(report, out)
+            else:
+                write_yaml_documents(policy_report_parts(report.results), out)
+        return
+    if fmt == "html":
         text = render_html(mask_data(report.to_dict()))
     elif fmt == "sarif":
         problems = [*report.policy_issues, *(f.message for c in report.clusters for f in c.failures)]

@@ -228,7 +228,7 @@ class PostureCollector:
         return Risk("sa-token", "medium", f"the API token is mounted, but {why} (set automountServiceAccountToken "
                                           "to false)")
 
-    def to_dict(self, results: list[RuleResult], include_explanations: bool = True,
+    def to_dict(self, results: Sequence[RuleResult], include_explanations: bool = True,
                 computed: dict[str, Any] | None = None) -> dict[str, Any]:
         """This cluster's part of the ``posture`` document; ``explanations`` maps the index of a result in the
         cluster's ``results`` to the fields its expression read (``[path, present, value]``), for the failing,

@@ -51,7 +51,7 @@ def _severity_counts() -> dict[str, int]:
     return {s: 0 for s in SEVERITY_ORDER}
 
 
-def figures(results: list[RuleResult], omitted: Mapping[tuple[str, str, str, str, str], int] | None = None,
+def figures(results: Iterable[RuleResult], omitted: Mapping[tuple[str, str, str, str, str], int] | None = None,
             ) -> dict[str, Any]:
     """Every figure of one cluster the report shows: scores, failing results by severity and category, the
     namespace-by-category heat map, counts per policy, and the top offending resources (one pass). ``omitted``

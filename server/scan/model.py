@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator, MutableSequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.results import RESULTS, RuleResult
 
 from ..report.posture import PostureCollector, now_iso, posture_document
+from .result_store import CountKey, ResultStore
 
 SEVERITIES = ("critical", "high", "medium", "low", "info", "")
 
@@ -59,7 +61,8 @@ class ClusterScan:
 
     context: str
     server: str = ""
-    results: list[RuleResult] = field(default_factory=list)
+    #: Passing results are kept compact (see :class:`ResultStore`).
+    results: MutableSequence[RuleResult] = field(default_factory=ResultStore)
     failures: list[TypeFailure] = field(default_factory=list)
     #: Objects evaluated per resource type (``group/version/resource``).
     scanned: Counter[str] = field(default_factory=Counter)
@@ -80,13 +83,35 @@ class ClusterScan:
 
     def _counted(self) -> Counter[tuple[str, str, str, str, str]]:
         """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
-        counts = Counter((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
+        counts = Counter(self._count_keys())
         counts.update(self.omitted)
         return counts
 
+    def outcomes(self) -> Iterator[str]:
+        """The ``result`` of every kept result (without rebuilding compact ones)."""
+        if isinstance(self.results, ResultStore):
+            return self.results.outcomes()
+        return (r.result for r in self.results)
+
+    def _count_keys(self) -> Iterator[CountKey]:
+        if isinstance(self.results, ResultStore):
+            return self.results.count_keys()
+        return ((r.resource.namespace, r.policy, r.result, r.severity, r.category) for r in self.results)
+
+    def kept_whole(self) -> Iterator[RuleResult]:
+        """The results that are not plain passes (those :class:`ResultStore` keeps compact, which carry no message,
+        properties or unanswered lookups), in order, without rebuilding the compact ones."""
+        if not isinstance(self.results, ResultStore):
+            return iter(self.results)
+        return (r for r in self.results.compact_items() if isinstance(r, RuleResult))
+
+    def findings(self) -> Iterator[RuleResult]:
+        """The failing, warning and erroring results, in order."""
+        return (r for r in self.kept_whole() if r.result in ("fail", "warn", "error"))
+
     def summary(self) -> dict[str, int]:
         """Counts per result."""
-        counts = Counter(r.result for r in self.results)
+        counts = Counter(self.outcomes())
         for (_, _, result, _, _), n in self.omitted.items():
             counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
@@ -183,12 +208,13 @@ class ScanReport:
     @property
     def has_failures(self) -> bool:
         """Whether any policy failed."""
-        return any(r.result == "fail" for r in self.results)
+        return any(result == "fail" for c in self.clusters for result in c.outcomes())
 
     @property
     def has_errors(self) -> bool:
         """Whether any cluster, type or evaluation could not be completed."""
-        return any(c.error or c.failures for c in self.clusters) or any(r.result == "error" for r in self.results)
+        return any(c.error or c.failures for c in self.clusters) or any(
+            result == "error" for c in self.clusters for result in c.outcomes())
 
     @property
     def incomplete(self) -> bool:
@@ -196,8 +222,13 @@ class ScanReport:
         that was cancelled or ran out of time."""
         return self.cancelled or self.deadline_reached or any(c.error or c.failures for c in self.clusters)
 
-    def to_dict(self, include_results: bool = True) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, include_results: bool = True, *, results_elsewhere: bool = False) -> dict[str, Any]:
+        """JSON-ready form; with ``results_elsewhere``, every cluster's ``results`` is an empty list that a streaming
+        writer fills in (see :mod:`pykyverno.server.output_stream`), and the rest is as with ``include_results``."""
+        clusters = [c.to_dict(include_results and not results_elsewhere) for c in self.clusters]
+        if results_elsewhere:
+            for cluster in clusters:
+                cluster["results"] = []
         return {
             "incomplete": self.incomplete,
             "summary": self.summary(),
@@ -205,6 +236,6 @@ class ScanReport:
             "policyIssues": self.policy_issues,
             "cancelled": self.cancelled,
             "deadlineReached": self.deadline_reached,
-            "clusters": [c.to_dict(include_results) for c in self.clusters],
-            "posture": posture_document(self, include_explanations=include_results),
+            "clusters": clusters,
+            "posture": posture_document(self, include_explanations=include_results or results_elsewhere),
         }

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, MutableSequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -32,7 +32,9 @@ from pykyverno.engine.results import RuleResult
 
 from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
 from ..redaction import in_current_context
+from .gc_tuning import freeze_loaded, scan_gc
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
+from .result_store import ResultStore
 from .sources import ResourceType, ScanSource, SnapshotSource
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ def _unanswered_lookups(scan: ClusterScan) -> list[TypeFailure]:
     """One failure per (policy, reason) of the lookups the source could not answer: the results of those objects
     are errors or rest on less than the policy asked for, so the scan is incomplete."""
     counts: Counter[tuple[str, str]] = Counter()
-    for result in scan.results:
+    for result in scan.kept_whole():  # a pass kept compact has no unanswered lookups
         for reason in result.unanswered:
             counts[(result.policy, reason)] += 1
     return [
@@ -244,11 +246,12 @@ class Scanner:
             tick(f"{name}: {result.objects} objects, {len(result.results)} results")
             return result
 
-        if len(sources) == 1:
-            report.clusters = [one(sources[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
-                report.clusters = list(pool.map(in_current_context(one), sources))
+        with scan_gc():
+            if len(sources) == 1:
+                report.clusters = [one(sources[0])]
+            else:
+                with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as pool:
+                    report.clusters = list(pool.map(in_current_context(one), sources))
         report.cancelled = limits.cancelled
         report.deadline_reached = limits.reached.is_set()
         return report
@@ -263,7 +266,8 @@ class Scanner:
         """Scan one cluster or snapshot (``request.timeout`` is counted from now)."""
         seconds = request.timeout if request.timeout and request.timeout > 0 else None
         limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
-        return self._scan_source(source, request, progress, limits)
+        with scan_gc():
+            return self._scan_source(source, request, progress, limits)
 
     def relevant_group(self, group: str) -> bool:
         """Whether some policy can match a type of API group ``group`` (in any version)."""
@@ -311,15 +315,16 @@ class Scanner:
         provider = SourceResources(source, all_types, limits.deadline)
         # Each type is evaluated as soon as its listing arrives, so that what was listed before a deadline is also
         # evaluated; failures and results are put back in type order at the end, so that output is stable.
-        outcomes: list[tuple[int, list[TypeFailure], list[RuleResult]]] = []
+        outcomes: list[tuple[int, list[TypeFailure], ResultStore]] = []
         listed = evaluated = 0
         arriving = self._listings(source, to_list, namespace_listing, request, limits)
         with using_providers(Providers(resource=provider)), closing(arriving):
             for order, listing in arriving:
                 scan.list_seconds = time.perf_counter() - started
                 listed += len(listing.objects)
+                freeze_loaded()
                 eval_started = time.perf_counter()
-                failures, results = list(listing.failures), list[RuleResult]()
+                failures, results = list(listing.failures), ResultStore()
                 for index, obj in enumerate(listing.objects):
                     if limits.stopped:
                         if limits.expired:
@@ -401,7 +406,7 @@ class Scanner:
         namespaces: dict[str, dict[str, Any]],
         scan: ClusterScan,
         request: ScanRequest,
-        results: list[RuleResult],
+        results: MutableSequence[RuleResult],
         exceptions: list[PolicyException],
     ) -> None:
         meta = obj.get("metadata") or {}

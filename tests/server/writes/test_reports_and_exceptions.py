@@ -59,7 +59,7 @@ def _scan(cluster: Cluster, namespace: str, exceptions: list[PolicyException] | 
     scanner = Scanner(load_set(BASELINE).policies, exceptions)
     scan = scanner.scan_source(ClusterSource(cluster.client()), ScanRequest(namespaces=(namespace,)))
     assert not scan.error and not scan.failures, (scan.error, scan.failures)
-    return scan.results
+    return list(scan.results)
 
 
 # ----------------------------------------------------------------------------- reports
