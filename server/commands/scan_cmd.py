@@ -24,7 +24,17 @@ from ..output_stream import output_target, write_scan_json, write_scan_yaml, wri
 from ..policysets import PolicySetError, default_sets
 from ..redaction import mask_data
 from ..report.html import render_html
-from ..scan import Scanner, ScanReport, ScanRequest, ScanSource, SnapshotSource, SourceFactory, source_factories
+from ..scan import (
+    Scanner,
+    ScanReport,
+    ScanRequest,
+    ScanSource,
+    SnapshotSource,
+    SourceFactory,
+    left_out_of_scans,
+    scannable,
+    source_factories,
+)
 from ..scan.result_store import ResultStore
 from ..terminal import ScanProgress, print_scan
 from .inputs import (
@@ -174,6 +184,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print("error: no policy to scan with: every policy given failed to load", file=sys.stderr)
         return EXIT_INCOMPLETE
+    left_out = left_out_of_scans(policies.policies)
+    if not scannable(policies.policies):
+        for reason in left_out:
+            print(f"error: {reason}", file=sys.stderr)
+        print("error: no policy to scan with: none of the policies given runs in scans (use apply to evaluate them "
+              "on manifests)", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if args.policy:
+        for reason in left_out:
+            print(f"note: not scanned: {reason}", file=sys.stderr)
     request = ScanRequest(
         contexts=tuple(args.context),
         all_contexts=args.all_contexts,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..kube import ClientRegistry
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
-from .runner import Scanner, scannable
+from .runner import Scanner, left_out_of_scans, scannable
 from .sources import ClusterSource, ScanSource, SnapshotSource
 
 SourceFactory = tuple[str, Callable[[], ScanSource]]
@@ -51,6 +51,7 @@ __all__ = [
     "SnapshotSource",
     "SourceFactory",
     "TypeFailure",
+    "left_out_of_scans",
     "scannable",
     "source_factories",
 ]

@@ -83,6 +83,24 @@ def scannable(policies: Iterable[CompiledPolicy]) -> list[CompiledPolicy]:
     return [p for p in policies if p.spec.scanned and p.background]
 
 
+def left_out_of_scans(policies: Iterable[CompiledPolicy]) -> list[str]:
+    """Why each policy that :func:`scannable` drops is not evaluated by scans (``name: reason``, once per policy
+    name: autogen variants share their policy's)."""
+    reasons: list[str] = []
+    seen: set[str] = set()
+    for policy in policies:
+        if policy.name in seen:
+            continue
+        seen.add(policy.name)
+        if not policy.spec.scanned:
+            reasons.append(f"{policy.name}: a {policy.kind} is not run by scans (its results are previews, not "
+                           "findings)")
+        elif not policy.background:
+            reasons.append(f"{policy.name}: background evaluation is off (spec.background / "
+                           "evaluation.background.enabled: false), so scans skip it as Kyverno's background scan does")
+    return reasons
+
+
 #: Scans report an evaluation that a lookup the source could not answer left without a result (issue 13).
 SCAN_OPTIONS = EvaluationOptions(report_unanswered=True)
 #: The ``reason`` of the failure a scan lists for lookups its source could not answer.

@@ -250,3 +250,39 @@ def test_unknown_names_are_errors_with_close_matches(
 def test_apply_without_resources_is_a_usage_error(files: Path, capsys: Any) -> None:
     code, out, err = run(capsys, "apply", str(files / "policy.yaml"))
     assert (code, out) == (2, "") and "no resources" in err
+
+
+BACKGROUND_OFF = """\
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: foreground-only
+spec:
+  background: false
+  rules:
+  - name: needs-app-label
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    validate:
+      message: the app label is required
+      pattern:
+        metadata:
+          labels:
+            app: "?*"
+"""
+
+
+def test_scan_with_only_foreground_policies_says_why_nothing_ran(files: Path, capsys: Any) -> None:
+    """A policy with background evaluation off is skipped by scans, as Kyverno's background scan does; a scan left
+    with nothing to run is an error naming the policy and why, never "0 policies" and exit 0."""
+    (files / "foreground.yaml").write_text(BACKGROUND_OFF)
+    foreground = str(files / "foreground.yaml")
+    code, _, err = run(capsys, "scan", "--snapshot", str(files / "snapshot"), "--policy", foreground)
+    assert code == 3
+    assert "foreground-only: background evaluation is off" in err
+    code, _, err = run(capsys, "scan", "--snapshot", str(files / "snapshot"), "--policy",
+                       str(files / "foreground.yaml"), "--policy", str(files / "policy.yaml"))
+    assert code == 1
+    assert "note: not scanned: foreground-only" in err
