@@ -17,17 +17,41 @@ every kind shares), one package per kind (``vpol``, ``ivpol``, ``mpol``, ``gpol`
 results, diagnostics and errors. Kind packages never import each other; nothing here imports ``server``.
 """
 
-from .common.kind import CompiledPolicy, KindSpec
-from .common.options import EvaluationOptions
-from .diagnostics import Diagnostic
-from .documents import Document, parse_documents, read_documents
-from .errors import EngineError, EvaluationError, LoadError, PolicyCompileError, PolicyValidationError
-from .index import PolicyIndex
-from .loader import load_documents, load_policies
-from .policyset import PolicySet
-from .registry import KindRegistry
-from .request import AdmissionContext, admission_request
-from .results import ResourceRef, RuleResult, summarize
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .common.kind import CompiledPolicy, KindSpec
+    from .common.options import EvaluationOptions
+    from .diagnostics import Diagnostic
+    from .documents import Document, parse_documents, read_documents
+    from .errors import EngineError, EvaluationError, LoadError, PolicyCompileError, PolicyValidationError
+    from .index import PolicyIndex
+    from .loader import load_documents, load_policies
+    from .policyset import PolicySet
+    from .registry import KindRegistry
+    from .request import AdmissionContext, admission_request
+    from .results import ResourceRef, RuleResult, summarize
+
+#: Where each public name lives: imported on first use, so that ``import pykyverno.engine.errors`` (which every
+#: command does, through the redaction layer) does not load every policy kind and its models.
+_PUBLIC = {
+    "CompiledPolicy": ".common.kind", "KindSpec": ".common.kind", "EvaluationOptions": ".common.options",
+    "Diagnostic": ".diagnostics", "Document": ".documents", "parse_documents": ".documents",
+    "read_documents": ".documents", "EngineError": ".errors", "EvaluationError": ".errors", "LoadError": ".errors",
+    "PolicyCompileError": ".errors", "PolicyValidationError": ".errors", "PolicyIndex": ".index",
+    "load_documents": ".loader", "load_policies": ".loader", "PolicySet": ".policyset", "KindRegistry": ".registry",
+    "AdmissionContext": ".request", "admission_request": ".request", "ResourceRef": ".results",
+    "RuleResult": ".results", "summarize": ".results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)
+
 
 __all__ = [
     "AdmissionContext",

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .core.errors import InputError
 from .exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -49,10 +49,24 @@ def _named_command(argv: Sequence[str]) -> str | None:
 
 def package_version() -> str:
     """The installed version of pykyverno (``unknown`` when run from a source tree that is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version  # only --version needs it (0.1 s to import)
+
     try:
         return version("pykyverno")
     except PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version is read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"pykyverno {package_version()}")
+        parser.exit()
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -62,7 +76,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Kubernetes policy governance: Kyverno CEL policies offline, on clusters, and for AI agents.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
-    parser.add_argument("--version", action="version", version=f"pykyverno {package_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument(
         "--cel-cost-limit",
         type=int,
