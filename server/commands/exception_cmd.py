@@ -15,13 +15,13 @@ from typing import Any
 import yaml
 
 from ..core.errors import InputError
-from ..exit_codes import EXIT_USAGE
 from ..kube.errors import KubeError
 from ..policysets import PolicySetError
 from ..redaction import mask_data
 from ..writes import ExceptionError, draft_policy_exception
+from ..writes.exceptions import parse_duration
 from ..writes.operations import TargetRef, bundled_policy, fetch_targets
-from .write_support import add_write_arguments, exit_code, open_registry, plan_or_apply, print_outcome
+from .write_support import add_write_arguments, error_exit, exit_code, open_registry, plan_or_apply, print_outcome
 
 
 def add_parser(sub: Any) -> None:
@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         refs = [TargetRef.parse(r) for r in args.resource]
         policy = bundled_policy(args.policy)
+        parse_duration(args.expires_in)  # argument errors are found before contacting the cluster
+        if not args.reason.strip():
+            raise ExceptionError("a reason is required: it is recorded in the exception")
         with open_registry(args) as registry:
             client = registry.client(args.context)
             targets, others = fetch_targets(client, refs)
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                                     yes=args.yes)
     except (InputError, ExceptionError, PolicySetError, KubeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return error_exit(exc)
     if args.output == "text":
         print(draft.yaml, end="")
         for warning in draft.warnings:

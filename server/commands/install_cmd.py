@@ -15,7 +15,7 @@ from ..kube.errors import KubeError
 from ..policysets import PolicySetError, load_set
 from ..writes import InstallError, VersionError, install_changeset
 from ..writes.operations import enforce_denials
-from .write_support import add_write_arguments, exit_code, open_registry, plan_or_apply, print_outcome
+from .write_support import add_write_arguments, error_exit, exit_code, open_registry, plan_or_apply, print_outcome
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         documents = [dict(doc) for doc in loaded.sources.values()]
     try:
+        if args.set:
+            load_set(args.set)  # an unknown set is an argument error, found before contacting the cluster
+    except PolicySetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         with open_registry(args) as registry:
             client = registry.client(args.context)
             denials = None
@@ -63,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
             outcome = plan_or_apply(registry, client.context, "install_policy_set", changeset, yes=args.yes)
     except (InstallError, VersionError, PolicySetError, KubeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return error_exit(exc)
     print_outcome(outcome, args.output)
     return exit_code(outcome)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
 import yaml
 
 from ..arguments import add_context_filters
-from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK
-from ..kube import ClientRegistry, ClientSettings
-from ..kube.errors import KubeError
+from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..kube import ClientRegistry, ClientSettings, kubeconfig_paths
+from ..kube.errors import ClusterError, KubeconfigError, KubeError, NotFound
 from ..redaction import mask_data
 from ..scan import ScanReport, ScanRequest
 from ..writes import Changeset, ReportError, WriteFlow, WriteOutcome, WriteRequest, publish_changeset
@@ -38,13 +39,30 @@ def add_write_arguments(p: Any, *, context: bool = True) -> None:
 
 
 def open_registry(args: argparse.Namespace) -> ClientRegistry:
-    """The client registry of the command's kubeconfig and context filters (:class:`KubeError` when unusable)."""
+    """The client registry of the command's kubeconfig and context filters (:class:`KubeError` when unusable, e.g.
+    when no kubeconfig file exists: said as such rather than as a missing current context)."""
     settings = ClientSettings(
         timeout=args.timeout,
         allow=frozenset(args.context_allow) if args.context_allow else None,
         deny=frozenset(args.context_deny),
     )
-    return ClientRegistry.from_kubeconfig(args.kubeconfig, settings=settings)
+    found = kubeconfig_paths(args.kubeconfig)  # raises for a --kubeconfig that does not exist
+    registry = ClientRegistry.from_kubeconfig(args.kubeconfig, settings=settings)
+    if not found and not registry.available():
+        registry.close()
+        env = os.environ.get("KUBECONFIG", "")
+        where = f"$KUBECONFIG ({env}) names no existing file" if env else "~/.kube/config does not exist"
+        raise KubeconfigError(f"no kubeconfig: {where} and this is not a pod with a service account; use "
+                              "--kubeconfig or set KUBECONFIG")
+    return registry
+
+
+def error_exit(exc: Exception) -> int:
+    """The exit code of a write command that stopped on ``exc``: 3 when the cluster could not be reached or
+    refused a request (nothing was checked or written), 2 for bad arguments, kubeconfig or input."""
+    if isinstance(exc, ClusterError) and not isinstance(exc, NotFound):
+        return EXIT_INCOMPLETE
+    return EXIT_USAGE
 
 
 def plan_or_apply(registry: ClientRegistry, context: str | None, tool: str, changeset: Changeset, *,
@@ -113,5 +131,5 @@ def publish_scan_reports(registry: ClientRegistry, report: ScanReport, request: 
     return code
 
 
-__all__ = ["add_write_arguments", "exit_code", "open_registry", "plan_or_apply", "print_outcome",
+__all__ = ["add_write_arguments", "error_exit", "exit_code", "open_registry", "plan_or_apply", "print_outcome",
            "publish_scan_reports"]

@@ -7,7 +7,8 @@ conditions), ``variable`` context entries (``variables``) and pod-controller aut
 validation: a pattern or anyPattern through :mod:`.migrate_pattern`, ``deny`` conditions negated, ``foreach`` as
 ``all`` over the list, ``validate.cel`` as written. Mutate rules become MutatingPolicies and generate rules with
 ``data`` GeneratingPolicies (:mod:`.migrate_mutate`); kyverno.io/v2 PolicyExceptions become CEL PolicyExceptions.
-What has no faithful translation (podSecurity, apiCall context, roles, anchors in patches, durations...) is listed
+What has no faithful translation (podSecurity, apiCall context, roles, anchors in patches, durations, ``applyRules:
+One`` with several rules...) is listed
 per rule with the reason and nothing is emitted for it.
 """
 
@@ -650,10 +651,17 @@ def _migrate_policies(documents: Sequence[Mapping[str, Any]]) -> Migration:
             continue
         rules = [r for r in (policy.get("spec") or {}).get("rules") or [] if isinstance(r, Mapping)]
         policy_name = str((policy.get("metadata") or {}).get("name") or "")
+        # applyRules One: only the first rule that applies runs. Separate CEL policies all run, so the choice cannot
+        # be kept (a single rule is the same either way).
+        apply_one = str((policy.get("spec") or {}).get("applyRules") or "All") == "One" and len(rules) > 1
         for rule in rules:
             record = RuleConversion(_policy_key(policy), str(rule.get("name") or ""), _rule_type(rule))
             name = _new_name(policy_name, record.rule, len(rules) == 1)
             try:
+                if apply_one:
+                    raise Unconvertible("spec.applyRules: One (only the first rule that applies runs) has no "
+                                        "equivalent: each rule would become its own CEL policy and all of them "
+                                        "would run")
                 document = convert_rule(policy, rule, name)
             except Unconvertible as exc:
                 record.reason = str(exc)

@@ -4,7 +4,8 @@ For a CEL policy (``policies.kyverno.io``), the exception names the policy in ``
 target resources through one CEL ``matchCondition`` (apiVersion, kind, namespace and name of each target). A pod
 controller target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) also covers what it creates, since
 Kyverno evaluates those at admission too: its ReplicaSets or Jobs (by owner reference) and its Pods (by the
-controller's ``matchLabels`` in its namespace; Pods get generated names, so names cannot identify them). It expires
+controller's ``matchLabels`` in its namespace and an owner reference leading to the controller: Pods get generated
+names, and labels alone could be set by anyone who may create Pods there). It expires
 (``expiresAt``), and records the reason and the failing validation in ``properties`` (Kyverno's CEL exceptions
 cannot single out one validation of a policy).
 
@@ -157,8 +158,24 @@ def _created_conditions(obj: Mapping[str, Any], warnings: list[str]) -> list[str
     label_tests = " && ".join(f"object.metadata.?labels[?{_quote(k)}].orValue('') == {_quote(v)}"
                               for k, v in sorted(labels.items()))
     out.append(f"object.kind == 'Pod' && object.metadata.?namespace.orValue('') == {_quote(namespace)} && "
-               f"{label_tests}")
+               f"{label_tests} && {_pod_owner_test(kind, name)}")
     return out
+
+
+def _pod_owner_test(kind: str, name: str) -> str:
+    """The Pod's owner reference must lead to the controller, not only its labels (anyone may set labels).
+
+    A Deployment's Pods are owned by its ReplicaSet ``<name>-<pod-template-hash>``; a CronJob's by its Job
+    ``<name>-<scheduled time>``; the other controllers own their Pods directly.
+    """
+    if kind == "Deployment":
+        owner = (f"r.kind == 'ReplicaSet' && object.metadata.?labels[?'pod-template-hash'].orValue('') != '' && "
+                 f"r.name == {_quote(name + '-')} + object.metadata.labels['pod-template-hash']")
+    elif kind == "CronJob":
+        owner = f"r.kind == 'Job' && r.name.matches({_quote('^' + re.escape(name) + '-[0-9]+$')})"
+    else:
+        owner = f"r.kind == {_quote(kind)} && r.name == {_quote(name)}"
+    return f"object.metadata.?ownerReferences.orValue([]).exists(r, {owner})"
 
 
 def _name(policy: str, targets: Sequence[Mapping[str, Any]]) -> str:

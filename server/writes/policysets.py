@@ -184,6 +184,10 @@ def uninstall_changeset(client: KubeClient, set_name: str) -> Changeset:
     """What uninstalling ``set_name`` deletes: the policies labelled with it by pykyverno, nothing else."""
     if set_name != CUSTOM_SET:
         get_set(set_name)
+    if not any(r.group == POLICY_GROUP for r in client.discover().resources):
+        raise InstallError(f"context {client.context!r} does not serve Kyverno's policy API ({POLICY_GROUP}): "
+                           f"there is no policy of set {set_name} to uninstall, and no way to tell; is Kyverno "
+                           "installed? (run check_kyverno)")
     present = installed_policies(client, f"{MANAGED_BY_LABEL}={MANAGED_BY},{SET_LABEL}={set_name}")
     notes = []
     if not present:

@@ -23,7 +23,7 @@ from pykyverno.engine.results import RESULTS, RuleResult
 
 from ...core.manifests import yaml_objects
 from ...core.names import require_known
-from ...core.namespaces import require_cluster_namespaces
+from ...core.namespaces import missing_namespaces, require_cluster_namespaces
 from ...kube.errors import KubeError
 from ...output import RESULT_ORDER, SEVERITY_ORDER
 from ...scan import Scanner, ScanReport, ScanRequest, SnapshotSource, SourceFactory, source_factories
@@ -128,6 +128,26 @@ def check_namespaces(state: AppState, contexts: list[str], namespaces: list[str]
     absent = require_cluster_namespaces(clients, namespaces)
     return [f"namespace `{n}` does not exist in context(s) {', '.join(f'`{c}`' for c in where)}"
             for n, where in absent.items()]
+
+
+def check_excluded_namespaces(state: AppState, contexts: list[str], excluded: list[str]) -> list[str]:
+    """Notes for the ``exclude_namespaces`` that no answering context has: excluding them excludes nothing, which
+    is worth saying (a typo would leave the namespace meant scanned) but is not an error."""
+    if not excluded:
+        return []
+    registry = state.require_registry()
+    answers = []
+    for context in contexts:
+        try:
+            missing = missing_namespaces(registry.client(context), excluded)
+        except KubeError:
+            continue  # an unusable context: the scan reports it
+        if missing is not None:
+            answers.append(set(missing))
+    if not answers:
+        return []
+    return [f"excluded namespace `{n}` does not exist in the scanned context(s): it excludes nothing"
+            for n in excluded if all(n in missing for missing in answers)]
 
 
 # ----------------------------------------------------------------------------- paging
@@ -341,6 +361,8 @@ async def scan_cluster(
             name, source = context_choice(ctx, None)
             names, choice = [name], describe_choice(name, source)
         notes = await anyio.to_thread.run_sync(check_namespaces, state, names, list(namespaces or ()))
+        notes += await anyio.to_thread.run_sync(check_excluded_namespaces, state, names,
+                                                list(dict.fromkeys(exclude_namespaces or ())))
         request = ScanRequest(contexts=tuple(names), namespaces=tuple(namespaces or ()),
                               exclude_namespaces=tuple(exclude_namespaces or ()),
                               include_cluster_scoped=include_cluster_scoped)

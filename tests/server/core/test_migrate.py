@@ -109,6 +109,20 @@ def test_converted_policies_keep_names_annotations_actions_and_say_what_is_left_
     assert migration.name_map() == {"pod-rules": {r.rule: r.converted_to for r in migration.rules if r.converted_to}}
 
 
+def test_apply_rules_one_is_reported_not_dropped() -> None:
+    """applyRules One (only the first applying rule runs) cannot survive a split into separate policies."""
+    rule = {"match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+            "validate": {"message": "m", "pattern": {"metadata": {"labels": {"team": "?*"}}}}}
+    policy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "first-only"},
+              "spec": {"applyRules": "One", "rules": [{"name": "a", **rule}, {"name": "b", **rule}]}}
+    migration = migrate_documents([policy])
+    assert migration.documents == []
+    assert [(r.rule, r.converted_to) for r in migration.rules] == [("a", ""), ("b", "")]
+    assert all("spec.applyRules: One" in r.reason for r in migration.rules)
+    single = {**policy, "spec": {"applyRules": "One", "rules": [{"name": "a", **rule}]}}
+    assert [r.converted_to for r in migrate_documents([single]).rules] == ["first-only"]
+
+
 def test_converted_policies_give_the_original_verdicts() -> None:
     documents = list(yaml.safe_load_all(POLICY))
     migration = migrate_documents(documents)

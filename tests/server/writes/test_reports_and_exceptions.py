@@ -17,7 +17,7 @@ from pykyverno.server.scan.model import ScanRequest
 from pykyverno.server.scan.runner import Scanner
 from pykyverno.server.scan.sources import ClusterSource
 from pykyverno.server.writes import WriteFlow, WriteRequest
-from pykyverno.server.writes.exceptions import ExceptionError, draft_policy_exception, parse_duration
+from pykyverno.server.writes.exceptions import ExceptionError, _results, draft_policy_exception, parse_duration
 from pykyverno.server.writes.policysets import install_changeset
 from pykyverno.server.writes.reports import (
     MAX_REPORT_BYTES,
@@ -167,16 +167,25 @@ def _workload(cluster: Cluster, kind: str, namespace: str, name: str) -> dict[st
     raise AssertionError(name)
 
 
-def _logger_pod(name: str = "logger-7d9f-abcde", labels: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "team-b", "labels": labels or {"app": "logger"}},
+def _logger_pod(name: str = "logger-7d9f-abcde", labels: dict[str, str] | None = None,
+                owner: tuple[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": "team-b", "labels": labels or {"app": "logger"}}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "uid": "u-1",
+                                    "controller": True}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}],
                      "volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}]}}
 
 
+def _deployment_pod() -> dict[str, Any]:
+    """A Pod as the Deployment ``logger`` creates it: owned by its ReplicaSet ``logger-<pod-template-hash>``."""
+    return _logger_pod(labels={"app": "logger", "pod-template-hash": "7d9f"}, owner=("ReplicaSet", "logger-7d9f"))
+
+
 def test_exception_is_narrow_and_expires(cluster: Cluster) -> None:
     logger = _workload(cluster, "Deployment", "team-b", "logger")
-    own_pod, other_pod = _logger_pod(), _logger_pod("intruder", {"app": "intruder"})
+    own_pod, other_pod = _deployment_pod(), _logger_pod("intruder", {"app": "intruder"})
     draft = draft_policy_exception(_policy("disallow-host-path"), [logger], reason="ships node logs",
                                    expires_in="7d", others=[own_pod, other_pod], now=NOW)
     doc = draft.document
@@ -192,6 +201,44 @@ def test_exception_is_narrow_and_expires(cluster: Cluster) -> None:
     # once expired, the engine ignores it
     loaded = PolicyException.from_dict(doc)
     assert loaded.expired(NOW + timedelta(days=8)) and not loaded.expired(NOW + timedelta(days=6))
+
+
+def test_exception_covers_pods_by_owner_not_by_labels_alone(cluster: Cluster) -> None:
+    """A standalone Pod given the controller's labels (or a foreign owner) is not excused; the real Pods are."""
+    logger = _workload(cluster, "Deployment", "team-b", "logger")
+    policy = _policy("disallow-host-path")
+    draft = draft_policy_exception(policy, [logger], reason="r", expires_in="1d", now=NOW)
+    labelled = _logger_pod("sneaky", {"app": "logger", "pod-template-hash": "7d9f"})
+    wrong_owner = _logger_pod("sneaky-2", {"app": "logger", "pod-template-hash": "7d9f"},
+                              owner=("ReplicaSet", "other-7d9f"))
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+          "metadata": {"name": "logger-7d9f", "namespace": "team-b",
+                       "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "logger",
+                                            "uid": "u-0", "controller": True}]},
+          "spec": {"selector": {"matchLabels": {"app": "logger"}}, "template": logger["spec"]["template"]}}
+    results = [r[0] for r in _results(policy, draft.document, [_deployment_pod(), rs, labelled, wrong_owner])]
+    assert results == ["skip", "skip", "fail", "fail"]
+
+
+def test_exception_for_cronjob_and_statefulset_pods_follows_the_owner() -> None:
+    policy = _policy("disallow-host-path")
+    template = {"metadata": {"labels": {"app": "nightly"}},
+                "spec": {"containers": [{"name": "m", "image": "busybox"}],
+                         "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}}
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "team-b"},
+            "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}}}
+    draft = draft_policy_exception(policy, [cron], reason="r", expires_in="1d", now=NOW)
+    job_pod = _logger_pod("nightly-2900-x", {"app": "nightly"}, owner=("Job", "nightly-29001234"))
+    other_job_pod = _logger_pod("nightly-x", {"app": "nightly"}, owner=("Job", "nightly-evil"))
+    bare = _logger_pod("nightly-y", {"app": "nightly"})
+    assert [r[0] for r in _results(policy, draft.document, [job_pod, other_job_pod, bare])] == \
+        ["skip", "fail", "fail"]
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "team-b"},
+           "spec": {"selector": {"matchLabels": {"app": "db"}}, "template": template}}
+    sts_draft = draft_policy_exception(policy, [sts], reason="r", expires_in="1d", now=NOW)
+    own = _logger_pod("db-0", {"app": "db"}, owner=("StatefulSet", "db"))
+    assert [r[0] for r in _results(policy, sts_draft.document, [own, _logger_pod("db-9", {"app": "db"})])] == \
+        ["skip", "fail"]
 
 
 def test_exception_for_a_bare_pod_and_for_several_targets(cluster: Cluster) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from pykyverno.server.cli import main
-from tests.server.writes.conftest import Cluster
+from tests.fakeapi import ContextSpec, write_kubeconfig
+from tests.server.writes.conftest import Cluster, MakeWriteCluster, workloads
 from tests.server.writes.test_mcp_tools import answering, session, settings
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +155,32 @@ def test_cli_refusals(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["install", BASELINE, "--kubeconfig", str(cluster.kubeconfig), "--context", "bob", "--yes"]) == 3
     assert "forbidden by the API server (403)" in capsys.readouterr().out
     assert [w for w in cluster.writes() if w[2] != "All"] == []
+
+
+def test_cli_write_errors_say_what_is_wrong(cluster_with: MakeWriteCluster, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing kubeconfig is named as such; argument errors come before the cluster is contacted; an unreachable
+    cluster exits 3; uninstall on a cluster without Kyverno's policy API says so (never "Nothing to do")."""
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["install", BASELINE]) == 2
+    assert "$KUBECONFIG (/nonexistent) names no existing file" in capsys.readouterr().err
+    assert main(["install", BASELINE, "--kubeconfig", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    down = write_kubeconfig(tmp_path / "down", {"down": ContextSpec("https://127.0.0.1:1", token="t")})
+    base = ["--kubeconfig", str(down), "--timeout", "2"]
+    assert main(["install", "nosuchset", *base]) == 2
+    assert "nosuchset" in capsys.readouterr().err
+    assert main(["uninstall", "nosuchset", *base]) == 2
+    assert main(["exception", "disallow-host-path", "Deployment/a/b", "--reason", "r", "--expires-in", "forever",
+                 *base]) == 2
+    assert "invalid duration 'forever'" in capsys.readouterr().err
+    assert main(["install", BASELINE, *base]) == 3
+    assert main(["uninstall", BASELINE, *base]) == 3
+    assert main(["exception", "disallow-host-path", "Deployment/a/b", "--reason", "r", *base]) == 3
+    capsys.readouterr()
+    bare = cluster_with(workloads())
+    assert main(["uninstall", BASELINE, "--kubeconfig", str(bare.kubeconfig), "--context", "admin"]) == 2
+    err = capsys.readouterr().err
+    assert "does not serve Kyverno's policy API (policies.kyverno.io)" in err
