@@ -83,3 +83,25 @@ def test_cluster_scan_answers_api_calls(
                  "--policy", str(tmp_path / "cpy.yaml"), "-o", "json"])
     data = json.loads(capsys.readouterr().out)
     assert [r["result"] for r in _results(data)] == ["fail", "fail"] and code == 1
+
+
+def _empty_deny(policy: dict[str, Any]) -> dict[str, Any]:
+    policy["spec"]["rules"][0]["validate"]["deny"] = {}
+    return policy
+
+
+def test_message_needing_an_unanswered_call_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = _empty_deny(_policy("/api/v1/namespaces/shop/pods/a/log", 1))
+    code, data = _scan(tmp_path, policy, [_pod("a")], capsys)
+    results = _results(data)
+    assert [r["result"] for r in results] == ["error"] and "{{" not in results[0]["message"]
+    assert code == 3
+
+
+def test_offline_apply_never_prints_the_raw_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cpy.yaml").write_text(yaml.safe_dump(_empty_deny(_policy("/api/v1/namespaces/shop/pods", 1))))
+    (tmp_path / "pod.yaml").write_text(yaml.safe_dump(_pod("a")))
+    code = main(["apply", str(tmp_path / "cpy.yaml"), "-r", str(tmp_path / "pod.yaml")])
+    out = capsys.readouterr().out
+    # The Kyverno CLI does not load apiCall entries offline; the deny still holds, but the message is not the template
+    assert code == 1 and "FAIL" in out and "{{" not in out and 'Unknown key "n"' in out
