@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel.offline import OfflineHttp, OfflineResources
-from ..cel.providers import LookupUnavailable, Providers, current_providers, note_unanswered
+from ..cel.providers import (
+    LookupLimitExceeded,
+    LookupUnavailable,
+    Providers,
+    cached_lookup,
+    current_providers,
+    note_unanswered,
+)
 from ..request import AdmissionContext
 from .apipath import get_api_path
 from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context, split_name
@@ -51,15 +58,23 @@ class _ApiCalls:
             headers = dict(request.headers)
             return http.request(request.method.upper(), request.service_url or request.url_path, request.data,
                                 headers)
-        target = request.service_url or request.url_path
+        target = f"apiCall {request.method.upper()} {request.service_url or request.url_path}"
         resource = self.providers.resource
-        try:
-            if request.service_url or request.method.upper() != "GET" or resource is None:
-                raise LookupUnavailable("only GET requests of Kubernetes API paths can be answered from the "
-                                        "cluster (no HTTP client for service calls or POST)")
-            return get_api_path(resource, request.url_path)
-        except LookupUnavailable as exc:
-            raise LookupUnavailable(note_unanswered(f"apiCall {request.method.upper()} {target}: {exc}")) from None
+        if request.service_url or request.method.upper() != "GET" or resource is None:
+            raise LookupUnavailable(note_unanswered(f"{target}: only GET requests of Kubernetes API paths can be "
+                                                    "answered from the cluster (no HTTP client for service calls or "
+                                                    "POST)"))
+
+        def load() -> Any:
+            try:
+                return get_api_path(resource, request.url_path)
+            except LookupUnavailable as exc:
+                raise LookupUnavailable(f"{target}: {exc}") from None
+
+        try:  # through the evaluation's cache: every object of a scan asks for the same path
+            return cached_lookup(("cpol-apiCall", request.url_path), load)
+        except LookupLimitExceeded as exc:
+            raise LookupError(str(exc)) from None
 
 
 def _substitute(value: Any, ctx: JsonContext) -> Any:
