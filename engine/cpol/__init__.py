@@ -14,6 +14,7 @@ from ..cel import CelProfile, libs, names
 from ..common.kind import KindSpec
 from ..common.loading import per_document
 from .compiler import compile_cluster_policy
+from .fields import field_problems
 from .model import API_VERSIONS, KINDS, ClusterPolicy, rule_type
 
 
@@ -38,7 +39,7 @@ def rule_checks(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
 SPEC = KindSpec(
     name="ClusterPolicy", kinds=KINDS, api_versions=API_VERSIONS, report_source="kyverno", scanned=True,
     loader=per_document(ClusterPolicy.from_dict, compile_cluster_policy),
-    cel=CelProfile(names.ADMISSION_POLICY_VARIABLES, libs.KUBERNETES), checks=rule_checks,
+    cel=CelProfile(names.ADMISSION_POLICY_VARIABLES, libs.KUBERNETES), checks=rule_checks, lint=(field_problems,),
 )
 
 __all__ = ["SPEC", "rule_checks"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..jmespath import JMESPathError
 from .condition_operators import evaluate_operator
-from .context import JsonContext
+from .context import ContextLoadError, JsonContext
 from .variables import Resolver, default_resolver, substitute_all
 
 __all__ = [
@@ -127,8 +127,11 @@ def precondition_skip_message(result: ConditionsResult) -> str:
 def deny_message(rule_name: str, message: str, result: ConditionsResult, ctx: JsonContext) -> str:
     """The message of a rule whose ``deny.conditions`` hold (a failure).
 
-    ``message`` is ``validate.message`` (variables substituted here; on failure the conditions' messages alone);
-    without it the default is ``validation error: rule <rule> failed``. Condition messages follow after ``; ``.
+    ``message`` is ``validate.message`` (variables substituted here; on failure the conditions' messages alone,
+    as Kyverno does, or when there are none the default naming the substitution error: never the raw ``{{ }}``
+    template); without it the default is ``validation error: rule <rule> failed``. Condition messages follow after
+    ``; ``. A context entry that failed to load raises :class:`ContextLoadError` (the rule is an error: its verdict
+    would rest on a lookup that was not made).
     """
     conditions_text = result.message
     if not message:
@@ -136,8 +139,11 @@ def deny_message(rule_name: str, message: str, result: ConditionsResult, ctx: Js
     else:
         try:
             substituted = substitute_all(message, ctx, ("validate", "message"))
-        except JMESPathError:
-            return conditions_text or message
+        except ContextLoadError:
+            raise
+        except JMESPathError as exc:
+            return conditions_text or (f"validation error: rule {rule_name} failed (its message could not be "
+                                       f"built: {exc})")
         base = substituted if isinstance(substituted, str) else (
             "the produced message didn't resolve to a string, check your policy definition.")
     return f"{base}; {conditions_text}" if conditions_text else base

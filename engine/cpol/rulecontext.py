@@ -3,8 +3,9 @@
 The context is Kyverno's CLI context of the request (:func:`.context.request_context`) plus the Values file's
 global and per-resource values; the rule's own context entries are registered lazily, then its Values (which also
 switch off entries of the same name). ``configMap`` entries read ConfigMaps from the evaluation's resource provider
-(the cluster in scans, the Test's resources otherwise) and ``apiCall`` entries its HTTP provider (the cluster, or
-the Test's ``apiCallResponses``); an evaluation without one leaves the entry undefined, as the Kyverno CLI does.
+(the cluster in scans, the Test's resources otherwise) and ``apiCall`` entries its HTTP provider (the Test's
+``apiCallResponses``) or, in a cluster evaluation, the cluster's Kubernetes API paths; an offline evaluation without
+responses leaves the entry undefined, as the Kyverno CLI does.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel.offline import OfflineHttp, OfflineResources
-from ..cel.providers import Providers, current_providers
+from ..cel.providers import (
+    LookupLimitExceeded,
+    LookupUnavailable,
+    Providers,
+    cached_lookup,
+    current_providers,
+    note_unanswered,
+)
 from ..request import AdmissionContext
+from .apipath import get_api_path
 from .context import ApiCallRequest, ContextSources, JsonContext, load_context_entries, request_context, split_name
 from .values import current_values
 from .variables import substitute_all
@@ -37,15 +46,35 @@ class _ConfigMaps:
 
 @dataclass(frozen=True)
 class _ApiCalls:
+    """Answers apiCall entries from the HTTP provider, or (in a cluster scan or explanation, which have none)
+    Kubernetes API ``GET`` paths from the cluster's resource provider. A call neither can answer is recorded as
+    unanswered, so that the scan says it is incomplete rather than report a verdict made without the entry."""
+
     providers: Providers
 
     def call(self, request: ApiCallRequest) -> Any:
         http = self.providers.http
-        if http is None:
-            raise LookupError("no API server to call")
-        url = request.service_url or request.url_path
-        headers = dict(request.headers)
-        return http.request(request.method.upper(), url, request.data, headers)
+        if http is not None and _answers_api_calls(self.providers):
+            headers = dict(request.headers)
+            return http.request(request.method.upper(), request.service_url or request.url_path, request.data,
+                                headers)
+        target = f"apiCall {request.method.upper()} {request.service_url or request.url_path}"
+        resource = self.providers.resource
+        if request.service_url or request.method.upper() != "GET" or resource is None:
+            raise LookupUnavailable(note_unanswered(f"{target}: only GET requests of Kubernetes API paths can be "
+                                                    "answered from the cluster (no HTTP client for service calls or "
+                                                    "POST)"))
+
+        def load() -> Any:
+            try:
+                return get_api_path(resource, request.url_path)
+            except LookupUnavailable as exc:
+                raise LookupUnavailable(f"{target}: {exc}") from None
+
+        try:  # through the evaluation's cache: every object of a scan asks for the same path
+            return cached_lookup(("cpol-apiCall", request.url_path), load)
+        except LookupLimitExceeded as exc:
+            raise LookupError(str(exc)) from None
 
 
 def _substitute(value: Any, ctx: JsonContext) -> Any:
@@ -70,7 +99,7 @@ def rule_sources(policy: str, rule: str, resource: str = "") -> ContextSources:
     cluster = providers.resource is not None and not isinstance(providers.resource, OfflineResources)
     return ContextSources(
         config_maps=_ConfigMaps(providers) if cluster else None,
-        api_calls=_ApiCalls(providers) if _answers_api_calls(providers) else None,
+        api_calls=_ApiCalls(providers) if cluster or _answers_api_calls(providers) else None,
         global_context=providers.global_context,
         overridden=frozenset(split_name(name)[0] for name in named),
         skip_unavailable=True,

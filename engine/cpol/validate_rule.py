@@ -63,8 +63,10 @@ def validate_block(
         return validate_pattern(scope.rule, scope.resource, validate["pattern"], message=message,
                                 substitute=_substituter_message(scope.ctx, substitute))
     if validate.get("anyPattern") is not None:
+        any_substitute = _substituter(scope.ctx, (*pointer, "anyPattern"))
         return validate_any_pattern(scope.rule, scope.resource, validate["anyPattern"], message=message,
-                                    substitute=_substituter(scope.ctx, (*pointer, "anyPattern")))
+                                    substitute=any_substitute,
+                                    message_substitute=_substituter_message(scope.ctx, any_substitute))
     if validate.get("deny") is not None:
         return _deny(scope, validate, pointer)
     if validate.get("podSecurity") is not None:

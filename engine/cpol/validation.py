@@ -10,8 +10,8 @@ The rule's ``$(...)`` references and ``{{ }}`` variables are resolved in the pat
   listing every failed pattern (``rule <rule>[<i>] failed at path <path>``), or ``skip`` when every pattern was
   skipped.
 
-The ``message`` of a failed ``pattern`` rule has its variables substituted (through ``substitute``); the
-``anyPattern`` message is used as written, as Kyverno does.
+The ``message`` of a failed ``pattern`` or ``anyPattern`` rule has its variables substituted; a message whose
+variables cannot be resolved is not shown as the raw ``{{ }}`` template.
 """
 
 from __future__ import annotations
@@ -72,8 +72,11 @@ def validate_any_pattern(
     *,
     message: str = "",
     substitute: Substitute | None = None,
+    message_substitute: Substitute | None = None,
 ) -> RuleOutcome:
-    """Evaluate a ``validate.anyPattern`` rule: the resource must match one of ``patterns``."""
+    """Evaluate a ``validate.anyPattern`` rule: the resource must match one of ``patterns``. The failure message
+    goes through ``message_substitute``; one whose variables cannot be resolved is left out (never shown as
+    the raw ``{{ }}`` template)."""
     try:
         patterns = prepare_pattern(patterns, substitute)
     except Exception as exc:  # as in validate_pattern
@@ -93,10 +96,20 @@ def validate_any_pattern(
         else:
             failed.append(f"rule {rule}[{index}] failed: {error.message}")
     if failed:
-        return RuleOutcome(FAIL, _any_pattern_message(message, failed))
+        return RuleOutcome(FAIL, _any_pattern_message(_resolved_message(message, message_substitute), failed))
     if skipped:
         return RuleOutcome(SKIP, " ".join(skipped))
     return RuleOutcome(PASS, message)
+
+
+def _resolved_message(message: str, substitute: Substitute | None) -> str:
+    if not message or substitute is None or "{{" not in message:
+        return message
+    try:
+        resolved = substitute(message)
+    except Exception:  # as for patterns: the failure is reported without the message that cannot be built
+        return ""
+    return resolved if isinstance(resolved, str) else ""
 
 
 def _any_pattern_message(message: str, failures: list[str]) -> str:

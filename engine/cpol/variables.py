@@ -45,6 +45,7 @@ __all__ = [
     "substitute_references",
     "substitute_variables",
     "substitute_variables_in",
+    "variable_expressions",
 ]
 
 _VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
@@ -146,6 +147,11 @@ def _variable_text(token: str) -> tuple[str, bool]:
 
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else go_json(value)
+
+
+def variable_expressions(text: str) -> list[str]:
+    """The expressions of the (unescaped) ``{{ }}`` variables written in ``text``, without the braces."""
+    return [_variable_text(match.group(2))[0] for match in _VARIABLE.finditer(text)]
 
 
 def substitute_variables(text: str, ctx: JsonContext, pointer: Sequence[str | int] = (),

@@ -42,6 +42,7 @@ __all__ = [
     "go_deep_equal",
     "has_wildcard",
     "search",
+    "unknown_functions",
     "using_jmespath_providers",
     "wildcard_match",
 ]
@@ -83,3 +84,23 @@ def compile_query(expression: str) -> Query:
 def search(expression: str, data: Any) -> Any:
     """Evaluate a JMESPath ``expression`` on ``data`` with Kyverno's semantics."""
     return compile_query(expression).search(data)
+
+
+def unknown_functions(expression: str) -> list[str]:
+    """The names of functions ``expression`` calls that the function table does not answer (empty when it does not
+    parse: :func:`compile_query` reports that)."""
+    try:
+        tree = compile_query(expression).tree
+    except QuerySyntaxError:
+        return []
+    known = set(function_names())
+    found: list[str] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "function_expression" and str(node.get("value")) not in known:
+            found.append(str(node.get("value")))
+        pending.extend(child for child in node.get("children") or [] if isinstance(child, dict))
+    return sorted(set(found))

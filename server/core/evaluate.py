@@ -3,7 +3,7 @@ first, in order, each on the previous result; then the other kinds on the mutate
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -16,6 +16,7 @@ from pykyverno.engine.cpol.chain import mutate_in_order
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.objects import object_key
+from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.engine.results import RuleResult
 
@@ -93,6 +94,18 @@ class PolicyTextEvaluation:
     results: list[RuleResult]
 
 
+def load_problems(loaded: PolicySet, names: Collection[str] | None = None) -> list[str]:
+    """What keeps policies of ``loaded`` (those named ``names``, or all) from being evaluated as written: load errors
+    and rules of a type pykyverno does not evaluate (a misspelt ``patern:`` leaves ``validate`` without a check)."""
+    problems = [str(issue) for issue in loaded.errors]
+    for policy in loaded.policies:
+        reason = str(getattr(policy, "unsupported", "") or "")
+        if reason and not policy.autogen and (names is None or policy.name in names):
+            rule = str(getattr(policy, "rule_name", "") or "")
+            problems.append(f"{policy.kind} {policy.name!r} rule {rule!r}: unsupported rule type: {reason}")
+    return problems
+
+
 def evaluate_policy_text(
     policy_yaml: str,
     exceptions_yaml: str | None,
@@ -108,6 +121,10 @@ def evaluate_policy_text(
     issues = [str(i) for i in loaded.issues]
     if not loaded.policies:
         raise InputError("no policy could be loaded from policy_yaml: " + ("; ".join(issues) or "no document")
+                         + ". Call lint_policy for error positions.")
+    problems = load_problems(loaded)
+    if problems:
+        raise InputError("policy_yaml does not load as written: " + "; ".join(problems)
                          + ". Call lint_policy for error positions.")
     inputs = read_inputs(resources=resources, base_path=Path.cwd())
     results = apply_resources(PolicyIndex(loaded.policies), resources, inputs, loaded.exceptions, operation,

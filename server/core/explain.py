@@ -24,6 +24,7 @@ from pykyverno.engine.request import AdmissionContext, admission_request
 from pykyverno.engine.results import RuleResult
 
 from .errors import InputError
+from .evaluate import load_problems
 from .manifests import yaml_documents
 
 MAX_FIELDS = 40
@@ -230,6 +231,10 @@ def policies_from_text(text: str, selector: str | None) -> tuple[list[CompiledPo
     compiled = [p for p in loaded.policies if p.name == name]
     if not compiled:
         raise InputError(f"policy_yaml has no policy named {name!r}; it has {', '.join(names)}")
+    unloadable = load_problems(loaded, {name})
+    if unloadable:
+        raise InputError(f"policy_yaml does not load as written: {'; '.join(unloadable)}. Call lint_policy for "
+                         "positions and fixes.")
     return compiled, loaded, loaded.sources.get(name, {})
 
 

@@ -236,6 +236,9 @@ def test_messages(ctx: JsonContext) -> None:
     assert deny_message("check", "Pod {{ request.object.metadata.name }} denied", ConditionsResult(True), ctx) == (
         "Pod web denied")
     assert deny_message("check", "{{ request.object.nope }}", held, ctx) == "uses latest"
+    # never the raw template as a finding's message
+    assert deny_message("check", "{{ request.object.nope }}", ConditionsResult(True), ctx) == (
+        'validation error: rule check failed (its message could not be built: Unknown key "nope" in path)')
     assert deny_message("check", "{{ request.object.metadata.labels }}", ConditionsResult(True), ctx) == (
         "the produced message didn't resolve to a string, check your policy definition.")
 

@@ -131,3 +131,16 @@ def test_pattern_with_reference_end_to_end() -> None:
     assert validate_pattern("r", pod, LIMITS).status == "fail"
     pod["spec"]["containers"][0]["resources"]["requests"]["memory"] = "512Mi"
     assert validate_pattern("r", pod, LIMITS).status == "pass"
+
+
+def test_any_pattern_message_is_substituted_and_never_the_raw_template() -> None:
+    def substitute(value: Any) -> Any:
+        if value == "{{ missing }}":
+            raise ValueError('Unknown key "missing" in path')
+        return "named p" if value == "named {{ request.object.metadata.name }}" else value
+
+    resolved = validate_any_pattern("r", POD, [NOT_LATEST], message="named {{ request.object.metadata.name }}",
+                                    message_substitute=substitute)
+    assert resolved.message.startswith("validation error: named p. rule r[0] failed")
+    unresolved = validate_any_pattern("r", POD, [NOT_LATEST], message="{{ missing }}", message_substitute=substitute)
+    assert unresolved == RuleOutcome("fail", "validation error: rule r[0] failed at path /spec/containers/0/image/")

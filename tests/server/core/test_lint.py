@@ -86,3 +86,52 @@ def test_cel_errors_are_placed_in_the_file_after_their_key() -> None:
     placed = place_in_file(block, lines)
     assert (placed.line, placed.column) == (len(lines), 7 + 17 - 1)
     assert place_in_file(Diagnostic("no key position", expression_line=1, expression_column=3), lines).line is None
+
+
+CLUSTER_POLICY_WITH_TYPOS = """\
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: typos}
+spec:
+  bogusTop: 1
+  rules:
+  - name: r
+    bogusRule: 1
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+          bogusRes: 1
+    exlude:
+      any:
+      - resources: {namespace: [kube-system]}
+    context:
+    - name: n
+      variable: {jmesPath: "bogus_fn(request.object)"}
+    validate:
+      message: "x {{ bogus_fn(request.object.metadata.name) }}"
+      deny:
+        conditions:
+          any:
+          - key: "{{ request.object.metadata.name }}"
+            operator: Bogus
+            value: x
+"""
+
+
+def test_cluster_policy_unknown_fields_operators_and_functions_are_errors() -> None:
+    report = lint(CLUSTER_POLICY_WITH_TYPOS)
+    errors = {(d.path, d.line): d.message for d in report.diagnostics if d.severity == "error"}
+    assert errors[("spec.bogusTop", 5)] == "unknown field 'bogusTop'"
+    assert errors[("spec.rules[0].bogusRule", 8)] == "unknown field 'bogusRule'"
+    assert errors[("spec.rules[0].match.any[0].resources.bogusRes", 13)] == "unknown field 'bogusRes'"
+    assert errors[("spec.rules[0].exlude", 14)] == "unknown field 'exlude' (did you mean 'exclude'?)"
+    assert "bogus_fn()" in errors[("spec.rules[0].context[0].variable.jmesPath", 19)]
+    assert "bogus_fn()" in errors[("spec.rules[0].validate.message", 21)]
+    assert errors[("spec.rules[0].validate.deny.conditions.any[0].operator", 26)] == "unknown operator 'Bogus'"
+    fixed = CLUSTER_POLICY_WITH_TYPOS.replace("exlude", "exclude").replace("namespace:", "namespaces:")
+    assert ("spec.rules[0].exclude.any[0].resources.namespaces", 17) not in {
+        (d.path, d.line) for d in lint(fixed).diagnostics}
+    misspelt = lint(fixed.replace("namespaces:", "namespace:"))
+    assert any(d.path == "spec.rules[0].exclude.any[0].resources.namespace" and "did you mean 'namespaces'" in d.message
+               for d in misspelt.diagnostics)

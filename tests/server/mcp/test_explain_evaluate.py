@@ -89,3 +89,26 @@ async def test_names_like_json_literals_arrive_as_written(client: Client) -> Non
     message = error(await client.call_tool("explain_violation", {"policy": "require-labels", "kind": "Pod",
                                                                  "name": "null", "namespace": "shop"}))
     assert "Pod 'null' does not exist in namespace 'shop'" in message
+
+
+MISSPELT_PATTERN = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: misspelt}
+spec:
+  rules:
+  - name: no-latest
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      message: no latest
+      patern: {spec: {containers: [{image: "!*:latest"}]}}
+"""
+
+
+async def test_a_policy_that_does_not_load_as_written_is_an_error(client: Client) -> None:
+    message = error(await client.call_tool("evaluate_policy", {"policy_yaml": MISSPELT_PATTERN,
+                                                               "resources_yaml": GOOD_POD}))
+    assert "rule 'no-latest': unsupported rule type: validate" in message
+    message = error(await client.call_tool("explain_violation", {"policy_yaml": MISSPELT_PATTERN,
+                                                                 "manifest_yaml": GOOD_POD}))
+    assert "rule 'no-latest': unsupported rule type: validate" in message
