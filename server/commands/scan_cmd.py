@@ -154,7 +154,8 @@ def _load_policies(args: argparse.Namespace) -> tuple[PolicySet, list[str]]:
     paths, with_stdin = split_stdin(args.policy, "--policy")
     if with_stdin and args.snapshot == STDIN:
         raise InputError("--policy - and --snapshot - cannot both read standard input")
-    policies = resolve_policies(args.policy_set, paths)
+    # `--policy -` is a policy given: the default sets apply only when no policy at all was named.
+    policies = resolve_policies(args.policy_set, paths, defaults=not with_stdin)
     if with_stdin:
         policies.extend(stdin_policies())
     return policies, [*load_errors(policies), *unsupported_rules(policies)]
