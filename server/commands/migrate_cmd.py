@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.errors import EngineError
 
+from ..core.errors import InputError
 from ..core.migrate import dump_policies
 from ..core.migrate_check import MigrationReport, PairCheck, migrate_sources, read_policy_files
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from ..redaction import mask_data, mask_text
+from .inputs import STDIN_NAME, read_stdin, split_stdin
 
 MAP_FILE = "migration-map.json"
 
@@ -72,7 +75,7 @@ def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]
         converted = [by_name[n] for n in names if n in by_name]
         if not converted:
             continue
-        target = folder / f"{Path(origin).stem}.yaml"
+        target = folder / f"{'stdin' if origin == STDIN_NAME else Path(origin).stem}.yaml"
         target.write_text(dump_policies(converted))
         written.append(str(target))
     mapping = folder / MAP_FILE
@@ -105,12 +108,15 @@ def _table(report: MigrationReport, written: list[str], to_stdout: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno migrate``."""
     try:
-        sources = read_policy_files([Path(p) for p in args.paths])
+        files, with_stdin = split_stdin(args.paths, "PATH")
+        sources = read_policy_files([Path(p) for p in files])
+        if with_stdin:
+            sources.append((STDIN_NAME, [doc.data for doc in parse_documents(read_stdin(), STDIN_NAME)]))
         for path in args.check:
             if not Path(path).exists():
                 raise EngineError(f"{path}: no such file or directory")
         report = migrate_sources(sources, [Path(p) for p in args.check])
-    except EngineError as exc:
+    except (EngineError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not report.migration.rules:

@@ -27,3 +27,26 @@ def test_policy_from_stdin_scans_with_that_policy_only(files: Path, capsys: Any,
     monkeypatch.setattr("sys.stdin", _Stdin(POLICY))
     code, out, _ = run(capsys, "scan", "--snapshot", str(files / "pods.yaml"), "--policy", "-", "-o", "json")
     assert code == 1 and json.loads(out)["policies"] == ["disallow-latest"]
+
+
+LEGACY = """\
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: require-app}
+spec:
+  rules:
+  - name: needs-app-label
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      message: the app label is required
+      pattern: {metadata: {labels: {app: "?*"}}}
+"""
+
+
+def test_migrate_reads_standard_input(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("sys.stdin", _Stdin(LEGACY))
+    code, out, _ = run(capsys, "migrate", "-")
+    assert code == 0 and "kind: ValidatingPolicy" in out and "name: require-app" in out
+    monkeypatch.setattr("sys.stdin", _Stdin(LEGACY))
+    code, _, _ = run(capsys, "migrate", "-", "--output-dir", str(tmp_path / "out"))
+    assert code == 0 and "ValidatingPolicy" in (tmp_path / "out" / "stdin.yaml").read_text()
