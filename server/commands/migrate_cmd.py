@@ -22,6 +22,7 @@ from ..core.errors import InputError
 from ..core.migrate import dump_policies
 from ..core.migrate_check import MigrationReport, PairCheck, migrate_sources, read_policy_files
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from ..output_files import make_output_dir, write_output_file
 from ..redaction import mask_data, mask_text
 from .inputs import STDIN_NAME, read_stdin, split_stdin
 
@@ -66,7 +67,7 @@ def _summary_line(report: MigrationReport) -> str:
 
 
 def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]]]], folder: Path) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_output_dir(folder)
     written = []
     by_name = {str(d["metadata"]["name"]): d for d in report.migration.documents}
     for origin, documents in sources:
@@ -76,10 +77,10 @@ def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]
         if not converted:
             continue
         target = folder / f"{'stdin' if origin == STDIN_NAME else Path(origin).stem}.yaml"
-        target.write_text(dump_policies(converted))
+        write_output_file(target, dump_policies(converted))
         written.append(str(target))
     mapping = folder / MAP_FILE
-    mapping.write_text(json.dumps(report.migration.name_map(), indent=2) + "\n")
+    write_output_file(mapping, json.dumps(report.migration.name_map(), indent=2) + "\n")
     written.append(str(mapping))
     return written
 

@@ -14,6 +14,7 @@ from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import load_json
 from pykyverno.engine.results import RuleResult
 
+from ..output_files import write_output_file
 from ..redaction import mask_data, mask_text
 from ..report.diff import DiffInputError, check_scan, diff_scans
 from ..report.diff import render_html as render_diff_html
@@ -52,7 +53,7 @@ def write_output(text: str, output_file: str | None, masked: bool) -> None:
         return
     if not masked:
         text = mask_text(text)
-    Path(output_file).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    write_output_file(output_file, text if text.endswith("\n") else text + "\n")
     print(f"wrote {output_file}", file=sys.stderr)
 
 

@@ -50,3 +50,23 @@ def test_migrate_reads_standard_input(tmp_path: Path, capsys: Any, monkeypatch: 
     monkeypatch.setattr("sys.stdin", _Stdin(LEGACY))
     code, _, _ = run(capsys, "migrate", "-", "--output-dir", str(tmp_path / "out"))
     assert code == 0 and "ValidatingPolicy" in (tmp_path / "out" / "stdin.yaml").read_text()
+
+
+def test_unwritable_output_paths_are_usage_errors_naming_the_path(files: Path, capsys: Any) -> None:
+    policy, pods = str(files / "policy.yaml"), str(files / "pods.yaml")
+    (files / "a-file").write_text("")
+    missing = str(files / "no" / "such" / "x.html")
+    scan = ["scan", "--snapshot", pods, "--policy", policy]
+    code, _, err = run(capsys, *scan, "-o", "html", "--output-file", missing)
+    assert code == 2 and f"cannot write {missing}" in err and "does not exist" in err
+    code, _, err = run(capsys, *scan, "-o", "json", "--output-file", str(files))
+    assert code == 2 and "it is a directory" in err
+    code, _, _ = run(capsys, *scan, "-o", "json", "--output-file", str(files / "scan.json"))
+    assert code == 1
+    code, _, err = run(capsys, "report", "html", str(files / "scan.json"), "--output-file", missing)
+    assert code == 2 and missing in err
+    code, _, err = run(capsys, "apply", policy, "-r", pods, "--output-dir", str(files / "a-file"))
+    assert code == 2 and "a-file" in err
+    (files / "legacy.yaml").write_text(LEGACY)
+    code, _, err = run(capsys, "migrate", str(files / "legacy.yaml"), "--output-dir", str(files / "a-file" / "x"))
+    assert code == 2 and "a-file" in err and "Traceback" not in err
