@@ -139,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    known_problems = len(problems)
     resources = manifests(args.resource, problems)
+    if not resources and len(problems) == known_problems:  # nothing to evaluate (and no unreadable document that
+        # says why) is not clean: the run is incomplete, and every output says so
+        problems.append(f"no resources found in {', '.join(args.resource)}: nothing was evaluated")
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:

@@ -208,6 +208,9 @@ def run(args: argparse.Namespace) -> int:
     )
     registry = None
     source = _snapshot_source(snapshot) if snapshot else None
+    if source is not None and not source.objects and not source.problems:  # nothing to evaluate is not clean
+        source.problems.append(f"no resources found in {STDIN_NAME if snapshot == STDIN else snapshot}: nothing was "
+                               "scanned")
     try:
         if source is None:
             settings = ClientSettings(

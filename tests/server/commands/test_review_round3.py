@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.server.commands.test_false_clean_matrix import BAD_POD, NAMESPACE, POLICY, files, run
+from tests.server.commands.test_false_clean_matrix import POLICY, files, run
 
 __all__ = ["files"]
 
@@ -70,3 +69,18 @@ def test_unwritable_output_paths_are_usage_errors_naming_the_path(files: Path, c
     (files / "legacy.yaml").write_text(LEGACY)
     code, _, err = run(capsys, "migrate", str(files / "legacy.yaml"), "--output-dir", str(files / "a-file" / "x"))
     assert code == 2 and "a-file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", ["", "---\n", "apiVersion: v1\nkind: List\nitems: []\n", None],
+                         ids=["empty file", "only ---", "empty List", "empty folder"])
+def test_nothing_to_evaluate_is_incomplete_naming_the_path(files: Path, capsys: Any, content: str | None) -> None:
+    target = files / "nothing"
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_text(content)
+    policy = str(files / "policy.yaml")
+    code, out, err = run(capsys, "scan", "--snapshot", str(target), "--policy", policy)
+    assert code == 3 and f"no resources found in {target}" in out + err
+    code, out, err = run(capsys, "apply", policy, "-r", str(target))
+    assert code == 3 and f"no resources found in {target}" in out + err
