@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.server.commands.test_false_clean_matrix import POLICY, files, run
+from tests.fakeapi import FakeCluster
+from tests.fakeapi.kubeconfig import write_standard_kubeconfig
+from tests.server.commands.test_false_clean_matrix import BAD_POD, NAMESPACE, POLICY, files, run
 
 __all__ = ["files"]
 
@@ -84,3 +87,19 @@ def test_nothing_to_evaluate_is_incomplete_naming_the_path(files: Path, capsys: 
     assert code == 3 and f"no resources found in {target}" in out + err
     code, out, err = run(capsys, "apply", policy, "-r", str(target))
     assert code == 3 and f"no resources found in {target}" in out + err
+
+
+def test_excluding_an_unknown_namespace_is_a_note_with_close_matches(
+    files: Path, fake_cluster: Callable[..., FakeCluster], capsys: Any
+) -> None:
+    policy = str(files / "policy.yaml")
+    code, out, err = run(capsys, "scan", "--snapshot", str(files / "snapshot"), "--policy", policy,
+                         "--exclude-namespace", "shopp", "-o", "json")
+    assert code == 1 and "web" in out, "the scan runs as without the flag"
+    assert "note: --exclude-namespace 'shopp' excludes nothing" in err and "did you mean 'shop'?" in err
+    kubeconfig = str(write_standard_kubeconfig(files / "kubeconfig", fake_cluster([NAMESPACE, BAD_POD]),
+                                                 fake_cluster([])).path)
+    code, out, err = run(capsys, "scan", "--kubeconfig", kubeconfig, "--policy", policy,
+                         "--exclude-namespace", "shopp", "--exclude-namespace", "shop", "-o", "json")
+    assert code == 0 and "note: --exclude-namespace 'shopp' excludes nothing" in err and "'shop'?" in err
+    assert "excludes nothing: namespace 'shop' " not in err
