@@ -103,3 +103,30 @@ def test_excluding_an_unknown_namespace_is_a_note_with_close_matches(
                          "--exclude-namespace", "shopp", "--exclude-namespace", "shop", "-o", "json")
     assert code == 0 and "note: --exclude-namespace 'shopp' excludes nothing" in err and "'shop'?" in err
     assert "excludes nothing: namespace 'shop' " not in err
+
+
+NOT_OBJECTS = """\
+apiVersion: v1
+metadata: {name: no-kind}
+---
+kind: Pod
+metadata: {name: no-api-version}
+spec: {containers: [{name: c, image: "nginx:latest"}]}
+"""
+
+
+def test_apply_names_documents_that_are_not_kubernetes_objects(files: Path, capsys: Any, monkeypatch: Any) -> None:
+    """A document without kind (or apiVersion) is neither dropped silently nor evaluated as a guess: it is named,
+    and the run is incomplete, as scan --snapshot skips it."""
+    (files / "odd.yaml").write_text(NOT_OBJECTS)
+    policy = str(files / "policy.yaml")
+    code, out, err = run(capsys, "apply", policy, "-r", str(files / "odd.yaml"), str(files / "pods.yaml"), "-o", "json")
+    assert code == 3 and "web" in out, "the other resources are evaluated"
+    assert f"{files / 'odd.yaml'} (document 1): not a Kubernetes object: no kind" in err
+    assert f"{files / 'odd.yaml'} (document 2): not a Kubernetes object: no apiVersion" in err
+    assert "no-api-version" not in out
+    monkeypatch.setattr("sys.stdin", _Stdin(NOT_OBJECTS))
+    code, _, err = run(capsys, "apply", policy, "-r", "-")
+    assert code == 3 and "<stdin> (document 1): not a Kubernetes object: no kind" in err
+    code, out, _ = run(capsys, "scan", "--snapshot", str(files / "odd.yaml"), "--policy", policy, "-o", "json")
+    assert code == 3 and json.loads(out)["incomplete"] is True
