@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .documents import expand_lists, iter_files, read_documents
+from .documents import Document, expand_lists, iter_files, read_documents
 from .errors import EngineError, LoadError
 from .resources import is_namespaced
 
@@ -50,21 +50,47 @@ def object_identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     return (str(obj.get("apiVersion") or ""), *object_key(obj))
 
 
+def manifest_error(doc: Document) -> LoadError | None:
+    """Why ``doc`` is not a Kubernetes object (no ``apiVersion`` or ``kind``, as the API server and Kyverno's CLI
+    refuse it), naming the document; None when it is one."""
+    missing = [f for f in ("apiVersion", "kind") if not isinstance(doc.data.get(f), str) or not doc.data.get(f)]
+    if not missing:
+        return None
+    return LoadError(f"not a Kubernetes object: no {' and no '.join(missing)}; the document is not evaluated",
+                     source=doc.source, document=doc.index)
+
+
+def kubernetes_objects(documents: Iterable[Document], problems: list[str]) -> list[dict[str, Any]]:
+    """The data of the documents that are Kubernetes objects; each other one adds its error to ``problems``."""
+    objects = []
+    for doc in documents:
+        error = manifest_error(doc)
+        if error is None:
+            objects.append(doc.data)
+        else:
+            problems.append(str(error))
+    return objects
+
+
 def read_manifests(
     paths: Iterable[str | Path], problems: list[str], *, normalize: bool = True
 ) -> list[dict[str, Any]]:
     """Every object of the files and folders (``List`` documents expanded), normalised as the CLI sees them
-    unless ``normalize`` is false; a document or file that cannot be read adds its error to ``problems`` and the
+    unless ``normalize`` is false (data read as written, not Kubernetes objects); a document or file that cannot be
+    read, or a document that is not a Kubernetes object (when normalised), adds its error to ``problems`` and the
     rest go on."""
     objects: list[dict[str, Any]] = []
     for file in iter_files(paths):
         errors: list[LoadError] = []
         try:
-            documents = [doc.data for doc in expand_lists(read_documents(file, positions=False, errors=errors))]
+            read = list(expand_lists(read_documents(file, positions=False, errors=errors)))
         except EngineError as exc:
             problems.append(str(exc))
             continue
         finally:
             problems.extend(str(error) for error in errors)
-        objects.extend(normalize_manifest(d) for d in documents) if normalize else objects.extend(documents)
+        if normalize:
+            objects.extend(normalize_manifest(d) for d in kubernetes_objects(read, problems))
+        else:
+            objects.extend(doc.data for doc in read)
     return objects

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
@@ -24,6 +23,7 @@ import yaml
 
 from pykyverno.engine.results import ResourceRef, RuleResult
 
+from .output_files import open_output
 from .redaction import mask_data
 from .scan.result_store import ResultStore
 
@@ -203,6 +203,6 @@ def output_target(output_file: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    with Path(output_file).open("w", encoding="utf-8") as handle:
+    with open_output(output_file) as handle:
         yield handle
     print(f"wrote {output_file}", file=sys.stderr)

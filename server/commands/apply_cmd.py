@@ -25,6 +25,7 @@ from ..core.inputs import read_inputs
 from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_USAGE, results_exit_code
 from ..output import policy_reports
+from ..output_files import make_output_dir, write_output_file
 from ..paths import safe_file_name
 from ..policysets import PolicySetError
 from ..redaction import mask_data, remember_sensitive
@@ -86,7 +87,7 @@ def write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:
     """Write each object to its own YAML file under ``directory`` (masked); two objects whose names map to the same
     file (``a/b`` and ``a_b``, or the same object mutated and generated) get numbered names instead of one
     overwriting the other."""
-    directory.mkdir(parents=True, exist_ok=True)
+    make_output_dir(directory)
     written: list[Path] = []
     used: set[str] = set()
     for obj in objects:
@@ -97,7 +98,7 @@ def write_objects(directory: Path, objects: list[dict[str, Any]]) -> list[Path]:
             name = f"{stem}-{number}.yaml"
         used.add(name.lower())
         path = directory / name
-        path.write_text(yaml.safe_dump(mask_data(obj), sort_keys=False))
+        write_output_file(path, yaml.safe_dump(mask_data(obj), sort_keys=False))
         written.append(path)
     return written
 
@@ -138,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    known_problems = len(problems)
     resources = manifests(args.resource, problems)
+    if not resources and len(problems) == known_problems:  # nothing to evaluate (and no unreadable document that
+        # says why) is not clean: the run is incomplete, and every output says so
+        problems.append(f"no resources found in {', '.join(args.resource)}: nothing was evaluated")
     old = {object_key(o): o for o in read_manifests(args.old_resource, problems)}
     remember_sensitive([*resources, *old.values()])  # evaluated as written; secret values are masked in output
     try:

@@ -10,7 +10,7 @@ from typing import Any
 from pykyverno.engine.documents import MAX_FILE_BYTES, Document, expand_lists, parse_documents
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.loader import load_documents
-from pykyverno.engine.objects import normalize_manifest, read_manifests
+from pykyverno.engine.objects import kubernetes_objects, normalize_manifest, read_manifests
 from pykyverno.engine.policyset import PolicySet
 
 from ..core.errors import InputError
@@ -60,7 +60,7 @@ def manifests(paths: Sequence[str], problems: list[str], flag: str = "--resource
     files, with_stdin = split_stdin(paths, flag)
     objects = read_manifests(files, problems)
     if with_stdin:
-        objects.extend(normalize_manifest(doc.data) for doc in stdin_documents(problems))
+        objects.extend(normalize_manifest(d) for d in kubernetes_objects(stdin_documents(problems), problems))
     return objects
 
 

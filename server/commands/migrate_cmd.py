@@ -15,12 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.errors import EngineError
 
+from ..core.errors import InputError
 from ..core.migrate import dump_policies
 from ..core.migrate_check import MigrationReport, PairCheck, migrate_sources, read_policy_files
 from ..exit_codes import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from ..output_files import make_output_dir, write_output_file
 from ..redaction import mask_data, mask_text
+from .inputs import STDIN_NAME, read_stdin, split_stdin
 
 MAP_FILE = "migration-map.json"
 
@@ -63,7 +67,7 @@ def _summary_line(report: MigrationReport) -> str:
 
 
 def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]]]], folder: Path) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_output_dir(folder)
     written = []
     by_name = {str(d["metadata"]["name"]): d for d in report.migration.documents}
     for origin, documents in sources:
@@ -72,11 +76,11 @@ def _write(report: MigrationReport, sources: list[tuple[str, list[dict[str, Any]
         converted = [by_name[n] for n in names if n in by_name]
         if not converted:
             continue
-        target = folder / f"{Path(origin).stem}.yaml"
-        target.write_text(dump_policies(converted))
+        target = folder / f"{'stdin' if origin == STDIN_NAME else Path(origin).stem}.yaml"
+        write_output_file(target, dump_policies(converted))
         written.append(str(target))
     mapping = folder / MAP_FILE
-    mapping.write_text(json.dumps(report.migration.name_map(), indent=2) + "\n")
+    write_output_file(mapping, json.dumps(report.migration.name_map(), indent=2) + "\n")
     written.append(str(mapping))
     return written
 
@@ -105,12 +109,15 @@ def _table(report: MigrationReport, written: list[str], to_stdout: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno migrate``."""
     try:
-        sources = read_policy_files([Path(p) for p in args.paths])
+        files, with_stdin = split_stdin(args.paths, "PATH")
+        sources = read_policy_files([Path(p) for p in files])
+        if with_stdin:
+            sources.append((STDIN_NAME, [doc.data for doc in parse_documents(read_stdin(), STDIN_NAME)]))
         for path in args.check:
             if not Path(path).exists():
                 raise EngineError(f"{path}: no such file or directory")
         report = migrate_sources(sources, [Path(p) for p in args.check])
-    except EngineError as exc:
+    except (EngineError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not report.migration.rules:

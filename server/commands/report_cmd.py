@@ -14,6 +14,8 @@ from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import load_json
 from pykyverno.engine.results import RuleResult
 
+from ..exit_codes import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..output_files import write_output_file
 from ..redaction import mask_data, mask_text
 from ..report.diff import DiffInputError, check_scan, diff_scans
 from ..report.diff import render_html as render_diff_html
@@ -22,9 +24,8 @@ from ..report.html import render_html
 from ..report.locate import locate
 from ..report.sarif import sarif_log
 
-EXIT_OK = 0
-EXIT_NEW_FINDINGS = 1
-EXIT_USAGE = 2
+#: ``report diff``: the new scan has findings the old one did not.
+EXIT_NEW_FINDINGS = EXIT_FAILURES
 
 
 def add_parser(sub: Any) -> None:
@@ -52,7 +53,7 @@ def write_output(text: str, output_file: str | None, masked: bool) -> None:
         return
     if not masked:
         text = mask_text(text)
-    Path(output_file).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    write_output_file(output_file, text if text.endswith("\n") else text + "\n")
     print(f"wrote {output_file}", file=sys.stderr)
 
 
@@ -96,6 +97,10 @@ def run_diff(args: argparse.Namespace) -> int:
     else:
         text = render_diff_text(diff)
     write_output(text, args.output_file, masked=True)
+    for reason in diff.incomplete:  # said on stderr too, for whoever reads only the exit code and the log
+        print(f"error: {reason}", file=sys.stderr)
+    if diff.incomplete:
+        return EXIT_INCOMPLETE
     return EXIT_NEW_FINDINGS if diff.added else EXIT_OK
 
 

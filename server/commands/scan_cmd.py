@@ -14,7 +14,7 @@ from pykyverno.engine.policyset import PolicySet
 from ..arguments import add_context_filters, add_exit_flags, seconds_arg
 from ..core.errors import InputError
 from ..core.names import UnknownNameError
-from ..core.namespaces import require_cluster_namespaces, require_snapshot_namespaces
+from ..core.namespaces import require_cluster_namespaces, require_snapshot_namespaces, snapshot_namespaces
 from ..core.policies import resolve_policies
 from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, results_exit_code
 from ..kube import ClientRegistry, ClientSettings
@@ -120,6 +120,10 @@ def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snap
     if snapshot is not None:
         objects = [o for items in snapshot.objects.values() for o in items]
         require_snapshot_namespaces(args.namespace, objects, where=snapshot.name)
+        known = snapshot_namespaces(objects)
+        for name in args.exclude_namespace:
+            if name not in known:
+                _note_unknown_exclusion(UnknownNameError("namespace", name, known, where=snapshot.name))
         return
     if registry is None:
         return
@@ -127,7 +131,7 @@ def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snap
     for name in args.context:
         if name not in existing:
             raise UnknownNameError("context", name, registry.available(), where="the kubeconfig")
-    if not args.namespace:
+    if not args.namespace and not args.exclude_namespace:
         return
     clients = []
     for name in args.context or (registry.available() if args.all_contexts else [registry.resolve(None)]):
@@ -138,6 +142,16 @@ def _check_names(args: argparse.Namespace, registry: ClientRegistry | None, snap
     partial = require_cluster_namespaces(clients, args.namespace)
     for namespace, contexts in partial.items():
         print(f"note: namespace {namespace!r} does not exist in {', '.join(map(repr, contexts))}", file=sys.stderr)
+    for name in args.exclude_namespace:
+        try:
+            require_cluster_namespaces(clients, [name])
+        except UnknownNameError as exc:  # excluding what is not there changes nothing, but may be a typo
+            _note_unknown_exclusion(exc)
+
+
+def _note_unknown_exclusion(exc: UnknownNameError) -> None:
+    """A note on stderr: an ``--exclude-namespace`` name that does not exist (with its close matches)."""
+    print(f"note: --exclude-namespace {exc.name!r} excludes nothing: {exc}", file=sys.stderr)
 
 
 def _audit_as_warn(report: ScanReport) -> None:
@@ -154,7 +168,8 @@ def _load_policies(args: argparse.Namespace) -> tuple[PolicySet, list[str]]:
     paths, with_stdin = split_stdin(args.policy, "--policy")
     if with_stdin and args.snapshot == STDIN:
         raise InputError("--policy - and --snapshot - cannot both read standard input")
-    policies = resolve_policies(args.policy_set, paths)
+    # `--policy -` is a policy given: the default sets apply only when no policy at all was named.
+    policies = resolve_policies(args.policy_set, paths, defaults=not with_stdin)
     if with_stdin:
         policies.extend(stdin_policies())
     return policies, [*load_errors(policies), *unsupported_rules(policies)]
@@ -207,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
     )
     registry = None
     source = _snapshot_source(snapshot) if snapshot else None
+    if source is not None and not source.objects and not source.problems:  # nothing to evaluate is not clean
+        source.problems.append(f"no resources found in {STDIN_NAME if snapshot == STDIN else snapshot}: nothing was "
+                               "scanned")
     try:
         if source is None:
             settings = ClientSettings(

@@ -6,7 +6,7 @@ from typing import Any
 
 from pykyverno.engine.documents import Document, expand_lists, parse_documents
 from pykyverno.engine.errors import LoadError
-from pykyverno.engine.objects import normalize_manifest
+from pykyverno.engine.objects import kubernetes_objects, normalize_manifest
 
 from .errors import InputError
 
@@ -21,5 +21,10 @@ def yaml_documents(text: str, what: str, *, positions: bool = True) -> list[Docu
 
 
 def yaml_objects(text: str, what: str) -> list[dict[str, Any]]:
-    """The Kubernetes objects of YAML text, normalised as the CLI reads manifests (default namespace)."""
-    return [normalize_manifest(doc.data) for doc in yaml_documents(text, what, positions=False)]
+    """The Kubernetes objects of YAML text, normalised as the CLI reads manifests (default namespace);
+    :class:`InputError` naming each document that is not one (no apiVersion or kind)."""
+    problems: list[str] = []
+    objects = kubernetes_objects(yaml_documents(text, what, positions=False), problems)
+    if problems:
+        raise InputError(f"{what}: {'; '.join(problems)}. Give each document its apiVersion and kind, and call again.")
+    return [normalize_manifest(obj) for obj in objects]

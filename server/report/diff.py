@@ -14,6 +14,7 @@ from typing import Any
 
 from ..output import text_table
 from .charts import SEVERITY_COLOURS, e, fig, format_score
+from .html import is_incomplete
 from .page import badge, page
 
 FINDING_RESULTS = ("fail", "warn", "error")
@@ -74,10 +75,13 @@ class ScanDiff:
     fixed: list[Finding] = field(default_factory=list)
     added: list[Finding] = field(default_factory=list)
     unchanged: list[Finding] = field(default_factory=list)
+    #: Why a compared scan did not cover everything (one sentence per incomplete scan); empty when both did.
+    incomplete: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
+            "incomplete": self.incomplete,
             "before": self.old,
             "after": self.new,
             "clusters": self.clusters,
@@ -119,6 +123,26 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
             "summary": doc.get("summary", {})}
 
 
+def incomplete_reason(doc: dict[str, Any], label: str) -> str:
+    """Why the scan ``doc`` did not cover everything, as a sentence naming ``label``; empty when it did."""
+    if not is_incomplete(doc) and not doc.get("policyIssues"):
+        return ""
+    reasons = [f"{c['context']} not scanned" for c in doc["clusters"] if isinstance(c, dict) and c.get("error")]
+    reasons += [f"{c['context']}: some resource types not listed" for c in doc["clusters"]
+                if isinstance(c, dict) and c.get("failures")]
+    if doc.get("policyIssues"):
+        reasons.append(f"{len(doc['policyIssues'])} policy problem(s)")
+    if (doc.get("summary") or {}).get("error"):
+        reasons.append(f"{doc['summary']['error']} evaluation error(s)")
+    if doc.get("cancelled"):
+        reasons.append("cancelled")
+    if doc.get("deadlineReached"):
+        reasons.append("ran out of time")
+    why = "; ".join(reasons) or "parts of its scope were not read or evaluated"
+    return (f"{label} is incomplete ({why}): findings missing from it may only be unevaluated, so the fixed and new "
+            "findings below may be wrong")
+
+
 def _score(doc: dict[str, Any], index: int) -> float | None:
     clusters = (doc.get("posture") or {}).get("clusters") or []
     return clusters[index].get("score") if index < len(clusters) else None
@@ -136,6 +160,8 @@ def diff_scans(old_doc: Any, new_doc: Any) -> ScanDiff:
         names = list(dict.fromkeys([*old_clusters, *new_clusters]))
         pairs = [(old_clusters.get(n), new_clusters.get(n)) for n in names]
     out = ScanDiff(_summary(old_doc), _summary(new_doc))
+    reasons = (incomplete_reason(old_doc, "the old scan"), incomplete_reason(new_doc, "the new scan"))
+    out.incomplete = [reason for reason in reasons if reason]
     for old_i, new_i in pairs:
         old_c = old_doc["clusters"][old_i] if old_i is not None else None
         new_c = new_doc["clusters"][new_i] if new_i is not None else None
@@ -197,6 +223,7 @@ _WHY = {"passes": "now passes", "gone": "resource no longer scanned", "exception
 def render_text(diff: ScanDiff) -> str:
     """The diff as plain text: scores per cluster, every fixed and new finding, unchanged ones counted per policy."""
     lines = [f"Scan diff: {diff.old['generatedAt'] or 'old scan'} -> {diff.new['generatedAt'] or 'new scan'}", ""]
+    lines += [f"INCOMPLETE: {reason}" for reason in diff.incomplete] + ([""] if diff.incomplete else [])
     rows = []
     for c in diff.clusters:
         old_fail = (c["oldSummary"] or {}).get("fail", "-")
@@ -219,7 +246,8 @@ def render_text(diff: ScanDiff) -> str:
     if by_policy:
         counted = [(policy, str(n)) for policy, n in sorted(by_policy.items(), key=lambda t: (-t[1], t[0]))]
         lines += ["", text_table(("POLICY", "FINDINGS"), counted)]
-    lines += ["", f"{len(diff.fixed)} fixed, {len(diff.added)} new, {len(diff.unchanged)} unchanged"]
+    lines += ["", f"{len(diff.fixed)} fixed, {len(diff.added)} new, {len(diff.unchanged)} unchanged"
+              + (" -- INCOMPLETE: see above" if diff.incomplete else "")]
     return "\n".join(str(line) for line in lines)
 
 
@@ -271,8 +299,12 @@ def render_html(diff: ScanDiff) -> str:
     by_policy: Counter[str] = Counter(f.policy for f in diff.unchanged)
     unchanged = "".join(f"<tr><td>{e(p)}</td><td class=\"n\">{n}</td></tr>"
                         for p, n in sorted(by_policy.items(), key=lambda t: (-t[1], t[0])))
+    items = "".join(f"<li>{e(reason)}</li>" for reason in diff.incomplete)
+    banner = f'<div class="banner incomplete" role="alert"><h2>Incomplete scan</h2><ul>{items}</ul></div>' \
+        if diff.incomplete else ""
     body = (
-        f'<section id="summary"><h2>What changed</h2><div class="tiles">{tiles}</div>'
+        banner
+        + f'<section id="summary"><h2>What changed</h2><div class="tiles">{tiles}</div>'
         f'<table class="scores"><thead><tr>{head}</tr></thead><tbody>{"".join(score_rows)}</tbody></table></section>'
         f'<section id="new"><h2>New findings</h2>{_rows(diff.added, "new", "result", multi)}</section>'
         f'<section id="fixed"><h2>Fixed findings</h2>{_rows(diff.fixed, "fixed", "why", multi)}</section>'

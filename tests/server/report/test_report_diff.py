@@ -123,3 +123,24 @@ def test_bad_inputs_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert message in err and "Traceback" not in err
     assert main(["report", "diff", str(tmp_path / "missing.json"), str(bad)]) == 2
     assert "cannot read file" in capsys.readouterr().err
+
+
+def test_diff_with_an_incomplete_scan_says_so_and_exits_3(scans: Any, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A finding missing from an incomplete scan may only be unevaluated: the diff says so in every format, exit 3."""
+    old_path, new_path, _, new = scans
+    new["incomplete"] = True
+    new["clusters"][0]["error"] = "connection refused"
+    broken = tmp_path / "incomplete.json"
+    broken.write_text(json.dumps(new))
+    for old_file, new_file, label in ((old_path, broken, "the new scan"), (broken, new_path, "the old scan")):
+        assert main(["report", "diff", str(old_file), str(new_file), "-o", "json"]) == 3
+        captured = capsys.readouterr()
+        reasons = json.loads(captured.out)["incomplete"]
+        assert len(reasons) == 1 and reasons[0].startswith(f"{label} is incomplete (") and "not scanned" in reasons[0]
+        assert f"error: {label} is incomplete" in captured.err
+    assert main(["report", "diff", str(old_path), str(broken)]) == 3
+    assert "INCOMPLETE: the new scan is incomplete" in capsys.readouterr().out
+    assert main(["report", "diff", str(old_path), str(broken), "-o", "html"]) == 3
+    page = capsys.readouterr().out
+    assert 'class="banner incomplete"' in page and "the new scan is incomplete" in page
