@@ -17,10 +17,10 @@ every kind shares), one package per kind (``vpol``, ``ivpol``, ``mpol``, ``gpol`
 results, diagnostics and errors. Kind packages never import each other; nothing here imports ``server``.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .common.kind import CompiledPolicy, KindSpec
     from .common.options import EvaluationOptions
     from .diagnostics import Diagnostic
@@ -46,11 +46,11 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module, __name__), name)
+    return getattr(_importlib.import_module(module, __name__), name)
 
 
 __all__ = [
