@@ -11,22 +11,12 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
-_NANOSECOND = 1
-_UNITS = {
-    "ns": _NANOSECOND,
-    "us": 1_000,
-    "\u00b5s": 1_000,  # micro sign
-    "\u03bcs": 1_000,  # Greek mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-}
+from ..jmespath.duration import DurationError
+from ..jmespath.duration import parse_duration as go_parse_duration
+
 _INT64_MAX = (1 << 63) - 1
-_DURATION_TERM = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SPECIAL_FLOATS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
                    "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan, "+nan": math.nan,
@@ -36,38 +26,10 @@ _INT = re.compile(r"[+-]?[0-9]+")
 
 def parse_duration(text: str) -> int | None:
     """``time.ParseDuration``: nanoseconds, or None when ``text`` is not a Go duration (``"1h30m"``, ``"-1.5s"``)."""
-    rest = text
-    negative = False
-    if rest[:1] in ("-", "+"):
-        negative = rest[0] == "-"
-        rest = rest[1:]
-    if rest == "0":
-        return 0
-    if not rest:
+    try:
+        return go_parse_duration(text)
+    except DurationError:
         return None
-    total = Fraction(0)
-    while rest:
-        if not (rest[0] == "." or (rest[0].isascii() and rest[0].isdigit())):
-            return None
-        match = _DURATION_TERM.match(rest)
-        if match is None:  # pragma: no cover - the pattern always matches a digit or dot
-            return None
-        whole, fraction, unit = match.groups()
-        if not whole and not fraction:
-            return None
-        if unit not in _UNITS:
-            return None
-        value = Fraction(int(whole or "0"))
-        if fraction:
-            value += Fraction(int(fraction), 10 ** len(fraction))
-        total += value * _UNITS[unit]
-        if total > 1 << 63:
-            return None
-        rest = rest[match.end():]
-    nanos = int(total)
-    if negative:
-        return -nanos
-    return nanos if nanos <= _INT64_MAX else None
 
 
 def parse_float(text: str) -> float | None:

@@ -14,7 +14,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from ..cel.decl import CelFunctionError, Library, function, overload
-from ..cel.providers import LookupUnavailable, current_providers, note_unanswered
+from ..cel.libs.kyverno_imagedata import fetch_image_data
+from ..cel.providers import note_unanswered
 
 REGISTRY_NEEDED = "image signature verification needs registry access, which is not available offline"
 
@@ -58,16 +59,7 @@ def get_image_data(image: Any) -> Any:
     """Image metadata from the image-data provider."""
     if not isinstance(image, str):
         raise CelFunctionError("getImageData: image must be a string")
-    provider = current_providers().image_data
-    if provider is None:
-        raise CelFunctionError(
-            note_unanswered("getImageData: no image data provider is configured (supply a Context spec.images)")
-        )
-    try:
-        return provider.get_metadata(image)
-    except LookupError as exc:
-        reason = f"failed to get image data for {image}: {exc.args[0] if exc.args else exc}"
-        raise CelFunctionError(note_unanswered(reason) if isinstance(exc, LookupUnavailable) else reason) from None
+    return fetch_image_data(image, "getImageData: no image data provider is configured (supply a Context spec.images)")
 
 
 LIBRARY = Library(

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ..cel.decl import CelFunctionError
 from ..cel.libs import kyverno_x509
+from ..cel.libs.kyverno_common import yaml_key_text
 from ..errors import LoadError
 from ..reader import load_json, load_yaml
 from .errors import FunctionError, argument_type_error, function_error
@@ -28,15 +29,9 @@ MAX_DECODED_NODES = 1_000_000
 
 
 def _yaml_key(key: Any) -> str:
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
     if isinstance(key, float) and key == int(key):
         return str(int(key))
-    return str(key)
+    return yaml_key_text(key)
 
 
 def to_go_value(value: Any, function: str, budget: list[int] | None = None) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..cel.libs.kyverno_common import yaml_key_text
 from .limits import ReadLimits
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -135,7 +136,7 @@ class Builder:
                     raise Refused("duplicate key '<<'", key_node.start_mark)
                 merges = value_node.value if type(value_node) is SequenceNode else [value_node]
                 continue
-            key = key_node.value if key_node.tag == STR_TAG else key_text(self.scalar(key_node))
+            key = key_node.value if key_node.tag == STR_TAG else yaml_key_text(self.scalar(key_node))
             if key in result and self.unique_keys:
                 raise Refused(f"duplicate key {key!r}", key_node.start_mark)
             self.nodes += 1
@@ -170,17 +171,6 @@ class Builder:
             raise Refused(f"an integer of {len(text)} digits is longer than the {self.limits.max_int_digits} "
                           "allowed", node.start_mark)
         return _int(text)
-
-
-def key_text(key: Any) -> str:
-    """A scalar map key as the string Kubernetes' YAML-to-JSON conversion makes of it."""
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    return str(key)
 
 
 def _int(text: str) -> int:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .build import MERGE_TAG, STR_TAG, Builder, Refused, key_text
+from ..cel.libs.kyverno_common import yaml_key_text
+from .build import MERGE_TAG, STR_TAG, Builder, Refused
 from .limits import DEFAULT_LIMITS
 
 
@@ -77,6 +78,6 @@ def _key(node: ScalarNode) -> str | None:
     if node.tag == STR_TAG:
         return str(node.value)
     try:
-        return key_text(Builder(DEFAULT_LIMITS).scalar(node))
+        return yaml_key_text(Builder(DEFAULT_LIMITS).scalar(node))
     except Refused:
         return None

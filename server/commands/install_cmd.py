@@ -11,11 +11,11 @@ from typing import Any
 from pykyverno.engine.loader import load_policies
 
 from ..exit_codes import EXIT_USAGE
-from ..kube.errors import KubeError
+from ..kube import KubeClient
 from ..policysets import PolicySetError, load_set
-from ..writes import InstallError, VersionError, install_changeset
+from ..writes import Changeset, InstallError, VersionError, install_changeset
 from ..writes.operations import enforce_denials
-from .write_support import add_write_arguments, error_exit, exit_code, open_registry, plan_or_apply, print_outcome
+from .write_support import add_write_arguments, run_write
 
 DEFAULT_SCAN_TIMEOUT = 600.0
 
@@ -54,21 +54,16 @@ def run(args: argparse.Namespace) -> int:
     except PolicySetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        with open_registry(args) as registry:
-            client = registry.client(args.context)
-            denials = None
-            if args.mode == "Enforce":
-                policies = load_set(args.set) if args.set else load_policies(args.policy)
-                if args.set and args.policy:
-                    policies.extend(load_policies(args.policy))
-                denials = enforce_denials(client, policies, timeout=args.scan_timeout or None,
-                                          cancel=threading.Event())
-            changeset = install_changeset(client, args.set, mode=args.mode, denials=denials, documents=documents)
-            changeset.force = args.force
-            outcome = plan_or_apply(registry, client.context, "install_policy_set", changeset, yes=args.yes)
-    except (InstallError, VersionError, PolicySetError, KubeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return error_exit(exc)
-    print_outcome(outcome, args.output)
-    return exit_code(outcome)
+
+    def changeset_of(client: KubeClient) -> Changeset:
+        denials = None
+        if args.mode == "Enforce":
+            policies = load_set(args.set) if args.set else load_policies(args.policy)
+            if args.set and args.policy:
+                policies.extend(load_policies(args.policy))
+            denials = enforce_denials(client, policies, timeout=args.scan_timeout or None, cancel=threading.Event())
+        changeset = install_changeset(client, args.set, mode=args.mode, denials=denials, documents=documents)
+        changeset.force = args.force
+        return changeset
+
+    return run_write(args, "install_policy_set", changeset_of, (InstallError, VersionError, PolicySetError))

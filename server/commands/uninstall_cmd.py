@@ -8,11 +8,10 @@ import sys
 from typing import Any
 
 from ..exit_codes import EXIT_USAGE
-from ..kube.errors import KubeError
 from ..policysets import PolicySetError, get_set
 from ..writes import InstallError, uninstall_changeset
 from ..writes.policysets import CUSTOM_SET
-from .write_support import add_write_arguments, error_exit, exit_code, open_registry, plan_or_apply, print_outcome
+from .write_support import add_write_arguments, run_write
 
 
 def add_parser(sub: Any) -> None:
@@ -31,13 +30,5 @@ def run(args: argparse.Namespace) -> int:
         except PolicySetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    try:
-        with open_registry(args) as registry:
-            client = registry.client(args.context)
-            changeset = uninstall_changeset(client, args.set)
-            outcome = plan_or_apply(registry, client.context, "uninstall_policy_set", changeset, yes=args.yes)
-    except (PolicySetError, InstallError, KubeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return error_exit(exc)
-    print_outcome(outcome, args.output)
-    return exit_code(outcome)
+    return run_write(args, "uninstall_policy_set", lambda client: uninstall_changeset(client, args.set),
+                     (PolicySetError, InstallError))

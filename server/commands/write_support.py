@@ -11,13 +11,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import yaml
 
 from ..arguments import add_context_filters
 from ..exit_codes import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
-from ..kube import ClientRegistry, ClientSettings, kubeconfig_paths
+from ..kube import ClientRegistry, ClientSettings, KubeClient, kubeconfig_paths
 from ..kube.errors import ClusterError, KubeconfigError, KubeError, NotFound
 from ..redaction import mask_data
 from ..scan import ScanReport, ScanRequest
@@ -100,6 +101,23 @@ def print_outcome(outcome: WriteOutcome, fmt: str, stream: TextIO | None = None)
         print(outcome.render(), file=out)
 
 
+def run_write(args: argparse.Namespace, tool: str, changeset_of: Callable[[KubeClient], Changeset],
+              errors: tuple[type[Exception], ...]) -> int:
+    """Plan (or, with ``--yes``, apply) the change set ``changeset_of`` builds for the command's context and print
+    the outcome; an exception of ``errors`` (or :class:`KubeError`) is said on standard error with its exit code."""
+    caught: tuple[type[Exception], ...] = (*errors, KubeError)
+    try:
+        with open_registry(args) as registry:
+            client = registry.client(args.context)
+            changeset = changeset_of(client)
+            outcome = plan_or_apply(registry, client.context, tool, changeset, yes=args.yes)
+    except caught as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return error_exit(exc)
+    print_outcome(outcome, args.output)
+    return exit_code(outcome)
+
+
 def publish_scan_reports(registry: ClientRegistry, report: ScanReport, request: ScanRequest, *, yes: bool) -> int:
     """``scan --publish-reports``: each scanned context's results as PolicyReports in that context (a dry run
     unless ``yes``), reported on standard error. 3 when a scan was incomplete (never published: its reports would
@@ -132,4 +150,4 @@ def publish_scan_reports(registry: ClientRegistry, report: ScanReport, request: 
 
 
 __all__ = ["add_write_arguments", "error_exit", "exit_code", "open_registry", "plan_or_apply", "print_outcome",
-           "publish_scan_reports"]
+           "publish_scan_reports", "run_write"]

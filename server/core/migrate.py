@@ -481,11 +481,7 @@ def convert_rule(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) 
     operations = _operations(rule)
     scope = Scope(object_name="oldObject" if operations == ["DELETE"] else "object")
     variables = _variables(rule, scope)
-    constraints, matching, exclusion = _match(rule, operations)
-    named = [(f"match-{i + 1}", text) for i, text in enumerate(matching)]
-    if exclusion:
-        named.append(("exclude", exclusion))
-    named.extend((f"precondition-{i + 1}", text) for i, text in enumerate(_preconditions(rule, scope)))
+    constraints, named = _match_conditions(rule, operations, scope)
     validations, guards = _validation(rule, scope)
     named.extend((f"applies-{i + 1}", text) for i, text in enumerate(guards))
     cel_pre = (rule.get("celPreconditions") or [])
@@ -577,16 +573,23 @@ def _metadata(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> 
     return metadata
 
 
-def _mutating_policy(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """A mutate rule as a MutatingPolicy (match, preconditions, variables, one mutation)."""
-    operations = _operations(rule)
-    scope = Scope()
-    variables = _variables(rule, scope)
+def _match_conditions(rule: Mapping[str, Any], operations: list[str],
+                      scope: Scope) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A rule's match constraints, and its match / exclude / precondition expressions as named match conditions."""
     constraints, matching, exclusion = _match(rule, operations)
     named = [(f"match-{i + 1}", text) for i, text in enumerate(matching)]
     if exclusion:
         named.append(("exclude", exclusion))
     named.extend((f"precondition-{i + 1}", text) for i, text in enumerate(_preconditions(rule, scope)))
+    return constraints, named
+
+
+def _mutating_policy(policy: Mapping[str, Any], rule: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A mutate rule as a MutatingPolicy (match, preconditions, variables, one mutation)."""
+    operations = _operations(rule)
+    scope = Scope()
+    variables = _variables(rule, scope)
+    constraints, named = _match_conditions(rule, operations, scope)
     spec: dict[str, Any] = {"matchConstraints": constraints}
     if named:
         spec["matchConditions"] = [{"name": n, "expression": text} for n, text in named]

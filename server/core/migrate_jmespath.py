@@ -123,6 +123,21 @@ def parse(expression: str) -> dict[str, Any]:
 
 
 _FUNCTIONS_METHOD = {"starts_with": "startsWith", "ends_with": "endsWith"}
+#: JMESPath functions whose CEL form is a template of their arguments' texts: (name, arity) -> (template, yields a
+#: list).
+_FUNCTION_TEMPLATES: dict[tuple[str, int], tuple[str, bool]] = {
+    ("length", 1): ("size({0})", False),
+    ("to_string", 1): ("string({0})", False),
+    ("to_upper", 1): ("{0}.upperAscii()", False),
+    ("to_lower", 1): ("{0}.lowerAscii()", False),
+    ("regex_match", 2): ("string({1}).matches({0})", False),
+    ("keys", 1): ("{0}.map(k, k)", True),
+    ("split", 2): ("{0}.split({1})", True),
+    ("join", 2): ("{1}.join({0})", False),
+    ("base64_decode", 1): ("string(base64.decode({0}))", False),
+    ("parse_json", 1): ("json.unmarshal({0})", False),
+    ("parse_yaml", 1): ("yaml.parse({0})", False),
+}
 _COMPARATORS = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
@@ -346,8 +361,9 @@ class _Translator:
         name = str(node["value"])
         args = [self.node(c, current) for c in node["children"]]
         texts = [a.text for a in args]
-        if name == "length" and len(args) == 1:
-            return Translation(f"size({texts[0]})")
+        template = _FUNCTION_TEMPLATES.get((name, len(args)))
+        if template is not None:
+            return Translation(template[0].format(*texts), template[1])
         if name in _FUNCTIONS_METHOD and len(args) == 2:
             return Translation(f"{texts[0]}.{_FUNCTIONS_METHOD[name]}({texts[1]})")
         if name == "contains" and len(args) == 2:
@@ -355,31 +371,11 @@ class _Translator:
                 return Translation(f"({texts[1]} in {texts[0]})")
             return Translation(f"(type({texts[0]}) == list ? {texts[1]} in {texts[0]} : "
                                f"string({texts[0]}).contains({texts[1]}))")
-        if name == "to_string" and len(args) == 1:
-            return Translation(f"string({texts[0]})")
-        if name == "to_upper" and len(args) == 1:
-            return Translation(f"{texts[0]}.upperAscii()")
-        if name == "to_lower" and len(args) == 1:
-            return Translation(f"{texts[0]}.lowerAscii()")
-        if name == "regex_match" and len(args) == 2:
-            return Translation(f"string({texts[1]}).matches({texts[0]})")
-        if name == "keys" and len(args) == 1:
-            return Translation(f"{texts[0]}.map(k, k)", True)
-        if name == "split" and len(args) == 2:
-            return Translation(f"{texts[0]}.split({texts[1]})", True)
-        if name == "join" and len(args) == 2:
-            return Translation(f"{texts[1]}.join({texts[0]})")
         if name == "pattern_match" and len(args) == 2 and node["children"][0]["type"] == "literal":
             return Translation(matches(f"string({texts[1]})", wildcard_regex(str(node["children"][0]["value"]))))
         if name == "items" and len(args) == 3 and not args[0].is_list:
             return Translation(f"{texts[0]}.map(k, k).sort().map(k, {{{texts[1]}: k, {texts[2]}: {texts[0]}[k]}})",
                                True)
-        if name == "base64_decode" and len(args) == 1:
-            return Translation(f"string(base64.decode({texts[0]}))")
-        if name == "parse_json" and len(args) == 1:
-            return Translation(f"json.unmarshal({texts[0]})")
-        if name == "parse_yaml" and len(args) == 1:
-            return Translation(f"yaml.parse({texts[0]})")
         raise Unconvertible(f"JMESPath function {name}() is not translated")
 
 

@@ -306,6 +306,19 @@ class KubeClient:
         raise Unreachable(f"{prefix}: the connection to the API server{at} failed ({type(reason).__name__})",
                           context=self.context, resource=what) from None
 
+    def _decode_object(self, data: bytes, what: str, status: int) -> dict[str, Any]:
+        """The JSON object of a successful answer; :class:`ServerError` for invalid JSON or anything but an object."""
+        try:
+            body = decode_answer(data)
+        except ValueError:
+            raise ServerError(f"context {self.context!r}: cannot {what}: the API server sent invalid JSON",
+                              context=self.context, resource=what, status=status,
+                              reason="InvalidResponse") from None
+        if not isinstance(body, dict):
+            raise ServerError(f"context {self.context!r}: cannot {what}: unexpected answer",
+                              context=self.context, resource=what, status=status, reason="InvalidResponse")
+        return body
+
     def _api_error(self, status: int, data: bytes, headers: Mapping[str, str], what: str) -> ApiError:
         reason, message = "", ""
         try:
@@ -373,15 +386,7 @@ class KubeClient:
                 self._fail(e, what, timeout, deadline)
             status = int(resp.status)
             if 200 <= status < 300:
-                try:
-                    body = decode_answer(data)
-                except ValueError:
-                    raise ServerError(f"context {self.context!r}: cannot {what}: the API server sent invalid JSON",
-                                      context=self.context, resource=what, status=status,
-                                      reason="InvalidResponse") from None
-                if not isinstance(body, dict):
-                    raise ServerError(f"context {self.context!r}: cannot {what}: unexpected answer",
-                                      context=self.context, resource=what, status=status, reason="InvalidResponse")
+                body = self._decode_object(data, what, status)
                 return redact_body(body, secrets=secrets)  # the one place objects enter from a cluster
             err = self._api_error(status, data, dict(resp.headers or {}), what)
             if isinstance(err, TooManyRequests) and attempt < self.settings.throttle_retries:

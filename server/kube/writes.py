@@ -19,7 +19,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from .client import APIResourceInfo, KubeClient, _path, decode_answer
-from .errors import ApiError, ServerError
+from .errors import ApiError
 
 APPLY_PATCH = "application/apply-patch+yaml"
 DEFAULT_FIELD_MANAGER = "pykyverno"
@@ -106,15 +106,7 @@ class WriteClient:
                 raise ApplyConflict(err.message, context=client.context, resource=what, fields=fields)
         if not 200 <= status < 300:
             raise client._api_error(status, data, resp_headers, what)
-        try:
-            answer = decode_answer(data or b"{}")
-        except ValueError:
-            raise ServerError(f"context {client.context!r}: cannot {what}: the API server sent invalid JSON",
-                              context=client.context, resource=what, status=status,
-                              reason="InvalidResponse") from None
-        if not isinstance(answer, dict):
-            raise ServerError(f"context {client.context!r}: cannot {what}: unexpected answer",
-                              context=client.context, resource=what, status=status, reason="InvalidResponse")
+        answer = client._decode_object(data or b"{}", what, status)
         return WriteAnswer(answer, status, _warnings(resp_headers))
 
     def apply(self, resource: APIResourceInfo, obj: Mapping[str, Any], *, dry_run: bool,

@@ -36,7 +36,7 @@ def _is_hex(char: str) -> bool:
 
 
 def _unescape(text: str, mode: str) -> bytes:
-    """Go's ``unescape`` for the path, host and userinfo modes (no ``+`` handling)."""
+    """Go's ``unescape`` for the path, host, userinfo and query modes (``+`` is a space in a query only)."""
     raw = text.encode()
     out = bytearray()
     i = 0
@@ -53,7 +53,7 @@ def _unescape(text: str, mode: str) -> bytes:
             continue
         if mode == "host" and byte < 0x80 and byte not in _ALNUM and byte not in _HOST_OK:
             raise _UrlError(f'invalid character "{chr(byte)}" in host name')
-        out.append(byte)
+        out.append(ord(" ") if mode == "query" and byte == ord("+") else byte)
         i += 1
     return bytes(out)
 
@@ -243,24 +243,6 @@ def get_escaped_path(value: dict[str, Any]) -> str:
     return str(expect(value, URL, "getEscapedPath")["path"])
 
 
-def _query_unescape(text: str) -> str:
-    raw = text.encode()
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        byte = raw[i]
-        if byte == ord("%"):
-            chunk = raw[i + 1 : i + 3].decode(errors="replace")
-            if len(chunk) < 2 or not all(_is_hex(c) for c in chunk):
-                raise _UrlError("invalid URL escape")
-            out.append(int(chunk, 16))
-            i += 3
-            continue
-        out.append(ord(" ") if byte == ord("+") else byte)
-        i += 1
-    return out.decode(errors="replace")
-
-
 def get_query(value: dict[str, Any]) -> dict[str, list[str]]:
     """``<URL>.getQuery()``: query parameters, each name mapped to the list of its values (Go's ``Query()``)."""
     result: dict[str, list[str]] = {}
@@ -269,7 +251,8 @@ def get_query(value: dict[str, Any]) -> dict[str, list[str]]:
             continue
         key, _, val = pair.partition("=")
         try:
-            key, val = _query_unescape(key), _query_unescape(val)
+            key, val = (_unescape(key, "query").decode(errors="replace"),
+                            _unescape(val, "query").decode(errors="replace"))
         except _UrlError:
             continue
         result.setdefault(key, []).append(val)

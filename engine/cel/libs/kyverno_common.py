@@ -130,6 +130,17 @@ def _go_string(text: str) -> str:
     return encoded
 
 
+def yaml_key_text(key: Any) -> str:
+    """A scalar map key as the string Kubernetes' YAML-to-JSON conversion makes of it (``true``, ``null``, ``1``)."""
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
 def go_json_numbers(value: Any) -> Any:
     """Return ``value`` as Go's ``json.Unmarshal`` into ``any`` would give it back: every number a float64."""
     if isinstance(value, bool) or value is None or isinstance(value, str):

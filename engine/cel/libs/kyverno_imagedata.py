@@ -16,11 +16,17 @@ from .kyverno_common import require_str
 def get_metadata(reference: Any) -> Any:
     """Metadata (manifest, config, ...) of an image reference."""
     image = require_str(reference, "image.GetMetadata", "image reference")
+    return fetch_image_data(
+        image, "image.GetMetadata: no image data provider is configured (offline: supply a Context with spec.images)"
+    )
+
+
+def fetch_image_data(image: str, unconfigured: str) -> Any:
+    """The image-data provider's metadata of ``image``; an unanswered :class:`CelFunctionError` (``unconfigured``
+    when there is no provider) when it cannot say."""
     provider = current_providers().image_data
     if provider is None:
-        raise CelFunctionError(note_unanswered(
-            "image.GetMetadata: no image data provider is configured (offline: supply a Context with spec.images)"
-        ))
+        raise CelFunctionError(note_unanswered(unconfigured))
     try:
         return provider.get_metadata(image)
     except LookupError as exc:

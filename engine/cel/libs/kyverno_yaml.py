@@ -13,7 +13,7 @@ import yaml
 from ..decl import CelFunctionError, Library, function, overload
 from ._limits import check_text_size
 from ._safe_yaml import YamlBomb, load_first
-from .kyverno_common import go_json_numbers, require_str
+from .kyverno_common import go_json_numbers, require_str, yaml_key_text
 
 
 class _JsonishLoader(yaml.SafeLoader):
@@ -28,20 +28,10 @@ _JsonishLoader.yaml_implicit_resolvers = {
 
 def _json_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {_key_text(key): _json_keys(item) for key, item in value.items()}
+        return {yaml_key_text(key): _json_keys(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_keys(item) for item in value]
     return value
-
-
-def _key_text(key: Any) -> str:
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    return str(key)
 
 
 def parse(text: Any) -> Any:
