@@ -18,7 +18,7 @@ from .context import JsonContext
 from .json6902 import json_equal
 from .mutation import apply_patch, mutated_message
 from .outcome import ERROR, PASS, SKIP, RuleOutcome
-from .rulecontext import foreach_values, load_rule_context
+from .rulecontext import enter_element, load_rule_context
 from .rules import RuleRequest, RuleRun
 from .variables import substitute_all
 
@@ -82,10 +82,7 @@ def _foreach(request: RuleRequest, resource: Mapping[str, Any], entries: Any, ct
                 element = elements[index]
                 if element is None:
                     continue
-                ctx.reset()
-                ctx.add_element(element, index, depth)
-                for key, value in foreach_values(request.policy, request.name, index).items():
-                    ctx.replace(key, value)
+                enter_element(ctx, element, index, depth, request.policy, request.name)
                 try:
                     load_rule_context(ctx, entry.get("context"), request.policy, request.name, request.resource_name)
                     if not _preconditions_hold(entry, ctx, (*pointer, position)):

@@ -123,6 +123,15 @@ def load_rule_context(ctx: JsonContext, entries: Any, policy: str, rule: str, re
         ctx.set(key, value)
 
 
+def enter_element(ctx: JsonContext, element: Any, index: int, depth: int, policy: str, rule: str) -> None:
+    """Make a foreach element current: the context back to its checkpoint, ``element``/``elementIndex`` set, and the
+    rule's ``foreachValues`` for that index."""
+    ctx.reset()
+    ctx.add_element(element, index, depth)
+    for key, value in foreach_values(policy, rule, index).items():
+        ctx.replace(key, value)
+
+
 def foreach_values(policy: str, rule: str, index: int) -> Mapping[str, Any]:
     """The ``foreachValues`` of the rule for the element at ``index`` (absent when the list is shorter)."""
     out: dict[str, Any] = {}

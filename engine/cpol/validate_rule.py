@@ -16,7 +16,7 @@ from .conditions import deny_message, evaluate_conditions
 from .context import JsonContext
 from .outcome import ERROR, FAIL, PASS, SKIP, RuleOutcome
 from .pss import validate_pod_security
-from .rulecontext import foreach_values, load_rule_context
+from .rulecontext import enter_element, load_rule_context
 from .validation import validate_any_pattern, validate_pattern
 from .variables import substitute_all, substitute_variables_in
 
@@ -141,10 +141,7 @@ def _each_element(
         for index, element in enumerate(elements):
             if element is None:
                 continue
-            ctx.reset()
-            ctx.add_element(element, index, depth)
-            for key, value in foreach_values(scope.policy, scope.rule, index).items():
-                ctx.replace(key, value)
+            enter_element(ctx, element, index, depth, scope.policy, scope.rule)
             element_scope = entry.get("elementScope")
             if element_scope is True and not isinstance(element, Mapping):
                 return RuleOutcome(ERROR, f"cannot use elementScope=true foreach rules for elements that are not "
