@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -96,3 +97,28 @@ def rates(cases: tuple[Case, ...], key: str) -> dict[str, tuple[int, int]]:
         table[getattr(case, key)]["total"] += 1
         table[getattr(case, key)]["passed"] += int(case.outcome.passed)
     return {k: (v["passed"], v["total"]) for k, v in sorted(table.items())}
+
+
+def folders_below(cases: tuple[Case, ...], floor: float, exceptions: Collection[str]) -> dict[str, str]:
+    """``passed/total`` of every folder under ``floor`` that ``exceptions`` does not name."""
+    return {
+        folder: f"{passed}/{total}"
+        for folder, (passed, total) in rates(cases, "folder").items()
+        if passed / total < floor and folder not in exceptions
+    }
+
+
+def known_failure_problems(cases: tuple[Case, ...], known: Collection[str], list_file: str) -> list[str]:
+    """What makes ``known`` inexact: failing pairs it does not list (with their reason), and listed pairs that now
+    pass; empty when every failure is listed and every listed pair still fails."""
+    failing = {c.id: c.outcome.reason for c in cases if not c.outcome.passed}
+    unexpected = sorted(set(failing) - set(known))
+    fixed = sorted(set(known) - set(failing))
+    message = []
+    if unexpected:
+        message.append(f"new failures (fix them, or add them to {list_file} with a reason):")
+        message.extend(f"  {cid}: {failing[cid][:200]}" for cid in unexpected)
+    if fixed:
+        message.append(f"now passing (remove them from {list_file}):")
+        message.extend(f"  {cid}" for cid in fixed)
+    return message

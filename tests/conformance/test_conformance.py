@@ -8,7 +8,7 @@ import pytest
 
 from pykyverno.engine.registry import REGISTRY
 
-from ._suite import ENV_VAR, Case, find_suite, rates, run_suite
+from ._suite import ENV_VAR, Case, find_suite, folders_below, known_failure_problems, rates, run_suite
 from .known_failures import KNOWN_FAILURES
 
 #: Minimum share of (policy, resource) pairs that must match Kyverno, for every registered kind the suites cover;
@@ -53,24 +53,11 @@ def test_family_floor(cases: tuple[Case, ...], family: str) -> None:
 
 
 def test_folder_floor(cases: tuple[Case, ...]) -> None:
-    low = {
-        folder: f"{passed}/{total}"
-        for folder, (passed, total) in rates(cases, "folder").items()
-        if passed / total < FOLDER_FLOOR and folder not in FOLDER_EXCEPTIONS
-    }
+    low = folders_below(cases, FOLDER_FLOOR, FOLDER_EXCEPTIONS)
     assert not low, f"folders under {FOLDER_FLOOR:.0%}: {low}"
 
 
 def test_known_failures_are_exact(cases: tuple[Case, ...]) -> None:
     """Every failing pair is listed with a reason, and every listed pair still fails (strict)."""
-    failing = {c.id: c.outcome.reason for c in cases if not c.outcome.passed}
-    unexpected = sorted(set(failing) - set(KNOWN_FAILURES))
-    fixed = sorted(set(KNOWN_FAILURES) - set(failing))
-    message = []
-    if unexpected:
-        message.append("new failures (fix them, or add them to known_failures.py with a reason):")
-        message.extend(f"  {cid}: {failing[cid][:200]}" for cid in unexpected)
-    if fixed:
-        message.append("now passing (remove them from known_failures.py):")
-        message.extend(f"  {cid}" for cid in fixed)
+    message = known_failure_problems(cases, KNOWN_FAILURES, "known_failures.py")
     assert not message, "\n".join(message)
