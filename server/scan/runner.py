@@ -17,12 +17,14 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterable, MutableSequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
+from pykyverno.engine.common.batch import TypeBatch
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.pipeline import reference
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.documents import Document
 from pykyverno.engine.index import PolicyIndex
@@ -224,6 +226,7 @@ class Scanner:
         self.exceptions = exceptions or []
         self.type_concurrency = max(1, type_concurrency)
         self.cluster_concurrency = max(1, cluster_concurrency)
+        self._batches: dict[tuple[str, str, str, int], TypeBatch] = {}
 
     def wanted(self, types: list[ResourceType]) -> list[ResourceType]:
         """The types at least one policy can match."""
@@ -447,10 +450,26 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
-        evaluated = []
-        for policy in policies:
-            result = policy.evaluate(ctx, exceptions, SCAN_OPTIONS)
-            if result is not None:
-                results.append(result)
-                evaluated.append((policy, result))
-        scan.posture.observe(obj, evaluated)
+        outcomes = self._batch(rtype, policies, exceptions).evaluate(ctx, SCAN_OPTIONS)
+        if isinstance(results, ResultStore):
+            ref = reference(ctx)
+            for _, result, shared in outcomes:
+                if shared:
+                    results.append_pass(result, ref)
+                else:
+                    results.append(result)
+        else:
+            results.extend(replace(r, resource=reference(ctx)) if shared else r for _, r, shared in outcomes)
+        # A shared pass result stands for the object's pass: the posture reads only its policy and outcome.
+        scan.posture.observe(obj, [(policy, result) for policy, result, _ in outcomes])
+
+    def _batch(self, rtype: ResourceType, policies: list[CompiledPolicy],
+               exceptions: list[PolicyException]) -> TypeBatch:
+        """The batch evaluating ``rtype`` with ``exceptions`` (one per source scanned: each has its exceptions)."""
+        key = (rtype.group, rtype.version, rtype.resource, id(exceptions))
+        batch = self._batches.get(key)
+        if batch is None or batch.exceptions is not exceptions:
+            if len(self._batches) >= 64:  # a long-lived scanner: keep the cache bounded
+                self._batches.clear()
+            batch = self._batches[key] = TypeBatch(policies, exceptions)
+        return batch
