@@ -28,11 +28,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program
+from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
 from ..cel.frontend.inline import rename_variables
 from ..request import AdmissionContext, Resource
 from ..results import RuleResult
-from .expressions import CompiledVariables, reads_variables_dynamically
+from .expressions import BoundProgram, CompiledVariables
 from .kind import CompiledPolicy
 from .labels import selector_matches
 from .match import namespace_labels_for, resource_rules_match, type_level
@@ -45,11 +45,25 @@ from .validations import ValidatingPipeline
 #: Verdicts of a batch program: every validation passed; a match condition is false (the policy does not apply).
 PASSED = -1
 NOT_MATCHED = -2
-#: Functions whose answer depends on the world outside the object (lookups, the clock, randomness, generation):
-#: a policy that calls one is evaluated per pair, where unanswered lookups are recorded.
-_WORLD_READING = re.compile(
-    r"(?<![.\w])(?:resource|http|globalContext|image|imageData|generator|time|random)\s*(?:\.|\()"
+#: Libraries whose functions answer from the world outside the object (lookups, the clock, randomness,
+#: generation; ``jwt.Decode`` reads the clock): a policy calling one is evaluated per pair, where unanswered lookups
+#: are recorded.
+_WORLD_LIBRARIES = (
+    libs.kyverno_resource.LIBRARY, libs.kyverno_http.LIBRARY, libs.kyverno_globalcontext.LIBRARY,
+    libs.kyverno_imagedata.LIBRARY, libs.kyverno_generator.LIBRARY, libs.kyverno_time.LIBRARY,
+    libs.kyverno_random.LIBRARY, libs.kyverno_authz.LIBRARY,
 )
+#: A call of one of their functions (``resource.Get(``, ``resource . List (``, ``random(``...), anywhere in the text:
+#: inside a string literal too, which only keeps a policy out needlessly.
+_WORLD_READING = re.compile(
+    r"(?<![.?\w])(?:"
+    + "|".join(sorted({r"\s*\.\s*".join(map(re.escape, fn.name.split("."))) for lib in _WORLD_LIBRARIES
+                       for fn in lib.functions}, key=len, reverse=True))
+    + r")\s*\("
+)
+#: How many different sets of policies a type compiles programs for (one per group of namespaces, kinds and
+#: operations that select different policies); groups beyond share the program of every batchable policy.
+MAX_PROGRAM_SETS = 4
 #: The prefix of the identifiers a batch program binds variables to (a source using it cannot join).
 _BIND_PREFIX = "pkv_b"
 
@@ -73,9 +87,12 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
     - have matchConstraints whose resource rules are decided per type (no ``resourceNames``, no ``scope``);
     - have no PolicyException in the scan that refers to it (exceptions decide results per object);
     - have no auditAnnotations (a pass carries their values);
-    - have variables that all compiled, read only as ``variables.x`` / ``variables['x']``;
-    - call no function that reads the world (``resource.*``, ``http.*``, ``globalContext.*``, ``image.*``,
-      ``generator.*``, ``time.*``, ``random``): their lookups may go unanswered, which only per-pair evaluation
+    - have variables that all compiled, read only as ``variables.x`` / ``variables['x']``, and match conditions and
+      validations that its own pipeline evaluates with the variables bound inline (as the batch program does: a
+      variable holding an optional has no plain form when read as written);
+    - call no function that reads the world (``resource.*``, ``http.*``, ``globalContext.*``, ``image.GetMetadata``,
+      ``generator.*``, ``time.*``, ``random``, ``jwt.Decode``...: :data:`_WORLD_LIBRARIES`) in a variable, match
+      condition, validation or message expression: their lookups may go unanswered, which only per-pair evaluation
       records; and use no identifier starting with ``pkv_b`` (the batch program's own).
     """
     if not policy.spec.batches or not isinstance(policy, ValidatingPipeline):
@@ -98,8 +115,12 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
         return "it has auditAnnotations"
     if policy.variables.broken:
         return "a variable did not compile"
+    programs = [program for _, program in policy.match_conditions] + [v.program for v in policy.validations]
+    if any(isinstance(program, BoundProgram) and program.inlined is None for program in programs):
+        return "an expression reads its variables as written, not bound inline"
+    declared = {name: name for name in policy.variables.order}
     for source in _sources(policy):
-        if reads_variables_dynamically(source):
+        if rename_variables(source, declared) is None:  # parsed: the word in a string literal is no read
             return "an expression reads variables dynamically"
         if _WORLD_READING.search(source):
             return "an expression may read the world outside the object"
@@ -131,6 +152,8 @@ class _Group:
     """The policies whose matchConstraints select a (namespace, kind) group, and the programs of the batched."""
 
     entries: tuple[_Entry, ...]
+    #: The policies the programs give verdicts of, in verdict order (may include some outside the group).
+    batched: tuple[CompiledPolicy, ...]
     #: (program, number of verdicts it gives) in verdict order.
     programs: tuple[tuple[Program, int], ...]
     namespace_object: dict[str, Any] | None
@@ -151,6 +174,7 @@ class TypeBatch:
                 self.templates[id(policy)] = policy.make_result(None, "pass", "", subject={}, properties={})
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._programs: dict[tuple[int, ...], tuple[tuple[Program, int], ...]] = {}
+        self._singles: dict[int, Program] = {}
 
     def evaluate(
         self, ctx: AdmissionContext, options: EvaluationOptions
@@ -194,21 +218,23 @@ class TypeBatch:
         group = None if per_object else self._groups.get(key)
         if group is not None and group.namespace_object is ctx.namespace_object:
             return group
-        entries: list[_Entry] = []
-        batched: list[CompiledPolicy] = []
+        selected: list[tuple[CompiledPolicy, dict[str, Any] | None]] = []
         for policy in self.policies:
             if id(policy) not in self.batchable:
-                entries.append(_Entry(policy, False, None))  # its own evaluate matches it
+                selected.append((policy, None))  # its own evaluate matches it
                 continue
             assert isinstance(policy, ValidatingPipeline)
             constraints = policy.match_constraints
             assert constraints is not None
-            if not _namespace_selects(policy, constraints, ctx, res):
-                continue
-            selector = constraints.object_selector
-            entries.append(_Entry(policy, True, _selector(selector), len(batched)))
-            batched.append(policy)
-        group = _Group(tuple(entries), self._compiled(batched), ctx.namespace_object)
+            if _namespace_selects(policy, constraints, ctx, res):
+                selected.append((policy, _selector(constraints.object_selector)))
+        batched = [p for p, _ in selected if id(p) in self.batchable]
+        if tuple(map(id, batched)) not in self._programs and len(self._programs) >= MAX_PROGRAM_SETS:
+            # Many different groups (namespaced policies, namespace selectors): the type's program serves them all.
+            batched = [p for p in self.policies if id(p) in self.batchable]
+        positions = {id(p): i for i, p in enumerate(batched)}
+        entries = tuple(_Entry(p, id(p) in positions, selector, positions.get(id(p), -1)) for p, selector in selected)
+        group = _Group(entries, tuple(batched), self._compiled(batched), ctx.namespace_object)
         if not per_object:
             self._groups[key] = group
         return group
@@ -224,16 +250,17 @@ class TypeBatch:
     def _verdicts(self, group: _Group, ctx: AdmissionContext) -> list[int | None]:
         """Each batched policy's verdict; when a program fails, the verdicts of its policies come from programs of
         one policy each, and ``None`` for a policy whose own program fails too."""
-        batched = [e.policy for e in group.entries if e.batched]
-        activation = cast(BatchablePolicy, batched[0]).shared_activation(ctx)
+        activation = cast(BatchablePolicy, group.batched[0]).shared_activation(ctx)
         verdicts: list[int | None] = []
         for program, count in group.programs:
             values = _run(program, activation, count)
             if values is None:
                 start = len(verdicts)
                 values = []
-                for policy in batched[start:start + count]:
-                    single = self._compiled([policy])[0][0]
+                for policy in group.batched[start:start + count]:
+                    single = self._singles.get(id(policy))
+                    if single is None:
+                        single = self._singles[id(policy)] = next(iter(_compile_groups([policy])))[0]
                     own = _run(single, activation, 1)
                     values.append(None if own is None else own[0])
             verdicts.extend(values)

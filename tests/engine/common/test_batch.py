@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pykyverno.engine.common import batch
 from pykyverno.engine.common.batch import NOT_MATCHED, PASSED, TypeBatch, batch_blocker, batch_source
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
@@ -153,3 +154,32 @@ def test_a_type_batch_gives_what_each_policy_gives() -> None:
         plain = [(p.name, p.evaluate(plain_ctx, loaded.exceptions, options)) for p in policies]
         assert batched == [(name, r) for name, r in plain if r is not None]
         assert [r.result for _, r in batched][:2] == ["fail", "error"]
+
+
+@pytest.mark.parametrize("program_sets", [1, 4])
+def test_groups_beyond_the_program_sets_share_the_types_program(
+    monkeypatch: pytest.MonkeyPatch, program_sets: int
+) -> None:
+    monkeypatch.setattr(batch, "MAX_PROGRAM_SETS", program_sets)
+    documents = [vpol("cluster-wide", {"validations": [{"expression": "size(object.spec.containers) < 2",
+                                                        "message": "one container"}]})]
+    for namespace in ("a", "b", "c"):
+        document = vpol(f"only-{namespace}", {"validations": [
+            {"expression": f"object.metadata.name != 'bad-{namespace}'", "message": "bad"}]},
+            "NamespacedValidatingPolicy")
+        document["metadata"]["namespace"] = namespace
+        documents.append(document)
+    loaded = load(*documents)
+    policies = [p for p in loaded.policies if not p.autogen]
+    type_batch = TypeBatch(policies, [])
+    assert len(type_batch.batchable) == 4
+    options = EvaluationOptions(report_unanswered=True)
+    for namespace in ("a", "b", "c", "d"):
+        for name in ("ok", f"bad-{namespace}"):
+            obj = {**STALE_SLOT_POD, "metadata": {"name": name, "namespace": namespace}}
+            got = [(p.name, r.result) for p, r, _ in type_batch.evaluate(
+                AdmissionContext(operation="CREATE", object=obj, plural="pods"), options)]
+            plain_ctx = AdmissionContext(operation="CREATE", object=obj, plural="pods")
+            plain = [(p.name, p.evaluate(plain_ctx, [], options)) for p in policies]
+            assert got == [(name, r.result) for name, r in plain if r is not None]
+    assert len(type_batch._programs) == min(program_sets, 4) + (program_sets < 4)
