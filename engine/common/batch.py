@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
 from ..cel.frontend.inline import rename_variables
 from ..request import AdmissionContext, Resource
-from ..results import RuleResult
+from ..results import ResourceRef, RuleResult
 from .expressions import BoundProgram, CompiledVariables
 from .kind import CompiledPolicy
 from .labels import selector_matches
@@ -61,6 +61,9 @@ _WORLD_READING = re.compile(
                        for fn in lib.functions}, key=len, reverse=True))
     + r")\s*\("
 )
+#: The ``resource`` of a policy's shared pass result (:attr:`TypeBatch.templates`): a result holding this very
+#: object stands for the pass of the object under evaluation.
+SHARED_RESOURCE = ResourceRef("", "", "", "")
 #: How many different sets of policies a type compiles programs for (one per group of namespaces, kinds and
 #: operations that select different policies); groups beyond share the program of every batchable policy.
 MAX_PROGRAM_SETS = 4
@@ -171,20 +174,20 @@ class TypeBatch:
         for policy in self.policies:
             if id(policy) in self.batchable:
                 assert isinstance(policy, PolicyPipeline)
-                self.templates[id(policy)] = policy.make_result(None, "pass", "", subject={}, properties={})
+                template = policy.make_result(None, "pass", "", subject={}, properties={})
+                self.templates[id(policy)] = replace(template, resource=SHARED_RESOURCE)
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._programs: dict[tuple[int, ...], tuple[tuple[Program, int], ...]] = {}
         self._singles: dict[int, Program] = {}
 
-    def evaluate(
-        self, ctx: AdmissionContext, options: EvaluationOptions
-    ) -> list[tuple[CompiledPolicy, RuleResult, bool]]:
-        """Every result of the request, in policy order, as ``(policy, result, shared)``: ``shared`` results are a
-        policy's pass template (:attr:`templates`), to be read with the request's resource in place of its own."""
+    def evaluate(self, ctx: AdmissionContext, options: EvaluationOptions) -> list[tuple[CompiledPolicy, RuleResult]]:
+        """Every result of the request, in policy order, as ``(policy, result)``; a result whose ``resource`` is
+        :data:`SHARED_RESOURCE` is the policy's shared pass (:attr:`templates`), to be read with the request's
+        resource in its place."""
         res = ctx.resource()
         group = self._group(ctx, res)
         verdicts = self._verdicts(group, ctx) if group.programs else []
-        out: list[tuple[CompiledPolicy, RuleResult, bool]] = []
+        out: list[tuple[CompiledPolicy, RuleResult]] = []
         obj_labels: list[dict[str, str]] | None = None
         for entry in group.entries:
             policy = entry.policy
@@ -196,18 +199,18 @@ class TypeBatch:
                         continue
                 verdict = verdicts[entry.position]
                 if verdict == PASSED:
-                    out.append((policy, self.templates[id(policy)], True))
+                    out.append((policy, self.templates[id(policy)]))
                     continue
                 if verdict == NOT_MATCHED:
                     continue
                 if verdict is not None and isinstance(policy, ValidatingPipeline) and \
                         0 <= verdict < len(policy.validations):
                     # That validation returned false (`!` refuses anything but a bool), the ones before true.
-                    out.append((policy, policy.failure_at(ctx, verdict, options), False))
+                    out.append((policy, policy.failure_at(ctx, verdict, options)))
                     continue
             result = policy.evaluate(ctx, self.exceptions, options)
             if result is not None:
-                out.append((policy, result, False))
+                out.append((policy, result))
         return out
 
     # ------------------------------------------------------------------ matching per group

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
-from pykyverno.engine.common.batch import TypeBatch
+from pykyverno.engine.common.batch import SHARED_RESOURCE, TypeBatch
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.pipeline import reference
@@ -450,18 +450,17 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
-        outcomes = self._batch(rtype, policies, exceptions).evaluate(ctx, SCAN_OPTIONS)
-        if isinstance(results, ResultStore):
-            ref = reference(ctx)
-            for _, result, shared in outcomes:
-                if shared:
-                    results.append_pass(result, ref)
-                else:
-                    results.append(result)
-        else:
-            results.extend(replace(r, resource=reference(ctx)) if shared else r for _, r, shared in outcomes)
+        evaluated = self._batch(rtype, policies, exceptions).evaluate(ctx, SCAN_OPTIONS)
+        ref = reference(ctx)
+        for _, result in evaluated:
+            if result.resource is not SHARED_RESOURCE:
+                results.append(result)
+            elif isinstance(results, ResultStore):
+                results.append_pass(result, ref)
+            else:
+                results.append(replace(result, resource=ref))
         # A shared pass result stands for the object's pass: the posture reads only its policy and outcome.
-        scan.posture.observe(obj, [(policy, result) for policy, result, _ in outcomes])
+        scan.posture.observe(obj, evaluated)
 
     def _batch(self, rtype: ResourceType, policies: list[CompiledPolicy],
                exceptions: list[PolicyException]) -> TypeBatch:

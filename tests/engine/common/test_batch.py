@@ -3,13 +3,21 @@ its answers are those of per-pair evaluation, including the shape cel-cpp's stal
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import yaml
 
 from pykyverno.engine.common import batch
-from pykyverno.engine.common.batch import NOT_MATCHED, PASSED, TypeBatch, batch_blocker, batch_source
+from pykyverno.engine.common.batch import (
+    NOT_MATCHED,
+    PASSED,
+    SHARED_RESOURCE,
+    TypeBatch,
+    batch_blocker,
+    batch_source,
+)
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.validations import ValidatingPipeline
@@ -17,6 +25,7 @@ from pykyverno.engine.documents import parse_documents
 from pykyverno.engine.loader import load_documents
 from pykyverno.engine.policyset import PolicySet
 from pykyverno.engine.request import AdmissionContext
+from pykyverno.engine.results import ResourceRef
 
 RULES = [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]
 
@@ -143,15 +152,19 @@ def test_a_type_batch_gives_what_each_policy_gives() -> None:
         vpol("annotated", {"auditAnnotations": [{"key": "k", "valueExpression": "'v'"}], "validations": CHECK}),
     )
     policies = [p for p in loaded.policies if not p.autogen]
-    batch = TypeBatch(policies, loaded.exceptions)
-    assert len(batch.batchable) == 3
+    type_batch = TypeBatch(policies, loaded.exceptions)
+    assert len(type_batch.batchable) == 3
     options = EvaluationOptions(report_unanswered=True)
     for labels in ({}, {"app": "web"}):
         obj = {**STALE_SLOT_POD, "metadata": {**STALE_SLOT_POD["metadata"], "labels": labels}}
         ctx = AdmissionContext(operation="CREATE", object=obj, plural="pods")
-        batched = [(p.name, r) for p, r, shared in batch.evaluate(ctx, options) if not shared]
+        batched = [(p.name, r) for p, r in type_batch.evaluate(ctx, options)]
         plain_ctx = AdmissionContext(operation="CREATE", object=obj, plural="pods")
         plain = [(p.name, p.evaluate(plain_ctx, loaded.exceptions, options)) for p in policies]
+        shared = [(name, r) for name, r in batched if r.resource is SHARED_RESOURCE]
+        assert [r.result for _, r in shared] == ["pass"] * len(shared)
+        batched = [(name, r if r.resource is not SHARED_RESOURCE else replace(r, resource=ResourceRef.of(obj)))
+                   for name, r in batched]
         assert batched == [(name, r) for name, r in plain if r is not None]
         assert [r.result for _, r in batched][:2] == ["fail", "error"]
 
@@ -177,7 +190,7 @@ def test_groups_beyond_the_program_sets_share_the_types_program(
     for namespace in ("a", "b", "c", "d"):
         for name in ("ok", f"bad-{namespace}"):
             obj = {**STALE_SLOT_POD, "metadata": {"name": name, "namespace": namespace}}
-            got = [(p.name, r.result) for p, r, _ in type_batch.evaluate(
+            got = [(p.name, r.result) for p, r in type_batch.evaluate(
                 AdmissionContext(operation="CREATE", object=obj, plural="pods"), options)]
             plain_ctx = AdmissionContext(operation="CREATE", object=obj, plural="pods")
             plain = [(p.name, p.evaluate(plain_ctx, [], options)) for p in policies]
