@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
 from ..cel.frontend.inline import rename_variables
@@ -139,15 +139,14 @@ def _sources(policy: ValidatingPipeline[Any]) -> Iterable[str]:
     yield from (v.message_program.source for v in policy.validations if v.message_program is not None)
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One policy of a (namespace, kind) group: whether the batch decides its passes, and its objectSelector."""
+class _Entry(NamedTuple):
+    """One policy of a (namespace, kind) group: its shared pass when the batch decides its verdicts (``None``: its
+    own :meth:`evaluate` does), its objectSelector, and its position in the group's verdicts."""
 
     policy: CompiledPolicy
-    batched: bool
+    template: RuleResult | None
     selector: dict[str, Any] | None
-    #: Its position in the group's verdicts (batched policies only).
-    position: int = -1
+    position: int
 
 
 @dataclass
@@ -189,17 +188,16 @@ class TypeBatch:
         verdicts = self._verdicts(group, ctx) if group.programs else []
         out: list[tuple[CompiledPolicy, RuleResult]] = []
         obj_labels: list[dict[str, str]] | None = None
-        for entry in group.entries:
-            policy = entry.policy
-            if entry.batched:
-                if entry.selector is not None:
+        for policy, template, selector, position in group.entries:
+            if template is not None:
+                if selector is not None:
                     if obj_labels is None:
                         obj_labels = _labels_of(ctx)
-                    if not any(selector_matches(entry.selector, labels) for labels in obj_labels):
+                    if not any(selector_matches(selector, labels) for labels in obj_labels):
                         continue
-                verdict = verdicts[entry.position]
+                verdict = verdicts[position]
                 if verdict == PASSED:
-                    out.append((policy, self.templates[id(policy)]))
+                    out.append((policy, template))
                     continue
                 if verdict == NOT_MATCHED:
                     continue
@@ -236,7 +234,8 @@ class TypeBatch:
             # Many different groups (namespaced policies, namespace selectors): the type's program serves them all.
             batched = [p for p in self.policies if id(p) in self.batchable]
         positions = {id(p): i for i, p in enumerate(batched)}
-        entries = tuple(_Entry(p, id(p) in positions, selector, positions.get(id(p), -1)) for p, selector in selected)
+        entries = tuple(_Entry(p, self.templates[id(p)] if id(p) in positions else None, selector,
+                               positions.get(id(p), -1)) for p, selector in selected)
         group = _Group(entries, tuple(batched), self._compiled(batched), ctx.namespace_object)
         if not per_object:
             self._groups[key] = group
