@@ -1,5 +1,5 @@
 """Evaluating many policies on one object at once, for scans: one CEL program per group of policies gives every
-policy's verdict, and only the policies that do not pass take the per-policy pipeline.
+policy's verdict, and only what the program cannot decide takes the per-policy pipeline.
 
 A scan evaluates every object of a type against the same policies. Through :meth:`PolicyPipeline.evaluate` each
 (object, policy) pair pays for matching, a scope, one CEL evaluation per validation and a result object. A
@@ -9,13 +9,16 @@ A scan evaluates every object of a type against the same policies. Through :meth
   policy's own namespace) and only the objectSelector per object;
 - evaluates one compiled program per group of batchable policies on the activation the policies share, returning
   per policy ``-1`` (every validation passed), ``-2`` (a match condition is false: no result) or the position of the
-  first validation that did not return true. The policies' variables are bound once at the top of the program
-  (identical definitions once), which keeps cel-cpp's bindings lazy and clear of its stale-slot problem (see
-  ``cel/frontend/binds.py``), and each policy's validations keep their order and stop at the first that fails;
-- takes only passes (and "no match") from that program: a pass is the policy's shared pass result, with no
-  per-object allocation. Any other verdict, and any error of the program, sends the policy (every policy of the
-  program, on an error) through its own :meth:`evaluate`, so messages, errors, ``failurePolicy`` and unanswered
-  lookups are exactly what per-pair evaluation gives.
+  first validation that returned false (``!`` accepts nothing but a bool: any other value fails the program).
+  The policies' variables are bound once at the top of the program (identical definitions once), which keeps
+  cel-cpp's bindings lazy and clear of its stale-slot problem (see ``cel/frontend/binds.py``), and each policy's
+  validations keep their order and stop at the first that fails;
+- takes from that program what it decides: a pass (the policy's shared pass result, no per-object allocation),
+  "no match", and a validation that returned false after the ones before it returned true (the result is then made
+  by :meth:`ValidatingPipeline.failure_at`, with the message exactly as per-pair evaluation makes it). A program
+  that fails on an object (an error, a value that is not a bool) gives way to programs of one policy each, and a
+  policy whose own program fails too goes through its own :meth:`evaluate`, so errors, ``failurePolicy`` and
+  unanswered lookups are exactly what per-pair evaluation gives.
 
 Which policies can join a batch is decided by :func:`batch_blocker` (see its docstring); the others are evaluated
 per pair, in their place, so results keep the policies' order.
@@ -121,7 +124,7 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
     programs = [program for _, program in policy.match_conditions] + [v.program for v in policy.validations]
     if any(isinstance(program, BoundProgram) and program.inlined is None for program in programs):
         return "an expression reads its variables as written, not bound inline"
-    declared = {name: name for name in policy.variables.order}
+    declared = {var: var for var in policy.variables.order}
     for source in _sources(policy):
         if rename_variables(source, declared) is None:  # parsed: the word in a string literal is no read
             return "an expression reads variables dynamically"
