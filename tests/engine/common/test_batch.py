@@ -18,6 +18,7 @@ from pykyverno.engine.common.batch import (
     batch_blocker,
     batch_source,
 )
+from pykyverno.engine.common.expressions import BoundProgram
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.validations import ValidatingPipeline
@@ -196,3 +197,14 @@ def test_groups_beyond_the_program_sets_share_the_types_program(
             plain = [(p.name, p.evaluate(plain_ctx, [], options)) for p in policies]
             assert got == [(name, r.result) for name, r in plain if r is not None]
     assert len(type_batch._programs) == min(program_sets, 4) + (program_sets < 4)
+
+
+def test_a_policy_whose_own_pipeline_reads_variables_as_written_stays_out() -> None:
+    policy = one(vpol("p", {"variables": [{"name": "n", "expression": "object.metadata.name"}],
+                            "validations": [{"expression": "variables.n != ''"}]}))
+    assert isinstance(policy, ValidatingPipeline) and batch_blocker(policy) == ""
+    [validation] = policy.validations
+    assert isinstance(validation.program, BoundProgram)
+    as_written = replace(validation, program=BoundProgram(validation.program.program, None))
+    reason = batch_blocker(replace(policy, validations=(as_written,)))
+    assert reason == "an expression reads its variables as written, not bound inline"
