@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from typing import Any, TextIO
 
@@ -25,6 +26,7 @@ from pykyverno.engine.results import ResourceRef, RuleResult
 
 from .output_files import open_output
 from .redaction import mask_data
+from .redaction.data import DataMasker
 from .scan.result_store import ResultStore
 
 #: Results turned into dicts, masked and encoded together.
@@ -72,37 +74,101 @@ def yaml_text(value: Any, column: int = 0) -> str:
     return str(yaml.dump(value, Dumper=_YamlDumper, sort_keys=False, width=80 - column))
 
 
-class _MaskedReports:
-    """Masked PolicyReport results of a :class:`ResultStore`, where a compact pass is its template's masked report
-    with its resource's masked reference (masking is per string, per key and per number, so masking the parts gives
-    what masking the whole would); the template's part is masked once, a resource's once per run of its results."""
+_MARKER = "PYKYVERNO-RESOURCES-" + uuid.uuid4().hex
+#: Distinct result heads (a result without its resource) one output remembers; past this it starts again.
+HEADS = 4096
+
+#: What a head is remembered by: a template's number (compact passes), or what the result's report is made of.
+_UNKNOWN: Any = object()
+_HeadKey = int | tuple[Any, ...]
+#: A result to write: (its head's key, a result the head is made from, its resource), or a result written whole.
+_Part = tuple[_HeadKey, RuleResult, ResourceRef] | RuleResult
+
+
+def _head_key(result: RuleResult) -> _HeadKey | None:
+    """What :meth:`RuleResult.to_report` reads of ``result`` besides its resource (None when it cannot be a key: a
+    subclass, or properties that are not strings)."""
+    if type(result) is not RuleResult:
+        return None
+    properties = tuple(result.properties.items())
+    if not all(type(v) is str for _, v in properties):
+        return None
+    return (result.source, result.policy_kind, result.policy, result.rule, result.result, result.message,
+            result.scored, result.severity, result.category, properties)
+
+
+def _parts(items: list[Any]) -> list[_Part]:
+    """The results of a chunk (of :meth:`ResultStore.compact_items`, or plain results) as heads and resources."""
+    parts: list[_Part] = []
+    for item in items:
+        if type(item) is tuple:  # a compact pass: (template number, template, resource)
+            parts.append(item)
+        elif (key := _head_key(item)) is not None:
+            parts.append((key, item, item.resource))
+        else:
+            parts.append(item)
+    return parts
+
+
+class _MaskedParts:
+    """Masked PolicyReport results as a head (the report without its ``resources``) and a resource reference, each
+    masked once: masking is per string, per key and per number, so masking the parts gives what masking the whole
+    would. A head is remembered by what it is made of (the passes of a policy share one, and so do most of its
+    failures); a chunk's resources are masked together."""
 
     def __init__(self) -> None:
-        self.templates: dict[int, dict[str, Any]] = {}
-        self.last_ref: tuple[ResourceRef | None, list[dict[str, str]]] = (None, [])
+        self.masker = DataMasker()
+        self.heads: dict[_HeadKey, dict[str, Any] | None] = {}
 
-    def report(self, number: int, template: RuleResult, ref: ResourceRef) -> dict[str, Any]:
-        head = self.templates.get(number)
-        if head is None:
-            head = self.templates[number] = mask_data(template.to_report())
-        if self.last_ref[0] is not ref:
-            self.last_ref = (ref, mask_data([ref.to_dict()]))
-        return {**head, "resources": self.last_ref[1]}
+    def head(self, key: _HeadKey, result: RuleResult) -> dict[str, Any] | None:
+        """The masked report of ``result`` with the marker for its ``resources`` (None: the key was masked)."""
+        if key in self.heads:
+            return self.heads[key]
+        if len(self.heads) >= HEADS:
+            self.heads.clear()
+        head: dict[str, Any] = dict(self.masker.mask(result.to_report()))
+        if "resources" in head:
+            head["resources"] = _MARKER
+            found: dict[str, Any] | None = head
+        else:
+            found = None
+        self.heads[key] = found
+        return found
+
+    def resources(self, parts: list[_Part]) -> dict[int, list[dict[str, str]]]:
+        """The masked ``resources`` of each distinct resource of ``parts``, by ``id()`` of the reference."""
+        refs = {id(part[2]): part[2] for part in parts if type(part) is tuple}
+        masked = self.masker.mask([[ref.to_dict()] for ref in refs.values()])
+        return dict(zip(refs, masked, strict=True))
 
 
-def _chunks(results: Iterable[RuleResult]) -> Iterator[list[dict[str, Any]]]:
+def _whole(part: _Part) -> RuleResult:
+    """The result ``part`` stands for."""
+    if isinstance(part, RuleResult):
+        return part
+    return part[1] if part[1].resource is part[2] else replace(part[1], resource=part[2])
+
+
+def _chunks(results: Iterable[RuleResult]) -> Iterator[list[_Part]]:
+    """``results`` a chunk at a time, as :func:`_parts`."""
+    items: Iterator[Any] = results.compact_items() if isinstance(results, ResultStore) else iter(results)
+    while chunk := list(islice(items, CHUNK)):
+        yield _parts(chunk)
+
+
+def _reports(results: Iterable[RuleResult]) -> Iterator[list[dict[str, Any]]]:
     """Masked PolicyReport results of ``results``, a chunk at a time."""
-    if isinstance(results, ResultStore):
-        reports = _MaskedReports()
-        items = results.compact_items()
-        while chunk := list(islice(items, CHUNK)):
-            plain = [r for r in chunk if isinstance(r, RuleResult)]
-            masked = iter(mask_data([r.to_report() for r in plain])) if plain else iter(())
-            yield [next(masked) if isinstance(r, RuleResult) else reports.report(*r) for r in chunk]
-        return
-    plain_results = iter(results)
-    while whole := list(islice(plain_results, CHUNK)):
-        yield mask_data([r.to_report() for r in whole])
+    masked = _MaskedParts()
+    for parts in _chunks(results):
+        resources = masked.resources(parts)
+        out = []
+        for part in parts:
+            head = masked.head(part[0], part[1]) if isinstance(part, tuple) else None
+            if head is not None:
+                out.append({**head, "resources": resources[id(part[2])]})  # type: ignore[index]
+            else:
+                out.append(masked.masker.mask(_whole(part).to_report()))
+        yield out
 
 
 def _indented(text: str, spaces: int) -> str:
@@ -112,21 +178,78 @@ def _indented(text: str, spaces: int) -> str:
     return pad + text.replace("\n", "\n" + pad)
 
 
+class _JsonItems:
+    """The JSON text of masked results as items of an array whose bracket is at column ``indent`` (each item as
+    ``json_text`` writes it inside that array). A head is encoded once, split where its resources go; a resource
+    once per chunk. With ``text_mask``, every piece is also masked as text, once (see :func:`write_scan_json`)."""
+
+    def __init__(self, indent: int, text_mask: bool) -> None:
+        self.masked = _MaskedParts()
+        self.indent = indent
+        self.text_mask = text_mask
+        self.texts: dict[_HeadKey, tuple[str, str] | None] = {}
+
+    def _texts(self, texts: list[str]) -> list[str]:
+        if not self.text_mask:
+            return texts
+        changed = self.masked.masker.masked_strings(texts)
+        return [changed.get(t, t) for t in texts]
+
+    def _head_texts(self, key: _HeadKey, result: RuleResult) -> tuple[str, str] | None:
+        if key in self.texts:
+            return self.texts[key]
+        if len(self.texts) >= HEADS:
+            self.texts.clear()
+        head = self.masked.head(key, result)
+        found = None
+        if head is not None:
+            text = self._texts([_indented(json_text(head), self.indent + 2)])[0]
+            pre, marker, post = text.partition(f'"{_MARKER}"')
+            found = (pre, post) if marker else None
+        self.texts[key] = found
+        return found
+
+    def chunk(self, parts: list[_Part]) -> str:
+        """The items of ``parts``, separated by commas and line breaks."""
+        refs = self.masked.resources(parts)
+        pad = "\n" + " " * (self.indent + 4)
+        encoded = self._texts([json_text(value).replace("\n", pad) for value in refs.values()])
+        ref_texts = dict(zip(refs, encoded, strict=True))
+        texts = self.texts
+        items: list[str] = []
+        append = items.append
+        for part in parts:
+            if type(part) is tuple:
+                pieces = texts.get(part[0], _UNKNOWN)
+                if pieces is _UNKNOWN:
+                    pieces = self._head_texts(part[0], part[1])
+                if pieces is not None:
+                    append(pieces[0] + ref_texts[id(part[2])] + pieces[1])
+                    continue
+            text = _indented(json_text(self.masked.masker.mask(_whole(part).to_report())), self.indent + 2)
+            append(self._texts([text])[0])
+        return ",\n".join(items)
+
+
 def _json_results(results: Iterable[RuleResult], indent: int, out: TextIO) -> None:
-    """A JSON array of ``results`` whose opening bracket is on a line indented by ``indent``."""
+    """A JSON array of ``results`` whose opening bracket is on a line indented by ``indent``. Written to a
+    :class:`~pykyverno.server.redaction.MaskingWriter` (the CLI's standard output), which would mask the whole
+    text once more, each distinct piece of it is masked as text once instead, and the text passed on as it is."""
+    write_masked = getattr(out, "write_masked", None)
+    write = out.write if write_masked is None else write_masked
+    items = _JsonItems(indent, text_mask=write_masked is not None)
     first = True
-    for chunk in _chunks(results):
-        body = json_text(chunk)  # "[\n  {...},\n  {...}\n]": the items, two spaces in
-        out.write(("[\n" if first else ",\n") + _indented(body[2:-2], indent))
+    for parts in _chunks(results):
+        write(("[\n" if first else ",\n") + items.chunk(parts))
         first = False
-    out.write("[]" if first else "\n" + " " * indent + "]")
+    write("[]" if first else "\n" + " " * indent + "]")
 
 
 def _yaml_results(results: Iterable[RuleResult], indent: int, out: TextIO) -> None:
     """A YAML block sequence of ``results`` under a mapping key at column ``indent`` (as PyYAML writes it: the dashes
     in the key's column)."""
     first = True
-    for chunk in _chunks(results):
+    for chunk in _reports(results):
         text = yaml_text(chunk, indent)
         out.write(("\n" if first else "") + _indented(text.rstrip("\n"), indent) + "\n")
         first = False

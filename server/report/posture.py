@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..scan.model import ScanReport
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+#: (namespace, policy, result, severity, category) of a result: what the figures count.
+CountKey = tuple[str, str, str, str, str]
 
 #: The report's sections of high-risk elements, and the risk kinds each holds.
 SECTIONS: dict[str, frozenset[str]] = {
@@ -233,13 +235,33 @@ class PostureCollector:
         """This cluster's part of the ``posture`` document; ``explanations`` maps the index of a result in the
         cluster's ``results`` to the fields its expression read (``[path, present, value]``), for the failing,
         warning and erroring results explained (the first :data:`EXPLAIN_PER_POLICY` of each policy)."""
-        out = {**(computed if computed is not None else figures(results)), "highRisk": self.high_risk()}
+        out = {**(computed if computed is not None else _figures(results, None)), "highRisk": self.high_risk()}
         if include_explanations:
             explained = self.explained
             out["explanations"] = {
-                str(i): fields for i, r in enumerate(results) if (fields := explained.get(id(r))) is not None
+                str(i): fields for i, r in _whole_items(results) if (fields := explained.get(id(r))) is not None
             }
         return out
+
+
+def _whole_items(results: Sequence[RuleResult]) -> Iterator[tuple[int, RuleResult]]:
+    """(index, result) of the results that can be explained: every one, or, in a :class:`ResultStore`, those not
+    kept compact (a compact result is a plain pass, never explained), without rebuilding the others."""
+    whole_items = getattr(results, "whole_items", None)
+    return whole_items() if whole_items is not None else enumerate(results)
+
+
+def _figures(results: Sequence[RuleResult], omitted: Mapping[CountKey, int] | None) -> dict[str, Any]:
+    """:func:`~.score.figures` of a cluster's results; the passes a :class:`ResultStore` keeps compact are given as
+    counts (as omitted results are, which they equal in every figure: a pass only adds to its policy's count and its
+    namespace's pass weight), so that they are not rebuilt one by one."""
+    compact_counts = getattr(results, "compact_counts", None)
+    if compact_counts is None:
+        return figures(results, omitted)
+    counts: Counter[CountKey] = compact_counts()
+    if omitted:
+        counts.update(omitted)
+    return figures((r for _, r in _whole_items(results)), counts)
 
 
 def _binding_facts(obj: dict[str, Any], bootstrap: bool) -> dict[str, Any]:
@@ -290,7 +312,7 @@ def posture_document(report: ScanReport, include_explanations: bool = True) -> d
     for cluster in report.clusters:
         for name, info in cluster.posture.policy_info.items():
             policies.setdefault(name, info)
-    per_cluster = [figures(c.results, c.omitted) for c in report.clusters]
+    per_cluster = [_figures(c.results, c.omitted) for c in report.clusters]
     return {
         "scope": scope_of(report),
         "scoring": {"formula": FORMULA, "weights": dict(WEIGHTS), "counted": ["pass", "fail"]},

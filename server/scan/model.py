@@ -81,9 +81,14 @@ class ClusterScan:
         """Number of objects evaluated."""
         return sum(self.scanned.values())
 
-    def _counted(self) -> Counter[tuple[str, str, str, str, str]]:
+    def _counted(self) -> Counter[CountKey]:
         """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
-        counts = Counter(self._count_keys())
+        if isinstance(self.results, ResultStore):  # the compact passes counted without reading them one by one
+            counts = self.results.compact_counts()
+            counts.update((r.resource.namespace, r.policy, r.result, r.severity, r.category)
+                          for _, r in self.results.whole_items())
+        else:
+            counts = Counter(self._count_keys())
         counts.update(self.omitted)
         return counts
 
@@ -116,12 +121,13 @@ class ClusterScan:
             counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
 
-    def by_namespace(self) -> dict[str, dict[str, Any]]:
-        """Counts per namespace (``""`` for cluster-scoped), with failing counts by severity."""
+    def by_namespace(self, counted: Counter[CountKey] | None = None) -> dict[str, dict[str, Any]]:
+        """Counts per namespace (``""`` for cluster-scoped), with failing counts by severity (from ``counted``, the
+        result of :meth:`_counted`, when given)."""
         table: dict[str, dict[str, Any]] = defaultdict(
             lambda: {**{k: 0 for k in RESULTS}, "failBySeverity": {s or "unset": 0 for s in SEVERITIES}}
         )
-        for (namespace, _, result, severity, _), n in self._counted().items():
+        for (namespace, _, result, severity, _), n in (counted or self._counted()).items():
             row = table[namespace]
             row[result] += n
             if result == "fail":
@@ -145,13 +151,17 @@ class ClusterScan:
 
     def to_dict(self, include_results: bool = True) -> dict[str, Any]:
         """JSON-ready form."""
+        counted = self._counted()
+        counts: Counter[str] = Counter()
+        for (_, _, result, _, _), n in counted.items():
+            counts[result] += n
         out: dict[str, Any] = {
             "context": self.context,
             "server": self.server,
             "error": self.error,
             "objects": self.objects,
-            "summary": self.summary(),
-            "namespaces": self.by_namespace(),
+            "summary": {key: counts.get(key, 0) for key in RESULTS},
+            "namespaces": self.by_namespace(counted),
             "scannedTypes": dict(sorted(self.scanned.items())),
             "failures": [f.to_dict() for f in self.failures],
             "timing": {"listSeconds": round(self.list_seconds, 3), "evalSeconds": round(self.eval_seconds, 3)},

@@ -8,6 +8,7 @@ are. Reading it gives the same results, in the same order, as the plain list; it
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import fields
 from typing import Any, overload
@@ -134,6 +135,22 @@ class ResultStore(MutableSequence[RuleResult]):
         templates = self._templates
         for item in self._items:
             yield item if isinstance(item, RuleResult) else (item[0], templates[item[0]], item[1])
+
+    def whole_items(self) -> Iterator[tuple[int, RuleResult]]:
+        """(index, result) of each result that is not kept compact, in order."""
+        for index, item in enumerate(self._items):
+            if type(item) is not tuple:
+                yield index, item  # type: ignore[misc]
+
+    def compact_counts(self) -> Counter[CountKey]:
+        """(namespace, policy, result, severity, category) counts of the compact results only (the others:
+        :meth:`whole_items`)."""
+        per_template = Counter((item[0], item[1].namespace) for item in self._items if type(item) is tuple)
+        counts: Counter[CountKey] = Counter()
+        for (number, namespace), n in per_template.items():
+            t = self._templates[number]
+            counts[(namespace, t.policy, t.result, t.severity, t.category)] += n
+        return counts
 
     def outcomes(self) -> Iterator[str]:
         """The ``result`` of each result, in order."""
