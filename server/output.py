@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from pykyverno.engine.results import RuleResult, summarize
@@ -53,9 +54,10 @@ class FindingFilter:
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A left-aligned plain-text table (like kubectl's)."""
-    all_rows = [list(header), *[list(map(str, r)) for r in rows]]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows)
+    all_rows = [tuple(header), *[tuple(map(str, r)) for r in rows]]
+    widths = [max(map(len, column)) for column in zip(*all_rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)  # each cell left-aligned in its column's width (str.ljust)
+    return "\n".join([line.format(*r).rstrip() for r in all_rows])
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -142,23 +144,34 @@ FAILURE_HEADER = ("CONTEXT", "RESOURCE TYPE", "NAMESPACE", "REASON", "MESSAGE")
 FAILING_HEADER = ("POLICY", "SEVERITY", "FAIL", "ERROR")
 
 
+def _sorted_findings(report: Any, keep: FindingFilter | None) -> list[tuple[str, str, RuleResult]]:
+    """(context, resource as text, result) of the findings ``keep`` lists, in the order of :func:`findings`."""
+    keep = keep or FindingFilter()
+    found = [(SEVERITY_ORDER.get(r.severity, 5), r.policy, cluster.context, str(r.resource), r)
+             for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
+    found.sort(key=itemgetter(0, 1, 2, 3))
+    return [(context, resource, r) for _, _, context, resource, r in found]
+
+
 def findings(report: Any, keep: FindingFilter | None = None) -> list[tuple[str, RuleResult]]:
     """(context, result) of the failing, warning and erroring results ``keep`` lists, most severe first, then by
     policy (so that a policy's findings stay together), context and resource."""
-    keep = keep or FindingFilter()
-    found = [(cluster.context, r) for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
-    found.sort(key=lambda item: (SEVERITY_ORDER.get(item[1].severity, 5), item[1].policy, item[0],
-                                 str(item[1].resource)))
-    return found
+    return [(context, r) for context, _, r in _sorted_findings(report, keep)]
 
 
 def finding_rows(report: Any, limit: int | None = None, keep: FindingFilter | None = None) -> list[tuple[str, ...]]:
     """Failing, warning and erroring results, most severe first (messages whole, on one line)."""
-    rows: list[tuple[str, ...]] = [
-        (context, r.policy, str(r.resource), r.severity or "-", r.result, one_line(r.message))
-        for context, r in findings(report, keep)
-    ]
-    return rows[:limit] if limit is not None else rows
+    found = _sorted_findings(report, keep)
+    if limit is not None:
+        found = found[:limit]
+    lines: dict[str, str] = {}  # each distinct message made one line once (a policy's failures share a few)
+    rows: list[tuple[str, ...]] = []
+    for context, resource, r in found:
+        message = lines.get(r.message)
+        if message is None:
+            message = lines[r.message] = one_line(r.message)
+        rows.append((context, r.policy, resource, r.severity or "-", r.result, message))
+    return rows
 
 
 def failing_policies(report: Any) -> list[tuple[str, str, int, int]]:
@@ -222,8 +235,9 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep:
             note = "(--summary: run without it to list each finding)"
             parts.append(f"{heading}\n\n{table(FAILING_HEADER, summary_rows)}\n\n{note}")
     else:
-        rows = finding_rows(report, limit, keep)
-        listed = len(finding_rows(report, None, keep))
+        rows = finding_rows(report, None, keep)
+        listed = len(rows)
+        rows = rows[:limit] if limit is not None else rows
         total = sum(1 for c in report.clusters for _ in _finding_results(c))
         notes = [n for n in (
             f"({listed - len(rows)} more not shown)" if listed > len(rows) else "",

@@ -261,7 +261,7 @@ def _figures(results: Sequence[RuleResult], omitted: Mapping[CountKey, int] | No
     counts: Counter[CountKey] = compact_counts()
     if omitted:
         counts.update(omitted)
-    return figures((r for _, r in _whole_items(results)), counts)
+    return figures(results.whole(), counts)  # type: ignore[attr-defined]
 
 
 def _binding_facts(obj: dict[str, Any], bootstrap: bool) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class ClusterScan:
         if isinstance(self.results, ResultStore):  # the compact passes counted without reading them one by one
             counts = self.results.compact_counts()
             counts.update((r.resource.namespace, r.policy, r.result, r.severity, r.category)
-                          for _, r in self.results.whole_items())
+                          for r in self.results.whole())
         else:
             counts = Counter(self._count_keys())
         counts.update(self.omitted)
@@ -108,7 +108,7 @@ class ClusterScan:
         properties or unanswered lookups), in order, without rebuilding the compact ones."""
         if not isinstance(self.results, ResultStore):
             return iter(self.results)
-        return (r for r in self.results.compact_items() if isinstance(r, RuleResult))
+        return iter(self.results.whole())
 
     def findings(self) -> Iterator[RuleResult]:
         """The failing, warning and erroring results, in order."""
@@ -116,7 +116,7 @@ class ClusterScan:
 
     def summary(self) -> dict[str, int]:
         """Counts per result."""
-        counts = Counter(self.outcomes())
+        counts = self.results.result_counts() if isinstance(self.results, ResultStore) else Counter(self.outcomes())
         for (_, _, result, _, _), n in self.omitted.items():
             counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
