@@ -288,9 +288,33 @@ def _marked(documents: Sequence[dict[str, Any]], results: Sequence[Iterable[Rule
     return markers
 
 
+def _masked_explanations(explanations: dict[str, Any]) -> Any:
+    """``mask_data(explanations)`` (a posture cluster's result index -> fields read), masking each distinct list of
+    fields once: thousands of findings share a few."""
+    masker = DataMasker()
+    if masker.masked_strings(list(explanations)):
+        return mask_data(explanations)  # an index that masks (a remembered number): as mask_data does it
+    distinct = {id(fields): fields for fields in explanations.values()}
+    masked = dict(zip(distinct, masker.mask(list(distinct.values())), strict=True))
+    return {index: masked[id(fields)] for index, fields in explanations.items()}
+
+
+def _masked_document(document: dict[str, Any]) -> dict[str, Any]:
+    """``mask_data(document)`` of a scan document, its explanations masked apart (they hold no mapping with a string
+    value and no number, so no key or number elsewhere changes how they are masked, nor they how the rest is)."""
+    clusters = document.get("posture", {}).get("clusters", [])
+    explanations = [cluster.pop("explanations") if "explanations" in cluster else None for cluster in clusters]
+    head: dict[str, Any] = dict(mask_data(document))
+    if any(e is not None for e in explanations):
+        head["posture"] = {**head["posture"], "clusters": [
+            {**cluster, "explanations": _masked_explanations(e)} if e is not None else cluster
+            for cluster, e in zip(head["posture"]["clusters"], explanations, strict=True)]}
+    return head
+
+
 def _scan_head(report: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The scan document, masked, with markers where the clusters' results go; the markers' results."""
-    head: dict[str, Any] = dict(mask_data(report.to_dict(results_elsewhere=True)))
+    head = _masked_document(report.to_dict(results_elsewhere=True))
     head["clusters"] = [dict(cluster) for cluster in head["clusters"]]  # ours to mark, whatever masking returned
     return head, _marked(head["clusters"], [cluster.results for cluster in report.clusters])
 

@@ -156,6 +156,8 @@ class PostureCollector:
             token = self._token_risk(key, workload, rbac_known, bound, bound_namespaces, everyone_bound)
             if token is not None:
                 risks.append(token)
+            if not risks:
+                continue
             for section, kinds in SECTIONS.items():
                 chosen = [r for r in risks if r.kind in kinds]
                 if chosen:
@@ -189,6 +191,9 @@ class PostureCollector:
         controller was scanned too is counted on the controller, unless it carries risks the controller lacks."""
         counted: dict[Key, int] = {}
         for key, workload in self.workloads.items():
+            if workload.owner is None or workload.owner not in self.workloads:  # counted on itself (most Pods)
+                counted[key] = counted.get(key, 0) + 1
+                continue
             top = key
             seen = {key}
             while (owner := self.workloads[top].owner) is not None and owner in self.workloads and owner not in seen:
@@ -251,14 +256,15 @@ def _whole_items(results: Sequence[RuleResult]) -> Iterator[tuple[int, RuleResul
     return whole_items() if whole_items is not None else enumerate(results)
 
 
-def _figures(results: Sequence[RuleResult], omitted: Mapping[CountKey, int] | None) -> dict[str, Any]:
+def _figures(results: Sequence[RuleResult], omitted: Mapping[CountKey, int] | None,
+             compact: Counter[CountKey] | None = None) -> dict[str, Any]:
     """:func:`~.score.figures` of a cluster's results; the passes a :class:`ResultStore` keeps compact are given as
-    counts (as omitted results are, which they equal in every figure: a pass only adds to its policy's count and its
-    namespace's pass weight), so that they are not rebuilt one by one."""
+    counts (``compact``, when known; as omitted results are, which they equal in every figure: a pass only adds to
+    its policy's count and its namespace's pass weight), so that they are not rebuilt one by one."""
     compact_counts = getattr(results, "compact_counts", None)
     if compact_counts is None:
         return figures(results, omitted)
-    counts: Counter[CountKey] = compact_counts()
+    counts: Counter[CountKey] = Counter(compact) if compact is not None else compact_counts()
     if omitted:
         counts.update(omitted)
     return figures(results.whole(), counts)  # type: ignore[attr-defined]
@@ -305,14 +311,17 @@ def scope_of(report: ScanReport) -> dict[str, Any]:
     }
 
 
-def posture_document(report: ScanReport, include_explanations: bool = True) -> dict[str, Any]:
+def posture_document(report: ScanReport, include_explanations: bool = True,
+                     compact: Sequence[Counter[CountKey] | None] | None = None) -> dict[str, Any]:
     """The scan document's ``posture`` key: scope, how the score is computed, the policies' descriptions, and per
-    cluster (in the order of ``clusters``) its figures and high-risk elements."""
+    cluster (in the order of ``clusters``) its figures and high-risk elements (``compact``: each cluster's
+    :meth:`~pykyverno.server.scan.ClusterScan.compact_counts`, when known)."""
     policies: dict[str, dict[str, str]] = {}
     for cluster in report.clusters:
         for name, info in cluster.posture.policy_info.items():
             policies.setdefault(name, info)
-    per_cluster = [_figures(c.results, c.omitted) for c in report.clusters]
+    known = compact if compact is not None else [None] * len(report.clusters)
+    per_cluster = [_figures(c.results, c.omitted, counts) for c, counts in zip(report.clusters, known, strict=True)]
     return {
         "scope": scope_of(report),
         "scoring": {"formula": FORMULA, "weights": dict(WEIGHTS), "counted": ["pass", "fail"]},

@@ -81,10 +81,16 @@ class ClusterScan:
         """Number of objects evaluated."""
         return sum(self.scanned.values())
 
-    def _counted(self) -> Counter[CountKey]:
-        """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
+    def compact_counts(self) -> Counter[CountKey] | None:
+        """(namespace, policy, result, severity, category) counts of the results kept compact (None: the results
+        are a plain list)."""
+        return self.results.compact_counts() if isinstance(self.results, ResultStore) else None
+
+    def _counted(self, compact: Counter[CountKey] | None = None) -> Counter[CountKey]:
+        """(namespace, policy, result, severity, category) counts of every result, kept or omitted (``compact``:
+        :meth:`compact_counts`, when known)."""
         if isinstance(self.results, ResultStore):  # the compact passes counted without reading them one by one
-            counts = self.results.compact_counts()
+            counts = Counter(compact) if compact is not None else self.results.compact_counts()
             counts.update((r.resource.namespace, r.policy, r.result, r.severity, r.category)
                           for r in self.results.whole())
         else:
@@ -149,9 +155,9 @@ class ClusterScan:
                        for r in self.results if r.result not in ("fail", "warn", "error"))
         return replace(self, results=kept, omitted=omitted)
 
-    def to_dict(self, include_results: bool = True) -> dict[str, Any]:
-        """JSON-ready form."""
-        counted = self._counted()
+    def to_dict(self, include_results: bool = True, compact: Counter[CountKey] | None = None) -> dict[str, Any]:
+        """JSON-ready form (``compact``: :meth:`compact_counts`, when known)."""
+        counted = self._counted(compact)
         counts: Counter[str] = Counter()
         for (_, _, result, _, _), n in counted.items():
             counts[result] += n
@@ -235,7 +241,9 @@ class ScanReport:
     def to_dict(self, include_results: bool = True, *, results_elsewhere: bool = False) -> dict[str, Any]:
         """JSON-ready form; with ``results_elsewhere``, every cluster's ``results`` is an empty list that a streaming
         writer fills in (see :mod:`pykyverno.server.output_stream`), and the rest is as with ``include_results``."""
-        clusters = [c.to_dict(include_results and not results_elsewhere) for c in self.clusters]
+        compact = [c.compact_counts() for c in self.clusters]
+        clusters = [c.to_dict(include_results and not results_elsewhere, counts)
+                    for c, counts in zip(self.clusters, compact, strict=True)]
         if results_elsewhere:
             for cluster in clusters:
                 cluster["results"] = []
@@ -247,5 +255,6 @@ class ScanReport:
             "cancelled": self.cancelled,
             "deadlineReached": self.deadline_reached,
             "clusters": clusters,
-            "posture": posture_document(self, include_explanations=include_results or results_elsewhere),
+            "posture": posture_document(self, include_explanations=include_results or results_elsewhere,
+                                        compact=compact),
         }
