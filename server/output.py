@@ -112,6 +112,11 @@ def _finding_results(cluster: Any) -> Iterable[RuleResult]:
     return found() if found is not None else (r for r in cluster.results if r.result in FINDING_RESULTS)
 
 
+def finding_total(report: Any) -> int:
+    """How many failing, warning and erroring results the report's clusters hold."""
+    return sum(1 for cluster in report.clusters for _ in _finding_results(cluster))
+
+
 def _severity_cell(counts: dict[str, int]) -> str:
     parts = [f"{name}:{n}" for name, n in counts.items() if n]
     return " ".join(parts) or "-"
@@ -147,7 +152,9 @@ FAILING_HEADER = ("POLICY", "SEVERITY", "FAIL", "ERROR")
 def _sorted_findings(report: Any, keep: FindingFilter | None) -> list[tuple[str, str, RuleResult]]:
     """(context, resource as text, result) of the findings ``keep`` lists, in the order of :func:`findings`."""
     keep = keep or FindingFilter()
-    found = [(SEVERITY_ORDER.get(r.severity, 5), r.policy, cluster.context, str(r.resource), r)
+    names: dict[int, str] = {}  # each resource's text once (its findings share the reference)
+    found = [(SEVERITY_ORDER.get(r.severity, 5), r.policy, cluster.context, names.get(id(r.resource))
+              or names.setdefault(id(r.resource), str(r.resource)), r)
              for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
     found.sort(key=itemgetter(0, 1, 2, 3))
     return [(context, resource, r) for _, _, context, resource, r in found]
@@ -221,7 +228,13 @@ def scan_totals_line(report: Any) -> str:
 
 def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep: FindingFilter | None = None) -> str:
     """The scan report as a text or markdown table (summary, findings, listing failures)."""
-    keep = keep or FindingFilter()
+    from .scan.gc_tuning import scan_gc  # loaded with the scan whose report this is (the package is slow to import)
+
+    with scan_gc():  # the report's objects are not walked again and again by collections of the young generation
+        return _render_scan(report, fmt, limit, keep or FindingFilter())
+
+
+def _render_scan(report: Any, fmt: str, limit: int | None, keep: FindingFilter) -> str:
     table = markdown_table if fmt == "markdown" else text_table
     parts = []
     title = "## Compliance summary" if fmt == "markdown" else "COMPLIANCE SUMMARY"
@@ -238,7 +251,7 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep:
         rows = finding_rows(report, None, keep)
         listed = len(rows)
         rows = rows[:limit] if limit is not None else rows
-        total = sum(1 for c in report.clusters for _ in _finding_results(c))
+        total = finding_total(report)
         notes = [n for n in (
             f"({listed - len(rows)} more not shown)" if listed > len(rows) else "",
             hidden_note(total, listed, keep),

@@ -27,6 +27,7 @@ from pykyverno.engine.results import ResourceRef, RuleResult
 from .output_files import open_output
 from .redaction import mask_data
 from .redaction.data import DataMasker
+from .scan.gc_tuning import scan_gc
 from .scan.result_store import ResultStore
 
 #: Results turned into dicts, masked and encoded together.
@@ -321,26 +322,29 @@ def _scan_head(report: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def write_scan_json(report: Any, out: TextIO) -> None:
     """A scan report (:class:`~pykyverno.server.scan.ScanReport`) as ``-o json`` writes it, streamed."""
-    head, markers = _scan_head(report)
-    _write_with_results(json_text(head), markers, out, _json_results, lambda m: f'"{m}"')
+    with scan_gc():  # the report's objects are not walked again and again by collections of the young generation
+        head, markers = _scan_head(report)
+        _write_with_results(json_text(head), markers, out, _json_results, lambda m: f'"{m}"')
     out.write("\n")
 
 
 def write_scan_yaml(report: Any, out: TextIO) -> None:
     """A scan report as ``-o yaml`` writes it, streamed."""
-    head, markers = _scan_head(report)
-    _write_with_results(yaml_text(head), markers, out, _yaml_results, lambda m: f" {m}\n")
+    with scan_gc():
+        head, markers = _scan_head(report)
+        _write_with_results(yaml_text(head), markers, out, _yaml_results, lambda m: f" {m}\n")
 
 
 def write_yaml_documents(parts: Iterable[tuple[dict[str, Any], Sequence[RuleResult]]], out: TextIO) -> None:
     """Documents (each with the results that go under its ``results`` key, which it does not hold) as a
     multi-document YAML stream."""
-    for i, (document, results) in enumerate(parts):
-        head: dict[str, Any] = dict(mask_data(document))
-        markers = _marked([head], [results])
-        if i:
-            out.write("---\n")
-        _write_with_results(yaml_text(head), markers, out, _yaml_results, lambda m: f" {m}\n")
+    with scan_gc():
+        for i, (document, results) in enumerate(parts):
+            head: dict[str, Any] = dict(mask_data(document))
+            markers = _marked([head], [results])
+            if i:
+                out.write("---\n")
+            _write_with_results(yaml_text(head), markers, out, _yaml_results, lambda m: f" {m}\n")
 
 
 @contextmanager
