@@ -32,6 +32,8 @@ from .scan.result_store import ResultStore
 
 #: Results turned into dicts, masked and encoded together.
 CHUNK = 1000
+#: Characters of the document around the results written at a time.
+PIECE = 1 << 18
 
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 
@@ -271,11 +273,23 @@ def _write_with_results(
         token = quote(marker)
         at = text.index(token, position)
         line_start = text.rfind("\n", 0, at) + 1
-        indent = len(text[line_start:]) - len(text[line_start:].lstrip(" "))
-        out.write(text[position:at])
+        indent = at - line_start - len(text[line_start:at].lstrip(" "))
+        _write_lines(text, position, at, out)
         write_results(results, indent, out)
         position = at + len(token)
-    out.write(text[position:])
+    _write_lines(text, position, len(text), out)
+
+
+def _write_lines(text: str, start: int, end: int, out: TextIO) -> None:
+    """``text[start:end]``, in pieces of whole lines of about :data:`PIECE` characters (a writer that masks text
+    then holds a piece at a time, not a copy of the whole document)."""
+    while end - start > PIECE:
+        cut = text.find("\n", start + PIECE, end) + 1
+        if cut <= 0:
+            break
+        out.write(text[start:cut])
+        start = cut
+    out.write(text[start:end])
 
 
 def _marked(documents: Sequence[dict[str, Any]], results: Sequence[Iterable[RuleResult]]) -> dict[str, Any]:
@@ -320,12 +334,59 @@ def _scan_head(report: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return head, _marked(head["clusters"], [cluster.results for cluster in report.clusters])
 
 
+class _Pieces:
+    """Text gathered and written to ``out`` about :data:`PIECE` characters at a time."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        """Add ``text``."""
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > PIECE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what was gathered."""
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts, self.size = [], 0
+
+
+def _write_json(value: Any, indent: int, pieces: _Pieces, markers: dict[str, Iterable[RuleResult]],
+                depth: int = 0) -> None:
+    """``value`` as :func:`json_text` writes it, its first line at column ``indent`` (not written) and the others
+    indented as there, a marker's results in its place: the text of a large mapping or array is made an item at a
+    time, so that the document is never all in memory as one text."""
+    if isinstance(value, str) and value in markers:
+        pieces.flush()
+        _json_results(markers[value], indent, pieces.out)
+        return
+    if not isinstance(value, dict | list) or not value or (depth >= 6 and len(value) <= 64) or (
+            isinstance(value, dict) and not all(isinstance(key, str) for key in value)):
+        text = json_text(value)
+        pieces.write(text.replace("\n", "\n" + " " * indent) if indent and "\n" in text else text)
+        return
+    pad = "\n" + " " * (indent + 2)
+    pieces.write("{" if isinstance(value, dict) else "[")
+    parts = value.items() if isinstance(value, dict) else enumerate(value)
+    for i, (key, item) in enumerate(parts):
+        pieces.write(("," if i else "") + pad + (json_text(key) + ": " if isinstance(value, dict) else ""))
+        _write_json(item, indent + 2, pieces, markers, depth + 1)
+    pieces.write("\n" + " " * indent + ("}" if isinstance(value, dict) else "]"))
+
+
 def write_scan_json(report: Any, out: TextIO) -> None:
     """A scan report (:class:`~pykyverno.server.scan.ScanReport`) as ``-o json`` writes it, streamed."""
     with scan_gc():  # the report's objects are not walked again and again by collections of the young generation
         head, markers = _scan_head(report)
-        _write_with_results(json_text(head), markers, out, _json_results, lambda m: f'"{m}"')
-    out.write("\n")
+        pieces = _Pieces(out)
+        _write_json(head, 0, pieces, markers)
+        pieces.write("\n")
+        pieces.flush()
 
 
 def write_scan_yaml(report: Any, out: TextIO) -> None:
