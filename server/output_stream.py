@@ -1,10 +1,15 @@
 """Writing large structured outputs (a scan's JSON and YAML, PolicyReports) as a stream.
 
-The document around the results (summaries, posture, failures) is built and serialised whole; the results, which
-are most of it, are turned into dicts, masked (:func:`~pykyverno.server.redaction.mask_data`, as every structured
-output is, before it is serialised) and encoded a chunk at a time, and written where the document has them. So the
-memory an output needs does not grow with the number of results, and the text is the same as serialising the whole
-document at once would give (JSON: two-space indentation, as ``json.dumps(indent=2)``, through ``orjson``).
+The document around the results (summaries, posture, failures) is built and masked whole (JSON: written an item at
+a time); the results, which are most of it, are masked (:func:`~pykyverno.server.redaction.mask_data`, as every
+structured output is, before it is serialised) and encoded a chunk at a time, and written where the document has
+them. A result's report is its *head* (all but its resources: a policy's passes share one, and so do most of its
+failures) and its resource reference; each distinct head is masked and encoded once, and each resource once per
+chunk, which is what masking and encoding every result gives (masking is per string, per key and per number). So
+the memory an output needs does not grow with the number of results, and the text is the same as serialising the
+whole document at once would give (JSON: two-space indentation, as ``json.dumps(indent=2)``, through ``orjson``).
+On the CLI's standard output, which masks all text once more, each distinct piece of the results' text is masked
+as text once instead (:meth:`~pykyverno.server.redaction.MaskingWriter.write_masked`).
 """
 
 from __future__ import annotations
@@ -81,8 +86,8 @@ _MARKER = "PYKYVERNO-RESOURCES-" + uuid.uuid4().hex
 #: Distinct result heads (a result without its resource) one output remembers; past this it starts again.
 HEADS = 4096
 
-#: What a head is remembered by: a template's number (compact passes), or what the result's report is made of.
 _UNKNOWN: Any = object()
+#: What a head is remembered by: a template's number (compact passes), or what the result's report is made of.
 _HeadKey = int | tuple[Any, ...]
 #: A result to write: (its head's key, a result the head is made from, its resource), or a result written whole.
 _Part = tuple[_HeadKey, RuleResult, ResourceRef] | RuleResult

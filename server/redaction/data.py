@@ -135,7 +135,7 @@ class DataMasker:
     checked, so that a string the values repeat (a message, a policy, a namespace) is searched once. Remembers at
     most ``limit`` strings (then starts again), so that its memory stays bounded however long the output."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 8192) -> None:
         self.limit = limit
         self._checked: dict[str, str | None] = {}  # string -> its masked form (None: masking leaves it)
 
