@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from pykyverno.engine.results import RuleResult, summarize
@@ -53,9 +54,10 @@ class FindingFilter:
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A left-aligned plain-text table (like kubectl's)."""
-    all_rows = [list(header), *[list(map(str, r)) for r in rows]]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows)
+    all_rows = [tuple(header), *[tuple(map(str, r)) for r in rows]]
+    widths = [max(map(len, column)) for column in zip(*all_rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)  # each cell left-aligned in its column's width (str.ljust)
+    return "\n".join([line.format(*r).rstrip() for r in all_rows])
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -110,6 +112,11 @@ def _finding_results(cluster: Any) -> Iterable[RuleResult]:
     return found() if found is not None else (r for r in cluster.results if r.result in FINDING_RESULTS)
 
 
+def finding_total(report: Any) -> int:
+    """How many failing, warning and erroring results the report's clusters hold."""
+    return sum(1 for cluster in report.clusters for _ in _finding_results(cluster))
+
+
 def _severity_cell(counts: dict[str, int]) -> str:
     parts = [f"{name}:{n}" for name, n in counts.items() if n]
     return " ".join(parts) or "-"
@@ -142,23 +149,36 @@ FAILURE_HEADER = ("CONTEXT", "RESOURCE TYPE", "NAMESPACE", "REASON", "MESSAGE")
 FAILING_HEADER = ("POLICY", "SEVERITY", "FAIL", "ERROR")
 
 
+def _sorted_findings(report: Any, keep: FindingFilter | None) -> list[tuple[str, str, RuleResult]]:
+    """(context, resource as text, result) of the findings ``keep`` lists, in the order of :func:`findings`."""
+    keep = keep or FindingFilter()
+    names: dict[int, str] = {}  # each resource's text once (its findings share the reference)
+    found = [(SEVERITY_ORDER.get(r.severity, 5), r.policy, cluster.context, names.get(id(r.resource))
+              or names.setdefault(id(r.resource), str(r.resource)), r)
+             for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
+    found.sort(key=itemgetter(0, 1, 2, 3))
+    return [(context, resource, r) for _, _, context, resource, r in found]
+
+
 def findings(report: Any, keep: FindingFilter | None = None) -> list[tuple[str, RuleResult]]:
     """(context, result) of the failing, warning and erroring results ``keep`` lists, most severe first, then by
     policy (so that a policy's findings stay together), context and resource."""
-    keep = keep or FindingFilter()
-    found = [(cluster.context, r) for cluster in report.clusters for r in _finding_results(cluster) if keep.keeps(r)]
-    found.sort(key=lambda item: (SEVERITY_ORDER.get(item[1].severity, 5), item[1].policy, item[0],
-                                 str(item[1].resource)))
-    return found
+    return [(context, r) for context, _, r in _sorted_findings(report, keep)]
 
 
 def finding_rows(report: Any, limit: int | None = None, keep: FindingFilter | None = None) -> list[tuple[str, ...]]:
     """Failing, warning and erroring results, most severe first (messages whole, on one line)."""
-    rows: list[tuple[str, ...]] = [
-        (context, r.policy, str(r.resource), r.severity or "-", r.result, one_line(r.message))
-        for context, r in findings(report, keep)
-    ]
-    return rows[:limit] if limit is not None else rows
+    found = _sorted_findings(report, keep)
+    if limit is not None:
+        found = found[:limit]
+    lines: dict[str, str] = {}  # each distinct message made one line once (a policy's failures share a few)
+    rows: list[tuple[str, ...]] = []
+    for context, resource, r in found:
+        message = lines.get(r.message)
+        if message is None:
+            message = lines[r.message] = one_line(r.message)
+        rows.append((context, r.policy, resource, r.severity or "-", r.result, message))
+    return rows
 
 
 def failing_policies(report: Any) -> list[tuple[str, str, int, int]]:
@@ -208,7 +228,13 @@ def scan_totals_line(report: Any) -> str:
 
 def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep: FindingFilter | None = None) -> str:
     """The scan report as a text or markdown table (summary, findings, listing failures)."""
-    keep = keep or FindingFilter()
+    from .scan.gc_tuning import scan_gc  # loaded with the scan whose report this is (the package is slow to import)
+
+    with scan_gc():  # the report's objects are not walked again and again by collections of the young generation
+        return _render_scan(report, fmt, limit, keep or FindingFilter())
+
+
+def _render_scan(report: Any, fmt: str, limit: int | None, keep: FindingFilter) -> str:
     table = markdown_table if fmt == "markdown" else text_table
     parts = []
     title = "## Compliance summary" if fmt == "markdown" else "COMPLIANCE SUMMARY"
@@ -222,9 +248,10 @@ def render_scan(report: Any, fmt: str = "table", limit: int | None = None, keep:
             note = "(--summary: run without it to list each finding)"
             parts.append(f"{heading}\n\n{table(FAILING_HEADER, summary_rows)}\n\n{note}")
     else:
-        rows = finding_rows(report, limit, keep)
-        listed = len(finding_rows(report, None, keep))
-        total = sum(1 for c in report.clusters for _ in _finding_results(c))
+        rows = finding_rows(report, None, keep)
+        listed = len(rows)
+        rows = rows[:limit] if limit is not None else rows
+        total = finding_total(report)
         notes = [n for n in (
             f"({listed - len(rows)} more not shown)" if listed > len(rows) else "",
             hidden_note(total, listed, keep),

@@ -38,23 +38,28 @@ def credential_key(name: str) -> bool:
     return is_credential_name(name) and (has_credential_stem(name) or len(words(name)) > 1)
 
 
-def _collect(value: Any, strings: set[str], keys: set[Any], numbers: list[Any] | None) -> None:
+def _collect(value: Any, strings: set[str], keys: set[Any], string_keys: set[Any], numbers: list[Any] | None) -> None:
+    """The strings, keys, keys of string values and numbers (when ``numbers`` is a list) in ``value``."""
     if isinstance(value, str):
         strings.add(value)
     elif isinstance(value, dict):
         keys.update(value)
-        for item in value.values():
-            _collect(item, strings, keys, numbers)
+        for key, item in value.items():
+            if isinstance(item, str):
+                strings.add(item)
+                string_keys.add(key)
+            else:
+                _collect(item, strings, keys, string_keys, numbers)
     elif isinstance(value, list | tuple):
         for item in value:
-            _collect(item, strings, keys, numbers)
+            _collect(item, strings, keys, string_keys, numbers)
     elif numbers is not None and isinstance(value, int | float) and not isinstance(value, bool):
         numbers.append(value)
 
 
-def _masked_strings(strings: list[str]) -> dict[str, str]:
-    """The strings that masking changes, with their masked form: one search over all of them joined, then a mask of
-    each string something was found in."""
+def masked_strings(strings: list[str]) -> dict[str, str]:
+    """The strings that masking changes, with their masked form (each masked as :func:`~.output.mask_text` masks a
+    value, not markup): one search over all of them joined, then a mask of each string something was found in."""
     joined = "\x00".join(strings)
     found = findings(joined)
     if not found:
@@ -106,17 +111,52 @@ def mask_data(value: Any) -> Any:
     ``value`` itself when nothing is."""
     if isinstance(value, str):
         return mask_text(value, markup=False)
+    return _mask(value, masked_strings)
+
+
+def _mask(value: Any, masker: Callable[[list[str]], dict[str, str]]) -> Any:
     numbers = frozenset().union(*(ledger.numbers() for ledger in ledgers()))
     strings: set[str] = set()
     keys: set[Any] = set()
+    string_keys: set[Any] = set()
     found_numbers: list[Any] | None = [] if numbers else None
-    _collect(value, strings, keys, found_numbers)
+    _collect(value, strings, keys, string_keys, found_numbers)
     strings.update(key for key in keys if isinstance(key, str))
-    credential_keys = {k for k in keys if isinstance(k, str) and credential_key(k)}
-    masked = _masked_strings(list(strings)) if strings else {}
+    # Only a credential key that holds a string somewhere can mask a value (``passWeight: 3`` masks nothing).
+    credential_keys = {k for k in string_keys if isinstance(k, str) and credential_key(k)}
+    masked = masker(list(strings)) if strings else {}
     if not (masked or credential_keys or any(str(n) in numbers for n in found_numbers or ())):
         return value
     return _rebuild(value, lambda s: masked.get(s, s), credential_keys, numbers)
 
 
-__all__ = ["credential_key", "mask_data"]
+class DataMasker:
+    """:func:`mask_data` for many values in turn (the chunks of a long output), remembering the strings it has
+    checked, so that a string the values repeat (a message, a policy, a namespace) is searched once. Remembers at
+    most ``limit`` strings (then starts again), so that its memory stays bounded however long the output."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self._checked: dict[str, str | None] = {}  # string -> its masked form (None: masking leaves it)
+
+    def masked_strings(self, strings: list[str]) -> dict[str, str]:
+        """The strings that masking changes, with their masked form (see :func:`masked_strings`)."""
+        checked = self._checked
+        new = [s for s in strings if s not in checked]
+        if new:
+            if len(checked) + len(new) > self.limit:
+                checked.clear()
+                new = strings
+            found = masked_strings(new)
+            for text in new:
+                checked[text] = found.get(text)
+        return {s: masked for s in strings if (masked := checked[s]) is not None}
+
+    def mask(self, value: Any) -> Any:
+        """``mask_data(value)``."""
+        if isinstance(value, str):
+            return self.masked_strings([value]).get(value, value) if value else value
+        return _mask(value, self.masked_strings)
+
+
+__all__ = ["DataMasker", "credential_key", "mask_data", "masked_strings"]

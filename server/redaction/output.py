@@ -108,6 +108,18 @@ class MaskingWriter(io.TextIOBase):
                 self.target.write(ready)
         return len(text)
 
+    def write_masked(self, text: str) -> int:
+        """Pass on ``text``, which its writer masked already, as it is (after what waits, masked): a long structured
+        output masks each distinct piece of its text once (see :mod:`pykyverno.server.output_stream`) rather than
+        having all of it searched again here."""
+        with self._lock:
+            if self._pending:
+                ready = "".join(self._pending)
+                self._keep("")
+                self.target.write(mask_text(ready, self._is_markup(ready)))
+            self.target.write(text)
+        return len(text)
+
     def _keep(self, rest: str) -> None:
         self._pending = [rest] if rest else []
         self._size = len(rest)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..scan.model import ScanReport
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+#: (namespace, policy, result, severity, category) of a result: what the figures count.
+CountKey = tuple[str, str, str, str, str]
 
 #: The report's sections of high-risk elements, and the risk kinds each holds.
 SECTIONS: dict[str, frozenset[str]] = {
@@ -156,6 +158,8 @@ class PostureCollector:
             token = self._token_risk(key, workload, rbac_known, bound, bound_namespaces, everyone_bound)
             if token is not None:
                 risks.append(token)
+            if not risks:
+                continue
             for section, kinds in SECTIONS.items():
                 chosen = [r for r in risks if r.kind in kinds]
                 if chosen:
@@ -189,6 +193,9 @@ class PostureCollector:
         controller was scanned too is counted on the controller, unless it carries risks the controller lacks."""
         counted: dict[Key, int] = {}
         for key, workload in self.workloads.items():
+            if workload.owner is None or workload.owner not in self.workloads:  # counted on itself (most Pods)
+                counted[key] = counted.get(key, 0) + 1
+                continue
             top = key
             seen = {key}
             while (owner := self.workloads[top].owner) is not None and owner in self.workloads and owner not in seen:
@@ -235,13 +242,34 @@ class PostureCollector:
         """This cluster's part of the ``posture`` document; ``explanations`` maps the index of a result in the
         cluster's ``results`` to the fields its expression read (``[path, present, value]``), for the failing,
         warning and erroring results explained (the first :data:`EXPLAIN_PER_POLICY` of each policy)."""
-        out = {**(computed if computed is not None else figures(results)), "highRisk": self.high_risk()}
+        out = {**(computed if computed is not None else _figures(results, None)), "highRisk": self.high_risk()}
         if include_explanations:
             explained = self.explained
             out["explanations"] = {
-                str(i): fields for i, r in enumerate(results) if (fields := explained.get(id(r))) is not None
+                str(i): fields for i, r in _whole_items(results) if (fields := explained.get(id(r))) is not None
             }
         return out
+
+
+def _whole_items(results: Sequence[RuleResult]) -> Iterator[tuple[int, RuleResult]]:
+    """(index, result) of the results that can be explained: every one, or, in a :class:`ResultStore`, those not
+    kept compact (a compact result is a plain pass, never explained), without rebuilding the others."""
+    whole_items = getattr(results, "whole_items", None)
+    return whole_items() if whole_items is not None else enumerate(results)
+
+
+def _figures(results: Sequence[RuleResult], omitted: Mapping[CountKey, int] | None,
+             compact: Counter[CountKey] | None = None) -> dict[str, Any]:
+    """:func:`~.score.figures` of a cluster's results; the passes a :class:`ResultStore` keeps compact are given as
+    counts (``compact``, when known; as omitted results are, which they equal in every figure: a pass only adds to
+    its policy's count and its namespace's pass weight), so that they are not rebuilt one by one."""
+    compact_counts = getattr(results, "compact_counts", None)
+    if compact_counts is None:
+        return figures(results, omitted)
+    counts: Counter[CountKey] = Counter(compact) if compact is not None else compact_counts()
+    if omitted:
+        counts.update(omitted)
+    return figures(results.whole(), counts)  # type: ignore[attr-defined]
 
 
 def _binding_facts(obj: dict[str, Any], bootstrap: bool) -> dict[str, Any]:
@@ -285,14 +313,17 @@ def scope_of(report: ScanReport) -> dict[str, Any]:
     }
 
 
-def posture_document(report: ScanReport, include_explanations: bool = True) -> dict[str, Any]:
+def posture_document(report: ScanReport, include_explanations: bool = True,
+                     compact: Sequence[Counter[CountKey] | None] | None = None) -> dict[str, Any]:
     """The scan document's ``posture`` key: scope, how the score is computed, the policies' descriptions, and per
-    cluster (in the order of ``clusters``) its figures and high-risk elements."""
+    cluster (in the order of ``clusters``) its figures and high-risk elements (``compact``: each cluster's
+    :meth:`~pykyverno.server.scan.ClusterScan.compact_counts`, when known)."""
     policies: dict[str, dict[str, str]] = {}
     for cluster in report.clusters:
         for name, info in cluster.posture.policy_info.items():
             policies.setdefault(name, info)
-    per_cluster = [figures(c.results, c.omitted) for c in report.clusters]
+    known = compact if compact is not None else [None] * len(report.clusters)
+    per_cluster = [_figures(c.results, c.omitted, counts) for c, counts in zip(report.clusters, known, strict=True)]
     return {
         "scope": scope_of(report),
         "scoring": {"formula": FORMULA, "weights": dict(WEIGHTS), "counted": ["pass", "fail"]},

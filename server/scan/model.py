@@ -81,9 +81,20 @@ class ClusterScan:
         """Number of objects evaluated."""
         return sum(self.scanned.values())
 
-    def _counted(self) -> Counter[tuple[str, str, str, str, str]]:
-        """(namespace, policy, result, severity, category) counts of every result, kept or omitted."""
-        counts = Counter(self._count_keys())
+    def compact_counts(self) -> Counter[CountKey] | None:
+        """(namespace, policy, result, severity, category) counts of the results kept compact (None: the results
+        are a plain list)."""
+        return self.results.compact_counts() if isinstance(self.results, ResultStore) else None
+
+    def _counted(self, compact: Counter[CountKey] | None = None) -> Counter[CountKey]:
+        """(namespace, policy, result, severity, category) counts of every result, kept or omitted (``compact``:
+        :meth:`compact_counts`, when known)."""
+        if isinstance(self.results, ResultStore):  # the compact passes counted without reading them one by one
+            counts = Counter(compact) if compact is not None else self.results.compact_counts()
+            counts.update((r.resource.namespace, r.policy, r.result, r.severity, r.category)
+                          for r in self.results.whole())
+        else:
+            counts = Counter(self._count_keys())
         counts.update(self.omitted)
         return counts
 
@@ -103,7 +114,7 @@ class ClusterScan:
         properties or unanswered lookups), in order, without rebuilding the compact ones."""
         if not isinstance(self.results, ResultStore):
             return iter(self.results)
-        return (r for r in self.results.compact_items() if isinstance(r, RuleResult))
+        return iter(self.results.whole())
 
     def findings(self) -> Iterator[RuleResult]:
         """The failing, warning and erroring results, in order."""
@@ -111,17 +122,18 @@ class ClusterScan:
 
     def summary(self) -> dict[str, int]:
         """Counts per result."""
-        counts = Counter(self.outcomes())
+        counts = self.results.result_counts() if isinstance(self.results, ResultStore) else Counter(self.outcomes())
         for (_, _, result, _, _), n in self.omitted.items():
             counts[result] += n
         return {key: counts.get(key, 0) for key in RESULTS}
 
-    def by_namespace(self) -> dict[str, dict[str, Any]]:
-        """Counts per namespace (``""`` for cluster-scoped), with failing counts by severity."""
+    def by_namespace(self, counted: Counter[CountKey] | None = None) -> dict[str, dict[str, Any]]:
+        """Counts per namespace (``""`` for cluster-scoped), with failing counts by severity (from ``counted``, the
+        result of :meth:`_counted`, when given)."""
         table: dict[str, dict[str, Any]] = defaultdict(
             lambda: {**{k: 0 for k in RESULTS}, "failBySeverity": {s or "unset": 0 for s in SEVERITIES}}
         )
-        for (namespace, _, result, severity, _), n in self._counted().items():
+        for (namespace, _, result, severity, _), n in (counted or self._counted()).items():
             row = table[namespace]
             row[result] += n
             if result == "fail":
@@ -143,15 +155,19 @@ class ClusterScan:
                        for r in self.results if r.result not in ("fail", "warn", "error"))
         return replace(self, results=kept, omitted=omitted)
 
-    def to_dict(self, include_results: bool = True) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, include_results: bool = True, compact: Counter[CountKey] | None = None) -> dict[str, Any]:
+        """JSON-ready form (``compact``: :meth:`compact_counts`, when known)."""
+        counted = self._counted(compact)
+        counts: Counter[str] = Counter()
+        for (_, _, result, _, _), n in counted.items():
+            counts[result] += n
         out: dict[str, Any] = {
             "context": self.context,
             "server": self.server,
             "error": self.error,
             "objects": self.objects,
-            "summary": self.summary(),
-            "namespaces": self.by_namespace(),
+            "summary": {key: counts.get(key, 0) for key in RESULTS},
+            "namespaces": self.by_namespace(counted),
             "scannedTypes": dict(sorted(self.scanned.items())),
             "failures": [f.to_dict() for f in self.failures],
             "timing": {"listSeconds": round(self.list_seconds, 3), "evalSeconds": round(self.eval_seconds, 3)},
@@ -225,7 +241,9 @@ class ScanReport:
     def to_dict(self, include_results: bool = True, *, results_elsewhere: bool = False) -> dict[str, Any]:
         """JSON-ready form; with ``results_elsewhere``, every cluster's ``results`` is an empty list that a streaming
         writer fills in (see :mod:`pykyverno.server.output_stream`), and the rest is as with ``include_results``."""
-        clusters = [c.to_dict(include_results and not results_elsewhere) for c in self.clusters]
+        compact = [c.compact_counts() for c in self.clusters]
+        clusters = [c.to_dict(include_results and not results_elsewhere, counts)
+                    for c, counts in zip(self.clusters, compact, strict=True)]
         if results_elsewhere:
             for cluster in clusters:
                 cluster["results"] = []
@@ -237,5 +255,6 @@ class ScanReport:
             "cancelled": self.cancelled,
             "deadlineReached": self.deadline_reached,
             "clusters": clusters,
-            "posture": posture_document(self, include_explanations=include_results or results_elsewhere),
+            "posture": posture_document(self, include_explanations=include_results or results_elsewhere,
+                                        compact=compact),
         }

@@ -8,8 +8,10 @@ are. Reading it gives the same results, in the same order, as the plain list; it
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import fields, replace
+from operator import attrgetter, itemgetter
 from typing import Any, overload
 
 from pykyverno.engine.results import ResourceRef, RuleResult
@@ -22,6 +24,7 @@ EMPTY_FIELDS = ("message", "properties", "validation_index", "expression", "patc
 CountKey = tuple[str, str, str, str, str]
 
 _Item = RuleResult | tuple[int, ResourceRef]
+_NAMESPACE = attrgetter("namespace")
 
 #: Fields of RuleResult this module does not know (a field added later): while there are any, no result is kept
 #: compact, so that none is lost (tests/perf/test_result_store.py fails until the field is placed above).
@@ -148,6 +151,36 @@ class ResultStore(MutableSequence[RuleResult]):
         templates = self._templates
         for item in self._items:
             yield item if isinstance(item, RuleResult) else (item[0], templates[item[0]], item[1])
+
+    def whole_items(self) -> Iterator[tuple[int, RuleResult]]:
+        """(index, result) of each result that is not kept compact, in order."""
+        for index, item in enumerate(self._items):
+            if type(item) is not tuple:
+                yield index, item  # type: ignore[misc]
+
+    def whole(self) -> list[RuleResult]:
+        """The results that are not kept compact, in order."""
+        return [item for item in self._items if type(item) is not tuple]  # type: ignore[misc]
+
+    def compact_counts(self) -> Counter[CountKey]:
+        """(namespace, policy, result, severity, category) counts of the compact results only (the others:
+        :meth:`whole`)."""
+        compact = [item for item in self._items if type(item) is tuple]
+        per_template = Counter(zip(map(itemgetter(0), compact), map(_NAMESPACE, map(itemgetter(1), compact)),
+                                   strict=True))
+        counts: Counter[CountKey] = Counter()
+        for (number, namespace), n in per_template.items():
+            t = self._templates[number]
+            counts[(namespace, t.policy, t.result, t.severity, t.category)] += n
+        return counts
+
+    def result_counts(self) -> Counter[str]:
+        """How many results have each ``result``."""
+        templates = self._templates
+        counts = Counter([item.result for item in self._items if type(item) is not tuple])  # type: ignore[union-attr]
+        for number, n in Counter([item[0] for item in self._items if type(item) is tuple]).items():
+            counts[templates[number].result] += n
+        return counts
 
     def outcomes(self) -> Iterator[str]:
         """The ``result`` of each result, in order."""

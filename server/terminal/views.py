@@ -22,6 +22,7 @@ from ..output import (
     FindingFilter,
     failing_policies,
     failure_rows,
+    finding_total,
     findings,
     hidden_note,
     one_line,
@@ -179,6 +180,14 @@ def print_scan(report: Any, keep: FindingFilter) -> str | None:
     text to write (returned, for ``--output-file`` and pipes)."""
     if not colour_wanted(sys.stdout):
         return render_scan(report, "table", keep=keep)
+    from ..scan.gc_tuning import scan_gc  # loaded with the scan whose report this is (the package is slow to import)
+
+    with scan_gc():  # the report's objects are not walked again and again by collections of the young generation
+        _print_scan(report, keep)
+    return None
+
+
+def _print_scan(report: Any, keep: FindingFilter) -> None:
     console = stdout_console()
     items: list[Any] = [Text("Compliance summary", style="bold underline"),
                         summary_bar(report.summary(), console.width)]
@@ -199,7 +208,6 @@ def print_scan(report: Any, keep: FindingFilter) -> str | None:
     totals = scan_totals_line(report)
     items.append(Text(mask_text(totals), style="bold red" if "INCOMPLETE" in totals else "bold"))
     _print(console, *items)
-    return None
 
 
 def _scan_findings(report: Any, keep: FindingFilter, width: int) -> list[Any]:
@@ -215,7 +223,7 @@ def _scan_findings(report: Any, keep: FindingFilter, width: int) -> list[Any]:
         return [Text("Failing policies", style="bold underline"), table,
                 Text("(--summary: run without it to list each finding)", style="dim")]
     found = findings(report, keep)
-    total = sum(1 for c in report.clusters for r in c.results if r.result in ("fail", "warn", "error"))
+    total = finding_total(report)
     note = hidden_note(total, len(found), keep)
     if not found:
         return [Text(note, style="dim")] if note else []
