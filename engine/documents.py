@@ -14,24 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoadError
-from .reader import (
-    DEFAULT_LIMITS,
-    Locator,
-    ParsedDocument,
-    RefusedDocument,
-    decode_text,
-    gc_paused,
-    json_documents,
-    whole_json_document,
-    yaml_documents,
-)
+from .reader import DEFAULT_LIMITS, Locator, ParsedDocument, RefusedDocument, gc_paused, json_documents, yaml_documents
 
 #: Texts longer than this are refused rather than parsed (a guard against accidental huge inputs).
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_bytes
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 _JSON_START = re.compile(r"\s*[\[{]")
-#: A file read in one piece at C speed when it holds one JSON mapping.
-_JSON_OBJECT_START = re.compile(rb"[ \t\n\r]*\{")
 
 
 @dataclass(frozen=True)
@@ -59,8 +47,7 @@ class Document:
 
 
 def parse_documents(
-    text: str, source: str = "<string>", *, positions: bool = True, errors: list[LoadError] | None = None,
-    try_whole: bool = True,
+    text: str, source: str = "<string>", *, positions: bool = True, errors: list[LoadError] | None = None
 ) -> list[Document]:
     """Every non-empty document of a YAML stream or a JSON text (``List`` kinds are kept as one document).
 
@@ -71,7 +58,7 @@ def parse_documents(
     _check_size(len(text), source, "text is {size} characters")
     if _JSON_START.match(text):
         with gc_paused():
-            parsed = list(json_documents(text, DEFAULT_LIMITS, positions=positions, try_whole=try_whole))
+            parsed = list(json_documents(text, DEFAULT_LIMITS, positions=positions))
         if not any(isinstance(p, RefusedDocument) and p.ends_stream for p in parsed):
             return _documents(parsed, source, errors)
     return _documents(yaml_documents(text, DEFAULT_LIMITS, positions=positions), source, errors)
@@ -90,23 +77,12 @@ def read_documents(
         raise LoadError(f"cannot read file: {exc.strerror or exc}", source=str(file)) from None
     _check_size(size, str(file), "file is {size} bytes")
     try:
-        data = file.read_bytes()
-    except OSError as exc:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(f"cannot read file: {exc}", source=str(file)) from None
-    if _JSON_OBJECT_START.match(data):  # a snapshot (a List) or a manifest in JSON: most likely one JSON value
-        with gc_paused():
-            whole = whole_json_document(data, DEFAULT_LIMITS, positions=positions)
-        if whole is not None:
-            return _documents([whole], str(file), errors)
-    try:
-        text = decode_text(data)
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"cannot read file: {exc}", source=str(file)) from None
-    del data  # the text is read from here on: do not hold the file twice
     if file.suffix == ".json":
-        return _documents(json_documents(text, DEFAULT_LIMITS, positions=positions, try_whole=False), str(file),
-                          errors)
-    return parse_documents(text, str(file), positions=positions, errors=errors, try_whole=False)
+        return _documents(json_documents(text, DEFAULT_LIMITS, positions=positions), str(file), errors)
+    return parse_documents(text, str(file), positions=positions, errors=errors)
 
 
 def _check_size(size: int, source: str, what: str) -> None:

@@ -19,14 +19,7 @@ from ..errors import LoadError
 from .gcpause import gc_paused
 from .limits import DEFAULT_LIMITS, ReadLimits
 from .positions import Locator
-from .streams import (
-    ParsedDocument,
-    RefusedDocument,
-    decode_text,
-    json_documents,
-    whole_json_document,
-    yaml_documents,
-)
+from .streams import ParsedDocument, RefusedDocument, json_documents, yaml_documents
 
 
 def check_size(text: str, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
@@ -91,12 +84,10 @@ __all__ = [
     "ReadLimits",
     "RefusedDocument",
     "check_size",
-    "decode_text",
     "gc_paused",
     "json_documents",
     "load_json",
     "load_yaml",
     "load_yaml_all",
-    "whole_json_document",
     "yaml_documents",
 ]

@@ -175,50 +175,31 @@ _LENIENT = json.JSONDecoder(parse_constant=_no_constant)
 _WHITESPACE = " \t\n\r"
 
 
-def whole_json_document(
-    text: str | bytes, limits: ReadLimits, *, positions: bool = True, unique_keys: bool = True
+def _whole_document(
+    text: str, pos: int, limits: ReadLimits, positions: bool, unique_keys: bool
 ) -> ParsedDocument | None:
-    """The one document of a text holding one JSON value, read at C speed (:func:`~.whole_json.read_whole`); None
-    when :func:`json_documents` must read it. ``bytes`` are UTF-8; the positions decode them when first asked."""
+    """The one document of a text holding one JSON value (at ``pos``), read by :func:`~.whole_json.read_whole`;
+    None when it must be read value by value."""
     whole = read_whole(text, limits, unique_keys=unique_keys)
     if whole is None:
         return None
-    whitespace: str | bytes = _WHITESPACE.encode() if isinstance(text, bytes) else _WHITESPACE
-    start = 0
-    while start < len(text) and text[start:start + 1] in whitespace:  # type: ignore[operator]
-        start += 1
-    locator = None
-    if positions:
-        # Positions are those of the text (bytes decoded as a file in text mode reads them: newlines may shrink).
-        locator = Locator(lambda: _node_at(*_decoded_start(text)))
-    leading = decode_text(text[:start]) if isinstance(text, bytes) else text[:start]
-    return ParsedDocument(0, whole[0], 1 + leading.count("\n"), locator)
-
-
-def _decoded_start(text: str | bytes) -> tuple[str, int]:
-    decoded = decode_text(text) if isinstance(text, bytes) else text
-    return decoded, _skip(decoded, 0)
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 bytes as the text a file opened in text mode gives (``\\r\\n`` and ``\\r`` read as ``\\n``);
-    :class:`UnicodeDecodeError` when they are not UTF-8."""
-    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    locator = Locator(lambda: _node_at(text, pos)) if positions else None
+    return ParsedDocument(0, whole[0], 1 + text.count("\n", 0, pos), locator)
 
 
 def json_documents(
     text: str, limits: ReadLimits, *, positions: bool = True, unique_keys: bool = True, split_lists: bool = True,
-    try_whole: bool = True,
+    whole: bool = True,
 ) -> Iterator[ParsedDocument | RefusedDocument]:
     """Every JSON value of ``text`` in order (several may follow each other); with ``split_lists`` the items of a
-    top-level array are documents of their own. A text of one value is first tried with
-    :func:`whole_json_document` (``try_whole=False`` when the caller already did)."""
+    top-level array are documents of their own. A text of one value (not split) is read whole first
+    (:mod:`.whole_json`) unless ``whole`` is False."""
     decoder = _STRICT if unique_keys else _LENIENT
     index, pos, line, counted = 0, _skip(text, 0), 1, 0
-    if try_whole and not (split_lists and text.startswith("[", pos)):
-        whole = whole_json_document(text, limits, positions=positions, unique_keys=unique_keys)
-        if whole is not None:
-            yield whole
+    if whole and not (split_lists and text.startswith("[", pos)):
+        document = _whole_document(text, pos, limits, positions, unique_keys)
+        if document is not None:
+            yield document
             return
     in_list = False
     if split_lists and text.startswith("[", pos):
