@@ -197,9 +197,9 @@ def json_documents(
     decoder = _STRICT if unique_keys else _LENIENT
     index, pos, line, counted = 0, _skip(text, 0), 1, 0
     if whole and not (split_lists and text.startswith("[", pos)):
-        document = _whole_document(text, pos, limits, positions, unique_keys)
-        if document is not None:
-            yield document
+        read = _whole_document(text, pos, limits, positions, unique_keys)
+        if read is not None:
+            yield read
             return
     in_list = False
     if split_lists and text.startswith("[", pos):
