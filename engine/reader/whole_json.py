@@ -21,9 +21,9 @@ import json
 from functools import cache
 from typing import Any
 
-import orjson
-
 from .limits import ReadLimits
+
+# orjson is imported when a JSON text is first read whole: commands that read none start without it.
 
 #: Chunks are encoded one by one below this depth, so that no encoding of the whole text is held at once.
 _CHUNK_DEPTH = 3
@@ -40,6 +40,8 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constant)
 def _encoder_depth() -> int | None:
     """The deepest nesting ``orjson.dumps`` encodes (None when it is not the value this module was checked with, so
     that a change of orjson can only make reading slower, never less strict)."""
+    import orjson
+
     depth = 254
     deepest: list[Any] = []
     for _ in range(depth - 1):
@@ -80,6 +82,8 @@ class _Shape:
                 self.colons += len(value) + sum(key.count(":") for key in value)
                 return all(self.within(item, depth + 1) for item in value.values())
             return all(self.within(item, depth + 1) for item in value)
+        import orjson
+
         outer, inner = self._wrapper(depth)
         inner[0] = value
         try:

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import load_json
 
@@ -138,6 +136,8 @@ def _mask_pod_spec(value: dict[str, Any]) -> tuple[Any, bool] | None:
     The compact JSON of ``value`` shows every ``env``, ``args`` and ``command`` key (and, rarely, text inside a
     string that looks like one): when the pod spec's containers hold that many of them, nothing else can change.
     """
+    import orjson  # here: commands that redact no object start without it
+
     try:
         encoded = orjson.dumps(value)
     except orjson.JSONEncodeError:
