@@ -67,10 +67,12 @@ def parse_with_nesting(source: str, *, limit_length: bool = True) -> tuple[Expr,
     return _parsed(source, limit_length)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=32)
 def _parsed(source: str, limit_length: bool) -> tuple[Expr, int]:
     """One parse per text: compiling an expression reads it several times (rewrites, inlining, cost, optionals),
-    and the trees are immutable, so they are shared. Texts that do not parse are not remembered."""
+    and the trees are immutable, so they are shared. Only the last few texts are kept (the reads of one expression
+    follow each other; keeping every policy's trees would hold megabytes for the rest of a scan). Texts that do not
+    parse are not remembered."""
     parser = _Parser(source, limit_length)
     return parser.parse_all(), parser.deepest - 1
 

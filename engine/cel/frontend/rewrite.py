@@ -118,10 +118,10 @@ def rewrite(node: Expr, *, compat: bool = True) -> Expr:
     return _Rewriter(compat).visit(node, {})
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=32)
 def parsed_and_rewritten(source: str) -> Expr:
-    """``rewrite(parse(source))``, once per text (the cost checks and the optionals check read it again; trees are
-    immutable). Raises :class:`SyntaxProblem` as :func:`parse` does."""
+    """``rewrite(parse(source))``, once per text (the cost checks and the optionals check read it again, one after
+    the other; trees are immutable). Raises :class:`SyntaxProblem` as :func:`parse` does."""
     return rewrite(parse(source))
 
 
