@@ -18,6 +18,7 @@ orjson's own decoder is not used: it builds a document of its own before the val
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -25,6 +26,8 @@ from .limits import ReadLimits
 
 # orjson is imported when a JSON text is first read whole: commands that read none start without it.
 
+#: A colon written as an escape (other escapes, such as the ``\\u003c`` of ``<`` that Go's encoder writes, are fine).
+_ESCAPED_COLON = re.compile(r"\\u003[aA]")
 #: Chunks are encoded one by one below this depth, so that no encoding of the whole text is held at once.
 _CHUNK_DEPTH = 3
 
@@ -114,7 +117,7 @@ def read_whole(text: str, limits: ReadLimits, *, unique_keys: bool) -> tuple[Any
     encoder_depth = _encoder_depth()
     if encoder_depth is None or not _CHUNK_DEPTH <= limits.max_depth < encoder_depth - 1:
         return None
-    if unique_keys and "\\u003" in text:  # a colon written as an escape (or another escape like it)
+    if unique_keys and _ESCAPED_COLON.search(text):
         return None
     try:
         value = _DECODER.decode(text)

@@ -98,6 +98,19 @@ def test_a_lower_nesting_limit_is_kept() -> None:
     assert read_whole(json.dumps({"a": [nested(9, dicts=True)]}), limits, unique_keys=True) is None
 
 
+def test_escapes_of_other_characters_do_not_slow_reading() -> None:
+    """kubectl's JSON escapes ``<``, ``>`` and ``&`` (``\\u003c``, ``\\u003e``, ``\\u0026``): still read fast."""
+    text = '{"metadata": {"annotations": {"cmd": "a \\u003e b \\u0026\\u0026 c \\u003c d: e"}}}'
+    assert assert_same_as_careful(text)
+    assert load_json(text)["metadata"]["annotations"]["cmd"] == "a > b && c < d: e"
+
+
+@pytest.mark.parametrize("escape", ["\\u003a", "\\u003A"])
+def test_an_escaped_colon_is_left_to_the_careful_reader(escape: str) -> None:
+    assert read_whole('{"a": "' + escape + '"}', DEFAULT_LIMITS, unique_keys=True) is None
+    assert load_json('{"a": "' + escape + '"}') == {"a": ":"}
+
+
 @pytest.mark.parametrize("number", ["9223372036854775808", "-9223372036854775808", "18446744073709551615",
                                     "18446744073709551616", "-9223372036854775809", "123456789012345678901234567890",
                                     "9" * 5000])
