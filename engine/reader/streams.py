@@ -21,6 +21,7 @@ from .build import MAP_TAG, SEQ_TAG, STR_TAG, Builder, Refused
 from .json_nodes import scan_json
 from .limits import ReadLimits
 from .positions import Locator
+from .whole_json import read_whole
 
 
 @dataclass(frozen=True)
@@ -174,13 +175,32 @@ _LENIENT = json.JSONDecoder(parse_constant=_no_constant)
 _WHITESPACE = " \t\n\r"
 
 
+def _whole_document(
+    text: str, pos: int, limits: ReadLimits, positions: bool, unique_keys: bool
+) -> ParsedDocument | None:
+    """The one document of a text holding one JSON value (at ``pos``), read by :func:`~.whole_json.read_whole`;
+    None when it must be read value by value."""
+    whole = read_whole(text, limits, unique_keys=unique_keys)
+    if whole is None:
+        return None
+    locator = Locator(lambda: _node_at(text, pos)) if positions else None
+    return ParsedDocument(0, whole[0], 1 + text.count("\n", 0, pos), locator)
+
+
 def json_documents(
-    text: str, limits: ReadLimits, *, positions: bool = True, unique_keys: bool = True, split_lists: bool = True
+    text: str, limits: ReadLimits, *, positions: bool = True, unique_keys: bool = True, split_lists: bool = True,
+    whole: bool = True,
 ) -> Iterator[ParsedDocument | RefusedDocument]:
     """Every JSON value of ``text`` in order (several may follow each other); with ``split_lists`` the items of a
-    top-level array are documents of their own."""
+    top-level array are documents of their own. A text of one value (not split) is read whole first
+    (:mod:`.whole_json`) unless ``whole`` is False."""
     decoder = _STRICT if unique_keys else _LENIENT
     index, pos, line, counted = 0, _skip(text, 0), 1, 0
+    if whole and not (split_lists and text.startswith("[", pos)):
+        read = _whole_document(text, pos, limits, positions, unique_keys)
+        if read is not None:
+            yield read
+            return
     in_list = False
     if split_lists and text.startswith("[", pos):
         in_list, pos = True, _skip(text, pos + 1)

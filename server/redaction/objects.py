@@ -29,6 +29,11 @@ from .text import REDACTED
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _SECRET_KEEP = ("apiVersion", "kind", "metadata", "type", "immutable")
 _ARG_LISTS = ("args", "command")
+#: Where a pod spec sits in a Pod, in a controller's pod template and in a CronJob's, deepest first.
+_POD_SPEC_PATHS = (("spec", "jobTemplate", "spec", "template", "spec"), ("spec", "template", "spec"), ("spec",))
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+#: How the keys :func:`_mask_spec` looks at are written in compact JSON (never so inside a string's text).
+_MASKED_KEY_TEXTS = (b'"env":', b'"args":', b'"command":')
 
 
 def _remember(value: Any, *, base64: bool = False) -> None:
@@ -84,26 +89,113 @@ def _mask_args(args: list[Any]) -> tuple[list[Any], bool]:
 
 
 def _mask_spec(value: Any) -> tuple[Any, bool]:
-    """(value with credential-like env literals and flags masked, whether anything changed)."""
+    """(value with credential-like env literals and flags masked, whether anything changed).
+
+    Every ``env`` list and every ``args``/``command`` list at any depth is looked at (custom resources nest pod
+    specs anywhere). Scalars never change, so only containers are visited, and a container is copied only once
+    something in it changes: most objects come back as they are, without a copy.
+    """
     if isinstance(value, dict):
-        changed = False
-        out: dict[str, Any] = {}
+        changed: dict[str, Any] | None = None
         for key, item in value.items():
-            if key == "env" and isinstance(item, list):
-                masked, did = _mask_env_list(item)
-            elif key in _ARG_LISTS and isinstance(item, list) and any(isinstance(a, str) for a in item):
-                masked, did = _mask_args(item)
-            else:
-                masked, did = _mask_spec(item)
-            out[key] = masked
-            changed = changed or did
-        return (out, True) if changed else (value, False)
+            if not isinstance(item, (dict, list)):
+                continue
+            masked, did = _mask_field(key, item)
+            if did:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = masked
+        return (changed, True) if changed is not None else (value, False)
     if isinstance(value, list):
-        results = [_mask_spec(item) for item in value]
-        if any(did for _, did in results):
-            return [item for item, _ in results], True
-        return value, False
+        copied: list[Any] | None = None
+        for index, item in enumerate(value):
+            if not isinstance(item, (dict, list)):
+                continue
+            masked, did = _mask_spec(item)
+            if did:
+                if copied is None:
+                    copied = list(value)
+                copied[index] = masked
+        return (copied, True) if copied is not None else (value, False)
     return value, False
+
+
+def _mask_field(key: str, item: Any) -> tuple[Any, bool]:
+    """One field of a mapping as :func:`_mask_spec` masks it."""
+    if key == "env" and isinstance(item, list):
+        return _mask_env_list(item)
+    if key in _ARG_LISTS and isinstance(item, list) and any(isinstance(a, str) for a in item):
+        return _mask_args(item)
+    return _mask_spec(item)
+
+
+def _mask_pod_spec(value: dict[str, Any]) -> tuple[Any, bool] | None:
+    """What :func:`_mask_spec` gives for ``value`` (an object without its metadata), found by looking only at the
+    containers of its pod spec; None when that cannot be proven the same (then the whole walk decides).
+
+    The compact JSON of ``value`` shows every ``env``, ``args`` and ``command`` key (and, rarely, text inside a
+    string that looks like one): when the pod spec's containers hold that many of them, nothing else can change.
+    """
+    import orjson  # here: commands that redact no object start without it
+
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
+    expected = sum(encoded.count(text) for text in _MASKED_KEY_TEXTS)
+    if not expected:
+        return value, False
+    for path in _POD_SPEC_PATHS:
+        parents: list[dict[str, Any]] = [value]
+        for step in path:
+            child = parents[-1].get(step)
+            if not isinstance(child, dict):
+                break
+            parents.append(child)
+        else:
+            return _mask_containers(parents, path, expected)
+    return None
+
+
+def _mask_containers(parents: list[dict[str, Any]], path: tuple[str, ...], expected: int) -> tuple[Any, bool] | None:
+    """The containers of the pod spec ``parents[-1]`` masked (and the objects on ``path`` copied when they change);
+    None when they do not hold all ``expected`` keys."""
+    pod_spec = parents[-1]
+    found = 0
+    masked_spec: dict[str, Any] | None = None
+    for list_name, containers in pod_spec.items():  # in the order the whole walk takes
+        if list_name not in _CONTAINER_LISTS or not isinstance(containers, list):
+            continue
+        copied: list[Any] | None = None
+        for index, container in enumerate(containers):
+            if not isinstance(container, dict):
+                continue
+            masked_container: dict[str, Any] | None = None
+            for key, item in container.items():
+                if key != "env" and key not in _ARG_LISTS:
+                    continue
+                found += 1
+                masked, did = _mask_field(key, item)
+                if did:
+                    if masked_container is None:
+                        masked_container = dict(container)
+                    masked_container[key] = masked
+            if masked_container is not None:
+                if copied is None:
+                    copied = list(containers)
+                copied[index] = masked_container
+        if copied is not None:
+            if masked_spec is None:
+                masked_spec = dict(pod_spec)
+            masked_spec[list_name] = copied
+    if found != expected:
+        return None
+    if masked_spec is None:
+        return parents[0], False
+    changed: dict[str, Any] = masked_spec
+    for parent, step in zip(reversed(parents[:-1]), reversed(path), strict=True):
+        changed = {**parent, step: changed}
+    return changed, True
 
 
 def _mask_mapping(values: Any, *, base64: bool = False, every: bool = False) -> tuple[Any, bool]:
@@ -188,7 +280,7 @@ def redact(obj: dict[str, Any], *, secret: bool = False, kind: str = "") -> dict
                 out = {**(out or obj), key: masked}
     spec_like = {k: v for k, v in obj.items() if k not in ("metadata", "apiVersion", "kind", "status", "data",
                                                              "binaryData")}
-    masked_spec, spec_changed = _mask_spec(spec_like)
+    masked_spec, spec_changed = _mask_pod_spec(spec_like) or _mask_spec(spec_like)
     if spec_changed:
         out = {**(out or obj), **masked_spec}
     return obj if out is None else out

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pykyverno.engine.cel import LookupUnavailable
 from pykyverno.engine.documents import expand_lists, iter_files, read_documents
 from pykyverno.engine.errors import EngineError, LoadError
+from pykyverno.engine.reader import gc_paused
 from pykyverno.engine.request import split_api_version
 from pykyverno.engine.resources import ResourceCatalog, is_namespaced, plural_for
 
@@ -117,11 +118,16 @@ class SnapshotSource:
         self.server = str(self.path)
         self.problems: list[str] = []
         self.catalog = ResourceCatalog()
-        loaded = list(objects) if objects is not None else self._read()
+        self.objects: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        # Read and redacted in one pause of the collector: what is kept lives as long as the scan (see gc_paused).
+        with gc_paused():
+            self._load(list(objects) if objects is not None else self._read())
+
+    def _load(self, loaded: list[dict[str, Any]]) -> None:
+        """Index the objects by type (CRDs first, for the plurals they declare), redacted."""
         for obj in loaded:
             if obj.get("kind") == "CustomResourceDefinition":
                 self.catalog.add_crd(obj)
-        self.objects: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for obj in loaded:
             api_version = str(obj.get("apiVersion") or "")
             kind = str(obj.get("kind") or "")

@@ -337,3 +337,30 @@ def test_limits_can_be_changed_from_the_environment() -> None:
     assert limits_from_environment({"PYKYVERNO_MAX_NESTING": "-3", "PYKYVERNO_MAX_DOCUMENT_BYTES": "x"}) == ReadLimits()
     with pytest.raises(LoadError, match="nesting deeper than 50 levels"):
         load_yaml("a: " + "[" * 50 + "]" * 50, limits=limits)
+
+
+def test_a_long_pause_leaves_what_it_made_in_the_oldest_generation() -> None:
+    """Objects read in one long pause are not walked again by young collections (they would be, once per
+    generation, each a pass over the whole snapshot); a short pause changes nothing."""
+    gc.collect()
+    with gc_paused():
+        kept = [[index] for index in range(150_000)]
+    assert gc.get_count()[0] < 1000, "the young generation does not hold what the pause made"
+    assert gc.get_freeze_count() == 0
+    young = {id(obj) for obj in gc.get_objects(generation=0)}
+    assert not any(id(item) in young for item in kept[:100])
+    gc.collect()
+    with gc_paused():
+        few = [[index] for index in range(100)]
+    assert any(id(item) in {id(obj) for obj in gc.get_objects(generation=0)} for item in few)
+
+
+def test_a_long_pause_during_a_scan_keeps_what_it_made_frozen() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with gc_paused():
+            kept = [[index] for index in range(150_000)]
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()

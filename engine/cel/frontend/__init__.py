@@ -29,9 +29,9 @@ from .depth import MAX_EXPRESSION_DEPTH, MAX_NESTING, deepest_node, expression_d
 from .lexer import tokenize
 from .nodes import Expr
 from .optionality import holds_only_data
-from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse, parse_with_nesting
+from .parser import MAX_EXPRESSION_LENGTH, MAX_PARSE_NESTING, NestingProblem, SizeProblem, parse_with_nesting
 from .printer import to_source
-from .rewrite import rewrite
+from .rewrite import parsed_and_rewritten, rewrite
 from .source import SyntaxProblem, caret_message
 
 #: Identifiers whose presence means the expression cannot compile without our rewrites.
@@ -74,7 +74,7 @@ def prepare(source: str, path: str = "", *, cost_model: CostModel = DEFAULT_COST
 def estimate_cost(source: str, cost_model: CostModel = DEFAULT_COST_MODEL) -> int:
     """Estimated cost of ``source`` after the front end's rewrites (raise :class:`CelCompileError` if unparsable)."""
     try:
-        tree = rewrite(parse(source))
+        tree = parsed_and_rewritten(source)
     except SizeProblem as problem:
         raise CelCompileError(f"ERROR: <input>:1:1: {problem.message}", expression=source) from None
     except SyntaxProblem as problem:
@@ -86,7 +86,7 @@ def may_hold_optional(source: str) -> bool:
     """False when the value of ``source`` certainly holds no optional at any depth (see :mod:`.optionality`); True
     when it may, or when the front end cannot read it."""
     try:
-        tree = rewrite(parse(source))
+        tree = parsed_and_rewritten(source)
     except (SyntaxProblem, RecursionError):
         return True
     return not holds_only_data(tree)

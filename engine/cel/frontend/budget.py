@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from ..errors import CelCostError
 from .cost import VARIABLES_NAME, CostModel, Estimate, estimate
 from .nodes import Expr, Ident, Index, Literal, Select, children
-from .parser import parse
-from .rewrite import rewrite
+from .rewrite import parsed_and_rewritten
 from .source import SyntaxProblem, caret_message
 
 
@@ -148,16 +147,20 @@ class PolicyBudget:
 
     def check(self, source: str, path: str = "") -> None:
         """Raise :class:`CelCostError` if ``source`` breaks a limit together with the variables it reads."""
-        parsed = self._estimate(source)
+        parsed = self._estimate(source, reading_only=True)
         if parsed is not None and parsed[1]:
             self._check(source, path, *parsed)
 
-    def _estimate(self, source: str) -> tuple[_Estimates, frozenset[str]] | None:
+    def _estimate(self, source: str, reading_only: bool = False) -> tuple[_Estimates, frozenset[str]] | None:
+        """The estimates of ``source`` and the variables it reads (directly or through others); None when it does
+        not parse or, with ``reading_only``, reads no variable (nothing to check beyond the expression alone)."""
         try:
-            tree = rewrite(parse(source))
+            tree = parsed_and_rewritten(source)
         except (SyntaxProblem, RecursionError):
             return None  # compiling reports it
         direct = variables_read(tree) & self._variables.keys()
+        if reading_only and not direct:
+            return None
         reads = set(direct)
         for name in direct:
             reads |= self._variables[name].reads

@@ -10,6 +10,7 @@ directly before a numeric literal makes a negative literal.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from .lexer import Token, tokenize
 from .nodes import (
@@ -55,7 +56,7 @@ class SizeProblem(SyntaxProblem):
 
 def parse(source: str) -> Expr:
     """Parse CEL ``source`` into an AST; raise :class:`SyntaxProblem` with the offending offset."""
-    return _Parser(source).parse_all()
+    return _parsed(source, True)[0]
 
 
 def parse_with_nesting(source: str, *, limit_length: bool = True) -> tuple[Expr, int]:
@@ -63,6 +64,15 @@ def parse_with_nesting(source: str, *, limit_length: bool = True) -> tuple[Expr,
 
     ``limit_length=False`` parses text longer than :data:`MAX_EXPRESSION_LENGTH` (the front end's own output).
     """
+    return _parsed(source, limit_length)
+
+
+@lru_cache(maxsize=32)
+def _parsed(source: str, limit_length: bool) -> tuple[Expr, int]:
+    """One parse per text: compiling an expression reads it several times (rewrites, inlining, cost, optionals),
+    and the trees are immutable, so they are shared. Only the last few texts are kept (the reads of one expression
+    follow each other; keeping every policy's trees would hold megabytes for the rest of a scan). Texts that do not
+    parse are not remembered."""
     parser = _Parser(source, limit_length)
     return parser.parse_all(), parser.deepest - 1
 

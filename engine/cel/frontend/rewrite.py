@@ -33,6 +33,8 @@ Rewritten nodes carry no source offsets (``start == -1``) so the printer prints 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .nodes import (
     NUMERIC_KINDS,
     Binary,
@@ -52,6 +54,7 @@ from .nodes import (
     map_children,
 )
 from .optionality import DATA, OPTIONAL, Scope, classify, inner_scopes
+from .parser import parse
 from .source import SyntaxProblem
 
 #: First segment of the type names whose construction becomes a map literal.
@@ -113,6 +116,13 @@ def rewrite(node: Expr, *, compat: bool = True) -> Expr:
     the runtime compiles that variant when the full one does not type-check (a plain chain that does hold optionals).
     """
     return _Rewriter(compat).visit(node, {})
+
+
+@lru_cache(maxsize=32)
+def parsed_and_rewritten(source: str) -> Expr:
+    """``rewrite(parse(source))``, once per text (the cost checks and the optionals check read it again, one after
+    the other; trees are immutable). Raises :class:`SyntaxProblem` as :func:`parse` does."""
+    return rewrite(parse(source))
 
 
 def numeric_type(node: Expr) -> str | None:
