@@ -28,8 +28,8 @@ def _clean_kube_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ============================================================================
-# MCP start-up cache (issue 15): `pykyverno serve` children keep their start-up answers in this session's folder,
-# never in the developer's ~/.cache.
+# MCP start-up cache (issue 15): `pykyverno serve` children that inherit the environment keep their start-up
+# answers in this session's folder, not in the developer's ~/.cache.
 # ============================================================================
 
 
