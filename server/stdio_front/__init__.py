@@ -19,8 +19,12 @@ from .front import StdioFront
 
 def open_front(settings: Mapping[str, Any], code_dirs: Iterable[Path]) -> StdioFront | None:
     """A started :class:`StdioFront` for a server with ``settings`` (every option that shapes it) whose code lives
-    in ``code_dirs``; None when stdin/stdout cannot be taken over (the SDK then serves them itself)."""
-    front = StdioFront(AnswerCache(cache_dir()), context_digest(code_dirs, settings))
+    in ``code_dirs``; None when stdin/stdout cannot be taken over or there is no cache folder (the SDK then serves
+    them itself)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    front = StdioFront(AnswerCache(directory), context_digest(code_dirs, settings))
     return front if front.start() else None
 
 

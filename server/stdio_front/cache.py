@@ -39,13 +39,18 @@ MAX_ENTRIES = 200
 CACHE_DIR_ENV = "PYKYVERNO_CACHE_DIR"
 
 
-def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The folder of the start-up answers."""
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder of the start-up answers (None when there is no home folder to put it in)."""
     env = os.environ if environ is None else environ
     explicit = env.get(CACHE_DIR_ENV, "").strip()
     if explicit:
         return Path(explicit).expanduser() / "mcp-start"
-    base = env.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+    base = env.get("XDG_CACHE_HOME", "").strip()
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~" or not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "pykyverno" / "mcp-start"
 
 

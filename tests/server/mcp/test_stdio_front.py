@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pykyverno.server.stdio_front.cache import AnswerCache, context_digest, valid_answer
+from pykyverno.server.stdio_front.cache import AnswerCache, cache_dir, context_digest, valid_answer
 
 SERVE = [sys.executable, "-m", "pykyverno.server.cli", "-vv", "serve"]
 LEGACY = "2025-06-18"
@@ -243,3 +243,12 @@ def test_entries_must_answer_the_request(tmp_path: Path) -> None:
     assert cache.load("k", "5") is None and cache.load("k", 6) is None and cache.load("other", 5) is None
     assert not valid_answer('{"jsonrpc":"2.0","id":5,"error":{"code":1,"message":"x"}}', 5)
     assert oct((tmp_path / "k").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_cache_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cache_dir({"PYKYVERNO_CACHE_DIR": "/c"}) == Path("/c/mcp-start")
+    assert cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/pykyverno/mcp-start")
+    monkeypatch.setenv("HOME", "/h")
+    assert cache_dir({}) == Path("/h/.cache/pykyverno/mcp-start")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home folder: no cache (and no front end)
+    assert cache_dir({}) is None
