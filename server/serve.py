@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import sandbox
 from .arguments import add_context_filters, seconds_arg
 from .exit_codes import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from .stdio_front import StdioFront
 
 
 def add_parser(sub: Any) -> None:
@@ -51,6 +55,9 @@ def add_parser(sub: Any) -> None:
                    help="comma-separated toolsets to serve (else $PYKYVERNO_TOOLSETS; default: contexts,scan,explain): "
                         "contexts, scan, explain, manifests (scan_manifests, evaluate_policy, lint_policy), reports "
                         "(get_policy_reports), migrate (migrate_policy), or all")
+    p.add_argument("--no-start-cache", action="store_true",
+                   help="stdio: do not answer a client's opening requests (initialize, tools/list) from the answers "
+                   "the server gave to the same requests before, while it loads (see PYKYVERNO_CACHE_DIR)")
     p.add_argument("--scan-cache-mb", type=seconds_arg, default=128.0, metavar="MIB",
                    help="memory the scans kept for cursor paging may hold together (estimated; default 128)")
     sandbox.add_arguments(p)
@@ -59,10 +66,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``pykyverno serve``."""
-    from .mcp import ServerSettings, build_server
-    from .mcp.tools import DEFAULT_TOOLSETS
-    from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
-
     try:  # agent-supplied policies are evaluated in worker processes under these limits
         sandbox.configure(sandbox.limits_from_args(args))
     except ValueError as exc:
@@ -74,6 +77,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     sandbox.prewarm_later()
+    front = start_front(args, allow_writes)
+    try:
+        return _serve(args, allow_writes, front)
+    finally:
+        if front is not None:
+            front.close()
+
+
+def start_front(args: argparse.Namespace, allow_writes: bool) -> StdioFront | None:
+    """The stdio front end (see :mod:`.stdio_front`), started before the MCP SDK is imported; None over HTTP, with
+    ``--no-start-cache``, or when a ``--policy`` path is missing (the server then refuses to start, as without it)."""
+    if args.transport != "stdio" or args.no_start_cache or not all(Path(p).exists() for p in args.policy):
+        return None
+    import pykyverno.engine
+
+    from .stdio_front import open_front
+
+    options = {k: v for k, v in vars(args).items() if k != "run"}
+    options["allow_writes"] = allow_writes
+    engine = Path(pykyverno.engine.__file__ or "").parent
+    return open_front(options, (Path(__file__).parent, engine))
+
+
+def _serve(args: argparse.Namespace, allow_writes: bool, front: StdioFront | None) -> int:
+    from .mcp import ServerSettings, build_server
+    from .mcp.tools import DEFAULT_TOOLSETS
+    from .mcp.transport import HttpOptions, StartupError, read_token, serve_http, serve_stdio
+
     settings = ServerSettings(
         kubeconfig=args.kubeconfig,
         context_allow=tuple(args.context_allow),
@@ -88,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = build_server(settings)
         if args.transport == "stdio":
-            serve_stdio(server)
+            serve_stdio(server, front)
             return EXIT_OK
         options = HttpOptions(
             host=args.host,

@@ -28,6 +28,24 @@ def _clean_kube_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ============================================================================
+# MCP start-up cache (issue 15): `pykyverno serve` children that inherit the environment keep their start-up
+# answers in this session's folder, not in the developer's ~/.cache.
+# ============================================================================
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _start_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point PYKYVERNO_CACHE_DIR at a folder of this test session."""
+    previous = os.environ.get("PYKYVERNO_CACHE_DIR")
+    os.environ["PYKYVERNO_CACHE_DIR"] = str(tmp_path_factory.mktemp("pykyverno-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PYKYVERNO_CACHE_DIR", None)
+    else:
+        os.environ["PYKYVERNO_CACHE_DIR"] = previous
+
+
+# ============================================================================
 # Fake Kubernetes API server (issue 4): see tests/fakeapi and ../shared/spec/test-cluster.md.
 # ============================================================================
 

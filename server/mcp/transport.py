@@ -30,11 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import h11
+import mcp_types
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared._context_streams import create_context_streams
+from mcp.shared.message import SessionMessage
+from mcp_types import JSONRPCError, JSONRPCResponse
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ..stdio_front import StdioFront
 
 log = logging.getLogger("pykyverno.mcp")
 
@@ -393,9 +401,51 @@ def serve_http(server: MCPServer[Any], options: HttpOptions) -> None:
     GuardedServer(config, handshake_timeout=options.header_timeout).run(sockets=[sock])
 
 
-def serve_stdio(server: MCPServer[Any]) -> None:
-    """Serve MCP over stdin/stdout."""
-    server.run("stdio")
+def serve_stdio(server: MCPServer[Any], front: StdioFront | None = None) -> None:
+    """Serve MCP over stdin/stdout: through ``front`` when the stdio front end holds them (it has answered what it
+    could while the SDK loaded), else with the SDK's own stdio transport."""
+    if front is None:
+        server.run("stdio")
+    else:
+        anyio.run(serve_behind_front, server, front)
+
+
+async def serve_behind_front(server: MCPServer[Any], front: StdioFront) -> None:
+    """Run ``server`` on the client's lines as ``front`` queued them (from the first one), and hand every message
+    it sends to ``front``: the SDK's stdio transport, with the front end in place of the file descriptors."""
+    lowlevel = server._lowlevel_server
+    read_writer, read_stream = create_context_streams[SessionMessage | Exception](0)
+    write_stream, write_reader = create_context_streams[SessionMessage](0)
+
+    async def client_to_server() -> None:
+        try:
+            async with read_writer:
+                while (line := await anyio.to_thread.run_sync(front.next_line, abandon_on_cancel=True)) is not None:
+                    try:
+                        message = mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+                    except Exception as exc:  # as the SDK's transport: the server answers the malformed line
+                        await read_writer.send(exc)
+                        continue
+                    await read_writer.send(SessionMessage(message))
+        except anyio.ClosedResourceError:  # pragma: no cover - the server closed its end first
+            await anyio.lowlevel.checkpoint()
+
+    async def server_to_client() -> None:
+        try:
+            async with write_reader:
+                async for session_message in write_reader:
+                    message = session_message.message
+                    text = message.model_dump_json(by_alias=True, exclude_unset=True)
+                    answers = message.id if isinstance(message, JSONRPCResponse | JSONRPCError) else None
+                    await anyio.to_thread.run_sync(front.deliver, text, answers)
+        except anyio.ClosedResourceError:  # pragma: no cover
+            await anyio.lowlevel.checkpoint()
+
+    front.mark_ready()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(client_to_server)
+        tasks.start_soon(server_to_client)
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
 
 __all__ = [
@@ -413,6 +463,7 @@ __all__ = [
     "guarded_protocol",
     "is_loopback",
     "read_token",
+    "serve_behind_front",
     "serve_http",
     "serve_stdio",
     "transport_security",

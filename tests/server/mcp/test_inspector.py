@@ -26,7 +26,8 @@ def inspector(kubeconfig: Path, *method: str) -> tuple[int, Any, str]:
     node = shutil.which("node")
     assert node, "node is required to run the MCP Inspector"
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    command = [str(INSPECTOR), "--cli", "-e", f"KUBECONFIG={kubeconfig}",
+    cache = os.environ.get("PYKYVERNO_CACHE_DIR", "")  # the test session's start-up cache (tests/conftest.py)
+    command = [str(INSPECTOR), "--cli", "-e", f"KUBECONFIG={kubeconfig}", "-e", f"PYKYVERNO_CACHE_DIR={cache}",
                sys.executable, "-m", "pykyverno.server.cli", "serve", *method]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     try:
