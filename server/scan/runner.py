@@ -320,19 +320,19 @@ class Scanner:
             tick(f"{name}: {result.objects} objects, {len(result.results)} results")
             return result
 
-        pool = self._start_workers(request.workers)
-        self._pool, self._pool_lock = pool, threading.Lock()
-        try:
-            with scan_gc():
+        with scan_gc():  # the workers inherit its settings: forked inside it
+            pool = self._start_workers(request.workers)
+            self._pool, self._pool_lock = pool, threading.Lock()
+            try:
                 if len(sources) == 1:
                     report.clusters = [one(sources[0])]
                 else:
                     with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as threads:
                         report.clusters = list(threads.map(in_current_context(one), sources))
-        finally:
-            self._pool = None
-            if pool is not None:
-                pool.close()
+            finally:
+                self._pool = None
+                if pool is not None:
+                    pool.close()
         report.cancelled = limits.cancelled
         report.deadline_reached = limits.reached.is_set()
         return report
@@ -360,10 +360,12 @@ class Scanner:
                      threading.active_count())
             return None
         try:
-            return WorkerPool(self, count)
+            pool = WorkerPool(self, count)
         except OSError as exc:
             log.warning("scan: worker processes could not be started (%s); evaluating in this process", exc)
             return None
+        log.info("scan: evaluating in %d worker processes (pids %s)", count, ", ".join(map(str, pool.pids())))
+        return pool
 
     def relevant_group(self, group: str) -> bool:
         """Whether some policy can match a type of API group ``group`` (in any version)."""
@@ -471,7 +473,7 @@ class Scanner:
     ) -> None:
         """Evaluate every listed piece in the worker processes, chunk by chunk, and merge what they send back in
         the order the chunks were sent (so that results and posture are those of one process)."""
-        chunks: dict[int, int] = {}  # chunk number -> listing order
+        chunks: dict[int, tuple[int, int]] = {}  # chunk number -> (listing order, objects)
         finished: dict[int, Outcome] = {}
         merged = [0]
         counts = [0, 0]  # listed, evaluated
@@ -481,7 +483,8 @@ class Scanner:
                 finished[outcome.seq] = outcome
             while merged[0] in finished:
                 outcome = finished.pop(merged[0])
-                tally = tallies[chunks.pop(merged[0])]
+                order, size = chunks.pop(merged[0])
+                tally = tallies[order]
                 merged[0] += 1
                 if isinstance(outcome, ChunkLost):
                     tally.lost[outcome.reason] += outcome.objects
@@ -490,6 +493,7 @@ class Scanner:
                 tally.results.extend(done.results)
                 merge_posture(scan.posture, done.posture, done.results)
                 scan.scanned.update(done.scanned)
+                tally.late += size - done.evaluated  # the worker met the deadline
                 counts[1] += done.evaluated
                 if progress is not None:
                     progress(float(counts[1]), float(counts[0]), f"{source.name}: evaluated {counts[1]}/{counts[0]}")
@@ -513,7 +517,7 @@ class Scanner:
                             tally.late += len(listing.objects) - start
                         break
                     piece = listing.objects[start:start + CHUNK_OBJECTS]
-                    chunks[seq] = order
+                    chunks[seq] = (order, len(piece))
                     pool.submit(seq, listing.rtype, piece)
                     seq += 1
                     collect()

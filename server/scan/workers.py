@@ -315,7 +315,6 @@ class WorkerPool:
         self.done: list[Outcome] = []
         self.resources: SourceResources | None = None
         self.lock = threading.Lock()
-        gc.collect()
         gc.freeze()  # the children never walk (and so never copy) what exists now
         try:
             for _ in range(count):
@@ -475,6 +474,7 @@ class WorkerPool:
             return
         worker.alive = False
         how = _reap(worker.pid)
+        log.warning("worker process %d %s (holding %d chunk(s))", worker.pid, how, len(worker.held))
         for seq, objects in worker.held.items():
             self.done.append(ChunkLost(seq, objects, f"worker process {worker.pid} {how}"))
         worker.held.clear()
@@ -505,7 +505,6 @@ class WorkerPool:
             for fd in (worker.tasks, worker.answers):
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        gc.unfreeze()
 
     def pids(self) -> Iterator[int]:
         """Process ids of the workers alive (for tests and diagnostics)."""
