@@ -25,9 +25,8 @@ from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
 from pykyverno.engine.common.policy_exception import PolicyException
-from pykyverno.engine.documents import Document
 from pykyverno.engine.index import PolicyIndex
-from pykyverno.engine.loader import EXCEPTION_GROUPS, load_documents
+from pykyverno.engine.loader import EXCEPTION_GROUPS
 from pykyverno.engine.request import AdmissionContext, split_api_version
 from pykyverno.engine.results import RuleResult
 
@@ -35,6 +34,7 @@ from ..kube.errors import ClusterError, DeadlineExceeded, KubeError
 from ..redaction import in_current_context
 from .gc_tuning import freeze_loaded, scan_gc
 from .model import ClusterScan, ScanReport, ScanRequest, TypeFailure
+from .policy_exceptions import exceptions_from
 from .result_store import ResultStore
 from .sources import ResourceType, ScanSource, SnapshotSource
 from .workers import CHUNK_OBJECTS, ChunkDone, ChunkLost, Outcome, WorkerPool, merge_posture
@@ -219,18 +219,6 @@ def _list_type(source: ScanSource, rtype: ResourceType, scopes: list[str | None]
         except KubeError as exc:
             failures.append(TypeFailure(source.name, rtype.label, namespace or "", "Error", str(exc)))
     return _Listing(rtype, objects, failures, time.perf_counter() - started)
-
-
-def exceptions_from(source_name: str, label: str, objects: list[dict[str, Any]], *,
-                    warn: bool = True) -> list[PolicyException]:
-    """The PolicyExceptions among a source's listed ``objects`` of type ``label`` (one that does not load is left
-    out, with a warning: it could only hide fewer findings)."""
-    documents = [Document(obj, f"{source_name}: {label}", i) for i, obj in enumerate(objects)]
-    loaded = load_documents(documents)
-    if warn:
-        for issue in loaded.issues:
-            log.warning("%s: PolicyException left out of the scan: %s", source_name, issue)
-    return loaded.exceptions
 
 
 @dataclass

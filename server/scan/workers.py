@@ -29,23 +29,22 @@ import threading
 import time
 import traceback
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
+from pykyverno.engine.cel.providers import ResourceProvider
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.results import RuleResult
 
 from ..report.posture import EXPLAIN_PER_POLICY, PostureCollector
 from .model import ClusterScan, ScanRequest
+from .policy_exceptions import exceptions_from
 from .result_store import ResultStore
 from .sources import ResourceType
-
-if TYPE_CHECKING:
-    from .runner import Scanner, SourceResources
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,16 @@ IN_FLIGHT = 3
 MIN_OBJECTS = 1000
 
 _HEADER = struct.Struct("<I")
+
+
+class Evaluator(Protocol):
+    """What a worker needs of the scanner it was forked from (:class:`~.runner.Scanner`)."""
+
+    exceptions: list[PolicyException]
+
+    def _evaluate(self, obj: dict[str, Any], rtype: ResourceType, namespaces: dict[str, dict[str, Any]],
+                  scan: ClusterScan, request: ScanRequest, results: MutableSequence[RuleResult],
+                  exceptions: list[PolicyException]) -> None: ...
 
 
 def default_workers() -> int:
@@ -211,7 +220,7 @@ class _SourceState:
     analysis_cache: dict[Any, Any] = field(default_factory=dict)
 
 
-def _evaluate_chunk(scanner: Scanner, state: _SourceState, seq: int, rtype: ResourceType, data: bytes) -> ChunkDone:
+def _evaluate_chunk(scanner: Evaluator, state: _SourceState, seq: int, rtype: ResourceType, data: bytes) -> ChunkDone:
     objects = orjson.loads(data)
     # A collector per chunk, except what must run across chunks: the per-policy bound of explanations (this worker
     # already explained that many findings before this chunk), the policies already described, the analysis cache.
@@ -237,9 +246,7 @@ def _evaluate_chunk(scanner: Scanner, state: _SourceState, seq: int, rtype: Reso
     return ChunkDone(seq, evaluated, results, scan.scanned, part)
 
 
-def _worker_main(scanner: Scanner, channel: _Channel) -> None:
-    from .runner import exceptions_from  # the runner imports this module
-
+def _worker_main(scanner: Evaluator, channel: _Channel) -> None:
     state: _SourceState | None = None
     while True:
         message = channel.receive()
@@ -250,7 +257,7 @@ def _worker_main(scanner: Scanner, channel: _Channel) -> None:
             _, context, request, namespaces, exception_lists, deadline = message
             exceptions = list(scanner.exceptions)
             for label, objects in exception_lists:
-                exceptions += exceptions_from(context, label, objects)
+                exceptions += exceptions_from(context, label, objects, warn=False)
             state = _SourceState(context, request, orjson.loads(namespaces), exceptions, deadline,
                                  Providers(resource=_ParentResources(channel)))
         elif kind == "chunk":
@@ -264,7 +271,7 @@ def _worker_main(scanner: Scanner, channel: _Channel) -> None:
                 channel.send(("done", done))
 
 
-def _run_worker(scanner: Scanner, tasks: int, answers: int) -> None:
+def _run_worker(scanner: Evaluator, tasks: int, answers: int) -> None:
     """The body of a forked worker; never returns (``os._exit``: no atexit handler or finaliser of the parent's
     objects runs here)."""
     code = 0
@@ -307,13 +314,13 @@ class WorkerPool:
     """Forked evaluators of one :class:`Scanner`'s compiled policies (see the module docstring). Use from one
     thread at a time: :meth:`begin` a source, :meth:`submit` chunks, collect :meth:`outcomes`."""
 
-    def __init__(self, scanner: Scanner, count: int) -> None:
+    def __init__(self, scanner: Evaluator, count: int) -> None:
         if threading.active_count() > 1:
             raise RuntimeError("worker processes must be forked before any thread starts")
         self.workers: list[_Worker] = []
         self.waiting: deque[_Chunk] = deque()
         self.done: list[Outcome] = []
-        self.resources: SourceResources | None = None
+        self.resources: ResourceProvider | None = None
         self.lock = threading.Lock()
         gc.freeze()  # the children never walk (and so never copy) what exists now
         try:
@@ -344,7 +351,7 @@ class WorkerPool:
 
     def begin(self, context: str, request: ScanRequest, namespaces: dict[str, dict[str, Any]],
               exception_lists: list[tuple[str, list[dict[str, Any]]]], deadline: float | None,
-              resources: SourceResources) -> None:
+              resources: ResourceProvider) -> None:
         """Start a source: what every worker needs to evaluate its objects (``resource.*`` is answered here by
         ``resources``)."""
         self.resources = resources
