@@ -265,13 +265,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             f"scan -o {output} --workers {count}", (0, 1)))
                 figures[f"workers_{output}"] = {}
                 for count, runs in by_count.items():
-                    wall, cpu = summarize([r.seconds for r in runs]), summarize([r.cpu_seconds for r in runs])
+                    seconds, cpu_seconds = summarize([r.seconds for r in runs]), summarize([r.cpu_seconds for r in runs])
                     pss, rss = tree_pss(runs), summarize([float(r.tree_peak_rss) for r in runs])
-                    figures[f"workers_{output}"][count] = {"seconds": wall.to_dict(), "cpu_seconds": cpu.to_dict(),
+                    figures[f"workers_{output}"][count] = {"seconds": seconds.to_dict(),
+                                                           "cpu_seconds": cpu_seconds.to_dict(),
                                                            "tree_peak_pss": pss.to_dict(),
                                                            "tree_peak_rss": rss.to_dict()}
                     lines.append(row(f"{args.pods} Pods, -o {output}, --workers {count}: time (CPU of the tree)",
-                                     fmt(wall), fmt(cpu)))
+                                     fmt(seconds), fmt(cpu_seconds)))
                     lines.append(row(f"{args.pods} Pods, -o {output}, --workers {count}: peak memory of the tree",
                                      "PSS " + fmt(pss, "MB", 1 / MB, 0),
                                      "sum of RSS " + fmt(rss, "MB", 1 / MB, 0)))
