@@ -6,6 +6,8 @@ of that type and the scan goes on; so is a group version whose discovery failed,
 its group (its types are unknown, so they cannot be called absent); a cluster that cannot be reached is recorded as a
 failure of that cluster and the other clusters go on. An overall deadline (:attr:`ScanRequest.timeout`) bounds the
 whole scan: what is not discovered, listed or evaluated by then is recorded as not scanned (``DeadlineExceeded``).
+A cluster's listing is evaluated a page at a time while the next page is listed; with ``ScanRequest.workers`` above
+one, evaluation is spread over forked processes (:mod:`.workers`) with the same results, in the same order.
 """
 
 from __future__ import annotations
@@ -310,7 +312,8 @@ class Scanner:
 
         with scan_gc():  # the workers inherit its settings: forked inside it
             pool = self._start_workers(request.workers)
-            self._pool, self._pool_lock = pool, threading.Lock()
+            if pool is not None:
+                self._pool = pool
             try:
                 if len(sources) == 1:
                     report.clusters = [one(sources[0])]
@@ -318,8 +321,8 @@ class Scanner:
                     with ThreadPoolExecutor(max_workers=min(self.cluster_concurrency, len(sources))) as threads:
                         report.clusters = list(threads.map(in_current_context(one), sources))
             finally:
-                self._pool = None
                 if pool is not None:
+                    self._pool = None
                     pool.close()
         report.cancelled = limits.cancelled
         report.deadline_reached = limits.reached.is_set()

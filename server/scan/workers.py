@@ -3,7 +3,8 @@
 Compiled policies (cel-cpp programs) cannot be pickled and take ~0.5-1 s per process to compile again, so workers
 are forked from the scanning process once its policies are compiled and before any thread is started (forking a
 process with live threads can leave locks held in the child). The parent keeps listing and coordinating; it sends
-each worker chunks of objects as ``orjson`` bytes and gets back, per chunk, the results as a :class:`ResultStore`
+each worker chunks of objects (pickled: unlike JSON encoders, pickle keeps every value as it is, NaN included, so
+that a worker evaluates exactly what one process would) and gets back, per chunk, the results as a :class:`ResultStore`
 (failures whole, passes as compact records), the count of objects evaluated per type and what the posture report
 needs (:class:`ChunkPosture`). The parent merges chunks in the order it sent them, so that results, posture and
 failures are those of one process. ``resource.*`` lookups of the policies are answered by the parent, from the
@@ -32,8 +33,6 @@ from collections import Counter, deque
 from collections.abc import Iterator, MutableSequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-import orjson
 
 from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
 from pykyverno.engine.cel.providers import ResourceProvider
@@ -220,8 +219,8 @@ class _SourceState:
     analysis_cache: dict[Any, Any] = field(default_factory=dict)
 
 
-def _evaluate_chunk(scanner: Evaluator, state: _SourceState, seq: int, rtype: ResourceType, data: bytes) -> ChunkDone:
-    objects = orjson.loads(data)
+def _evaluate_chunk(scanner: Evaluator, state: _SourceState, seq: int, rtype: ResourceType,
+                    objects: list[dict[str, Any]]) -> ChunkDone:
     # A collector per chunk, except what must run across chunks: the per-policy bound of explanations (this worker
     # already explained that many findings before this chunk), the policies already described, the analysis cache.
     posture = PostureCollector(explained_per_policy=state.explained_per_policy, policy_info=state.policy_info,
@@ -258,13 +257,13 @@ def _worker_main(scanner: Evaluator, channel: _Channel) -> None:
             exceptions = list(scanner.exceptions)
             for label, objects in exception_lists:
                 exceptions += exceptions_from(context, label, objects, warn=False)
-            state = _SourceState(context, request, orjson.loads(namespaces), exceptions, deadline,
+            state = _SourceState(context, request, namespaces, exceptions, deadline,
                                  Providers(resource=_ParentResources(channel)))
         elif kind == "chunk":
-            _, seq, rtype, data = message
+            _, seq, rtype, objects = message
             assert state is not None
             try:
-                done = _evaluate_chunk(scanner, state, seq, rtype, data)
+                done = _evaluate_chunk(scanner, state, seq, rtype, objects)
             except Exception:  # a bug, not a policy's fault: the parent lists the chunk as not evaluated
                 channel.send(("failed", seq, traceback.format_exc(limit=8)))
             else:
@@ -355,7 +354,7 @@ class WorkerPool:
         """Start a source: what every worker needs to evaluate its objects (``resource.*`` is answered here by
         ``resources``)."""
         self.resources = resources
-        frame = _frame(("begin", context, request, orjson.dumps(namespaces), exception_lists, deadline))
+        frame = _frame(("begin", context, request, namespaces, exception_lists, deadline))
         for worker in self.workers:
             if worker.alive:
                 worker.outgoing += frame
@@ -363,7 +362,7 @@ class WorkerPool:
     def submit(self, seq: int, rtype: ResourceType, objects: list[dict[str, Any]]) -> None:
         """Queue a chunk (waiting, while answering workers, when enough are queued already: memory stays
         bounded)."""
-        self.waiting.append(_Chunk(seq, len(objects), _frame(("chunk", seq, rtype, orjson.dumps(objects)))))
+        self.waiting.append(_Chunk(seq, len(objects), _frame(("chunk", seq, rtype, objects))))
         while len(self.waiting) > len(self.workers) and self.size:
             self.pump(0.05)
         self.pump(0)
