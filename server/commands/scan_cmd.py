@@ -111,13 +111,12 @@ def _workers_arg(text: str) -> int:
     return count
 
 
-def _workers(asked: int | None, snapshot: SnapshotSource | None) -> int:
-    """How many processes evaluate the scan: as asked (default: the usable cores), but one for a small snapshot,
-    whose scan would not gain what starting workers costs."""
-    count = asked if asked is not None else default_workers()
+def _workers(started: int, snapshot: SnapshotSource | None) -> int:
+    """How many processes evaluate the scan: the workers started, but one for a small snapshot, whose scan would
+    not gain what handing objects to workers costs."""
     if snapshot is not None and sum(len(items) for items in snapshot.objects.values()) < MIN_OBJECTS:
         return 1
-    return count
+    return max(1, started)
 
 
 def _snapshot_source(path: str) -> SnapshotSource:
@@ -232,6 +231,20 @@ def run(args: argparse.Namespace) -> int:
     if args.policy:
         for reason in left_out:
             print(f"note: not scanned: {reason}", file=sys.stderr)
+    scanner = Scanner(policies.policies, policies.exceptions)
+    # The workers are forked now: after the policies are compiled (they cannot be sent), before the snapshot is read
+    # (they never hold it: what they evaluate is sent to them) and before the scan starts any thread.
+    asked = args.workers if args.workers is not None else default_workers()
+    if asked > 1:
+        scanner.start_workers(asked)
+    try:
+        return _scan(args, scanner, policies, problems, snapshot)
+    finally:
+        scanner.stop_workers()
+
+
+def _scan(args: argparse.Namespace, scanner: Scanner, policies: PolicySet, problems: list[str], snapshot: str) -> int:
+    """The scan itself, once the policies are loaded."""
     request = ScanRequest(
         contexts=tuple(args.context),
         all_contexts=args.all_contexts,
@@ -267,9 +280,9 @@ def run(args: argparse.Namespace) -> int:
         if registry is not None:
             registry.close()
         raise
-    scanner = Scanner(policies.policies, policies.exceptions)
-    # Workers are forked when the scan starts, before its first thread (cluster listings run in threads).
-    request = dataclasses.replace(request, workers=_workers(args.workers, source))
+    request = dataclasses.replace(request, workers=_workers(scanner.workers, source))
+    if request.workers == 1:
+        scanner.stop_workers()
     progress = ScanProgress(terminal=sys.stderr.isatty(), plain=args.progress)
     try:
         with progress:

@@ -311,7 +311,8 @@ class Scanner:
             return result
 
         with scan_gc():  # the workers inherit its settings: forked inside it
-            pool = self._start_workers(request.workers)
+            # Workers started for this scan only (the CLI starts them earlier, see start_workers).
+            pool = self._start_workers(request.workers) if self._pool is None else None
             if pool is not None:
                 self._pool = pool
             try:
@@ -340,6 +341,24 @@ class Scanner:
         limits = _Limits(cancel, time.monotonic() + seconds if seconds else None, seconds)
         with scan_gc():
             return self._scan_source(source, request, progress, limits)
+
+    def start_workers(self, count: int) -> None:
+        """Fork ``count`` worker processes now, for the scans to come that ask for workers (see
+        :attr:`ScanRequest.workers`): early, so that they hold as little of this process's memory as possible.
+        Nothing is started when a thread runs already (the scans then evaluate in this process)."""
+        if self._pool is None:
+            self._pool = self._start_workers(count)
+
+    @property
+    def workers(self) -> int:
+        """Worker processes started by :meth:`start_workers` and alive (0: none)."""
+        return self._pool.size if self._pool is not None else 0
+
+    def stop_workers(self) -> None:
+        """Stop the workers :meth:`start_workers` started."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def _start_workers(self, count: int) -> WorkerPool | None:
         """``count`` worker processes for :meth:`scan`, or None to evaluate here: one was asked for, or a thread is
@@ -408,7 +427,8 @@ class Scanner:
         # was listed before a deadline is also evaluated; failures and results are put back in type order at the
         # end, so that output is stable.
         tallies: dict[int, _Tally] = {}
-        pool = self._pool if self._pool is not None and self._pool_lock.acquire(blocking=False) else None
+        pool = self._pool if request.workers > 1 and self._pool is not None and self._pool_lock.acquire(
+            blocking=False) else None
         try:
             if pool is not None:
                 pool.begin(source.name, request, namespaces, exception_lists, limits.deadline, provider)

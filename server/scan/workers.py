@@ -40,6 +40,7 @@ from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.results import RuleResult
 
 from ..report.posture import EXPLAIN_PER_POLICY, PostureCollector
+from .gc_tuning import SCAN_THRESHOLD
 from .model import ClusterScan, ScanRequest
 from .policy_exceptions import exceptions_from
 from .result_store import ResultStore
@@ -276,6 +277,7 @@ def _run_worker(scanner: Evaluator, tasks: int, answers: int) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
+        gc.set_threshold(max(SCAN_THRESHOLD, gc.get_threshold()[0]), *gc.get_threshold()[1:])  # see gc_tuning
         _worker_main(scanner, _Channel(tasks, answers))
     except EOFError:  # the parent went away
         code = 0
