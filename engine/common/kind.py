@@ -120,6 +120,9 @@ class KindSpec:
     #: Its policies carry ``validationActions`` (Audit, Deny, Warn) and stop at the first failing validation:
     #: installing a set sets their mode, and drafted PolicyExceptions excuse their findings.
     validation_actions: bool = False
+    #: Its compiled policies can join a batch (``engine/common/batch.py``): they are :class:`ValidatingPipeline`
+    #: objects offering ``batch_blocker()`` and ``shared_activation(ctx)``, and a pass needs no per-object data.
+    batches: bool = False
     #: The Kyverno release that first served each document kind (which API version a write may use); empty for
     #: kinds Kubernetes itself serves.
     introduced_in: Mapping[str, str] = field(default_factory=dict)

@@ -66,7 +66,7 @@ def resource_rules_match(constraints: MatchResources, res: Resource, operation: 
     return not any(rule_matches(rule, res, operation, subresource) for rule in constraints.exclude_resource_rules)
 
 
-def _type_level(constraints: MatchResources) -> bool:
+def type_level(constraints: MatchResources) -> bool:
     """Whether the resource rules' verdict depends on the type and operation only: no rule names resources, and no
     rule's scope asks whether the type is namespaced (which CRDs loaded later may answer differently)."""
     return not any(r.resource_names or r.scope not in ("*", "")
@@ -91,7 +91,7 @@ def matches(
     if constraints is None:
         return False
     res = res or ctx.resource()
-    if rules_cache is None or not _type_level(constraints):
+    if rules_cache is None or not type_level(constraints):
         covered = resource_rules_match(constraints, res, ctx.operation, ctx.subresource)
     else:
         key = (res.group, res.version, res.plural, res.api_version, res.kind, ctx.operation, ctx.subresource)

@@ -142,6 +142,15 @@ class ValidatingPipeline(PolicyPipeline[PolicyT]):
             return self._validation_result(ctx, result, failure_message(scope, validation), validation, properties)
         return self.make_result(ctx, "pass", "", properties=properties)
 
+    def failure_at(self, ctx: AdmissionContext, position: int, options: EvaluationOptions) -> RuleResult:
+        """The result :meth:`validate` gives on an admitted request when the validations before ``validations
+        [position]`` returned true and that one returned false (a batch program found it, see ``batch.py``)."""
+        validation = self.validations[position]
+        scope = self.scope(ctx, self.data(ctx))
+        properties = audit_annotations(scope, self.audit_annotations)
+        result = failure_result(self.actions, options.audit_warn)
+        return self._validation_result(ctx, result, failure_message(scope, validation), validation, properties)
+
     def _validation_result(
         self,
         ctx: AdmissionContext,

@@ -21,6 +21,7 @@ SPEC = KindSpec(
     autogen=autogen.controller_kinds, lint=advice.VALIDATING_POLICY_ADVICE,
     schemas=dict.fromkeys(model.KINDS, model.ValidatingPolicySpec),
     validation_actions=True,
+    batches=True,
     introduced_in={"ValidatingPolicy": "1.14", "NamespacedValidatingPolicy": "1.16"},
 )
 

@@ -45,12 +45,25 @@ class CompiledValidatingPolicy(ValidatingPipeline[ValidatingPolicy]):
     def scope(self, ctx: AdmissionContext, data: dict[str, Any]) -> Scope:
         """A scope on one activation per request and environment, shared by every policy without its own
         variables: cel-cpp converts the object lazily per activation, which costs more than most evaluations."""
+        return Scope(self.env, data, self.variables, self.shared_activation(ctx, data))
+
+    def shared_activation(self, ctx: AdmissionContext, data: dict[str, Any] | None = None) -> Activation:
+        """The activation every policy of this environment shares for the request (``data``: :meth:`data`)."""
         key = f"activation:{id(self.env)}:{self.payload}"
         activation: Activation | None = ctx.cache.get(key)
         if activation is None:
-            activation = self.env.activation({**data, VARIABLES: {}})
+            activation = self.env.activation({**(self.data(ctx) if data is None else data), VARIABLES: {}})
             ctx.cache[key] = activation
-        return Scope(self.env, data, self.variables, activation)
+        return activation
+
+    def batch_blocker(self) -> str:
+        """Why the policy cannot join a batch beyond the shared rule (``engine/common/batch.py``): payload modes
+        have no admission request, authorization modes return responses, not verdicts."""
+        if self.payload:
+            return "it evaluates JSON/HTTP/Envoy payloads"
+        if self.authorization:
+            return "its validations return authorization responses"
+        return ""
 
     def body(self, ctx: AdmissionContext, admitted: Admitted, options: EvaluationOptions) -> RuleResult:
         """The validations (authorization responses in HTTP and Envoy modes)."""

@@ -102,8 +102,10 @@ class PostureCollector:
             self.accounts[(key[1], key[2])] = setting if isinstance(setting, bool) else None
         elif kind in rbac.ROLE_KINDS or kind in rbac.BINDING_KINDS:
             self._observe_rbac(kind, obj)
+        described = self.policy_info
         for policy, result in evaluated:
-            self._describe_policy(policy, result)
+            if result.policy not in described:
+                self._describe_policy(policy, result)
             if result.result in ("fail", "warn", "error") and \
                     self.explained_per_policy[result.policy] < EXPLAIN_PER_POLICY:
                 self.explained_per_policy[result.policy] += 1

@@ -9,7 +9,7 @@ are. Reading it gives the same results, in the same order, as the plain list; it
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableSequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, overload
 
 from pykyverno.engine.results import ResourceRef, RuleResult
@@ -41,6 +41,8 @@ class ResultStore(MutableSequence[RuleResult]):
         self._items: list[_Item] = []
         self._templates: list[RuleResult] = []
         self._numbers: dict[tuple[Any, ...], int] = {}
+        #: Template number (-1: not compactable) of each pass template :meth:`append_pass` was given, by ``id``.
+        self._by_template: dict[int, tuple[int, RuleResult]] = {}
         self.extend(results)
 
     def _pack(self, result: RuleResult) -> _Item:
@@ -101,6 +103,18 @@ class ResultStore(MutableSequence[RuleResult]):
     def append(self, value: RuleResult) -> None:
         """Add ``value`` at the end."""
         self._items.append(self._pack(value))
+
+    def append_pass(self, template: RuleResult, resource: ResourceRef) -> None:
+        """Add the result ``template`` (a compactable pass, shared by many objects) gives for ``resource``, without
+        building it: equal to ``append(replace(template, resource=resource))``."""
+        known = self._by_template.get(id(template))
+        if known is None:
+            number = self._template(template) if _compactable(template) else -1
+            known = self._by_template[id(template)] = (number, template)  # the template is kept: its id stays valid
+        if known[0] < 0:
+            self._items.append(replace(template, resource=resource))
+        else:
+            self._items.append((known[0], resource))
 
     def extend(self, values: Iterable[RuleResult]) -> None:
         """Add ``values`` at the end."""

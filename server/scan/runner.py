@@ -20,12 +20,14 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterable, MutableSequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pykyverno.engine.cel import LookupUnavailable, Providers, using_providers
+from pykyverno.engine.common.batch import SHARED_RESOURCE, TypeBatch
 from pykyverno.engine.common.kind import CompiledPolicy
 from pykyverno.engine.common.options import EvaluationOptions
+from pykyverno.engine.common.pipeline import reference
 from pykyverno.engine.common.policy_exception import PolicyException
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.loader import EXCEPTION_GROUPS
@@ -270,6 +272,7 @@ class Scanner:
         #: The worker processes of the scan in progress (see :meth:`scan`), and who is using them.
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
+        self._batches: dict[tuple[str, str, str, int], TypeBatch] = {}
 
     def wanted(self, types: list[ResourceType]) -> list[ResourceType]:
         """The types at least one policy can match."""
@@ -661,10 +664,25 @@ class Scanner:
             namespace_object=namespaces.get(namespace) if namespace else None,
             plural=rtype.resource,
         )
-        evaluated = []
-        for policy in policies:
-            result = policy.evaluate(ctx, exceptions, SCAN_OPTIONS)
-            if result is not None:
+        evaluated = self._batch(rtype, policies, exceptions).evaluate(ctx, SCAN_OPTIONS)
+        ref = reference(ctx)
+        for _, result in evaluated:
+            if result.resource is not SHARED_RESOURCE:
                 results.append(result)
-                evaluated.append((policy, result))
+            elif isinstance(results, ResultStore):
+                results.append_pass(result, ref)
+            else:
+                results.append(replace(result, resource=ref))
+        # A shared pass result stands for the object's pass: the posture reads only its policy and outcome.
         scan.posture.observe(obj, evaluated)
+
+    def _batch(self, rtype: ResourceType, policies: list[CompiledPolicy],
+               exceptions: list[PolicyException]) -> TypeBatch:
+        """The batch evaluating ``rtype`` with ``exceptions`` (one per source scanned: each has its exceptions)."""
+        key = (rtype.group, rtype.version, rtype.resource, id(exceptions))
+        batch = self._batches.get(key)
+        if batch is None or batch.exceptions is not exceptions:
+            if len(self._batches) >= 64:  # a long-lived scanner: keep the cache bounded
+                self._batches.clear()
+            batch = self._batches[key] = TypeBatch(policies, exceptions)
+        return batch

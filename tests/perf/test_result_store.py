@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -80,3 +80,19 @@ def test_passes_with_details_are_kept_whole(field: str, value: object) -> None:
                         resource=ResourceRef("v1", "Pod", "n", "p"), **{field: value})  # type: ignore[arg-type]
     store = ResultStore([result])
     assert next(iter(store.compact_items())) is result
+
+
+def test_append_pass_stores_a_shared_template_per_resource() -> None:
+    template = RuleResult(policy="a", policy_kind="ValidatingPolicy", result="pass",
+                          resource=ResourceRef("", "", "", ""), source="KyvernoValidatingPolicy", severity="high",
+                          actions=("Audit",), properties={})
+    refs = [ResourceRef("v1", "Pod", "ns", f"pod-{i}") for i in range(5)]
+    store, plain = ResultStore(), ResultStore()
+    for ref in refs:
+        store.append_pass(template, ref)
+        plain.append(replace(template, resource=ref))
+    assert list(store) == list(plain) == [replace(template, resource=ref) for ref in refs]
+    assert len(store._templates) == 1 and all(isinstance(item, tuple) for item in store._items)
+    failing = replace(template, result="fail", message="no")
+    store.append_pass(failing, refs[0])  # not a compactable pass: kept whole, still equal
+    assert store[-1] == replace(failing, resource=refs[0])

@@ -36,7 +36,9 @@ def _string_value(node: Literal) -> str | None:
     return text[1:-1]
 
 
-def _replace(node: Expr, names: frozenset[str]) -> Expr:
+def _replace(node: Expr, names: Mapping[str, str]) -> Expr:
+    """``node`` with each ``variables.x`` / ``variables['x']`` whose ``x`` is a key of ``names`` replaced by the
+    identifier ``names[x]``."""
     rebuilt = map_children(node, lambda child: _replace(child, names))
     if not isinstance(rebuilt, Select | Index) or rebuilt.optional or not _is_variables(rebuilt.operand):
         return rebuilt
@@ -44,7 +46,7 @@ def _replace(node: Expr, names: frozenset[str]) -> Expr:
         key: str | None = rebuilt.field
     else:
         key = _string_value(rebuilt.index) if isinstance(rebuilt.index, Literal) else None
-    return Ident(alias(key)) if key is not None and key in names else rebuilt
+    return Ident(names[key]) if key is not None and key in names else rebuilt
 
 
 def _is_variables(node: Expr) -> bool:
@@ -64,7 +66,7 @@ def _mentions_variables(node: Expr) -> bool:
 def inline_variables(source: str, needed: Sequence[str], definitions: Mapping[str, str]) -> str | None:
     """``source`` with the ``needed`` variables (in declaration order) bound inline, or None when it cannot be done
     (a variable is read dynamically, e.g. ``variables[x]``, or an expression does not parse)."""
-    names = frozenset(needed)
+    names = {name: alias(name) for name in needed}
     if len(source) + sum(len(definitions.get(name, "")) for name in needed) > MAX_EXPRESSION_LENGTH:
         return None  # the runtime would refuse the bound form: do not spend time building it
     try:
@@ -82,4 +84,16 @@ def inline_variables(source: str, needed: Sequence[str], definitions: Mapping[st
     tree = body
     for name, value in reversed(bound):
         tree = Call(Ident("cel"), "bind", (Ident(alias(name)), value, tree))
+    return to_source(tree)
+
+
+def rename_variables(source: str, names: Mapping[str, str]) -> str | None:
+    """``source`` with every ``variables.x`` / ``variables['x']`` replaced by the identifier ``names[x]``, printed
+    from its syntax tree; None when it does not parse or reads a variable ``names`` lacks (or reads dynamically)."""
+    try:
+        tree = _replace(parse(source), names)
+    except (SyntaxProblem, RecursionError):
+        return None
+    if _mentions_variables(tree):
+        return None
     return to_source(tree)
