@@ -13,7 +13,11 @@ Rows, as in the issue's table:
 - end-to-end cost per (Pod, policy) of ``scan --snapshot FILE --policy-set pod-security-restricted -o json``
   (process start to exit, divided by Pods x 17), the hand-written controls' cost per (Pod, control) measured in the
   same run, and their ratio;
-- ``-o table`` and ``-o json`` of the whole snapshot: seconds and peak RSS of the CLI process;
+- ``-o table`` and ``-o json`` of the whole snapshot: seconds and peak RSS of the CLI process (with its default
+  ``--workers``: CPU seconds are those of the process and of the workers it reaps; peak RSS is the CLI process's
+  own, and the peak of its whole process tree is printed beside it, in proportional set size);
+- ``--workers 1`` against ``--workers N`` (the cores this process may use), alternated, for ``-o json`` and
+  ``-o table``: wall, CPU of the process tree and peak memory of the tree;
 - ``pykyverno policies list``: process start to exit;
 - ``pykyverno serve`` (stdio): process start to the first ``tools/list`` answer, raw JSON-RPC and SDK client;
 - the ``tools/list`` answer's size in characters.
@@ -46,7 +50,7 @@ from bench.pss_python import CONTROLS, verdicts
 from bench.workload import generate_pods, write_snapshot
 
 POLICY_SET = "pod-security-restricted"
-ROWS = ("ratio", "table", "json", "policies", "mcp")
+ROWS = ("ratio", "table", "json", "workers", "policies", "mcp")
 MB = 1024 * 1024
 
 #: A kubeconfig with one context on a loopback port nothing listens on: the MCP server offers its cluster tools
@@ -140,6 +144,11 @@ def checked(run: ChildRun, what: str, ok: tuple[int, ...] = (0,)) -> ChildRun:
     return run
 
 
+def tree_pss(runs: list[ChildRun]) -> Summary:
+    """Peak proportional set size of each run's process tree (the CLI and its workers)."""
+    return summarize([float(r.tree_peak_pss) for r in runs])
+
+
 def row(what: str, wall: str, cpu: str) -> str:
     """One line of the printed table."""
     return f"| {what} | {wall} | {cpu} |"
@@ -163,6 +172,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="json: kubectl get pods -A -o json (default); yaml: multi-document YAML")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"rows to measure (default {','.join(ROWS)})")
     parser.add_argument("--json-out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="workers of the 'workers' row, set against one (default: the usable cores)")
     args = parser.parse_args(argv)
     rows = {r.strip() for r in args.rows.split(",") if r.strip()}
     if rows - set(ROWS):
@@ -229,7 +240,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                  ""))
             if "json" in rows:
                 lines.append(row(f"{args.pods} Pods, -o json: time", fmt(cli_wall), fmt(cli_cpu)))
-                lines.append(row(f"{args.pods} Pods, -o json: peak RSS", fmt(json_rss, "MB", 1 / MB, 0), ""))
+                lines.append(row(f"{args.pods} Pods, -o json: peak RSS", fmt(json_rss, "MB", 1 / MB, 0),
+                                 "process tree (PSS): " + fmt(tree_pss(json_runs), "MB", 1 / MB, 0)))
 
         if "table" in rows:
             table_runs = [checked(run_child(cli(args.python, *scan, "-o", "table"), env), "scan -o table", (0, 1))
@@ -240,7 +252,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["table"] = {"seconds": table_wall.to_dict(), "cpu_seconds": table_cpu.to_dict(),
                                 "peak_rss": table_rss.to_dict()}
             lines.append(row(f"{args.pods} Pods, -o table: time", fmt(table_wall), fmt(table_cpu)))
-            lines.append(row(f"{args.pods} Pods, -o table: peak RSS", fmt(table_rss, "MB", 1 / MB, 0), ""))
+            lines.append(row(f"{args.pods} Pods, -o table: peak RSS", fmt(table_rss, "MB", 1 / MB, 0),
+                             "process tree (PSS): " + fmt(tree_pss(table_runs), "MB", 1 / MB, 0)))
+
+        if "workers" in rows:
+            for output in ("json", "table"):
+                by_count: dict[int, list[ChildRun]] = {1: [], args.workers: []}
+                for _ in range(args.repeat):  # alternated: a busy spell of the machine hits both
+                    for count in by_count:
+                        by_count[count].append(checked(run_child(
+                            cli(args.python, *scan, "-o", output, "--workers", str(count)), env, tmp / "w.out"),
+                            f"scan -o {output} --workers {count}", (0, 1)))
+                figures[f"workers_{output}"] = {}
+                for count, runs in by_count.items():
+                    seconds, cpu_seconds = summarize([r.seconds for r in runs]), summarize([r.cpu_seconds for r in runs])
+                    pss, rss = tree_pss(runs), summarize([float(r.tree_peak_rss) for r in runs])
+                    figures[f"workers_{output}"][count] = {"seconds": seconds.to_dict(),
+                                                           "cpu_seconds": cpu_seconds.to_dict(),
+                                                           "tree_peak_pss": pss.to_dict(),
+                                                           "tree_peak_rss": rss.to_dict()}
+                    lines.append(row(f"{args.pods} Pods, -o {output}, --workers {count}: time (CPU of the tree)",
+                                     fmt(seconds), fmt(cpu_seconds)))
+                    lines.append(row(f"{args.pods} Pods, -o {output}, --workers {count}: peak memory of the tree",
+                                     "PSS " + fmt(pss, "MB", 1 / MB, 0),
+                                     "sum of RSS " + fmt(rss, "MB", 1 / MB, 0)))
 
         if "policies" in rows:
             runs = [checked(run_child(cli(args.python, "policies", "list"), env), "policies list")

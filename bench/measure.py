@@ -23,37 +23,89 @@ PROTOCOL_VERSION = "2025-06-18"
 
 @dataclass(frozen=True)
 class ChildRun:
-    """One child process: exit code, wall seconds from spawn to exit, CPU seconds (user + system), peak resident
-    set (bytes), stderr text. On a shared machine CPU seconds vary much less than wall seconds."""
+    """One child process: exit code, wall seconds from spawn to exit, CPU seconds (user + system, of the child and of
+    the processes it started and reaped: ``pykyverno scan --workers N`` reaps its workers), peak resident set
+    (bytes) of the child alone, stderr text, and the peaks of its whole process tree (the child and its descendants,
+    sampled every :data:`TREE_SAMPLE_SECONDS`): ``tree_peak_pss`` counts each page once, shared pages split between
+    the processes sharing them (what the tree costs the machine); ``tree_peak_rss`` sums resident sets (counting a
+    page shared by forked workers once per process: an upper bound). On a shared machine CPU seconds vary much less
+    than wall seconds."""
 
     code: int
     seconds: float
     cpu_seconds: float
     peak_rss: int
     stderr: str
+    tree_peak_pss: int = 0
+    tree_peak_rss: int = 0
+    #: Most processes seen in the tree at once.
+    tree_processes: int = 1
 
 
-#: Runs argv[2:] and writes its exit code, CPU seconds and peak RSS (bytes) to the file argv[1]. Linux keeps the
-#: larger of a process's own peak and that of the memory it replaced on exec, which for a child spawned straight
-#: from a large process (pytest, this benchmark holding its workload) is the parent's: a small launcher forks it
-#: instead, so the peak measured is the child's own (plus the launcher's ~10 MB at most).
+#: How often the launcher samples the memory of the child's process tree.
+TREE_SAMPLE_SECONDS = 0.02
+
+#: Runs argv[2:] and writes its exit code, CPU seconds, peak RSS (bytes) and the tree's sampled peaks to the file
+#: argv[1]. Linux keeps the larger of a process's own peak and that of the memory it replaced on exec, which for a
+#: child spawned straight from a large process (pytest, this benchmark holding its workload) is the parent's: a small
+#: launcher forks it instead, so the peak measured is the child's own (plus the launcher's ~10 MB at most). While it
+#: waits, the launcher sums Pss and Rss (``/proc/PID/smaps_rollup``) over the child and its descendants.
 _LAUNCHER = """
-import json, os, sys
+import json, os, sys, time
 pid = os.fork()
 if pid == 0:
     try:
         os.execvp(sys.argv[2], sys.argv[2:])
     finally:
         os._exit(127)
-_, status, usage = os.wait4(pid, 0)
+
+def tree(root):
+    found, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+def memory(pids):
+    pss = rss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return pss, rss
+
+peak_pss = peak_rss = 0
+most = 1
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    pids = tree(pid)
+    pss, rss = memory(pids)
+    peak_pss, peak_rss, most = max(peak_pss, pss), max(peak_rss, rss), max(most, len(pids))
+    time.sleep(0.02)  # TREE_SAMPLE_SECONDS
 with open(sys.argv[1], "w") as out:
-    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024], out)
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
+               peak_pss, peak_rss, most], out)
 """
 
 
 def run_child(cmd: Sequence[str], env: dict[str, str], stdout: Path | None = None, timeout: float = 600) -> ChildRun:
     """Run ``cmd`` to completion with stdout to a file (or discarded) and stderr to a temporary file; CPU seconds
-    and peak RSS are those of this child alone (``wait4`` in a small launcher, see :data:`_LAUNCHER`)."""
+    and peak RSS are those of this child (``wait4`` in a small launcher, see :data:`_LAUNCHER`), with the sampled
+    peaks of its process tree beside them."""
     with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out, \
             tempfile.NamedTemporaryFile("r", suffix=".json") as figures:
         started = time.perf_counter()
@@ -69,8 +121,8 @@ def run_child(cmd: Sequence[str], env: dict[str, str], stdout: Path | None = Non
         err.seek(0)
         stderr = err.read().decode(errors="replace")
         text = Path(figures.name).read_text()
-    code, cpu, peak = json.loads(text) if text else (proc.returncode or -9, 0.0, 0)
-    return ChildRun(code, seconds, cpu, peak, stderr)
+    code, cpu, peak, tree_pss, tree_rss, most = json.loads(text) if text else (proc.returncode or -9, 0.0, 0, 0, 0, 1)
+    return ChildRun(code, seconds, cpu, peak, stderr, max(tree_pss, 0), max(tree_rss, peak), most)
 
 
 def _reap(proc: subprocess.Popen[bytes], timeout: float = 10) -> resource.struct_rusage:

@@ -36,6 +36,7 @@ from ..scan import (
     source_factories,
 )
 from ..scan.result_store import ResultStore
+from ..scan.workers import MIN_OBJECTS, default_workers
 from ..terminal import ScanProgress, print_scan
 from .inputs import (
     STDIN,
@@ -81,6 +82,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scan-timeout", type=seconds_arg, default=DEFAULT_SCAN_TIMEOUT, metavar="SECONDS",
                    help=f"the whole scan's deadline (default {DEFAULT_SCAN_TIMEOUT:g}; 0: none); what is not scanned "
                         "by then is listed as not scanned and the exit code is 3")
+    p.add_argument("--workers", type=_workers_arg, metavar="N",
+                   help="processes that evaluate a large scan (default: the cores this process may use; 1: evaluate "
+                        f"in this process; scans of fewer than {MIN_OBJECTS} snapshot objects always do)")
     add_context_filters(p)
     p.add_argument("--progress", action="store_true",
                    help="print progress lines on stderr when it is not a terminal (a terminal always gets a bar)")
@@ -95,6 +99,24 @@ def add_parser(sub: Any) -> None:
                    help="write the results as PolicyReports in each scanned cluster (dry run unless --yes)")
     p.add_argument("--yes", action="store_true", help="with --publish-reports: write the reports")
     p.set_defaults(run=run)
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {count}")
+    return count
+
+
+def _workers(started: int, snapshot: SnapshotSource | None) -> int:
+    """How many processes evaluate the scan: the workers started, but one for a small snapshot, whose scan would
+    not gain what handing objects to workers costs."""
+    if snapshot is not None and sum(len(items) for items in snapshot.objects.values()) < MIN_OBJECTS:
+        return 1
+    return max(1, started)
 
 
 def _snapshot_source(path: str) -> SnapshotSource:
@@ -209,6 +231,20 @@ def run(args: argparse.Namespace) -> int:
     if args.policy:
         for reason in left_out:
             print(f"note: not scanned: {reason}", file=sys.stderr)
+    scanner = Scanner(policies.policies, policies.exceptions)
+    # The workers are forked now: after the policies are compiled (they cannot be sent), before the snapshot is read
+    # (they never hold it: what they evaluate is sent to them) and before the scan starts any thread.
+    asked = args.workers if args.workers is not None else default_workers()
+    if asked > 1:
+        scanner.start_workers(asked)
+    try:
+        return _scan(args, scanner, policies, problems, snapshot)
+    finally:
+        scanner.stop_workers()
+
+
+def _scan(args: argparse.Namespace, scanner: Scanner, policies: PolicySet, problems: list[str], snapshot: str) -> int:
+    """The scan itself, once the policies are loaded."""
     request = ScanRequest(
         contexts=tuple(args.context),
         all_contexts=args.all_contexts,
@@ -244,7 +280,9 @@ def run(args: argparse.Namespace) -> int:
         if registry is not None:
             registry.close()
         raise
-    scanner = Scanner(policies.policies, policies.exceptions)
+    request = dataclasses.replace(request, workers=_workers(scanner.workers, source))
+    if request.workers == 1:
+        scanner.stop_workers()
     progress = ScanProgress(terminal=sys.stderr.isatty(), plain=args.progress)
     try:
         with progress:

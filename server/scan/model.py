@@ -30,6 +30,9 @@ class ScanRequest:
     #: Seconds the whole scan may take (discovery, listing, evaluation, every cluster); None: no limit. What is
     #: not done by then is reported as not scanned.
     timeout: float | None = None
+    #: Worker processes that evaluate the scan's objects (1: this process). The CLI asks for more on large scans;
+    #: servers keep 1, because workers are forked and forking a process that runs threads is unsafe.
+    workers: int = 1
 
 
 @dataclass(frozen=True)
