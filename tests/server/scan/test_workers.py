@@ -61,7 +61,7 @@ def _compare(one: subprocess.CompletedProcess[str], two: subprocess.CompletedPro
 
 def test_a_large_snapshot_scans_the_same_with_two_workers(snapshot: Path) -> None:
     args = ["--snapshot", str(snapshot), "--policy-set", POLICY_SET, "-o", "json"]
-    one, two = _scan(*args, "--workers", "1"), _scan(*args, "--workers", "2")
+    one, two = _scan(*args), _scan(*args, "--workers", "2")  # the default is one process
     assert one.returncode == 1, one.stderr[-2000:]  # findings, nothing incomplete
     results = json.loads(one.stdout)["clusters"][0]["results"]
     assert len(results) == PODS * 17 and {r["result"] for r in results} == {"pass", "fail"}
@@ -130,3 +130,8 @@ def test_a_worker_that_dies_makes_the_scan_incomplete(snapshot: Path) -> None:
     # The other worker evaluated the rest: every object is accounted for, with all of its results.
     assert cluster["objects"] + int(found[1]) == PODS
     assert len(cluster["results"]) == cluster["objects"] * 17
+
+
+def test_a_negative_worker_count_is_a_usage_error(snapshot: Path) -> None:
+    done = _scan("--snapshot", str(snapshot), "--policy-set", POLICY_SET, "--workers", "-1")
+    assert done.returncode == 2 and "--workers" in done.stderr and "-1" in done.stderr
