@@ -32,7 +32,9 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol, cast
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
+from ..cel.frontend.fields import ReadFields, read_fields
 from ..cel.frontend.inline import rename_variables
+from ..cel.names import OBJECT, OLD_OBJECT
 from ..request import AdmissionContext, Resource
 from ..results import ResourceRef, RuleResult
 from .expressions import BoundProgram, CompiledVariables
@@ -77,8 +79,11 @@ _BIND_PREFIX = "pkv_b"
 class BatchablePolicy(Protocol):
     """What a policy of a kind that declares ``batches`` offers (see :class:`~.kind.KindSpec`)."""
 
-    def shared_activation(self, ctx: AdmissionContext) -> Activation:
-        """The activation the kind's policies share for the request."""
+    def shared_activation(
+        self, ctx: AdmissionContext, data: dict[str, Any] | None = None, fields: ReadFields | None = None
+    ) -> Activation:
+        """The activation the kind's policies share for the request, holding of ``object`` and ``oldObject`` only
+        the ``fields`` that can be read (None: whole)."""
 
     def batch_blocker(self) -> str:
         """Why the policy cannot join a batch for reasons of its kind (``""``: none)."""
@@ -135,6 +140,18 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
     return ""
 
 
+def read_fields_of(policies: Sequence[CompiledPolicy], batchable: set[int]) -> ReadFields | None:
+    """What the expressions of ``policies`` can read of ``object`` and ``oldObject``, when all of them are batchable
+    (the request's shared activation then serves only their expressions: batch programs, and per pair their
+    variables, match conditions, validations and messages); None when that cannot be proven or prunes nothing."""
+    if not policies or any(id(p) not in batchable or not isinstance(p, ValidatingPipeline) for p in policies):
+        return None
+    fields = read_fields(
+        (source for p in policies if isinstance(p, ValidatingPipeline) for source in _sources(p)), (OBJECT, OLD_OBJECT)
+    )
+    return None if all(tree is None for tree in fields.values()) else fields
+
+
 def _sources(policy: ValidatingPipeline[Any]) -> Iterable[str]:
     yield from policy.variables.sources.values()
     yield from (program.source for _, program in policy.match_conditions)
@@ -181,6 +198,7 @@ class TypeBatch:
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._programs: dict[tuple[int, ...], tuple[tuple[Program, int], ...]] = {}
         self._singles: dict[int, Program] = {}
+        self.fields = read_fields_of(self.policies, self.batchable)
 
     def evaluate(self, ctx: AdmissionContext, options: EvaluationOptions) -> list[tuple[CompiledPolicy, RuleResult]]:
         """Every result of the request, in policy order, as ``(policy, result)``; a result whose ``resource`` is
@@ -255,7 +273,7 @@ class TypeBatch:
     def _verdicts(self, group: _Group, ctx: AdmissionContext) -> list[int | None]:
         """Each batched policy's verdict; when a program fails, the verdicts of its policies come from programs of
         one policy each, and ``None`` for a policy whose own program fails too."""
-        activation = cast(BatchablePolicy, group.batched[0]).shared_activation(ctx)
+        activation = cast(BatchablePolicy, group.batched[0]).shared_activation(ctx, fields=self.fields)
         verdicts: list[int | None] = []
         for program, count in group.programs:
             values = _run(program, activation, count)
