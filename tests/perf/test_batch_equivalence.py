@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from bench.workload import NAMESPACES, generate_pods
-from pykyverno.engine.common.batch import TypeBatch, batch_blocker
+from pykyverno.engine.common.batch import TypeBatch, batch_blocker, batch_source
+from pykyverno.engine.common.validations import ValidatingPipeline
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.server.core.policies import resolve_policies
@@ -184,7 +185,12 @@ def test_batches_of_only_batchable_policies_prune_the_object_and_give_the_per_pa
     snapshot, _ = setup
     policies = resolve_policies(["pod-security-restricted"], [])
     scanner = Scanner(policies.policies, policies.exceptions)
-    fields = TypeBatch(PolicyIndex(scanner.policies).for_type("", "v1", "pods"), []).fields
+    pod_policies = PolicyIndex(scanner.policies).for_type("", "v1", "pods")
+    fields = TypeBatch(pod_policies, []).fields
+    validating = [p for p in pod_policies if isinstance(p, ValidatingPipeline)]
+    source = batch_source(validating)  # one program, messages included, compiles for the whole set
+    assert source is not None and "dyn([" in source
+    validating[0].env.compile(source)
     assert fields is not None  # the activation holds pruned copies
     obj_fields, metadata = fields["object"], (fields["object"] or {}).get("metadata")
     assert obj_fields is not None and metadata is not None
