@@ -9,13 +9,16 @@ A scan evaluates every object of a type against the same policies. Through :meth
   policy's own namespace) and only the objectSelector per object;
 - evaluates one compiled program per group of batchable policies on the activation the policies share, returning
   per policy ``-1`` (every validation passed), ``-2`` (a match condition is false: no result) or the position of the
-  first validation that returned false (``!`` accepts nothing but a bool: any other value fails the program).
+  first validation that returned false (``!`` accepts nothing but a bool: any other value fails the program),
+  paired with the value of its ``messageExpression`` when it has one (``[position, value]``);
   The policies' variables are bound once at the top of the program (identical definitions once), which keeps
   cel-cpp's bindings lazy and clear of its stale-slot problem (see ``cel/frontend/binds.py``), and each policy's
   validations keep their order and stop at the first that fails;
 - takes from that program what it decides: a pass (the policy's shared pass result, no per-object allocation),
   "no match", and a validation that returned false after the ones before it returned true (the result is then made
-  by :meth:`ValidatingPipeline.failure_at`, with the message exactly as per-pair evaluation makes it). A program
+  by :meth:`ValidatingPipeline.failure_at`, with the message exactly as per-pair evaluation makes it from that
+  value). The activation holds of ``object`` only the fields the policies' expressions can read when that is proven
+  for every policy of the type (see :func:`read_fields_of`: cel-cpp converts a variable whole on first read). A program
   that fails on an object (an error, a value that is not a bool) gives way to programs of one policy each, and a
   policy whose own program fails too goes through its own :meth:`evaluate`, so errors, ``failurePolicy`` and
   unanswered lookups are exactly what per-pair evaluation gives.
@@ -32,7 +35,9 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol, cast
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
+from ..cel.frontend.fields import ReadFields, read_fields
 from ..cel.frontend.inline import rename_variables
+from ..cel.names import OBJECT, OLD_OBJECT
 from ..request import AdmissionContext, Resource
 from ..results import ResourceRef, RuleResult
 from .expressions import BoundProgram, CompiledVariables
@@ -43,7 +48,7 @@ from .model import LabelSelector, MatchResources
 from .options import EvaluationOptions
 from .pipeline import PolicyPipeline
 from .policy_exception import PolicyException
-from .validations import ValidatingPipeline
+from .validations import NOT_EVALUATED, CompiledValidation, ValidatingPipeline
 
 #: Verdicts of a batch program: every validation passed; a match condition is false (the policy does not apply).
 PASSED = -1
@@ -77,8 +82,11 @@ _BIND_PREFIX = "pkv_b"
 class BatchablePolicy(Protocol):
     """What a policy of a kind that declares ``batches`` offers (see :class:`~.kind.KindSpec`)."""
 
-    def shared_activation(self, ctx: AdmissionContext) -> Activation:
-        """The activation the kind's policies share for the request."""
+    def shared_activation(
+        self, ctx: AdmissionContext, data: dict[str, Any] | None = None, fields: ReadFields | None = None
+    ) -> Activation:
+        """The activation the kind's policies share for the request, holding of ``object`` and ``oldObject`` only
+        the ``fields`` that can be read (None: whole)."""
 
     def batch_blocker(self) -> str:
         """Why the policy cannot join a batch for reasons of its kind (``""``: none)."""
@@ -135,6 +143,18 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
     return ""
 
 
+def read_fields_of(policies: Sequence[CompiledPolicy], batchable: set[int]) -> ReadFields | None:
+    """What the expressions of ``policies`` can read of ``object`` and ``oldObject``, when all of them are batchable
+    (the request's shared activation then serves only their expressions: batch programs, and per pair their
+    variables, match conditions, validations and messages); None when that cannot be proven or prunes nothing."""
+    if not policies or any(id(p) not in batchable or not isinstance(p, ValidatingPipeline) for p in policies):
+        return None
+    fields = read_fields(
+        (source for p in policies if isinstance(p, ValidatingPipeline) for source in _sources(p)), (OBJECT, OLD_OBJECT)
+    )
+    return None if all(tree is None for tree in fields.values()) else fields
+
+
 def _sources(policy: ValidatingPipeline[Any]) -> Iterable[str]:
     yield from policy.variables.sources.values()
     yield from (program.source for _, program in policy.match_conditions)
@@ -181,6 +201,7 @@ class TypeBatch:
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._programs: dict[tuple[int, ...], tuple[tuple[Program, int], ...]] = {}
         self._singles: dict[int, Program] = {}
+        self.fields = read_fields_of(self.policies, self.batchable)
 
     def evaluate(self, ctx: AdmissionContext, options: EvaluationOptions) -> list[tuple[CompiledPolicy, RuleResult]]:
         """Every result of the request, in policy order, as ``(policy, result)``; a result whose ``resource`` is
@@ -204,10 +225,13 @@ class TypeBatch:
                     continue
                 if verdict == NOT_MATCHED:
                     continue
-                if verdict is not None and isinstance(policy, ValidatingPipeline) and \
+                message = NOT_EVALUATED
+                if isinstance(verdict, list) and len(verdict) == 2:
+                    verdict, message = verdict
+                if isinstance(verdict, int) and isinstance(policy, ValidatingPipeline) and \
                         0 <= verdict < len(policy.validations):
                     # That validation returned false (`!` refuses anything but a bool), the ones before true.
-                    out.append((policy, policy.failure_at(ctx, verdict, options)))
+                    out.append((policy, policy.failure_at(ctx, verdict, options, message)))
                     continue
             result = policy.evaluate(ctx, self.exceptions, options)
             if result is not None:
@@ -252,11 +276,11 @@ class TypeBatch:
             programs = self._programs[key] = tuple(_compile_groups(policies))
         return programs
 
-    def _verdicts(self, group: _Group, ctx: AdmissionContext) -> list[int | None]:
+    def _verdicts(self, group: _Group, ctx: AdmissionContext) -> list[Any]:
         """Each batched policy's verdict; when a program fails, the verdicts of its policies come from programs of
         one policy each, and ``None`` for a policy whose own program fails too."""
-        activation = cast(BatchablePolicy, group.batched[0]).shared_activation(ctx)
-        verdicts: list[int | None] = []
+        activation = cast(BatchablePolicy, group.batched[0]).shared_activation(ctx, fields=self.fields)
+        verdicts: list[Any] = []
         for program, count in group.programs:
             values = _run(program, activation, count)
             if values is None:
@@ -272,8 +296,8 @@ class TypeBatch:
         return verdicts
 
 
-def _run(program: Program, activation: Activation, count: int) -> list[int | None] | None:
-    """The ``count`` verdicts of a batch program, or None when it fails."""
+def _run(program: Program, activation: Activation, count: int) -> list[Any] | None:
+    """The ``count`` verdicts of a batch program (a verdict: see :func:`batch_source`), or None when it fails."""
     try:
         values = program.evaluate(activation)
     except CelEvalError:
@@ -361,7 +385,7 @@ def batch_source(policies: Sequence[ValidatingPipeline[Any]]) -> str | None:
             renamed = rename_variables(validation.program.source, names)
             if renamed is None:
                 return None
-            chain.append(f"!({renamed}) ? {position} : ")
+            chain.append(f"!({renamed}) ? {_failure(position, validation, names)} : ")
         verdict = "".join(chain) + str(PASSED)
         if conditions:
             verdict = f"!({' && '.join(conditions)}) ? {NOT_MATCHED} : {verdict}"
@@ -372,12 +396,24 @@ def batch_source(policies: Sequence[ValidatingPipeline[Any]]) -> str | None:
     return text
 
 
+def _failure(position: int, validation: CompiledValidation, names: dict[str, str]) -> str:
+    """What the program gives when ``validation`` returns false: its position, or ``[position, message value]``
+    when it has a ``messageExpression`` the program can evaluate (an error there fails the program, and per-pair
+    evaluation then gives the message)."""
+    if validation.message_program is None:
+        return str(position)
+    message = rename_variables(validation.message_program.source, names)
+    return str(position) if message is None else f"dyn([{position}, ({message})])"
+
+
 def _needed(policy: ValidatingPipeline[Any]) -> set[str]:
     needed: set[str] = set()
     for _, program in policy.match_conditions:
         needed |= policy.variables.closure(program.source)
     for validation in policy.validations:
         needed |= policy.variables.closure(validation.program.source)
+        if validation.message_program is not None:
+            needed |= policy.variables.closure(validation.message_program.source)
     return needed
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..cel import CelEvalError, Program
 from ..request import AdmissionContext
@@ -20,6 +21,8 @@ from .options import EvaluationOptions
 from .pipeline import PolicyPipeline, PolicyT
 
 Annotations = tuple[tuple[str, Program | BoundProgram], ...]
+#: :meth:`ValidatingPipeline.failure_at` evaluates the message expression itself.
+NOT_EVALUATED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,20 @@ def audit_annotations(scope: Scope, annotations: Annotations) -> dict[str, str]:
 
 def failure_message(scope: Scope, validation: CompiledValidation) -> str:
     """The message of a validation that returned false (see the module docstring for the rules)."""
+    value = None
     if validation.message_program is not None:
         try:
             value = scope.evaluate(validation.message_program)
         except CelEvalError:
             value = None
-        if isinstance(value, str) and value.strip() and "\n" not in value.strip():
-            return value.strip()
+    return message_of(validation, value)
+
+
+def message_of(validation: CompiledValidation, value: Any) -> str:
+    """The message of a validation that returned false, given the value of its ``messageExpression`` (None when it
+    has none or it failed)."""
+    if isinstance(value, str) and value.strip() and "\n" not in value.strip():
+        return value.strip()
     if validation.message.strip():
         return validation.message.strip()
     return f"failed expression: {validation.program.source.strip()}"
@@ -142,14 +152,20 @@ class ValidatingPipeline(PolicyPipeline[PolicyT]):
             return self._validation_result(ctx, result, failure_message(scope, validation), validation, properties)
         return self.make_result(ctx, "pass", "", properties=properties)
 
-    def failure_at(self, ctx: AdmissionContext, position: int, options: EvaluationOptions) -> RuleResult:
+    def failure_at(
+        self, ctx: AdmissionContext, position: int, options: EvaluationOptions, message: Any = NOT_EVALUATED
+    ) -> RuleResult:
         """The result :meth:`validate` gives on an admitted request when the validations before ``validations
-        [position]`` returned true and that one returned false (a batch program found it, see ``batch.py``)."""
+        [position]`` returned true and that one returned false (a batch program found it, see ``batch.py``);
+        ``message``: the value of its ``messageExpression`` when the caller evaluated it."""
         validation = self.validations[position]
+        result = failure_result(self.actions, options.audit_warn)
+        if message is not NOT_EVALUATED and not self.audit_annotations:
+            return self._validation_result(ctx, result, message_of(validation, message), validation, {})
         scope = self.scope(ctx, self.data(ctx))
         properties = audit_annotations(scope, self.audit_annotations)
-        result = failure_result(self.actions, options.audit_warn)
-        return self._validation_result(ctx, result, failure_message(scope, validation), validation, properties)
+        text = failure_message(scope, validation) if message is NOT_EVALUATED else message_of(validation, message)
+        return self._validation_result(ctx, result, text, validation, properties)
 
     def _validation_result(
         self,

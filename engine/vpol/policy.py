@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cel import Activation, CelEvalError
+from ..cel.frontend.fields import ReadFields, prune
 from ..cel.libs.kyverno_authz import is_response
 from ..cel.names import EXCEPTIONS, NAMESPACE_OBJECT, OBJECT, OLD_OBJECT, REQUEST, VARIABLES
 from ..common.expressions import Scope
@@ -47,12 +48,23 @@ class CompiledValidatingPolicy(ValidatingPipeline[ValidatingPolicy]):
         variables: cel-cpp converts the object lazily per activation, which costs more than most evaluations."""
         return Scope(self.env, data, self.variables, self.shared_activation(ctx, data))
 
-    def shared_activation(self, ctx: AdmissionContext, data: dict[str, Any] | None = None) -> Activation:
-        """The activation every policy of this environment shares for the request (``data``: :meth:`data`)."""
+    def shared_activation(
+        self, ctx: AdmissionContext, data: dict[str, Any] | None = None, fields: ReadFields | None = None
+    ) -> Activation:
+        """The activation every policy of this environment shares for the request (``data``: :meth:`data`).
+
+        ``fields``: what every expression evaluated on the request can read of ``object`` and ``oldObject`` (see
+        ``cel/frontend/fields.py``); the first caller of a request passes it when it holds for all of them, and the
+        activation then holds copies without the rest (cel-cpp converts a variable whole on its first read)."""
         key = f"activation:{id(self.env)}:{self.payload}"
         activation: Activation | None = ctx.cache.get(key)
         if activation is None:
-            activation = self.env.activation({**(self.data(ctx) if data is None else data), VARIABLES: {}})
+            bound = {**(self.data(ctx) if data is None else data), VARIABLES: {}}
+            if fields is not None:
+                for name, tree in fields.items():
+                    if name in bound:
+                        bound[name] = prune(bound[name], tree)
+            activation = self.env.activation(bound)
             ctx.cache[key] = activation
         return activation
 

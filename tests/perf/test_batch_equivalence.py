@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from bench.workload import NAMESPACES, generate_pods
-from pykyverno.engine.common.batch import batch_blocker
+from pykyverno.engine.common.batch import TypeBatch, batch_blocker, batch_source
+from pykyverno.engine.common.validations import ValidatingPipeline
 from pykyverno.engine.index import PolicyIndex
 from pykyverno.engine.request import AdmissionContext
 from pykyverno.server.core.policies import resolve_policies
@@ -136,9 +137,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return snapshot, policy_file
 
 
-def _per_pair(snapshot: Path, policy_file: Path) -> list[dict[str, Any]]:
+def _per_pair(snapshot: Path, policy_files: list[str]) -> list[dict[str, Any]]:
     """Every object against every policy, one evaluation at a time, as the scanner ordered them before batches."""
-    policies = resolve_policies(["pod-security-restricted"], [str(policy_file)])
+    policies = resolve_policies(["pod-security-restricted"], policy_files)
     scanner = Scanner(policies.policies, policies.exceptions)
     items = json.loads(snapshot.read_text())["items"]
     namespaces = {o["metadata"]["name"]: o for o in items if o["kind"] == "Namespace"}
@@ -167,7 +168,7 @@ def test_batched_scan_gives_the_per_pair_results_in_order(setup: tuple[Path, Pat
     assert sum(not reason for reason in blocked.values()) == 17 + len(EXTRA) - 3  # the rest are batched
     report = scanner.scan([("s", lambda: SnapshotSource(snapshot))], ScanRequest(snapshot=str(snapshot)))
     results = [r.to_report() for r in report.clusters[0].results]
-    expected = _per_pair(snapshot, policy_file)
+    expected = _per_pair(snapshot, [str(policy_file)])
     outcomes = {r["result"] for r in expected}
     assert {"pass", "fail", "warn", "error", "skip"} <= outcomes  # every path was taken
     messages = {r["message"] for r in expected if r["policy"] == "images-pinned"}
@@ -175,4 +176,27 @@ def test_batched_scan_gives_the_per_pair_results_in_order(setup: tuple[Path, Pat
     assert "team label missing" in {r["message"] for r in expected}
     assert {r["policy"] for r in expected} >= {"prod-only-readonly", "monitoring-limits", "fail-erroring-condition"}
     assert len(results) == len(expected)
+    assert results == expected
+
+
+def test_batches_of_only_batchable_policies_prune_the_object_and_give_the_per_pair_results(
+    setup: tuple[Path, Path],
+) -> None:
+    snapshot, _ = setup
+    policies = resolve_policies(["pod-security-restricted"], [])
+    scanner = Scanner(policies.policies, policies.exceptions)
+    pod_policies = PolicyIndex(scanner.policies).for_type("", "v1", "pods")
+    fields = TypeBatch(pod_policies, []).fields
+    validating = [p for p in pod_policies if isinstance(p, ValidatingPipeline)]
+    source = batch_source(validating)  # one program, messages included, compiles for the whole set
+    assert source is not None and "dyn([" in source
+    validating[0].env.compile(source)
+    assert fields is not None  # the activation holds pruned copies
+    obj_fields, metadata = fields["object"], (fields["object"] or {}).get("metadata")
+    assert obj_fields is not None and metadata is not None
+    assert "status" not in obj_fields and "managedFields" not in metadata
+    report = scanner.scan([("s", lambda: SnapshotSource(snapshot))], ScanRequest(snapshot=str(snapshot)))
+    results = [r.to_report() for r in report.clusters[0].results]
+    expected = _per_pair(snapshot, [])
+    assert {r["result"] for r in expected} == {"pass", "fail"}
     assert results == expected
