@@ -28,12 +28,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 import urllib3
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.client.exceptions import ApiException
 
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import DEFAULT_LIMITS, load_json
@@ -59,6 +57,9 @@ from .errors import (
     Unreachable,
 )
 from .names import check_group, check_namespace, check_object_name, check_resource, check_version
+
+if TYPE_CHECKING:  # the kubernetes client is imported when a client is first made: snapshot scans never load it
+    from kubernetes.client import ApiClient
 
 _MAX_SERVER_MESSAGE = 300
 
@@ -273,6 +274,8 @@ class KubeClient:
         server = self.info.server if self.info else ""
         at = f" at {server}" if server else ""
         prefix = f"context {self.context!r}: cannot {what}"
+        from kubernetes.client.exceptions import ApiException
+
         if (isinstance(exc, ApiException) and exc.status == 0) or isinstance(reason, (urllib3.exceptions.SSLError,
                                                                                         ssl.SSLError)):
             detail = ""
@@ -370,6 +373,8 @@ class KubeClient:
         :raises ClusterError: an :class:`ApiError` subclass for an HTTP error, a transport error otherwise
             (:class:`DeadlineExceeded` once ``deadline`` has passed).
         """
+        from kubernetes.client.exceptions import ApiException
+
         what = what or f"get {path}"
         _check_segments(path)
         secrets = _secrets_path(path)
@@ -639,6 +644,8 @@ class ClientRegistry:
             existing = self._clients.get(name)
             if existing is not None:
                 return existing
+            from kubernetes.client import ApiClient, Configuration
+
             configuration = Configuration()
             configuration.retries = self.settings.retries  # before ApiClient: the pool manager reads it once
             self.kubeconfig.configure(name, configuration)

@@ -26,19 +26,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
-
-from kubernetes.client import Configuration
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.incluster_config import InClusterConfigLoader
-from kubernetes.config.kube_config import load_kube_config_from_dict
 
 from pykyverno.engine.errors import LoadError
 from pykyverno.engine.reader import load_yaml
 
 from ..redaction import is_credential_name, remember_process, safe_url
 from .errors import KubeconfigError
+
+if TYPE_CHECKING:  # the kubernetes client is imported when a context is first configured
+    from kubernetes.client import Configuration
 
 IN_CLUSTER_CONTEXT = "in-cluster"
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -352,6 +350,10 @@ class Kubeconfig:
 
         :raises KubeconfigError: when the context is missing or its configuration is invalid.
         """
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.incluster_config import InClusterConfigLoader
+        from kubernetes.config.kube_config import load_kube_config_from_dict
+
         if self._has_in_cluster() and self.in_cluster is not None and name == self.in_cluster.name:
             ic = self.in_cluster
             try:

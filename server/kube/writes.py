@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
 from .client import APIResourceInfo, KubeClient, _path, decode_answer
 from .errors import ApiError
@@ -86,6 +85,8 @@ class WriteClient:
         :raises ClusterError: :class:`ApplyConflict` for an apply conflict, another :class:`ApiError` subclass for
             an HTTP error (403 is ``Forbidden``), a transport error otherwise.
         """
+        from kubernetes.client.exceptions import ApiException  # loaded with the client already
+
         client = self.client
         try:
             _, url, headers, payload, _ = client.api_client.param_serialize(
