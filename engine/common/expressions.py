@@ -10,7 +10,7 @@ naming the variable that failed), and :class:`Scope` evaluates its variables laz
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -40,13 +40,30 @@ def reads_variables_dynamically(source: str) -> bool:
     return len(_VARIABLES_NAME.findall(source)) > len(_VARIABLE_REF.findall(source))
 
 
-@dataclass(frozen=True)
 class BoundProgram:
     """An expression that reads ``variables``, compiled twice: as written, and with the variables it needs bound
-    inline (``cel.bind``) so that it runs on the activation every policy shares (see ``cel/frontend/inline.py``)."""
+    inline (``cel.bind``) so that it runs on the activation every policy shares (see ``cel/frontend/inline.py``).
 
-    program: Program
-    inlined: Program | None
+    The inlined form may be given as ``build``, compiled on first use: inlining never fails a policy (an expression
+    that cannot be inlined is evaluated as written), so deferring it changes no result, and a scan never pays for
+    the forms it does not run (those of autogen variants when no pod controller is scanned, for example)."""
+
+    __slots__ = ("_build", "_inlined", "program")
+
+    def __init__(self, program: Program, inlined: Program | None = None,
+                 build: Callable[[], Program | None] | None = None) -> None:
+        self.program = program
+        self._inlined = inlined
+        self._build = build
+
+    @property
+    def inlined(self) -> Program | None:
+        """The expression with its variables bound inline, or None when that cannot be done."""
+        build = self._build
+        if build is not None:
+            self._inlined = build()
+            self._build = None
+        return self._inlined
 
     @property
     def source(self) -> str:
@@ -57,6 +74,9 @@ class BoundProgram:
     def path(self) -> str:
         """Its field path."""
         return self.program.path
+
+    def __repr__(self) -> str:
+        return f"BoundProgram({self.program.path!r})"
 
 
 @dataclass
@@ -100,7 +120,7 @@ class Compiler:
         needed = variables.closure(source)
         if not needed:
             return program
-        return BoundProgram(program, self.inline(source, path, variables, needed))
+        return BoundProgram(program, build=lambda: self.inline(source, path, variables, needed))
 
     def inline(self, source: str, path: str, variables: CompiledVariables, needed: set[str]) -> Program | None:
         """``source`` compiled with the ``needed`` variables bound inline, or None when that cannot be done."""
