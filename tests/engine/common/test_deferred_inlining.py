@@ -57,5 +57,10 @@ def test_a_deferred_form_is_built_once() -> None:
     loaded = load_documents(parse_documents(POLICY))
     program = _bound(loaded.policies[0])[0]
     built = program.inlined
-    deferred = BoundProgram(program.program, build=lambda: calls.append(1) or built)
+
+    def build() -> Any:
+        calls.append(1)
+        return built
+
+    deferred = BoundProgram(program.program, build=build)
     assert deferred.inlined is built and deferred.inlined is built and calls == [1]
