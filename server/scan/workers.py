@@ -166,8 +166,13 @@ class _Channel:
             data = data[os.write(self.answers, data):]
 
     def receive(self) -> Any:
+        """The next message: one set aside while waiting for an answer first, else the next from the pipe."""
         if self.pending:
             return self.pending.popleft()
+        return self.read()
+
+    def read(self) -> Any:
+        """The next message from the pipe (never one set aside)."""
         (size,) = _HEADER.unpack(_read_exact(self.tasks, _HEADER.size))
         return pickle.loads(_read_exact(self.tasks, size))
 
@@ -194,7 +199,8 @@ class _ParentResources:
     def _ask(self, method: str, args: tuple[Any, ...]) -> Any:
         self.channel.send(("lookup", method, args))
         while True:
-            message = self.channel.receive()
+            # From the pipe itself: what was set aside earlier is never the answer, and taking it again would spin.
+            message = self.channel.read()
             if message[0] == "answer":
                 break
             self.channel.pending.append(message)  # a chunk sent meanwhile: it waits its turn

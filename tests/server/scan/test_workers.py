@@ -135,3 +135,36 @@ def test_a_worker_that_dies_makes_the_scan_incomplete(snapshot: Path) -> None:
 def test_a_negative_worker_count_is_a_usage_error(snapshot: Path) -> None:
     done = _scan("--snapshot", str(snapshot), "--policy-set", POLICY_SET, "--workers", "-1")
     assert done.returncode == 2 and "--workers" in done.stderr and "-1" in done.stderr
+
+
+LOOKUP_POLICY = """
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: lookup}
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+  - expression: "resource.Get('v1', 'configmaps', object.metadata.namespace, 'cfg').data.a == object.metadata.name"
+"""
+
+
+def test_lookups_answered_by_the_parent_while_chunks_queue_up(tmp_path: Path) -> None:
+    # Many lookups per worker while further chunks are queued for it: each answer must be read from the pipe, never
+    # confused with a chunk set aside (which spun forever once one was waiting).
+    pods = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "namespace": "ns"},
+             "spec": {"containers": [{"name": "c", "image": "nginx"}]}} for i in range(1500)]
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "ns"},
+              "data": {"a": "p7"}}
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [config, *pods]}))
+    policy = tmp_path / "lookup.yaml"
+    policy.write_text(LOOKUP_POLICY)
+    args = ["--snapshot", str(snapshot), "--policy", str(policy), "-o", "json", "--scan-timeout", "120"]
+    one, two = _scan(*args), _scan(*args, "--workers", "2")
+    assert one.returncode == 1, one.stderr[-2000:]
+    results = [r["result"] for r in json.loads(one.stdout)["clusters"][0]["results"]]
+    assert Counter(results) == {"pass": 1, "fail": 1499}
+    _compare(one, two, 2)
