@@ -19,6 +19,8 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -84,10 +86,33 @@ class AnswerCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def load(self, key: str, request_id: int | str) -> str | None:
-        """The response line stored under ``key``, when there is one, well-formed, answering ``request_id``."""
+    def private(self) -> bool:
+        """Whether the folder is one only this user can write to (a real folder, not a link, owned by this user,
+        writable by nobody else): answers others could plant are never served, and never written there."""
         try:
-            text = (self.directory / key).read_text(encoding="utf-8")
+            info = os.lstat(self.directory)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+            log.warning("the start-up cache folder %s is not private to this user: not used", self.directory)
+            return False
+        return True
+
+    def load(self, key: str, request_id: int | str) -> str | None:
+        """The response line stored under ``key``, when there is one, well-formed, answering ``request_id``, in a
+        private folder and written by this user (never through a link)."""
+        if not self.private():
+            return None
+        try:
+            fd = os.open(self.directory / key, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as entry:
+                info = os.fstat(entry.fileno())
+                if info.st_uid != os.getuid() or info.st_mode & 0o022 or not stat.S_ISREG(info.st_mode):
+                    return None
+                text = entry.read().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         if not valid_answer(text, request_id):
@@ -96,11 +121,14 @@ class AnswerCache:
         return text
 
     def store(self, key: str, answer: str) -> None:
-        """Keep ``answer`` under ``key`` (written whole or not at all; failures are logged, never raised)."""
+        """Keep ``answer`` under ``key`` (written whole or not at all, into a private folder only; failures are
+        logged, never raised)."""
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            temporary = self.directory / f".{key}.{os.getpid()}.tmp"
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            if not self.private():
+                return
+            temporary = self.directory / f".{key}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(answer)
             os.replace(temporary, self.directory / key)

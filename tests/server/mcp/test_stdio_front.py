@@ -252,3 +252,28 @@ def test_the_cache_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cache_dir({}) == Path("/h/.cache/pykyverno/mcp-start")
     monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home folder: no cache (and no front end)
     assert cache_dir({}) is None
+
+
+def test_answers_are_kept_and_served_only_in_a_private_folder(tmp_path: Path) -> None:
+    line = '{"jsonrpc":"2.0","id":1,"result":{}}'
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # others could plant answers here: never read, never written
+    planted = AnswerCache(shared)
+    (shared / "k").write_text(line)
+    assert planted.load("k", 1) is None
+    planted.store("j", line)
+    assert not (shared / "j").exists()
+    linked = tmp_path / "linked"
+    linked.symlink_to(shared)
+    assert AnswerCache(linked).load("k", 1) is None  # a folder reached through a link
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "k").symlink_to(shared / "k")  # an entry that is a link
+    assert AnswerCache(private).load("k", 1) is None
+    (private / "w").write_text(line)
+    (private / "w").chmod(0o666)  # an entry others may change
+    assert AnswerCache(private).load("w", 1) is None
+    AnswerCache(private).store("ok", line)
+    assert AnswerCache(private).load("ok", 1) == line
+    assert not [p for p in private.iterdir() if p.name.endswith(".tmp")]
