@@ -29,12 +29,12 @@ per pair, in their place, so results keep the policies' order.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol, cast
 
 from ..cel import Activation, CelEnvironment, CelError, CelEvalError, Program, libs
+from ..cel.frontend.calls import called_functions
 from ..cel.frontend.fields import ReadFields, read_fields
 from ..cel.frontend.inline import rename_variables
 from ..cel.names import OBJECT, OLD_OBJECT
@@ -42,7 +42,7 @@ from ..request import AdmissionContext, Resource
 from ..results import ResourceRef, RuleResult
 from .expressions import BoundProgram, CompiledVariables
 from .kind import CompiledPolicy
-from .labels import selector_matches
+from .labels import MalformedLabels, labels_of, selector_matches
 from .match import namespace_labels_for, resource_rules_match, type_level
 from .model import LabelSelector, MatchResources
 from .options import EvaluationOptions
@@ -61,14 +61,8 @@ _WORLD_LIBRARIES = (
     libs.kyverno_imagedata.LIBRARY, libs.kyverno_generator.LIBRARY, libs.kyverno_time.LIBRARY,
     libs.kyverno_random.LIBRARY, libs.kyverno_authz.LIBRARY,
 )
-#: A call of one of their functions (``resource.Get(``, ``resource . List (``, ``random(``...), anywhere in the text:
-#: inside a string literal too, which only keeps a policy out needlessly.
-_WORLD_READING = re.compile(
-    r"(?<![.?\w])(?:"
-    + "|".join(sorted({r"\s*\.\s*".join(map(re.escape, fn.name.split("."))) for lib in _WORLD_LIBRARIES
-                       for fn in lib.functions}, key=len, reverse=True))
-    + r")\s*\("
-)
+#: The names their functions are called by (``resource.Get``, ``random``; ``Get`` too: a member call on a client).
+_WORLD_FUNCTIONS = frozenset(fn.name for lib in _WORLD_LIBRARIES for fn in lib.functions)
 #: The ``resource`` of a policy's shared pass result (:attr:`TypeBatch.templates`): a result holding this very
 #: object stands for the pass of the object under evaluation.
 SHARED_RESOURCE = ResourceRef("", "", "", "")
@@ -136,7 +130,10 @@ def batch_blocker(policy: CompiledPolicy, exceptions: Sequence[PolicyException] 
     for source in _sources(policy):
         if rename_variables(source, declared) is None:  # parsed: the word in a string literal is no read
             return "an expression reads variables dynamically"
-        if _WORLD_READING.search(source):
+        calls = called_functions(source)
+        if calls is None:
+            return "an expression does not parse"
+        if calls & _WORLD_FUNCTIONS:
             return "an expression may read the world outside the object"
         if _BIND_PREFIX in source:
             return f"an expression uses an identifier starting with {_BIND_PREFIX}"
@@ -212,13 +209,16 @@ class TypeBatch:
         verdicts = self._verdicts(group, ctx) if group.programs else []
         out: list[tuple[CompiledPolicy, RuleResult]] = []
         obj_labels: list[dict[str, str]] | None = None
+        labels_read = False
         for policy, template, selector, position in group.entries:
+            if template is not None and selector is not None:
+                if not labels_read:
+                    obj_labels, labels_read = _labels_of(ctx), True
+                if obj_labels is None:  # labels that are not a map: its own evaluate gives the error
+                    template = None
+                elif not any(selector_matches(selector, labels) for labels in obj_labels):
+                    continue
             if template is not None:
-                if selector is not None:
-                    if obj_labels is None:
-                        obj_labels = _labels_of(ctx)
-                    if not any(selector_matches(selector, labels) for labels in obj_labels):
-                        continue
                 verdict = verdicts[position]
                 if verdict == PASSED:
                     out.append((policy, template))
@@ -247,6 +247,7 @@ class TypeBatch:
         if group is not None and group.namespace_object is ctx.namespace_object:
             return group
         selected: list[tuple[CompiledPolicy, dict[str, Any] | None]] = []
+        per_pair: set[int] = set()  # batchable, but the namespace's labels are not a map: its evaluate errs
         for policy in self.policies:
             if id(policy) not in self.batchable:
                 selected.append((policy, None))  # its own evaluate matches it
@@ -254,14 +255,20 @@ class TypeBatch:
             assert isinstance(policy, ValidatingPipeline)
             constraints = policy.match_constraints
             assert constraints is not None
-            if _namespace_selects(policy, constraints, ctx, res):
+            try:
+                selects = _namespace_selects(policy, constraints, ctx, res)
+            except MalformedLabels:
+                selects = True
+                per_pair.add(id(policy))
+            if selects:
                 selected.append((policy, _selector(constraints.object_selector)))
         batched = [p for p, _ in selected if id(p) in self.batchable]
         if tuple(map(id, batched)) not in self._programs and len(self._programs) >= MAX_PROGRAM_SETS:
             # Many different groups (namespaced policies, namespace selectors): the type's program serves them all.
             batched = [p for p in self.policies if id(p) in self.batchable]
         positions = {id(p): i for i, p in enumerate(batched)}
-        entries = tuple(_Entry(p, self.templates[id(p)] if id(p) in positions else None, selector,
+        entries = tuple(_Entry(p, self.templates[id(p)] if id(p) in positions and id(p) not in per_pair else None,
+                               selector,
                                positions.get(id(p), -1)) for p, selector in selected)
         group = _Group(entries, tuple(batched), self._compiled(batched), ctx.namespace_object)
         if not per_object:
@@ -325,9 +332,13 @@ def _selector(selector: LabelSelector | None) -> dict[str, Any] | None:
     return None if selector is None else selector.as_dict()
 
 
-def _labels_of(ctx: AdmissionContext) -> list[dict[str, str]]:
-    """The labels of the request's object and old object (the objectSelector selects either)."""
-    return [dict((o.get("metadata") or {}).get("labels") or {}) for o in (ctx.object, ctx.old_object) if o is not None]
+def _labels_of(ctx: AdmissionContext) -> list[dict[str, str]] | None:
+    """The labels of the request's object and old object (the objectSelector selects either); None when either has
+    labels that are not a map (no selector can be decided on it)."""
+    try:
+        return [labels_of(o) for o in (ctx.object, ctx.old_object) if o is not None]
+    except MalformedLabels:
+        return None
 
 
 def _compile_groups(policies: list[CompiledPolicy]) -> Iterable[tuple[Program, int]]:

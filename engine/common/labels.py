@@ -8,6 +8,27 @@ from typing import Any
 from ..errors import PolicyValidationError
 
 
+class MalformedLabels(ValueError):
+    """An object's ``metadata`` or ``metadata.labels`` is not a map: the API server never stores such an object, but
+    a snapshot may hold one, and no label selector can be decided on it."""
+
+
+def labels_of(obj: Mapping[str, Any] | None, what: str = "the object") -> dict[str, str]:
+    """The labels of ``obj`` (``{}`` when it has none); raise :class:`MalformedLabels` naming ``what`` and the field
+    when ``metadata`` or ``metadata.labels`` is not a map."""
+    metadata = None if obj is None else obj.get("metadata")
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise MalformedLabels(f"{what}: metadata is not a map")
+    labels = metadata.get("labels")
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise MalformedLabels(f"{what}: metadata.labels is not a map")
+    return dict(labels)
+
+
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:
     """Whether ``labels`` satisfy a LabelSelector. ``None`` and ``{}`` select everything."""
     if not selector:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ..request import AdmissionContext, Resource
 from ..resources import is_namespaced
-from .labels import selector_matches
+from .labels import labels_of, selector_matches
 from .model import MatchResources, ResourceRule
 
 
@@ -50,13 +49,13 @@ def rule_matches(rule: ResourceRule, res: Resource, operation: str, subresource:
 
 
 def namespace_labels_for(ctx: AdmissionContext, res: Resource) -> dict[str, str] | None:
-    """Labels the namespaceSelector is tested against; ``None`` when it does not apply (cluster-scoped)."""
+    """Labels the namespaceSelector is tested against; ``None`` when it does not apply (cluster-scoped). Raises
+    :class:`~.labels.MalformedLabels` when the namespace's labels are not a map."""
     if res.kind == "Namespace" and res.group == "":
-        return dict((ctx.subject.get("metadata") or {}).get("labels") or {})
+        return labels_of(ctx.subject)
     if not res.namespace:
         return None
-    ns = ctx.namespace_object or {}
-    return dict((ns.get("metadata") or {}).get("labels") or {})
+    return labels_of(ctx.namespace_object, f"namespace {res.namespace}")
 
 
 def resource_rules_match(constraints: MatchResources, res: Resource, operation: str, subresource: str = "") -> bool:
@@ -83,7 +82,8 @@ def matches(
     res: Resource | None = None,
     rules_cache: RulesCache | None = None,
 ) -> bool:
-    """Whether ``matchConstraints`` select this request.
+    """Whether ``matchConstraints`` select this request. Raises :class:`~.labels.MalformedLabels` when a selector
+    meets labels that are not a map.
 
     ``rules_cache`` (one per policy) keeps the resource rules' verdict per type and operation: a scan asks it for
     every object of a type, and unless a rule names resources (``resourceNames``) the answer is the same for all.
@@ -108,13 +108,9 @@ def matches(
     if constraints.object_selector is not None:
         selector = constraints.object_selector.as_dict()
         candidates = [o for o in (ctx.object, ctx.old_object) if o is not None]
-        if not any(selector_matches(selector, _labels(o)) for o in candidates):
+        if not any(selector_matches(selector, labels_of(o)) for o in candidates):
             return False
     return True
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    return dict((obj.get("metadata") or {}).get("labels") or {})
 
 
 def index_keys(constraints: MatchResources | None) -> set[tuple[str, str, str]]:

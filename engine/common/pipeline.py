@@ -28,6 +28,7 @@ from ..request import AdmissionContext
 from ..results import ResourceRef, RuleResult
 from .annotation_keys import CATEGORY, SCORED, SEVERITY
 from .expressions import CompiledVariables, Compiler, Conditions, Scope, compile_conditions, evaluate_conditions
+from .labels import MalformedLabels
 from .match import RulesCache, index_keys, matches
 from .model import MatchedSpec, MatchResources, NamedExpression, ObjectMeta
 from .options import EvaluationOptions
@@ -221,8 +222,11 @@ class PolicyPipeline(Generic[PolicyT]):
     ) -> RuleResult | None:
         """Evaluate one request; ``None`` when the policy does not apply to it."""
         options = options or DEFAULT_OPTIONS
-        if not self.handles(ctx) or not self.applies_to(ctx):
-            return None
+        try:
+            if not self.handles(ctx) or not self.applies_to(ctx):
+                return None
+        except MalformedLabels as problem:  # no selector can be decided: neither a match nor a miss
+            return self.make_result(ctx, "error", f"cannot match the policy's selectors: {problem}")
         context = self.evaluating()
         outer = begin_unanswered()
         try:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..common.labels import MalformedLabels, labels_of
 from ..common.wildcard import wildcard_match
 from ..request import AdmissionContext
 from ..resources import DEFAULT_CATALOG
@@ -98,6 +99,8 @@ class MatchSubject:
     operation: str
     subresource: str = ""
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Why the namespace's labels could not be read (not a map): a namespaceSelector then cannot be decided.
+    namespace_labels_problem: str = ""
     username: str = ""
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
@@ -109,7 +112,10 @@ class MatchSubject:
     def of(cls, ctx: AdmissionContext) -> MatchSubject:
         """The match subject of an admission request."""
         res = ctx.resource()
-        ns = ctx.namespace_object or {}
+        try:
+            namespace_labels, problem = labels_of(ctx.namespace_object, f"namespace {res.namespace}"), ""
+        except MalformedLabels as malformed:
+            namespace_labels, problem = {}, str(malformed)
         info = ctx.user_info or {}
         group, version, kind = res.group, res.version, res.kind
         if ctx.subresource:  # a subresource request is matched by its parent's kind (``Deployment/scale``)
@@ -123,7 +129,8 @@ class MatchSubject:
             kind=kind,
             operation=ctx.operation,
             subresource=ctx.subresource,
-            namespace_labels=dict((ns.get("metadata") or {}).get("labels") or {}),
+            namespace_labels=namespace_labels,
+            namespace_labels_problem=problem,
             username=str(info.get("username") or ""),
             groups=tuple(str(g) for g in info.get("groups") or ()),
             roles=ctx.roles or tuple(str(r) for r in info.get("roles") or ()),
@@ -165,14 +172,15 @@ def _description_matches(desc: ResourceDescription, subject: MatchSubject) -> bo
             if not any(wildcard_match(key, k) and wildcard_match(value, v) for k, v in annotations.items()):
                 return False
     if desc.selector is not None:
-        labels = {str(k): str(v) for k, v in (subject.metadata.get("labels") or {}).items()}
+        labels = {str(k): str(v) for k, v in labels_of(subject.obj).items()}
         if not wildcard_selector_matches(desc.selector, labels):
             return False
     namespace_selector = desc.namespace_selector
-    if namespace_selector is not None and subject.kind != "Namespace" and not wildcard_selector_matches(
-        namespace_selector, dict(subject.namespace_labels)
-    ):
-        return False
+    if namespace_selector is not None and subject.kind != "Namespace":
+        if subject.namespace_labels_problem:
+            raise MalformedLabels(subject.namespace_labels_problem)
+        if not wildcard_selector_matches(namespace_selector, dict(subject.namespace_labels)):
+            return False
     return not desc.operations or subject.operation in desc.operations
 
 

@@ -14,7 +14,6 @@ policy's variables, whose sources are given). Two comparison shapes state requir
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,17 +67,15 @@ class _Binding:
 
 
 def string_value(node: Literal) -> str | None:
-    """The value of a string literal (escapes decoded), or None for anything else."""
-    if node.kind != "string":
+    """The value of a string literal, or None for anything else. A literal holding a backslash gives None too: CEL's
+    escapes are not Python's (``'\\?'``, ``'\\`'``), and no caller may guess a key from a wrong decoding."""
+    if node.kind != "string" or "\\" in node.text:
         return None
-    text = node.text
-    raw = text[:1] in "rR"
-    body = text[1:] if raw else text
-    try:
-        value = ast.literal_eval(("r" if raw else "") + body)
-    except (ValueError, SyntaxError):
+    body = node.text.lstrip("rR")
+    quote = body[:3] if body[:3] in ("'''", '"""') else body[:1]
+    if quote not in ("'", '"', "'''", '"""') or len(body) < 2 * len(quote) or not body.endswith(quote):
         return None
-    return value if isinstance(value, str) else None
+    return body[len(quote):-len(quote)]
 
 
 def _defaulted(node: Expr) -> Expr:

@@ -47,19 +47,28 @@ def _visit(node: Expr, names: frozenset[str], depth: int, trees: ReadFields) -> 
     keys: list[str] = []
     base = node
     while True:
-        if isinstance(base, Select):
-            keys.append(base.field)
-            base = base.operand
-        elif isinstance(base, Index) and isinstance(base.index, Literal) and string_value(base.index) is not None:
-            keys.append(string_value(base.index) or "")
-            base = base.operand
-        else:
+        key = _field_name(base) if isinstance(base, Select) else \
+            string_value(base.index) if isinstance(base, Index) and isinstance(base.index, Literal) else None
+        if key is None:  # no chain, or a key not known for certain: what is below is read whole
             break
+        assert isinstance(base, Select | Index)
+        keys.append(key)
+        base = base.operand
     if isinstance(base, Ident) and base.name.lstrip(".") in names:
         _record(trees, base.name.lstrip("."), list(reversed(keys))[:depth])
         return
     for child in children(base):
         _visit(child, names, depth, trees)
+
+
+def _field_name(node: Select) -> str | None:
+    """The key a selection reads: a quoted name (``a.`b.c` ``) without its backticks; None for anything else the
+    lexer may hand over as a name."""
+    name = node.field
+    if name.startswith("`"):
+        name = name[1:-1] if len(name) >= 2 and name.endswith("`") else ""
+        return name if name and "`" not in name and "\\" not in name else None
+    return name
 
 
 def _record(trees: ReadFields, name: str, path: list[str]) -> None:

@@ -117,3 +117,48 @@ def test_a_pruned_object_gives_the_same_values_and_errors() -> None:
         assert outcomes[0] == outcomes[1], source
         kinds.add(outcomes[0][0])
     assert kinds == {"value", "error"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("object.data.?`config.yaml`.orValue('') == ''", {"data": {"config.yaml": None}}),  # backticks are quoting
+        ("has(object.metadata.`app.kubernetes.io/name`)", {"metadata": {"app.kubernetes.io/name": None}}),
+        ("object.data[?'debug?'].orValue('') == ''", {"data": {"debug?": None}}),
+        ("object.data[r'a.b'] == ''", {"data": {"a.b": None}}),
+        ("object.data['''a'''] == ''", {"data": {"a": None}}),
+    ],
+)
+def test_quoted_names_read_the_key_they_name(source: str, expected: dict[str, Any]) -> None:
+    assert fields(source) == {"object": expected, "oldObject": {}}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "object.data[?'debug\\?'].orValue('no') != 'yes'",  # CEL's escapes are not Python's: no guessing
+        "object.data['\\x61'] == ''",
+        "object.data[r'a\\?'] == ''",
+        "object.data[b'a'] == ''",  # bytes: not a map key of a JSON object
+        'object.data["a\\"b"] == ""',
+    ],
+)
+def test_a_key_not_known_for_certain_keeps_what_is_above_it_whole(source: str) -> None:
+    assert fields(source) == {"object": {"data": None}, "oldObject": {}}
+
+
+@pytest.mark.parametrize(
+    ("source", "obj"),
+    [
+        ("!object.data.?`config.yaml`.orValue('').contains('debug: true')", {"data": {"config.yaml": "debug: true"}}),
+        ("object.data[?'debug\\?'].orValue('no') != 'yes'", {"data": {"debug?": "yes"}}),
+        ("object.data[?'a\\`b'].orValue('no') != 'yes'", {"data": {"a`b": "yes"}}),
+    ],
+)
+def test_a_pruned_object_keeps_keys_written_with_quoting_or_escapes(source: str, obj: dict[str, Any]) -> None:
+    env = environment(["object", "oldObject"])
+    program = env.compile(source)
+    pruned = prune_fields({**obj, "other": 1}, read_fields([source], ROOTS)["object"])
+    whole_value = program.evaluate(env.activation({"object": obj, "oldObject": None}))
+    assert whole_value is False
+    assert program.evaluate(env.activation({"object": pruned, "oldObject": None})) is whole_value

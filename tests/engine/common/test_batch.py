@@ -84,6 +84,26 @@ def test_what_keeps_a_policy_out_of_batches(spec: dict[str, Any], reason: str) -
     assert batch_blocker(one(document)) == reason
 
 
+GET = "('v1', 'configmaps', 'ns', 'allowed').data.ok == 'yes' || object.metadata.name == 'p'"
+
+
+@pytest.mark.parametrize("expression", [
+    "resource.Get" + GET,  # the plain form
+    "resource.Get// the allow-list\n" + GET,  # a comment between the name and the parenthesis
+    "resource// a\n.// b\nGet" + GET,
+    "resource\n  .  Get\n\t" + GET,  # spacing and line breaks
+    "resource.get" + GET,
+])
+def test_a_world_reading_call_keeps_the_policy_out_however_it_is_written(expression: str) -> None:
+    policy = one(vpol("p", {"validations": [{"expression": expression}]}))
+    assert batch_blocker(policy) == "an expression may read the world outside the object"
+
+
+def test_a_world_function_name_in_a_string_or_comment_is_no_call() -> None:
+    expression = "'resource.Get(' != object.metadata.name // resource.Get(\n"
+    assert batch_blocker(one(vpol("p", {"validations": [{"expression": expression}]}))) == ""
+
+
 def test_an_exception_that_refers_to_the_policy_keeps_it_out() -> None:
     exception = {"apiVersion": "policies.kyverno.io/v1", "kind": "PolicyException",
                  "metadata": {"name": "e", "namespace": "ns"},
@@ -208,3 +228,37 @@ def test_a_policy_whose_own_pipeline_reads_variables_as_written_stays_out() -> N
     as_written = replace(validation, program=BoundProgram(validation.program.program, None))
     reason = batch_blocker(replace(policy, validations=(as_written,)))
     assert reason == "an expression reads its variables as written, not bound inline"
+
+
+BAD_LABELS_POD: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod",
+                                  "metadata": {"name": "p", "namespace": "ns", "labels": [1, 2]},
+                                  "spec": {"containers": [{"name": "x"}]}}
+
+
+@pytest.mark.parametrize(("selector", "obj", "namespace", "field"), [
+    ("objectSelector", BAD_LABELS_POD, None, "the object: metadata.labels is not a map"),
+    ("namespaceSelector", STALE_SLOT_POD, {"metadata": "ns"}, "namespace ns: metadata is not a map"),
+    ("namespaceSelector", STALE_SLOT_POD, {"metadata": {"name": "ns", "labels": "env=prod"}},
+     "namespace ns: metadata.labels is not a map"),
+])
+def test_labels_that_are_not_a_map_give_an_error_naming_the_field(
+    selector: str, obj: dict[str, Any], namespace: dict[str, Any] | None, field: str
+) -> None:
+    loaded = load(
+        vpol("selected", {"matchConstraints": {"resourceRules": RULES, selector: {"matchLabels": {"app": "web"}}},
+                          "validations": [{"expression": "true"}]}),
+        vpol("unselected", {"validations": [{"expression": "true"}]}),
+    )
+    policies = [p for p in loaded.policies if not p.autogen]
+    type_batch = TypeBatch(policies, loaded.exceptions)
+    assert len(type_batch.batchable) == 2
+    options = EvaluationOptions()
+    ctx = AdmissionContext(operation="CREATE", object=obj, plural="pods", namespace_object=namespace)
+    batched = [(p.name, r.result, r.message) for p, r in type_batch.evaluate(ctx, options)]
+    plain = [(p.name, r.result, r.message) for p in policies
+             if (r := p.evaluate(ctx, loaded.exceptions, options)) is not None]
+    expected = [("selected", "error", f"cannot match the policy's selectors: {field}"), ("unselected", "pass", "")]
+    assert [(name, result) for name, result, _ in plain] == [(name, result) for name, result, _ in expected]
+    assert plain[0] == expected[0]
+    assert [(name, result) for name, result, _ in batched] == [(name, result) for name, result, _ in expected]
+    assert batched[0] == expected[0]
