@@ -167,7 +167,10 @@ def _description_matches(desc: ResourceDescription, subject: MatchSubject) -> bo
     if desc.namespaces and not any(wildcard_match(n, subject.namespace) for n in desc.namespaces):
         return False
     if desc.annotations:
-        annotations = {str(k): str(v) for k, v in (subject.metadata.get("annotations") or {}).items()}
+        found = subject.metadata.get("annotations") or {}
+        if not isinstance(found, dict):  # a snapshot may hold anything: no annotation match can be decided
+            raise MalformedLabels("the object: metadata.annotations is not a map")
+        annotations = {str(k): str(v) for k, v in found.items()}
         for key, value in desc.annotations.items():
             if not any(wildcard_match(key, k) and wildcard_match(value, v) for k, v in annotations.items()):
                 return False

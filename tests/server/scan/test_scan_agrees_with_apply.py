@@ -91,3 +91,24 @@ def test_a_legacy_rule_selecting_on_labels_that_are_not_a_map_errs(
     assert code != 0
     message = f"cannot match the policy's selectors: {what}: metadata.labels is not a map"
     assert results == [("legacy", "error", message)]
+
+
+def test_a_legacy_rule_matching_annotations_that_are_not_a_map_errs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "legacy"},
+              "spec": {"validationFailureAction": "Audit", "rules": [{
+                  "name": "r", "match": {"any": [{"resources": {"kinds": ["ConfigMap"],
+                                                               "annotations": {"team": "x"}}}]},
+                  "validate": {"message": "m", "pattern": {"metadata": {"name": "?*"}}}}]}}
+    config_map = _config_map({})
+    config_map["metadata"]["annotations"] = ["team=x"]
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    (tmp_path / "objects.yaml").write_text(yaml.safe_dump(config_map))
+    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
+                 "-o", "json"])
+    data = json.loads(capsys.readouterr().out)
+    results = [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+    assert code != 0
+    assert results == [("legacy", "error",
+                        "cannot match the policy's selectors: the object: metadata.annotations is not a map")]
