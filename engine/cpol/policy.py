@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.admission import ADMIT, DENY, ERROR, AdmissionValidator, admission_policy_data
+from ..common.labels import MalformedLabels, labels_of
 from ..common.options import EvaluationOptions
 from ..common.params import ParamError, resolve_params
 from ..common.pipeline import Admitted, PolicyPipeline
@@ -99,7 +100,10 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
         if run is None:
             return None
         status, message = run.outcome.status, run.outcome.message
-        actions = self.actions_for(ctx)
+        try:
+            actions = self.actions_for(ctx)
+        except MalformedLabels as problem:
+            return self.make_result(ctx, "error", f"cannot decide the rule's failure action: {problem}")
         if status == "fail" and self._existing_violation(ctx, actions):
             return self.make_result(ctx, "skip", "rule skipped: the resource already violated it before the update "
                                     "(allowExistingViolations)", actions=actions)
@@ -148,12 +152,15 @@ class CompiledRule(PolicyPipeline[ClusterPolicy]):
     def actions_for(self, ctx: AdmissionContext) -> tuple[str, ...]:
         """The rule's action in the request's namespace (``failureActionOverrides`` first)."""
         namespace = ctx.resource().namespace
-        labels = ((ctx.namespace_object or {}).get("metadata") or {}).get("labels") or {}
+        labels: dict[str, Any] | None = None
         for override in self.action_overrides:
             if override.namespaces and not any(wildcard_match(n, namespace) for n in override.namespaces):
                 continue
+            if labels is None and override.namespace_selector is not None:
+                # Labels that are not a map raise MalformedLabels: the action cannot be decided (an error result).
+                labels = labels_of(ctx.namespace_object, f"namespace {namespace}")
             if override.namespace_selector is not None and not wildcard_selector_matches(
-                override.namespace_selector, labels
+                override.namespace_selector, labels or {}
             ):
                 continue
             if not override.namespaces and override.namespace_selector is None:

@@ -112,3 +112,24 @@ def test_a_legacy_rule_matching_annotations_that_are_not_a_map_errs(
     assert code != 0
     assert results == [("legacy", "error",
                         "cannot match the policy's selectors: the object: metadata.annotations is not a map")]
+
+
+def test_a_failure_action_override_on_namespace_labels_that_are_not_a_map_errs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "legacy"},
+              "spec": {"validationFailureAction": "Audit",
+                       "validationFailureActionOverrides": [{"action": "Enforce",
+                                                             "namespaceSelector": {"matchLabels": {"team": "x"}}}],
+                       "rules": [{"name": "r", "match": {"any": [{"resources": {"kinds": ["ConfigMap"]}}]},
+                                  "validate": {"message": "m", "pattern": {"metadata": {"labels": {"app": "?*"}}}}}]}}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default", "labels": "team=x"}}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    (tmp_path / "objects.yaml").write_text(yaml.safe_dump_all([namespace, _config_map({})]))
+    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
+                 "-o", "json"])
+    data = json.loads(capsys.readouterr().out)
+    results = [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+    assert code != 0
+    assert results == [("legacy", "error",
+                        "cannot decide the rule's failure action: namespace default: metadata.labels is not a map")]
