@@ -38,6 +38,17 @@ def _results(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tuple[
     return [(r["policy"], r["result"]) for r in results]
 
 
+def _legacy_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: dict[str, Any],
+                 objects: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str, str]]]:
+    """Scan ``objects`` against one kyverno.io/v1 ``policy``: the exit code and (policy, result, message) of each."""
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    (tmp_path / "objects.yaml").write_text(yaml.safe_dump_all(objects))
+    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
+                 "-o", "json"])
+    data = json.loads(capsys.readouterr().out)
+    return code, [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+
+
 @pytest.mark.parametrize(("expression", "data"), [
     ("!object.data.?`config.yaml`.orValue('').contains('debug: true')", {"config.yaml": "debug: true"}),
     ("object.data[?'debug\\?'].orValue('no') != 'yes'", {"debug?": "yes"}),
@@ -81,12 +92,7 @@ def test_a_legacy_rule_selecting_on_labels_that_are_not_a_map_errs(
     labels = [1, 2] if selector == "selector" else None
     namespace = {"apiVersion": "v1", "kind": "Namespace",
                  "metadata": {"name": "default", "labels": "team=x" if labels is None else {}}}
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-    (tmp_path / "objects.yaml").write_text(yaml.safe_dump_all([namespace, _config_map({}, labels=labels)]))
-    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
-                 "-o", "json"])
-    data = json.loads(capsys.readouterr().out)
-    results = [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+    code, results = _legacy_scan(tmp_path, capsys, policy, [namespace, _config_map({}, labels=labels)])
     what = "the object" if labels is not None else "namespace default"
     assert code != 0
     message = f"cannot match the policy's selectors: {what}: metadata.labels is not a map"
@@ -103,12 +109,7 @@ def test_a_legacy_rule_matching_annotations_that_are_not_a_map_errs(
                   "validate": {"message": "m", "pattern": {"metadata": {"name": "?*"}}}}]}}
     config_map = _config_map({})
     config_map["metadata"]["annotations"] = ["team=x"]
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-    (tmp_path / "objects.yaml").write_text(yaml.safe_dump(config_map))
-    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
-                 "-o", "json"])
-    data = json.loads(capsys.readouterr().out)
-    results = [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+    code, results = _legacy_scan(tmp_path, capsys, policy, [config_map])
     assert code != 0
     assert results == [("legacy", "error",
                         "cannot match the policy's selectors: the object: metadata.annotations is not a map")]
@@ -124,12 +125,7 @@ def test_a_failure_action_override_on_namespace_labels_that_are_not_a_map_errs(
                        "rules": [{"name": "r", "match": {"any": [{"resources": {"kinds": ["ConfigMap"]}}]},
                                   "validate": {"message": "m", "pattern": {"metadata": {"labels": {"app": "?*"}}}}}]}}
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default", "labels": "team=x"}}
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-    (tmp_path / "objects.yaml").write_text(yaml.safe_dump_all([namespace, _config_map({})]))
-    code = main(["scan", "--snapshot", str(tmp_path / "objects.yaml"), "--policy", str(tmp_path / "policy.yaml"),
-                 "-o", "json"])
-    data = json.loads(capsys.readouterr().out)
-    results = [(r["policy"], r["result"], r["message"]) for c in data["clusters"] for r in c["results"]]
+    code, results = _legacy_scan(tmp_path, capsys, policy, [namespace, _config_map({})])
     assert code != 0
     assert results == [("legacy", "error",
                         "cannot decide the rule's failure action: namespace default: metadata.labels is not a map")]
