@@ -43,7 +43,7 @@ from ..results import ResourceRef, RuleResult
 from .expressions import BoundProgram, CompiledVariables
 from .kind import CompiledPolicy
 from .labels import MalformedLabels, labels_of, selector_matches
-from .match import namespace_labels_for, resource_rules_match, type_level
+from .match import namespace_selects, resource_rules_match, type_level
 from .model import LabelSelector, MatchResources
 from .options import EvaluationOptions
 from .pipeline import PolicyPipeline
@@ -319,13 +319,8 @@ def _namespace_selects(
     resource rules and the namespaceSelector."""
     if policy.policy.namespaced and res.namespace != policy.policy.metadata.namespace:
         return False
-    if not resource_rules_match(constraints, res, ctx.operation, ctx.subresource):
-        return False
-    if constraints.namespace_selector is not None:
-        labels = namespace_labels_for(ctx, res)
-        if labels is not None and not selector_matches(constraints.namespace_selector.as_dict(), labels):
-            return False
-    return True
+    return resource_rules_match(constraints, res, ctx.operation, ctx.subresource) and namespace_selects(
+        constraints, ctx, res)
 
 
 def _selector(selector: LabelSelector | None) -> dict[str, Any] | None:

@@ -58,6 +58,15 @@ def namespace_labels_for(ctx: AdmissionContext, res: Resource) -> dict[str, str]
     return labels_of(ctx.namespace_object, f"namespace {res.namespace}")
 
 
+def namespace_selects(constraints: MatchResources, ctx: AdmissionContext, res: Resource) -> bool:
+    """Whether the namespaceSelector of ``constraints`` (if any) selects the request's namespace (a cluster-scoped
+    request is not subject to it). Raises :class:`~.labels.MalformedLabels` like :func:`namespace_labels_for`."""
+    if constraints.namespace_selector is None:
+        return True
+    labels = namespace_labels_for(ctx, res)
+    return labels is None or selector_matches(constraints.namespace_selector.as_dict(), labels)
+
+
 def resource_rules_match(constraints: MatchResources, res: Resource, operation: str, subresource: str = "") -> bool:
     """Whether a (non-excluded) resource rule of ``constraints`` covers this resource and operation."""
     if not any(rule_matches(rule, res, operation, subresource) for rule in constraints.resource_rules):
@@ -99,12 +108,8 @@ def matches(
         if cached is None:
             cached = rules_cache[key] = resource_rules_match(constraints, res, ctx.operation, ctx.subresource)
         covered = cached
-    if not covered:
+    if not covered or not namespace_selects(constraints, ctx, res):
         return False
-    if constraints.namespace_selector is not None:
-        labels = namespace_labels_for(ctx, res)
-        if labels is not None and not selector_matches(constraints.namespace_selector.as_dict(), labels):
-            return False
     if constraints.object_selector is not None:
         selector = constraints.object_selector.as_dict()
         candidates = [o for o in (ctx.object, ctx.old_object) if o is not None]
